@@ -1,0 +1,233 @@
+#include "domain/job_view.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+namespace jobtrail {
+namespace {
+
+Error IllegalTransition(const JobView& job, const EventBody& body) {
+  return MakeError(
+      Code::kFailedPrecondition, "INVALID_TRANSITION",
+      fmt::format("cannot apply '{}' to a job that is '{}'",
+                  EventKindName(KindOf(body)), StatusName(job.status)));
+}
+
+Result<void> CheckItems(const ItemCounts& items) {
+  for (const auto& v : {items.processed, items.total, items.failed}) {
+    if (v && *v < 0) return InvalidArgument("item counts must not be negative");
+  }
+  return Ok();
+}
+
+// Which states each event may be applied in (SPEC §3).
+bool Allowed(JobStatus s, EventKind kind) {
+  using S = JobStatus;
+  switch (kind) {
+    case EventKind::kEnqueued: return s == S::kNone;
+    case EventKind::kStarted: return s == S::kPending || s == S::kRetrying;
+    case EventKind::kProgressed:
+    case EventKind::kErrored:
+    case EventKind::kRetried:
+    case EventKind::kCompleted:
+    case EventKind::kFailed: return s == S::kRunning;
+    case EventKind::kLogged:
+    case EventKind::kCancelled:
+      return s == S::kPending || s == S::kRunning || s == S::kRetrying;
+  }
+  return false;
+}
+
+struct Checker {
+  const JobView& job;
+
+  Result<void> operator()(const Enqueued& e) const {
+    if (e.type.empty()) return InvalidArgument("type is required");
+    if (e.max_attempts < 1 || e.max_attempts > 1000) {
+      return InvalidArgument("max_attempts must be between 1 and 1000");
+    }
+    return Ok();
+  }
+  Result<void> operator()(const Started& e) const {
+    if (job.attempts >= job.spec.max_attempts) {
+      return MakeError(Code::kFailedPrecondition, "NO_ATTEMPTS_LEFT",
+                       fmt::format("all {} attempts are used",
+                                   job.spec.max_attempts));
+    }
+    if (e.attempt != 0 && e.attempt != job.attempts + 1) {
+      return MakeError(Code::kFailedPrecondition, "ATTEMPT_MISMATCH",
+                       fmt::format("next attempt is {}, not {}",
+                                   job.attempts + 1, e.attempt));
+    }
+    return Ok();
+  }
+  Result<void> operator()(const Progressed& e) const {
+    if (e.percent && !(*e.percent >= 0.0 && *e.percent <= 100.0)) {
+      return InvalidArgument("percent must be between 0 and 100");
+    }
+    return CheckItems(e.items);
+  }
+  Result<void> operator()(const Logged&) const { return Ok(); }
+  Result<void> operator()(const Errored& e) const {
+    if (e.attempt != 0 && e.attempt != job.attempts) {
+      return MakeError(Code::kFailedPrecondition, "ATTEMPT_MISMATCH",
+                       fmt::format("current attempt is {}, not {}",
+                                   job.attempts, e.attempt));
+    }
+    return Ok();
+  }
+  Result<void> operator()(const Retried& e) const {
+    const ErrorEntry* last = job.LastError();
+    if (last == nullptr || last->attempt != job.attempts) {
+      return MakeError(Code::kFailedPrecondition, "INVALID_TRANSITION",
+                       "a retry must follow an error in the current attempt");
+    }
+    if (job.attempts >= job.spec.max_attempts) {
+      return MakeError(Code::kFailedPrecondition, "NO_ATTEMPTS_LEFT",
+                       fmt::format("all {} attempts are used",
+                                   job.spec.max_attempts));
+    }
+    if (e.attempt != 0 && e.attempt != job.attempts + 1) {
+      return MakeError(Code::kFailedPrecondition, "ATTEMPT_MISMATCH",
+                       fmt::format("the retry runs attempt {}, not {}",
+                                   job.attempts + 1, e.attempt));
+    }
+    if (e.backoff_ms < 0) return InvalidArgument("backoff must not be negative");
+    return Ok();
+  }
+  Result<void> operator()(const Completed& e) const {
+    return CheckItems(e.items);
+  }
+  Result<void> operator()(const Failed&) const { return Ok(); }
+  Result<void> operator()(const Cancelled&) const {
+    return Ok();
+  }
+};
+
+void MergeItems(ItemCounts& into, const ItemCounts& from) {
+  if (from.processed) into.processed = from.processed;
+  if (from.total) into.total = from.total;
+  if (from.failed) into.failed = from.failed;
+}
+
+struct Applier {
+  JobView& job;
+  const RecordedEvent& ev;
+
+  void operator()(const Enqueued& e) {
+    job.job_id = ev.job_id;
+    job.spec = e;
+    job.status = JobStatus::kPending;
+    job.created_at = ev.timestamp;
+  }
+  void operator()(const Started& e) {
+    job.status = JobStatus::kRunning;
+    job.attempts += 1;
+    job.worker_id = e.worker_id;
+    job.lease_deadline = e.lease_deadline;
+    if (!job.started_at) job.started_at = ev.timestamp;
+    job.last_attempt_at = ev.timestamp;
+    job.next_retry_at.reset();
+  }
+  void operator()(const Progressed& e) {
+    if (e.percent) {
+      job.progress = e.percent;
+      if (*e.percent > 0.0 && job.started_at) {
+        const double elapsed = double(ev.timestamp - *job.started_at);
+        job.estimated_completion_at =
+            ev.timestamp +
+            Millis(std::llround(elapsed * (100.0 - *e.percent) / *e.percent));
+      }
+    }
+    if (!e.message.empty()) job.message = e.message;
+    if (!e.step.empty()) job.step = e.step;
+    MergeItems(job.items, e.items);
+  }
+  void operator()(const Logged& e) {
+    job.logs.push_back(LogLine{job.logs.size() + 1, ev.version, ev.timestamp,
+                               e.level, e.message, e.details_json, e.subjects});
+  }
+  void operator()(const Errored& e) {
+    job.errors.push_back(ErrorEntry{ev.timestamp, job.attempts, e.error_type,
+                                    e.message, e.stack, e.stage, e.artifacts});
+    job.message = e.message;
+  }
+  void operator()(const Retried& e) {
+    job.status = JobStatus::kRetrying;
+    job.next_retry_at = e.next_run_at;
+    job.worker_id.clear();
+    job.lease_deadline.reset();
+  }
+  void operator()(const Completed& e) {
+    job.status = JobStatus::kCompleted;
+    job.result_json = e.result_json;
+    MergeItems(job.items, e.items);
+    job.progress = 100.0;
+    job.completed_at = ev.timestamp;
+    Finish();
+  }
+  void operator()(const Failed& e) {
+    job.status = JobStatus::kFailed;
+    FinalError fe{ev.timestamp, e.reason, e.error_type, e.stack};
+    // A bare "failed" inherits the last error, so the final error is never
+    // less informative than the error logs.
+    if (const ErrorEntry* last = job.LastError()) {
+      if (fe.reason.empty()) fe.reason = last->message;
+      if (fe.error_type.empty()) fe.error_type = last->error_type;
+      if (fe.stack.empty()) fe.stack = last->stack;
+    }
+    job.message = fe.reason;
+    job.final_error = std::move(fe);
+    job.failed_at = ev.timestamp;
+    Finish();
+  }
+  void operator()(const Cancelled& e) {
+    job.status = JobStatus::kCancelled;
+    job.cancel_reason = e.reason;
+    job.cancelled_by = e.by;
+    job.cancelled_at = ev.timestamp;
+    Finish();
+  }
+  void Finish() {
+    job.finished_at = ev.timestamp;
+    job.next_retry_at.reset();
+    job.lease_deadline.reset();
+    job.estimated_completion_at.reset();
+  }
+};
+
+}  // namespace
+
+std::optional<Millis> JobView::ProcessingTime() const {
+  if (!finished_at || !started_at) return std::nullopt;
+  return *finished_at - *started_at;
+}
+
+Result<void> CheckTransition(const JobView& job, const EventBody& body) {
+  if (!Allowed(job.status, KindOf(body))) return IllegalTransition(job, body);
+  return std::visit(Checker{job}, body);
+}
+
+Result<void> ApplyEvent(JobView& job, const RecordedEvent& event) {
+  BOOST_OUTCOME_TRYV(CheckTransition(job, event.body));
+  if (event.version != job.version + 1) {
+    return DataLoss(fmt::format("job {}: event version {} follows version {}",
+                                event.job_id, event.version, job.version));
+  }
+  std::visit(Applier{job, event}, event.body);
+  job.version = event.version;
+  job.last_position = event.position;
+  job.updated_at = event.timestamp;
+  return Ok();
+}
+
+Result<JobView> FoldEvents(const std::vector<RecordedEvent>& events) {
+  JobView job;
+  for (const RecordedEvent& e : events) {
+    BOOST_OUTCOME_TRYV(ApplyEvent(job, e));
+  }
+  return job;
+}
+
+}  // namespace jobtrail

@@ -1,0 +1,96 @@
+#pragma once
+// The event log: the only source of truth. An append-only sequence of opaque
+// records with two orders: a global position (1, 2, 3... over the whole log)
+// and a per-stream version (1, 2, 3... within one stream, i.e. one job).
+//
+// This is the seam for other backends (a distributed log): keep it small.
+// Every method is thread-safe. Records are immutable once appended.
+#include <chrono>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "eventstore/store_error.h"
+
+namespace jobtrail::eventstore {
+
+// Expected-version sentinels for Append.
+inline constexpr uint64_t kAnyVersion = std::numeric_limits<uint64_t>::max();
+inline constexpr uint64_t kNoStream = 0;  // the stream must not exist yet
+
+struct EventToAppend {
+  std::string event_id;  // unique over the whole log; the idempotency key
+  std::string data;      // opaque to the log
+};
+
+struct StoredEvent {
+  uint64_t position = 0;
+  std::string stream;
+  uint64_t version = 0;
+  std::string event_id;
+  std::string data;
+  std::string hash;  // 32 bytes: SHA-256 chaining this record to the one before
+};
+
+struct AppendResult {
+  uint64_t first_position = 0;
+  uint64_t last_position = 0;
+  uint64_t first_version = 0;
+  uint64_t last_version = 0;
+  bool duplicate = false;  // every event id was already in the log
+};
+
+// A cursor over the global order that catches up and then follows live.
+// Not thread-safe: one consumer per subscription.
+class Subscription {
+ public:
+  virtual ~Subscription() = default;
+  // Returns up to `max_count` events after the cursor, waiting up to
+  // `timeout` for at least one. An empty vector means the timeout passed or
+  // Cancel() was called. Errors: kCorruption, kIOError, kClosed.
+  virtual StoreResult<std::vector<StoredEvent>> Next(
+      size_t max_count, std::chrono::milliseconds timeout) = 0;
+  // Wakes a Next() blocked in another thread; safe to call from any thread.
+  virtual void Cancel() = 0;
+  virtual uint64_t position() const = 0;  // last position returned
+};
+
+class EventLog {
+ public:
+  virtual ~EventLog() = default;
+
+  // Appends `events` to `stream` atomically (all or none) if the stream is at
+  // `expected_version` (kAnyVersion: no check; kNoStream: must not exist).
+  // Returns once the events are durable per the log's durability setting.
+  // If the first event id is already in the log and the whole request
+  // matches what was appended then, returns that first result with
+  // duplicate=true and appends nothing.
+  // Errors: kWrongExpectedVersion (current_version set), kInvalidArgument,
+  // kIOError, kClosed.
+  virtual StoreResult<AppendResult> Append(std::string_view stream,
+                                           uint64_t expected_version,
+                                           std::vector<EventToAppend> events) = 0;
+
+  // Events of `stream` with version >= from_version, in order, at most
+  // max_count. An unknown stream yields an empty vector.
+  virtual StoreResult<std::vector<StoredEvent>> ReadStream(
+      std::string_view stream, uint64_t from_version, size_t max_count) = 0;
+
+  // The stream's current version; 0 if it does not exist.
+  virtual StoreResult<uint64_t> StreamVersion(std::string_view stream) = 0;
+
+  // Events with position >= from_position, in order, at most max_count.
+  virtual StoreResult<std::vector<StoredEvent>> ReadAll(uint64_t from_position,
+                                                        size_t max_count) = 0;
+
+  // Position of the last committed event; 0 for an empty log.
+  virtual uint64_t LastPosition() const = 0;
+
+  // A subscription whose first Next() returns events after `after_position`.
+  virtual std::unique_ptr<Subscription> Subscribe(uint64_t after_position) = 0;
+};
+
+}  // namespace jobtrail::eventstore
