@@ -1,0 +1,114 @@
+#pragma once
+// JobStore: jobtrail's application service. The HTTP layer, the CLI and the
+// dialects reach the log only through it.
+//
+// Writes: load the job (fold of its stream), check each transition with the
+// domain's state machine, append with the expected version, then wait until
+// the projections have applied the append (read-your-writes: once a write is
+// acknowledged, StatusJson(job) shows it).
+// Reads: served from the read models (RocksDB under <data-dir>/views),
+// which a projection thread keeps up to date from a log subscription and
+// checkpoints with every batch.
+//
+// Thread-safe: every method may be called from any thread.
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "domain/clock.h"
+#include "domain/error.h"
+#include "domain/job_event.h"
+#include "domain/job_view.h"
+#include "projections/list_query.h"
+#include "projections/stats_snapshot.h"
+
+namespace jobtrail {
+
+struct JobStoreOptions {
+  std::string data_dir;  // holds log/ and views/
+  bool sync = true;      // fsync the log before acknowledging (group commit)
+  bool create_if_missing = true;
+  const Clock* clock = nullptr;  // null: the system clock
+  // A running job whose lease ended this long ago counts as stuck.
+  Millis stuck_grace_ms = 0;
+};
+
+struct EnqueueRequest {
+  Enqueued spec;
+  std::string job_id;  // empty: a new UUID (or derived from idempotency_key)
+  std::string actor;
+};
+
+struct WriteOutcome {
+  std::string job_id;
+  uint64_t version = 0;   // the job's version after the write
+  uint64_t position = 0;  // global position of the last event written
+  JobStatus status = JobStatus::kNone;
+  bool duplicate = false;  // an idempotent repeat: nothing was appended
+};
+
+struct AppendRequest {
+  std::string job_id;
+  std::optional<uint64_t> expected_version;  // If-Match
+  std::vector<EventBody> events;             // applied in order, atomically
+  std::vector<std::string> event_ids;        // optional, one per event
+  std::string actor;
+};
+
+struct ProjectionProgress {
+  uint64_t log_position = 0;        // last committed in the log
+  uint64_t projected_position = 0;  // last applied to the read models
+  bool ready = false;               // caught up since start
+};
+
+class JobStore {
+ public:
+  // Opens the log and the read models under options.data_dir, and starts
+  // the projection thread (which first catches up from the checkpoint).
+  // Errors: kNotFound (no data dir and !create_if_missing), kDataLoss
+  // (not a jobtrail directory, or damaged), kInternal (I/O).
+  static Result<std::unique_ptr<JobStore>> Open(const JobStoreOptions& options);
+  virtual ~JobStore() = default;
+
+  // Errors: kInvalidArgument/INVALID_INPUT; kAlreadyExists/JOB_EXISTS (a
+  // given job_id that is taken, without the same idempotency key).
+  // An idempotency_key already used by the same owner answers the original
+  // job with duplicate=true.
+  virtual Result<WriteOutcome> Enqueue(EnqueueRequest request) = 0;
+
+  // Errors: kNotFound/JOB_NOT_FOUND; kAborted/VERSION_CONFLICT (message
+  // names the current version); kFailedPrecondition/INVALID_TRANSITION,
+  // NO_ATTEMPTS_LEFT, ATTEMPT_MISMATCH; kInvalidArgument/INVALID_INPUT.
+  // Nothing is appended on any error.
+  virtual Result<WriteOutcome> Append(AppendRequest request) = 0;
+
+  // The status document (projections/job_json.h), as stored.
+  // Errors: kNotFound/JOB_NOT_FOUND.
+  virtual Result<std::string> StatusJson(std::string_view job_id) = 0;
+  // The job folded from its log, as of `at_version` (nullopt: latest).
+  // Errors: kNotFound/JOB_NOT_FOUND, kNotFound/VERSION_NOT_FOUND.
+  virtual Result<JobView> LoadJob(std::string_view job_id,
+                                  std::optional<uint64_t> at_version) = 0;
+  // The job's events, in order. Errors: kNotFound/JOB_NOT_FOUND.
+  virtual Result<std::vector<RecordedEvent>> History(std::string_view job_id) = 0;
+  // Looks a job id up by its external reference (newest first).
+  virtual Result<std::string> FindByExternalRef(std::string_view external_ref) = 0;
+  // The global feed: events with position > after, at most limit.
+  virtual Result<std::vector<RecordedEvent>> Feed(uint64_t after, size_t limit) = 0;
+
+  // Errors: kInvalidArgument/INVALID_CURSOR, INVALID_INPUT.
+  virtual Result<ListPage> List(const ListQuery& query) = 0;
+  virtual StatsSnapshot Stats() = 0;
+  virtual HealthReport Health() = 0;
+  virtual ProjectionProgress Progress() = 0;
+  virtual const Clock& clock() const = 0;
+
+  // Drops every read model and rebuilds it from the log (offline: call on a
+  // store no one else writes to). `progress` gets (position, last).
+  virtual Result<void> Rebuild(
+      const std::function<void(uint64_t, uint64_t)>& progress) = 0;
+};
+
+}  // namespace jobtrail
