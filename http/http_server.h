@@ -1,0 +1,36 @@
+#pragma once
+// jobtrail's HTTP server (Pistache): the canonical /v1 API, health, metrics.
+// It reaches the log only through JobStore.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "domain/error.h"
+#include "projections/job_store.h"
+
+namespace jobtrail::http {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8080;  // 0: an ephemeral port, see HttpServer::port()
+  size_t threads = 2;
+  size_t max_body_bytes = 1 << 20;
+  std::vector<std::string> cors_origins;  // "*" allows any origin
+  bool access_log = true;
+};
+
+class HttpServer {
+ public:
+  // Binds and starts serving in background threads. `store` must outlive
+  // the server. Errors: kUnavailable/BIND_FAILED, kInvalidArgument.
+  static Result<std::unique_ptr<HttpServer>> Start(JobStore& store,
+                                                   const ServerOptions& options);
+  virtual ~HttpServer() = default;
+  virtual uint16_t port() const = 0;
+  // Stops accepting, lets in-flight requests finish, joins the threads.
+  // Idempotent.
+  virtual void Shutdown() = 0;
+};
+
+}  // namespace jobtrail::http
