@@ -57,6 +57,17 @@ struct AppendRequest {
   std::string actor;
 };
 
+// The stored status document and the few fields callers need without
+// parsing it (ETag, ownership checks, live ETA).
+struct StatusDocument {
+  std::string json;  // RenderJobJson's bytes
+  uint64_t version = 0;
+  JobStatus status = JobStatus::kNone;
+  std::string owner;
+  std::string type;
+  std::optional<Millis> estimated_completion_at;
+};
+
 struct ProjectionProgress {
   uint64_t log_position = 0;        // last committed in the log
   uint64_t projected_position = 0;  // last applied to the read models
@@ -87,6 +98,8 @@ class JobStore {
   // The status document (projections/job_json.h), as stored.
   // Errors: kNotFound/JOB_NOT_FOUND.
   virtual Result<std::string> StatusJson(std::string_view job_id) = 0;
+  // The same document with its metadata. Errors: kNotFound/JOB_NOT_FOUND.
+  virtual Result<StatusDocument> Status(std::string_view job_id) = 0;
   // The job folded from its log, as of `at_version` (nullopt: latest).
   // Errors: kNotFound/JOB_NOT_FOUND, kNotFound/VERSION_NOT_FOUND.
   virtual Result<JobView> LoadJob(std::string_view job_id,
