@@ -39,6 +39,8 @@ struct EnqueueRequest {
   Enqueued spec;
   std::string job_id;  // empty: a new UUID (or derived from idempotency_key)
   std::string actor;
+  std::optional<Millis> timestamp;  // import only: keep the original time
+  std::string event_id;             // import only: keep the original id
 };
 
 struct WriteOutcome {
@@ -55,6 +57,7 @@ struct AppendRequest {
   std::vector<EventBody> events;             // applied in order, atomically
   std::vector<std::string> event_ids;        // optional, one per event
   std::string actor;
+  std::optional<Millis> timestamp;  // import only: keep the original time
 };
 
 // The stored status document and the few fields callers need without
@@ -65,7 +68,18 @@ struct StatusDocument {
   JobStatus status = JobStatus::kNone;
   std::string owner;
   std::string type;
+  std::string queue;
+  std::string external_ref;
+  Millis created_at = 0;
+  Millis updated_at = 0;
   std::optional<Millis> estimated_completion_at;
+};
+
+struct VerifyReport {
+  uint64_t events = 0;
+  uint64_t streams = 0;
+  std::vector<std::string> problems;  // empty: log and read models are sound
+  bool ok() const { return problems.empty(); }
 };
 
 struct ProjectionProgress {
@@ -121,6 +135,13 @@ class JobStore {
   // Drops every read model and rebuilds it from the log (offline: call on a
   // store no one else writes to). `progress` gets (position, last).
   virtual Result<void> Rebuild(
+      const std::function<void(uint64_t, uint64_t)>& progress) = 0;
+
+  // Checks the log (positions and streams contiguous, every event decodes
+  // and folds, hash chain unbroken) and that the read models equal a fresh
+  // fold of the log (built in a scratch directory, compared key by key).
+  // Errors are I/O failures only; damage goes into the report.
+  virtual Result<VerifyReport> Verify(
       const std::function<void(uint64_t, uint64_t)>& progress) = 0;
 };
 

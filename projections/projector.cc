@@ -1,0 +1,268 @@
+#include "projections/projector.h"
+
+#include <fmt/format.h>
+#include <rocksdb/write_batch.h>
+
+#include <map>
+
+#include "projections/job_json.h"
+#include "projections/view_keys.h"
+#include "schemas/event_codec.h"
+
+namespace jobtrail {
+namespace vk = view_keys;
+namespace {
+
+constexpr size_t kCacheLimit = 50000;
+
+void PutU32(std::string& out, uint32_t v) {
+  for (int s = 24; s >= 0; s -= 8) out.push_back(char((v >> s) & 0xff));
+}
+uint32_t GetU32(std::string_view in) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v = (v << 8) | uint8_t(in[size_t(i)]);
+  return v;
+}
+void PutString(std::string& out, std::string_view s) {
+  PutU32(out, uint32_t(s.size()));
+  out.append(s);
+}
+bool GetString(std::string_view& in, std::string& out) {
+  if (in.size() < 4) return false;
+  const uint32_t n = GetU32(in);
+  in.remove_prefix(4);
+  if (in.size() < n) return false;
+  out.assign(in.substr(0, n));
+  in.remove_prefix(n);
+  return true;
+}
+
+Error StoreIo(const rocksdb::Status& s) { return Internal(fmt::format("views: {}", s.ToString())); }
+
+}  // namespace
+
+Error FromStoreError(const eventstore::StoreError& e) {
+  using eventstore::StoreCode;
+  switch (e.code) {
+    case StoreCode::kWrongExpectedVersion:
+      return MakeError(Code::kAborted, "VERSION_CONFLICT", e.message);
+    case StoreCode::kInvalidArgument:
+      return MakeError(Code::kInvalidArgument, "INVALID_INPUT", e.message);
+    case StoreCode::kNotFound:
+      return MakeError(Code::kNotFound, "NOT_FOUND", e.message);
+    case StoreCode::kCorruption:
+      return MakeError(Code::kDataLoss, "CORRUPTION", e.message);
+    case StoreCode::kClosed:
+      return MakeError(Code::kUnavailable, "SHUTTING_DOWN", e.message);
+    case StoreCode::kIOError:
+      break;
+  }
+  return MakeError(Code::kInternal, "IO_ERROR", e.message);
+}
+
+std::string EncodeStatusRecord(const JobView& job, const std::string& json) {
+  std::string out;
+  out.append(vk::EncodeU64(job.version));
+  out.push_back(char(job.status));
+  PutString(out, job.spec.owner);
+  PutString(out, job.spec.type);
+  PutString(out, job.spec.queue);
+  PutString(out, job.spec.external_ref);
+  out.append(vk::EncodeU64(uint64_t(job.created_at)));
+  out.append(vk::EncodeU64(uint64_t(job.updated_at)));
+  out.push_back(job.estimated_completion_at ? 1 : 0);
+  out.append(vk::EncodeU64(uint64_t(job.estimated_completion_at.value_or(0))));
+  out.append(json);
+  return out;
+}
+
+Result<StatusDocument> DecodeStatusRecord(std::string_view in) {
+  auto bad = [] { return DataLoss("status record is malformed"); };
+  StatusDocument doc;
+  if (in.size() < 9) return bad();
+  doc.version = vk::DecodeU64(in);
+  const int status = uint8_t(in[8]);
+  if (status > int(JobStatus::kCancelled)) return bad();
+  doc.status = JobStatus(status);
+  in.remove_prefix(9);
+  if (!GetString(in, doc.owner) || !GetString(in, doc.type) || !GetString(in, doc.queue) ||
+      !GetString(in, doc.external_ref) || in.size() < 25) {
+    return bad();
+  }
+  doc.created_at = Millis(vk::DecodeU64(in));
+  doc.updated_at = Millis(vk::DecodeU64(in.substr(8)));
+  in.remove_prefix(16);
+  if (in[0] != 0) doc.estimated_completion_at = Millis(vk::DecodeU64(in.substr(1)));
+  in.remove_prefix(9);
+  doc.json.assign(in);
+  return doc;
+}
+
+Result<RecordedEvent> DecodeStored(const eventstore::StoredEvent& stored) {
+  BOOST_OUTCOME_TRY(event, DecodeEvent(stored.data));
+  RecordedEvent e = std::move(event);
+  e.position = stored.position;
+  if (e.job_id != stored.stream || e.version != stored.version) {
+    return DataLoss(fmt::format("position {}: event says job {} v{}, log says {} v{}",
+                                stored.position, e.job_id, e.version, stored.stream,
+                                stored.version));
+  }
+  return e;
+}
+
+struct Projector::Batch {
+  rocksdb::WriteBatch writes;
+  std::map<std::string, int64_t> count_deltas;
+  rocksdb::Status status;
+
+  void Put(const std::string& k, std::string_view v) {
+    if (status.ok()) status = writes.Put(k, rocksdb::Slice(v.data(), v.size()));
+  }
+  void Delete(const std::string& k) {
+    if (status.ok()) status = writes.Delete(k);
+  }
+};
+
+Result<void> Projector::Load() {
+  std::string value;
+  rocksdb::Status s = views_->Get(rocksdb::ReadOptions(), vk::kCheckpointKey, &value);
+  if (s.IsNotFound()) {
+    checkpoint_ = 0;
+    stats_ = StatsState();
+    return Ok();
+  }
+  if (!s.ok()) return StoreIo(s);
+  if (value.size() != 8) return DataLoss("views checkpoint is malformed");
+  checkpoint_ = vk::DecodeU64(value);
+  s = views_->Get(rocksdb::ReadOptions(), vk::kStatsKey, &value);
+  if (!s.ok()) return s.IsNotFound() ? DataLoss("views have a checkpoint but no stats") : StoreIo(s);
+  BOOST_OUTCOME_TRY(stats, StatsState::Parse(value));
+  stats_ = std::move(stats);
+  return Ok();
+}
+
+Result<JobView> Projector::JobBefore(const RecordedEvent& event) {
+  if (auto it = cache_.find(event.job_id);
+      it != cache_.end() && it->second.version + 1 == event.version) {
+    return it->second;
+  }
+  if (event.version == 1) return JobView{};
+  auto stored = log_->ReadStream(event.job_id, 1, event.version - 1);
+  if (!stored) return FromStoreError(stored.error());
+  JobView job;
+  for (const auto& s : stored.value()) {
+    BOOST_OUTCOME_TRY(e, DecodeStored(s));
+    BOOST_OUTCOME_TRYV(ApplyEvent(job, e));
+  }
+  if (job.version + 1 != event.version) {
+    return DataLoss(fmt::format("job {}: stream ends at v{} before v{}", event.job_id,
+                                job.version, event.version));
+  }
+  return job;
+}
+
+void Projector::UpdateIndexes(const JobView& before, const JobView& after, Batch& b) {
+  const std::string& id = after.job_id;
+  const bool is_new = before.status == JobStatus::kNone;
+  auto add = [&](std::string_view dim, std::string_view value, char sort, Millis ts) {
+    b.Put(vk::IndexKey(dim, value, sort, ts, id), "");
+  };
+  auto remove = [&](std::string_view dim, std::string_view value, char sort, Millis ts) {
+    b.Delete(vk::IndexKey(dim, value, sort, ts, id));
+  };
+  auto count = [&](std::string_view dim, std::string_view value, int64_t delta) {
+    b.count_deltas[vk::CountKey(dim, value)] += delta;
+  };
+  const std::string_view new_status = StatusName(after.status);
+  if (is_new) {
+    const std::pair<std::string_view, std::string_view> fixed[] = {
+        {vk::kDimAll, ""},
+        {vk::kDimType, after.spec.type},
+        {vk::kDimQueue, after.spec.queue},
+        {vk::kDimOwner, after.spec.owner},
+        {vk::kDimExternalRef, after.spec.external_ref}};
+    for (const auto& [dim, value] : fixed) {
+      if (dim != vk::kDimAll && value.empty()) continue;
+      add(dim, value, 'c', after.created_at);
+      count(dim, value, 1);
+    }
+  }
+  if (before.status != after.status) {
+    if (!is_new) {
+      remove(vk::kDimStatus, StatusName(before.status), 'c', before.created_at);
+      count(vk::kDimStatus, StatusName(before.status), -1);
+    }
+    add(vk::kDimStatus, new_status, 'c', after.created_at);
+    count(vk::kDimStatus, new_status, 1);
+  }
+  if (!is_new) {
+    remove(vk::kDimAll, "", 'u', before.updated_at);
+    remove(vk::kDimStatus, StatusName(before.status), 'u', before.updated_at);
+  }
+  add(vk::kDimAll, "", 'u', after.updated_at);
+  add(vk::kDimStatus, new_status, 'u', after.updated_at);
+
+  if (before.status == JobStatus::kRunning && before.lease_deadline) {
+    b.Delete(vk::LeaseKey(*before.lease_deadline, id));
+  }
+  if (after.status == JobStatus::kRunning && after.lease_deadline) {
+    b.Put(vk::LeaseKey(*after.lease_deadline, id), "");
+  }
+}
+
+Result<void> Projector::ApplyBatch(const std::vector<eventstore::StoredEvent>& events) {
+  if (events.empty()) return Ok();
+  Batch b;
+  std::unordered_map<std::string, JobView> touched;
+  for (const auto& stored : events) {
+    if (stored.position != checkpoint_ + 1) {
+      return DataLoss(fmt::format("projector at {} was given position {}", checkpoint_,
+                                  stored.position));
+    }
+    BOOST_OUTCOME_TRY(decoded, DecodeStored(stored));
+    RecordedEvent event = std::move(decoded);
+    JobView before;
+    if (auto it = touched.find(event.job_id); it != touched.end()) {
+      before = it->second;
+    } else {
+      BOOST_OUTCOME_TRY(loaded, JobBefore(event));
+      before = std::move(loaded);
+    }
+    JobView after = before;
+    BOOST_OUTCOME_TRYV(ApplyEvent(after, event));
+    UpdateIndexes(before, after, b);
+    if (const auto* logged = std::get_if<Logged>(&event.body)) {
+      (void)logged;  // the line is in after.logs, numbered
+      b.Put(vk::LogKey(after.job_id, after.logs.back().seq), RenderLogLineJson(after.logs.back()));
+    }
+    stats_.Apply(before, after, event);
+    touched[event.job_id] = std::move(after);
+    checkpoint_ = stored.position;
+  }
+  for (auto& [id, job] : touched) {
+    b.Put(vk::JobKey(id), EncodeStatusRecord(job, RenderJobJson(job)));
+  }
+  for (const auto& [key, delta] : b.count_deltas) {
+    if (delta == 0) continue;
+    std::string value;
+    rocksdb::Status s = views_->Get(rocksdb::ReadOptions(), key, &value);
+    if (!s.ok() && !s.IsNotFound()) return StoreIo(s);
+    const int64_t current = s.ok() && value.size() == 8 ? int64_t(vk::DecodeU64(value)) : 0;
+    const int64_t next = std::max<int64_t>(0, current + delta);
+    if (next == 0) {
+      b.Delete(key);
+    } else {
+      b.Put(key, vk::EncodeU64(uint64_t(next)));
+    }
+  }
+  b.Put(std::string(vk::kCheckpointKey), vk::EncodeU64(checkpoint_));
+  b.Put(std::string(vk::kStatsKey), stats_.Serialize());
+  if (!b.status.ok()) return StoreIo(b.status);
+  rocksdb::Status s = views_->Write(rocksdb::WriteOptions(), &b.writes);
+  if (!s.ok()) return StoreIo(s);
+  if (cache_.size() + touched.size() > kCacheLimit) cache_.clear();
+  for (auto& [id, job] : touched) cache_[id] = std::move(job);
+  return Ok();
+}
+
+}  // namespace jobtrail

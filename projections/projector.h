@@ -1,0 +1,59 @@
+#pragma once
+// Turns log events into read-model updates: the status document, the list
+// indexes and their counts, the lease index, log lines and the stats state.
+// One batch of events becomes one RocksDB WriteBatch that also carries the
+// checkpoint, so the views are always exactly "the log up to checkpoint".
+//
+// Not thread-safe: one projector thread calls ApplyBatch; Snapshot-style
+// accessors are guarded by the caller (JobStore).
+#include <rocksdb/db.h>
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "domain/error.h"
+#include "domain/job_view.h"
+#include "eventstore/event_log.h"
+#include "projections/job_store.h"
+#include "projections/stats_state.h"
+
+namespace jobtrail {
+
+// The value stored under view_keys::JobKey: metadata then the JSON.
+std::string EncodeStatusRecord(const JobView& job, const std::string& json);
+Result<StatusDocument> DecodeStatusRecord(std::string_view value);
+
+// Decodes a stored log record into a domain event (position from the log).
+Result<RecordedEvent> DecodeStored(const eventstore::StoredEvent& stored);
+Error FromStoreError(const eventstore::StoreError& e);
+
+class Projector {
+ public:
+  Projector(rocksdb::DB* views, eventstore::EventLog* log) : views_(views), log_(log) {}
+
+  // Reads the checkpoint and the stats state from the views.
+  Result<void> Load();
+  // Applies events in position order, which must start right after the
+  // checkpoint, and commits them with the new checkpoint (unsynced: the
+  // views can always be rebuilt from the log).
+  Result<void> ApplyBatch(const std::vector<eventstore::StoredEvent>& events);
+
+  uint64_t checkpoint() const { return checkpoint_; }
+  const StatsState& stats() const { return stats_; }
+
+ private:
+  struct Batch;
+  Result<JobView> JobBefore(const RecordedEvent& event);
+  void UpdateIndexes(const JobView& before, const JobView& after, Batch& batch);
+
+  rocksdb::DB* views_;
+  eventstore::EventLog* log_;
+  uint64_t checkpoint_ = 0;
+  StatsState stats_;
+  // Recently touched jobs, so a busy job is not refolded for every event.
+  std::unordered_map<std::string, JobView> cache_;
+};
+
+}  // namespace jobtrail

@@ -1,0 +1,71 @@
+#pragma once
+// JobStore on the RocksDB event log (<data-dir>/log) and a RocksDB read-model
+// database (<data-dir>/views). See job_store.h for the contract.
+#include <rocksdb/db.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "eventstore/rocks_event_log.h"
+#include "projections/job_store.h"
+#include "projections/projector.h"
+
+namespace jobtrail {
+
+class RocksJobStore final : public JobStore {
+ public:
+  static Result<std::unique_ptr<RocksJobStore>> OpenStore(const JobStoreOptions& options);
+  ~RocksJobStore() override;
+
+  Result<WriteOutcome> Enqueue(EnqueueRequest request) override;
+  Result<WriteOutcome> Append(AppendRequest request) override;
+  Result<std::string> StatusJson(std::string_view job_id) override;
+  Result<StatusDocument> Status(std::string_view job_id) override;
+  Result<JobView> LoadJob(std::string_view job_id, std::optional<uint64_t> at_version) override;
+  Result<std::vector<RecordedEvent>> History(std::string_view job_id) override;
+  Result<std::string> FindByExternalRef(std::string_view external_ref) override;
+  Result<std::vector<RecordedEvent>> Feed(uint64_t after, size_t limit) override;
+  Result<ListPage> List(const ListQuery& query) override;
+  StatsSnapshot Stats() override;
+  HealthReport Health() override;
+  ProjectionProgress Progress() override;
+  const Clock& clock() const override { return *clock_; }
+  Result<void> Rebuild(const std::function<void(uint64_t, uint64_t)>& progress) override;
+  Result<VerifyReport> Verify(const std::function<void(uint64_t, uint64_t)>& progress) override;
+
+  // The raw read-model database, for verification and tests.
+  rocksdb::DB* views() { return views_.get(); }
+
+ private:
+  RocksJobStore() = default;
+  Result<void> OpenViews(bool create);
+  void StartProjection();
+  void StopProjection();
+  void ProjectionLoop();
+  Result<void> WaitProjected(uint64_t position);
+  Result<WriteOutcome> TryAppend(const AppendRequest& request);
+
+  JobStoreOptions options_;
+  SystemClock system_clock_;
+  const Clock* clock_ = nullptr;
+  std::unique_ptr<eventstore::RocksEventLog> log_;
+  std::unique_ptr<rocksdb::DB> views_;
+  std::string views_dir_;
+
+  std::mutex projector_mu_;  // guards projector_
+  std::unique_ptr<Projector> projector_;
+  std::unique_ptr<eventstore::Subscription> subscription_;
+  std::thread projection_thread_;
+  std::atomic<bool> stop_{false};
+
+  std::mutex progress_mu_;
+  std::condition_variable progress_cv_;
+  uint64_t projected_ = 0;        // GUARDED_BY(progress_mu_)
+  std::string projection_error_;  // GUARDED_BY(progress_mu_)
+  uint64_t ready_at_ = 0;         // log head when opened
+  std::atomic<bool> ready_{false};
+};
+
+}  // namespace jobtrail

@@ -1,0 +1,76 @@
+#pragma once
+// The running totals behind the stats and health read models. Updated per
+// event by the projector from (job before, job after), persisted with every
+// checkpoint as one JSON value, so neither a request nor a restart scans
+// all jobs. Deterministic: the same events give the same bytes.
+//
+// Not thread-safe; the projector owns it and publishes snapshots.
+#include <array>
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "domain/error.h"
+#include "domain/job_view.h"
+#include "projections/stats_snapshot.h"
+
+namespace jobtrail {
+
+// Durations in log-spaced buckets (10% wide): percentiles within 5%.
+class DurationHistogram {
+ public:
+  void Add(Millis ms);
+  DurationSummary Summarize() const;
+  const std::map<int, uint64_t>& buckets() const { return buckets_; }
+  double sum_ms() const { return sum_ms_; }
+  uint64_t count() const { return count_; }
+  void Restore(std::map<int, uint64_t> buckets, double sum_ms, uint64_t count);
+
+ private:
+  std::map<int, uint64_t> buckets_;
+  double sum_ms_ = 0;
+  uint64_t count_ = 0;
+};
+
+class StatsState {
+ public:
+  // Accounts for one event that turned `before` into `after`.
+  void Apply(const JobView& before, const JobView& after, const RecordedEvent& event);
+  StatsSnapshot Snapshot() const;
+
+  std::string Serialize() const;
+  static Result<StatsState> Parse(std::string_view json);
+
+  // Started and errored events in the hour starting at `hour_start`.
+  uint64_t StartedInHour(Millis hour_start) const;
+  uint64_t ErroredInHour(Millis hour_start) const;
+  uint64_t FinishedInHour(Millis hour_start) const;
+
+ private:
+  struct TypeTotals {
+    uint64_t total = 0;
+    std::array<uint64_t, kStatusSlots> by_status{};
+    DurationHistogram processing;
+  };
+  void Prune();
+
+  uint64_t total_ = 0;
+  std::array<uint64_t, kStatusSlots> by_status_{};
+  std::array<uint64_t, kStatusSlots> attempts_by_status_{};
+  std::map<std::string, TypeTotals> by_type_;
+  DurationHistogram processing_;
+  std::map<Millis, uint64_t> finished_per_hour_;
+  std::map<Millis, uint64_t> finished_per_day_;
+  std::map<Millis, uint64_t> started_per_hour_;
+  std::map<Millis, uint64_t> errored_per_hour_;
+  uint64_t events_total_ = 0;
+  uint64_t errors_total_ = 0;
+  Millis latest_event_ = 0;  // pruning is relative to this, not to "now"
+};
+
+inline constexpr Millis kHourMs = 3600 * 1000;
+inline constexpr Millis kDayMs = 24 * kHourMs;
+inline Millis HourStart(Millis t) { return t - ((t % kHourMs) + kHourMs) % kHourMs; }
+inline Millis DayStart(Millis t) { return t - ((t % kDayMs) + kDayMs) % kDayMs; }
+
+}  // namespace jobtrail

@@ -1,0 +1,134 @@
+// JobStore::Verify: the log's own checks plus "the read models are exactly
+// a fresh fold of the log".
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include "eventstore/log_verifier.h"
+#include "projections/rocks_job_store.h"
+#include "projections/uuid.h"
+#include "projections/view_keys.h"
+
+namespace jobtrail {
+namespace vk = view_keys;
+namespace {
+
+constexpr size_t kMaxDiffs = 20;
+
+std::string Printable(std::string_view key) {
+  std::string out;
+  for (unsigned char c : key) {
+    if (c >= 0x20 && c < 0x7f) {
+      out.push_back(char(c));
+    } else {
+      out += fmt::format("\\x{:02x}", c);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<VerifyReport> RocksJobStore::Verify(
+    const std::function<void(uint64_t, uint64_t)>& progress) {
+  VerifyReport report;
+  const uint64_t last = log_->LastPosition();
+  auto log_report = eventstore::VerifyLog(
+      *log_,
+      [](const eventstore::StoredEvent& e) -> std::optional<std::string> {
+        auto decoded = DecodeStored(e);
+        if (!decoded) return decoded.error().message;
+        return std::nullopt;
+      },
+      [&](uint64_t position) {
+        if (progress) progress(position, last * 2);
+      });
+  if (!log_report) return FromStoreError(log_report.error());
+  report.events = log_report.value().events;
+  report.streams = log_report.value().streams;
+  for (auto& p : log_report.value().problems) report.problems.push_back("log: " + p);
+
+  // A fresh fold into a scratch database beside the live one.
+  const std::string scratch_dir = views_dir_ + ".verify-" + RandomUuid();
+  rocksdb::Options opts;
+  opts.create_if_missing = true;
+  opts.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(opts, scratch_dir, &raw);
+  if (!s.ok()) return Internal(fmt::format("verify: cannot open scratch views: {}", s.ToString()));
+  std::unique_ptr<rocksdb::DB> scratch(raw);
+  auto cleanup = [&] {
+    if (scratch) (void)scratch->Close();  // destroyed right after
+    scratch.reset();
+    (void)rocksdb::DestroyDB(scratch_dir, opts);  // best effort: a scratch copy
+    std::error_code ec;
+    std::filesystem::remove_all(scratch_dir, ec);
+  };
+  s = scratch->Put(rocksdb::WriteOptions(), vk::kFormatKey, vk::kViewsFormat);
+  Projector fresh(scratch.get(), log_.get());
+  uint64_t position = 0;
+  while (s.ok() && position < last) {
+    auto batch = log_->ReadAll(position + 1, 2048);
+    if (!batch) {
+      cleanup();
+      return FromStoreError(batch.error());
+    }
+    if (batch.value().empty()) break;
+    auto applied = fresh.ApplyBatch(batch.value());
+    if (!applied) {
+      report.problems.push_back("fold: " + applied.error().message);
+      break;
+    }
+    position = batch.value().back().position;
+    if (progress) progress(last + position, last * 2);
+  }
+  if (!s.ok()) {
+    cleanup();
+    return Internal(fmt::format("verify: {}", s.ToString()));
+  }
+
+  if (auto waited = WaitProjected(last); !waited) {
+    report.problems.push_back("views: " + waited.error().message);
+  } else if (report.problems.empty()) {
+    // The live views may move on past `last` meanwhile; compare from one
+    // snapshot and only if it sits exactly at `last`.
+    const rocksdb::Snapshot* snap = views_->GetSnapshot();
+    rocksdb::ReadOptions live_ro;
+    live_ro.snapshot = snap;
+    std::unique_ptr<rocksdb::Iterator> a(views_->NewIterator(live_ro));
+    std::unique_ptr<rocksdb::Iterator> b(scratch->NewIterator(rocksdb::ReadOptions()));
+    a->SeekToFirst();
+    b->SeekToFirst();
+    size_t diffs = 0;
+    while ((a->Valid() || b->Valid()) && diffs < kMaxDiffs) {
+      const int order = !a->Valid()   ? 1
+                        : !b->Valid() ? -1
+                                      : a->key().compare(b->key());
+      if (order < 0) {
+        report.problems.push_back(
+            fmt::format("views: key '{}' is not in a fresh fold", Printable(a->key().ToStringView())));
+        ++diffs;
+        a->Next();
+      } else if (order > 0) {
+        report.problems.push_back(
+            fmt::format("views: key '{}' is missing", Printable(b->key().ToStringView())));
+        ++diffs;
+        b->Next();
+      } else {
+        if (a->value() != b->value()) {
+          report.problems.push_back(fmt::format("views: value of '{}' differs from a fresh fold",
+                                                Printable(a->key().ToStringView())));
+          ++diffs;
+        }
+        a->Next();
+        b->Next();
+      }
+    }
+    a.reset();
+    views_->ReleaseSnapshot(snap);
+  }
+  cleanup();
+  return report;
+}
+
+}  // namespace jobtrail

@@ -1,0 +1,60 @@
+#include "projections/view_keys.h"
+
+namespace jobtrail::view_keys {
+
+std::string EncodeU64(uint64_t v) {
+  std::string out(8, '\0');
+  for (int i = 7; i >= 0; --i, v >>= 8) out[size_t(i)] = char(v & 0xff);
+  return out;
+}
+uint64_t DecodeU64(std::string_view in) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | uint8_t(in[size_t(i)]);
+  return v;
+}
+uint64_t SortableTime(int64_t ms) { return uint64_t(ms) ^ (uint64_t{1} << 63); }
+int64_t TimeFromSortable(uint64_t v) { return int64_t(v ^ (uint64_t{1} << 63)); }
+
+std::string JobKey(std::string_view job_id) {
+  std::string k = "j";
+  k.append(job_id);
+  return k;
+}
+std::string LogPrefix(std::string_view job_id) {
+  std::string k = "l";
+  k.append(job_id);
+  k.push_back('\0');
+  return k;
+}
+std::string LogKey(std::string_view job_id, uint64_t seq) { return LogPrefix(job_id) + EncodeU64(seq); }
+std::string IndexPrefix(std::string_view dim, std::string_view value, char sort) {
+  std::string k = "x";
+  k.append(dim);
+  k.push_back('\0');
+  k.append(value);
+  k.push_back('\0');
+  k.push_back(sort);
+  return k;
+}
+std::string IndexKey(std::string_view dim, std::string_view value, char sort, int64_t ts,
+                     std::string_view job_id) {
+  std::string k = IndexPrefix(dim, value, sort);
+  k += EncodeU64(SortableTime(ts));
+  k.append(job_id);
+  return k;
+}
+std::string CountKey(std::string_view dim, std::string_view value) {
+  std::string k = "n";
+  k.append(dim);
+  k.push_back('\0');
+  k.append(value);
+  return k;
+}
+std::string LeaseKey(int64_t deadline, std::string_view job_id) {
+  std::string k(kLeasePrefix);
+  k += EncodeU64(SortableTime(deadline));
+  k.append(job_id);
+  return k;
+}
+
+}  // namespace jobtrail::view_keys

@@ -1,0 +1,51 @@
+#pragma once
+// The key layout of the read-model database (<data-dir>/views, RocksDB,
+// default column family). Described in projections/README.md.
+//
+//   "format"                          -> kViewsFormat
+//   "checkpoint"                      -> u64 BE: last log position applied
+//   "stats"                           -> StatsState as JSON
+//   "j" job                           -> status record (StatusRecord)
+//   "l" job 0x00 seq(u64 BE)          -> log line JSON
+//   "x" dim 0x00 value 0x00 sort ts(u64 BE) job -> ""   list indexes
+//   "n" dim 0x00 value                -> u64 BE: jobs in that index
+//   "r" deadline(u64 BE) job          -> ""   running jobs by lease deadline
+//
+// dims: "all" (value ""), "status", "type", "queue", "owner", "ext".
+// sort: 'c' created (every dim), 'u' updated ("all" and "status" only).
+// Timestamps are offset by 2^63 so negative times sort correctly.
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace jobtrail::view_keys {
+
+inline constexpr std::string_view kViewsFormat = "jobtrail-views-v1";
+inline constexpr std::string_view kFormatKey = "format";
+inline constexpr std::string_view kCheckpointKey = "checkpoint";
+inline constexpr std::string_view kStatsKey = "stats";
+
+inline constexpr std::string_view kDimAll = "all";
+inline constexpr std::string_view kDimStatus = "status";
+inline constexpr std::string_view kDimType = "type";
+inline constexpr std::string_view kDimQueue = "queue";
+inline constexpr std::string_view kDimOwner = "owner";
+inline constexpr std::string_view kDimExternalRef = "ext";
+
+std::string EncodeU64(uint64_t v);
+uint64_t DecodeU64(std::string_view in);  // in.size() >= 8
+uint64_t SortableTime(int64_t ms);
+int64_t TimeFromSortable(uint64_t v);
+
+std::string JobKey(std::string_view job_id);
+std::string LogKey(std::string_view job_id, uint64_t seq);
+std::string LogPrefix(std::string_view job_id);
+// Prefix of one index: "x" dim 0x00 value 0x00 sort
+std::string IndexPrefix(std::string_view dim, std::string_view value, char sort);
+std::string IndexKey(std::string_view dim, std::string_view value, char sort, int64_t ts,
+                     std::string_view job_id);
+std::string CountKey(std::string_view dim, std::string_view value);
+std::string LeaseKey(int64_t deadline, std::string_view job_id);
+inline constexpr std::string_view kLeasePrefix = "r";
+
+}  // namespace jobtrail::view_keys
