@@ -1,0 +1,97 @@
+#include "http/cli.h"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <iostream>
+
+#include "http/cli_commands.h"
+
+namespace jobtrail::cli {
+namespace {
+
+constexpr int kUsageError = 2;
+constexpr const char* kDefaultDataDir = "./jobtrail-data";
+
+void AddStoreFlags(CLI::App* cmd, StoreFlags& flags) {
+  flags.data_dir = kDefaultDataDir;
+  cmd->add_option("--data-dir", flags.data_dir, "Data directory (log/ and views/)")
+      ->capture_default_str();
+}
+
+}  // namespace
+
+int Run(int argc, char** argv) {
+  CLI::App app{"jobtrail: an event-sourced job store with CQRS read models"};
+  app.require_subcommand(1);
+  app.set_help_all_flag("--help-all", "Help for every subcommand");
+
+  ServeFlags serve;
+  auto* serve_cmd = app.add_subcommand("serve", "Run the HTTP API");
+  AddStoreFlags(serve_cmd, serve.store);
+  serve_cmd->add_option("--listen", serve.listen, "HOST:PORT to listen on (port 0: any free port)")
+      ->capture_default_str();
+  serve_cmd->add_flag("--no-sync", serve.store.no_sync,
+                      "Acknowledge writes before the log is fsynced (faster; a power loss "
+                      "may lose the last writes, a process crash does not)");
+  serve_cmd->add_option("--threads", serve.server.threads, "HTTP worker threads")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  serve_cmd->add_option("--max-body-bytes", serve.server.max_body_bytes,
+                        "Largest request body accepted (413 above)")
+      ->capture_default_str()
+      ->check(CLI::Range(1024, 64 << 20));
+  serve_cmd->add_option("--cors-origin", serve.server.cors_origins,
+                        "Origin allowed by CORS (repeatable; '*' for any)");
+  bool no_access_log = false;
+  serve_cmd->add_flag("--no-access-log", no_access_log, "Do not log one line per request");
+
+  StoreFlags store;
+  std::string job_id;
+  bool json = false;
+  auto* replay_cmd = app.add_subcommand("replay", "Print a job's audit history, event by event");
+  AddStoreFlags(replay_cmd, store);
+  replay_cmd->add_option("JOB_ID", job_id, "The job")->required();
+  replay_cmd->add_flag("--json", json, "One JSON object per event: the event and the state after it");
+
+  auto* rebuild_cmd = app.add_subcommand("rebuild", "Drop and rebuild every read model from the log");
+  AddStoreFlags(rebuild_cmd, store);
+  auto* verify_cmd = app.add_subcommand(
+      "verify", "Check the log (order, streams, decoding, hash chain) and the read models");
+  AddStoreFlags(verify_cmd, store);
+
+  uint64_t after = 0;
+  auto* export_cmd = app.add_subcommand("export", "Write events as newline-delimited JSON");
+  AddStoreFlags(export_cmd, store);
+  export_cmd->add_option("--job", job_id, "Only this job's events");
+  export_cmd->add_option("--after", after, "Only events after this global position");
+
+  std::string file;
+  auto* import_cmd = app.add_subcommand(
+      "import", "Append events from an export file ('-' for stdin), validated like any write");
+  AddStoreFlags(import_cmd, store);
+  import_cmd->add_option("FILE", file, "NDJSON file from `jobtrail export`")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "jobtrail: " << e.what() << "\n\n" << app.help();
+    return kUsageError;
+  }
+  serve.server.access_log = !no_access_log;
+
+  if (*serve_cmd) return Serve(serve);
+  if (*replay_cmd) return Replay(store, job_id, json);
+  if (*rebuild_cmd) return Rebuild(store);
+  if (*verify_cmd) return Verify(store);
+  if (*export_cmd) return Export(store, job_id, after);
+  if (*import_cmd) return Import(store, file);
+  std::cerr << app.help();
+  return kUsageError;
+}
+
+}  // namespace jobtrail::cli

@@ -1,0 +1,35 @@
+#pragma once
+// The subcommands behind jobtrail::cli::Run, one function each. Each opens
+// the store itself and returns an exit code; errors go to stderr.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "http/http_server.h"
+
+namespace jobtrail::cli {
+
+struct StoreFlags {
+  std::string data_dir;
+  bool no_sync = false;
+};
+
+struct ServeFlags {
+  StoreFlags store;
+  std::string listen = "127.0.0.1:8080";
+  http::ServerOptions server;
+};
+
+int Serve(const ServeFlags& flags);
+int Replay(const StoreFlags& store, const std::string& job_id, bool json);
+int Rebuild(const StoreFlags& store);
+int Verify(const StoreFlags& store);
+int Export(const StoreFlags& store, const std::string& job_id, uint64_t after);
+int Import(const StoreFlags& store, const std::string& file);
+
+// Opens an existing data directory (never creates one, except for serve
+// and import). Prints the error and returns null on failure.
+std::unique_ptr<JobStore> OpenStore(const StoreFlags& flags, bool create);
+
+}  // namespace jobtrail::cli

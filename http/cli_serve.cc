@@ -1,0 +1,93 @@
+// `jobtrail serve`: open the store, serve HTTP until SIGTERM/SIGINT, then
+// shut down in order (stop accepting, finish requests, close RocksDB).
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+
+#include "http/cli_commands.h"
+
+namespace jobtrail::cli {
+namespace {
+
+bool ParseListen(const std::string& listen, std::string& host, uint16_t& port) {
+  const auto colon = listen.rfind(':');
+  if (colon == std::string::npos || colon + 1 == listen.size()) return false;
+  host = listen.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  if (host.empty()) host = "0.0.0.0";
+  unsigned long value = 0;
+  try {
+    size_t used = 0;
+    value = std::stoul(listen.substr(colon + 1), &used);
+    if (used != listen.size() - colon - 1 || value > 65535) return false;
+  } catch (const std::exception&) {
+    return false;
+  }
+  port = static_cast<uint16_t>(value);
+  return true;
+}
+
+}  // namespace
+
+std::unique_ptr<JobStore> OpenStore(const StoreFlags& flags, bool create) {
+  JobStoreOptions options;
+  options.data_dir = flags.data_dir;
+  options.sync = !flags.no_sync;
+  options.create_if_missing = create;
+  auto store = JobStore::Open(options);
+  if (!store) {
+    std::cerr << "jobtrail: cannot open data directory '" << flags.data_dir
+              << "': " << store.error().message << "\n";
+    return nullptr;
+  }
+  return std::move(store).value();
+}
+
+int Serve(const ServeFlags& flags) {
+  http::ServerOptions server = flags.server;
+  if (!ParseListen(flags.listen, server.host, server.port)) {
+    std::cerr << "jobtrail: --listen must be HOST:PORT, got '" << flags.listen << "'\n";
+    return 2;
+  }
+  // Block the shutdown signals in every thread we start; this thread waits
+  // for them with sigwait.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  auto store = OpenStore(flags.store, /*create=*/true);
+  if (!store) return 1;
+  if (flags.store.no_sync) {
+    spdlog::warn("--no-sync: writes are acknowledged before the log is fsynced");
+  }
+  auto started = http::HttpServer::Start(*store, server);
+  if (!started) {
+    std::cerr << "jobtrail: cannot serve on " << flags.listen << ": "
+              << started.error().message << "\n";
+    return 1;
+  }
+  auto http_server = std::move(started).value();
+  std::printf("jobtrail listening on http://%s:%u\n", server.host.c_str(),
+              unsigned(http_server->port()));
+  std::fflush(stdout);
+  spdlog::info("serving {} from data directory {}", flags.listen, flags.store.data_dir);
+
+  int received = 0;
+  sigwait(&signals, &received);
+  spdlog::info("received {}, shutting down", received == SIGTERM ? "SIGTERM" : "SIGINT");
+  http_server->Shutdown();
+  http_server.reset();
+  store.reset();
+  spdlog::info("stopped cleanly");
+  return 0;
+}
+
+}  // namespace jobtrail::cli
