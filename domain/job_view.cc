@@ -135,9 +135,17 @@ struct Applier {
       job.progress = e.percent;
       if (*e.percent > 0.0 && job.started_at) {
         const double elapsed = double(ev.timestamp - *job.started_at);
-        job.estimated_completion_at =
-            ev.timestamp +
-            Millis(std::llround(elapsed * (100.0 - *e.percent) / *e.percent));
+        const double remaining = elapsed * (100.0 - *e.percent) / *e.percent;
+        // A tiny percent extrapolates past what Millis can hold (llround of
+        // such a double is undefined); that estimate means nothing, and the
+        // previous one is no longer true.
+        constexpr double kMaxRemainingMs = 1e15;  // ~31,700 years
+        if (std::fabs(remaining) < kMaxRemainingMs) {
+          job.estimated_completion_at =
+              ev.timestamp + Millis(std::llround(remaining));
+        } else {
+          job.estimated_completion_at.reset();
+        }
       }
     }
     if (!e.message.empty()) job.message = e.message;
@@ -210,11 +218,14 @@ Result<void> CheckTransition(const JobView& job, const EventBody& body) {
 }
 
 Result<void> ApplyEvent(JobView& job, const RecordedEvent& event) {
-  BOOST_OUTCOME_TRYV(CheckTransition(job, event.body));
+  // A gap in the stream is reported before the transition: with an event
+  // missing, the next one usually looks illegal too, and the damaged log is
+  // the real problem.
   if (event.version != job.version + 1) {
     return DataLoss(fmt::format("job {}: event version {} follows version {}",
                                 event.job_id, event.version, job.version));
   }
+  BOOST_OUTCOME_TRYV(CheckTransition(job, event.body));
   std::visit(Applier{job, event}, event.body);
   job.version = event.version;
   job.last_position = event.position;

@@ -103,7 +103,8 @@ struct JobView {
 Result<void> CheckTransition(const JobView& job, const EventBody& body);
 
 // Applies an event that CheckTransition accepted (it checks again and
-// returns the same errors, leaving `job` unchanged on error).
+// returns the same errors, leaving `job` unchanged on error). Also:
+//   kDataLoss/DATA_LOSS  event.version is not job.version + 1 (checked first)
 Result<void> ApplyEvent(JobView& job, const RecordedEvent& event);
 
 // Folds a whole stream, in order, from an empty job.
