@@ -14,6 +14,12 @@ namespace {
 
 namespace cs = ::jobtrail::schema;
 
+// Every decoding failure, whatever its cause, is this one error
+// (event_codec.h): callers switch on the reason.
+Error Corruption(std::string message) {
+  return MakeError(Code::kDataLoss, "CORRUPTION", std::move(message));
+}
+
 kj::StringPtr Txt(const std::string& s) { return kj::StringPtr(s.c_str(), s.size()); }
 std::string Str(capnp::Text::Reader t) { return std::string(t.cStr(), t.size()); }
 
@@ -164,7 +170,9 @@ Result<EventBody> DecodeBody(cs::Event::Body::Reader b) {
       auto r = b.getLogged();
       Logged e;
       const int level = static_cast<int>(r.getLevel());
-      if (level < 0 || level > 4) return DataLoss("unknown log level");
+      if (level < 0 || level > 4) {
+        return Corruption(fmt::format("unknown log level {}", level));
+      }
       e.level = static_cast<LogLevel>(level);
       e.message = Str(r.getMessage());
       e.details_json = Str(r.getDetailsJson());
@@ -206,7 +214,8 @@ Result<EventBody> DecodeBody(cs::Event::Body::Reader b) {
     }
   }
   // A union member added by a newer schema than this binary knows.
-  return DataLoss(fmt::format("unknown event kind {}", static_cast<int>(b.which())));
+  return Corruption(
+      fmt::format("unknown event kind {}", static_cast<int>(b.which())));
 }
 
 }  // namespace
@@ -228,9 +237,8 @@ std::string EncodeEvent(const RecordedEvent& event) {
 
 Result<RecordedEvent> DecodeEvent(std::string_view bytes) {
   if (bytes.empty() || bytes.size() % sizeof(capnp::word) != 0) {
-    return MakeError(Code::kDataLoss, "CORRUPTION",
-                     fmt::format("event of {} bytes is not a whole number of words",
-                                 bytes.size()));
+    return Corruption(fmt::format(
+        "event of {} bytes is not a whole number of words", bytes.size()));
   }
   // Copy into word-aligned memory: stored bytes carry no alignment promise.
   kj::Array<capnp::word> words = kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));
@@ -250,8 +258,8 @@ Result<RecordedEvent> DecodeEvent(std::string_view bytes) {
     out.body = std::move(body).value();
     return out;
   } catch (const kj::Exception& e) {
-    return MakeError(Code::kDataLoss, "CORRUPTION",
-                     fmt::format("event does not decode: {}", e.getDescription().cStr()));
+    return Corruption(
+        fmt::format("event does not decode: {}", e.getDescription().cStr()));
   }
 }
 
