@@ -270,6 +270,22 @@ Result<WriteOutcome> RocksJobStore::TryAppend(const AppendRequest& request) {
     BOOST_OUTCOME_TRY(e, DecodeStored(s));
     BOOST_OUTCOME_TRYV(ApplyEvent(job, e));
   }
+  // A retry of an append that already landed (same client event ids)
+  // answers the original result instead of failing the state machine.
+  if (!request.event_ids.empty() && !request.event_ids.front().empty()) {
+    const auto& events = stored.value();
+    for (size_t i = 0; i < events.size(); ++i) {
+      if (events[i].event_id != request.event_ids.front()) continue;
+      const size_t n = request.event_ids.size();
+      for (size_t k = 0; k < n; ++k) {
+        if (i + k >= events.size() || events[i + k].event_id != request.event_ids[k]) {
+          return InvalidArgument("event ids were already used for a different append");
+        }
+      }
+      return WriteOutcome{request.job_id, events[i + n - 1].version, events[i + n - 1].position,
+                          job.status, true};
+    }
+  }
   if (request.expected_version && *request.expected_version != job.version) {
     return MakeError(Code::kAborted, "VERSION_CONFLICT",
                      fmt::format("job is at version {}, not {}", job.version,
