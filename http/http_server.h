@@ -15,9 +15,12 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 8080;  // 0: an ephemeral port, see HttpServer::port()
   size_t threads = 2;
-  size_t max_body_bytes = 1 << 20;
+  size_t max_body_bytes = 1 << 20;  // larger bodies answer 413 PAYLOAD_TOO_LARGE
   std::vector<std::string> cors_origins;  // "*" allows any origin
+  // One line per request (method, path, status, bytes, duration, request id)
+  // on the spdlog logger named "access" (registered on stderr if absent).
   bool access_log = true;
+  size_t max_batch_operations = 1000;  // POST /v1/batch; more: 413 BATCH_TOO_LARGE
 };
 
 class HttpServer {

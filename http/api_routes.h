@@ -1,0 +1,32 @@
+#pragma once
+// The routes of jobtrail's own API, registered on a Router. Handlers are
+// plain functions of HttpRequest -> HttpResponse; they reach data only
+// through the JobStore in ApiContext.
+#include <cstddef>
+#include <vector>
+
+#include "http/router.h"
+#include "projections/job_store.h"
+
+namespace jobtrail::http {
+
+class Metrics;
+
+struct ApiContext {
+  JobStore* store = nullptr;  // not owned; outlives the routes
+  Metrics* metrics = nullptr;  // not owned; may be null (nothing recorded)
+  size_t max_batch_operations = 1000;
+};
+
+void AddJobRoutes(Router& router, ApiContext& context);         // /v1/jobs/{id}...
+void AddCollectionRoutes(Router& router, ApiContext& context);  // list, stats, feed, batch
+void AddOpsRoutes(Router& router, ApiContext& context);         // healthz, readyz, metrics
+
+// All of the above.
+void AddApiRoutes(Router& router, ApiContext& context);
+
+// Every route AddApiRoutes registers (method, OpenAPI-style pattern); the
+// OpenAPI document is checked against this list.
+std::vector<RouteInfo> ApiRouteList();
+
+}  // namespace jobtrail::http

@@ -1,0 +1,65 @@
+#pragma once
+// The request and response as route handlers see them: plain values, no
+// Pistache types, so handlers can be called (and tested) without a socket.
+//
+// A handler returns an HttpResponse; the request handler (request_handler.h)
+// is the one place that adds the cross-cutting headers (CORS, request id,
+// keep-alive) and puts it on the wire.
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace jobtrail::http {
+
+using StringPairs = std::vector<std::pair<std::string, std::string>>;
+
+struct HttpRequest {
+  std::string method;  // "GET", "POST", ...
+  std::string path;    // percent-decoded, without the query
+  StringPairs query;   // percent-decoded, in arrival order
+  StringPairs params;  // path parameters, from the route's "{name}" segments
+  std::string_view body;
+  std::string request_id;
+  // Case-insensitive header lookup; nullopt when absent.
+  std::function<std::optional<std::string>(std::string_view)> header;
+
+  const std::string* Param(std::string_view name) const {
+    for (const auto& [k, v] : params) {
+      if (k == name) return &v;
+    }
+    return nullptr;
+  }
+  const std::string* Query(std::string_view name) const {
+    for (const auto& [k, v] : query) {
+      if (k == name) return &v;
+    }
+    return nullptr;
+  }
+  std::optional<std::string> Header(std::string_view name) const {
+    return header ? header(name) : std::nullopt;
+  }
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string body;
+  std::string content_type = "application/json";
+  StringPairs headers;  // extra headers (ETag, Location, ...)
+
+  HttpResponse& With(std::string name, std::string value) {
+    headers.emplace_back(std::move(name), std::move(value));
+    return *this;
+  }
+};
+
+inline HttpResponse JsonResponse(int status, std::string body) {
+  HttpResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+}  // namespace jobtrail::http

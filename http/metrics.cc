@@ -1,0 +1,157 @@
+#include "http/metrics.h"
+
+#include <fmt/format.h>
+
+#include <iterator>
+
+#include "domain/job_status.h"
+
+namespace jobtrail::http {
+namespace {
+
+constexpr auto kRelaxed = std::memory_order_relaxed;
+
+std::string EscapeLabel(std::string_view v) {
+  std::string out;
+  out.reserve(v.size());
+  for (char c : v) {
+    if (c == '\\' || c == '"') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+void Header(std::string& out, std::string_view name, std::string_view type,
+            std::string_view help) {
+  fmt::format_to(std::back_inserter(out), "# HELP {} {}\n# TYPE {} {}\n", name, help, name,
+                 type);
+}
+
+}  // namespace
+
+Metrics::RouteSeries::RouteSeries() {
+  for (auto& c : by_status) c.store(0, kRelaxed);
+  for (auto& b : buckets) b.store(0, kRelaxed);
+}
+
+Metrics::Metrics(const std::vector<RouteInfo>& routes) : routes_(routes) {
+  routes_.push_back({"OPTIONS", "preflight"});
+  routes_.push_back({"any", "unmatched"});
+  series_ = std::make_unique<RouteSeries[]>(routes_.size());
+}
+
+void Metrics::RecordRequest(size_t route_index, int status, double seconds) {
+  if (route_index >= routes_.size()) route_index = unmatched_index();
+  RouteSeries& s = series_[route_index];
+  if (status >= kMinStatus && status < kMinStatus + kStatusSlots) {
+    s.by_status[status - kMinStatus].fetch_add(1, kRelaxed);
+  }
+  size_t b = 0;
+  while (b < kBucketCount && seconds > kBuckets[b]) ++b;
+  s.buckets[b].fetch_add(1, kRelaxed);
+  s.sum_ns.fetch_add(uint64_t(seconds * 1e9), kRelaxed);
+  s.count.fetch_add(1, kRelaxed);
+}
+
+void Metrics::RecordEnqueue(bool duplicate) {
+  (duplicate ? enqueue_duplicates_ : enqueued_).fetch_add(1, kRelaxed);
+  if (!duplicate) appended_[int(EventKind::kEnqueued)].fetch_add(1, kRelaxed);
+}
+
+void Metrics::RecordAppend(const EventKindCounts& appended) {
+  for (int k = 0; k < kEventKindCount; ++k) {
+    if (appended[k] != 0) appended_[k].fetch_add(appended[k], kRelaxed);
+  }
+}
+
+std::string Metrics::Render(const ProjectionProgress& progress,
+                            const StatsSnapshot& stats) const {
+  std::string out;
+  out.reserve(16 * 1024);
+  auto it = std::back_inserter(out);
+
+  Header(out, "jobtrail_http_requests_total", "counter",
+         "HTTP requests answered, by route and status code.");
+  for (size_t r = 0; r < routes_.size(); ++r) {
+    const std::string method = EscapeLabel(routes_[r].method);
+    const std::string route = EscapeLabel(routes_[r].pattern);
+    for (int i = 0; i < kStatusSlots; ++i) {
+      const uint64_t n = series_[r].by_status[i].load(kRelaxed);
+      if (n == 0) continue;
+      fmt::format_to(it, "jobtrail_http_requests_total{{method=\"{}\",route=\"{}\",status=\"{}\"}} {}\n",
+                     method, route, i + kMinStatus, n);
+    }
+  }
+
+  Header(out, "jobtrail_http_request_duration_seconds", "histogram",
+         "Time from a parsed request to its answer handed to the socket.");
+  for (size_t r = 0; r < routes_.size(); ++r) {
+    const RouteSeries& s = series_[r];
+    const uint64_t count = s.count.load(kRelaxed);
+    if (count == 0) continue;
+    const std::string labels = fmt::format("method=\"{}\",route=\"{}\"",
+                                           EscapeLabel(routes_[r].method),
+                                           EscapeLabel(routes_[r].pattern));
+    uint64_t cumulative = 0;
+    for (size_t b = 0; b < kBucketCount; ++b) {
+      cumulative += s.buckets[b].load(kRelaxed);
+      fmt::format_to(it, "jobtrail_http_request_duration_seconds_bucket{{{},le=\"{}\"}} {}\n",
+                     labels, kBuckets[b], cumulative);
+    }
+    cumulative += s.buckets[kBucketCount].load(kRelaxed);
+    fmt::format_to(it, "jobtrail_http_request_duration_seconds_bucket{{{},le=\"+Inf\"}} {}\n",
+                   labels, cumulative);
+    fmt::format_to(it, "jobtrail_http_request_duration_seconds_sum{{{}}} {:.9f}\n", labels,
+                   double(s.sum_ns.load(kRelaxed)) / 1e9);
+    fmt::format_to(it, "jobtrail_http_request_duration_seconds_count{{{}}} {}\n", labels,
+                   cumulative);
+  }
+
+  Header(out, "jobtrail_http_requests_in_flight", "gauge", "Requests being handled now.");
+  fmt::format_to(it, "jobtrail_http_requests_in_flight {}\n", in_flight_.load(kRelaxed));
+
+  Header(out, "jobtrail_jobs_enqueued_total", "counter",
+         "Jobs enqueued through this server (idempotent repeats excluded).");
+  fmt::format_to(it, "jobtrail_jobs_enqueued_total {}\n", enqueued_.load(kRelaxed));
+  Header(out, "jobtrail_enqueue_duplicates_total", "counter",
+         "Enqueues answered from an earlier request with the same idempotency key.");
+  fmt::format_to(it, "jobtrail_enqueue_duplicates_total {}\n",
+                 enqueue_duplicates_.load(kRelaxed));
+  Header(out, "jobtrail_events_appended_total", "counter",
+         "Events appended through this server, by event type.");
+  for (int k = 0; k < kEventKindCount; ++k) {
+    fmt::format_to(it, "jobtrail_events_appended_total{{type=\"{}\"}} {}\n",
+                   EventKindName(EventKind(k)), appended_[k].load(kRelaxed));
+  }
+
+  Header(out, "jobtrail_log_position", "gauge", "Last position committed to the event log.");
+  fmt::format_to(it, "jobtrail_log_position {}\n", progress.log_position);
+  Header(out, "jobtrail_projected_position", "gauge",
+         "Last log position applied to the read models.");
+  fmt::format_to(it, "jobtrail_projected_position {}\n", progress.projected_position);
+  Header(out, "jobtrail_projection_lag_events", "gauge",
+         "Events committed to the log but not yet applied to the read models.");
+  fmt::format_to(it, "jobtrail_projection_lag_events {}\n",
+                 progress.log_position > progress.projected_position
+                     ? progress.log_position - progress.projected_position
+                     : 0);
+  Header(out, "jobtrail_ready", "gauge", "1 once the read models have caught up since start.");
+  fmt::format_to(it, "jobtrail_ready {}\n", progress.ready ? 1 : 0);
+
+  Header(out, "jobtrail_jobs", "gauge", "Jobs by current status.");
+  for (JobStatus s : kAllStatuses) {
+    fmt::format_to(it, "jobtrail_jobs{{status=\"{}\"}} {}\n", StatusName(s),
+                   stats.by_status[size_t(s)]);
+  }
+  Header(out, "jobtrail_events_total", "counter", "Events in the log, as the stats model counts.");
+  fmt::format_to(it, "jobtrail_events_total {}\n", stats.events_total);
+  return out;
+}
+
+}  // namespace jobtrail::http

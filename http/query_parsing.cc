@@ -1,0 +1,240 @@
+#include "http/query_parsing.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+
+#include "http/error_mapping.h"
+#include "http/json_writer.h"
+#include "http/request_parsing.h"
+#include "projections/job_json.h"
+
+namespace jobtrail::http {
+namespace {
+
+std::optional<uint64_t> ParseUint(std::string_view text) {
+  uint64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) {
+    return std::nullopt;
+  }
+  return v;
+}
+
+std::string AllowedJson(std::initializer_list<std::string_view> values) {
+  JsonWriter w;
+  w.StartArray();
+  for (std::string_view v : values) w.String(v);
+  w.EndArray();
+  return w.Take();
+}
+
+std::string StatusesJson() {
+  JsonWriter w;
+  w.StartArray();
+  for (JobStatus s : kAllStatuses) w.String(StatusName(s));
+  w.EndArray();
+  return w.Take();
+}
+
+ApiResult<std::optional<uint64_t>> UintParam(const HttpRequest& request,
+                                             std::string_view name, uint64_t min,
+                                             uint64_t max) {
+  const std::string* text = request.Query(name);
+  if (text == nullptr) return std::optional<uint64_t>();
+  auto v = ParseUint(*text);
+  if (!v || *v < min || *v > max) {
+    return InvalidParameter(name, fmt::format("must be an integer from {} to {}, got '{}'",
+                                              min, max, *text));
+  }
+  return std::optional<uint64_t>(*v);
+}
+
+ApiResult<std::optional<Millis>> TimeParam(const HttpRequest& request,
+                                           std::string_view name) {
+  const std::string* text = request.Query(name);
+  if (text == nullptr) return std::optional<Millis>();
+  auto t = ParseTime(*text);
+  if (!t) {
+    return InvalidParameter(
+        name, fmt::format("must be an RFC 3339 time or milliseconds since the epoch, got '{}'",
+                          *text));
+  }
+  return std::optional<Millis>(*t);
+}
+
+ApiResult<std::vector<JobStatus>> StatusList(std::string_view text) {
+  std::vector<JobStatus> out;
+  size_t i = 0;
+  while (i <= text.size()) {
+    size_t j = text.find(',', i);
+    if (j == std::string_view::npos) j = text.size();
+    const std::string_view name = text.substr(i, j - i);
+    auto status = ParseStatus(name);
+    if (!status) {
+      return InvalidParameter("status", fmt::format("unknown status '{}'", name),
+                              StatusesJson());
+    }
+    out.push_back(*status);
+    i = j + 1;
+  }
+  return out;
+}
+
+std::string_view StripWeak(std::string_view tag) {
+  if (tag.size() >= 2 && tag.substr(0, 2) == "W/") tag.remove_prefix(2);
+  if (tag.size() >= 2 && tag.front() == '"' && tag.back() == '"') {
+    tag = tag.substr(1, tag.size() - 2);
+  }
+  return tag;
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+std::optional<std::string> PercentDecode(std::string_view text, bool plus_is_space) {
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '%') {
+      if (i + 2 >= text.size()) return std::nullopt;
+      const int hi = hex(text[i + 1]);
+      const int lo = hex(text[i + 2]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      out.push_back(char(hi * 16 + lo));
+      i += 2;
+    } else if (c == '+' && plus_is_space) {
+      out.push_back(' ');
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+ApiResult<void> CheckParameters(const HttpRequest& request,
+                                std::initializer_list<std::string_view> allowed) {
+  for (const auto& [name, value] : request.query) {
+    bool known = false;
+    for (std::string_view a : allowed) known = known || a == name;
+    if (!known) {
+      return InvalidParameter(name,
+                              allowed.size() == 0 ? "this route takes no query parameters"
+                                                  : "unknown parameter",
+                              AllowedJson(allowed));
+    }
+  }
+  return boost::outcome_v2::success();
+}
+
+ApiResult<ListQuery> ParseListQuery(const HttpRequest& request) {
+  BOOST_OUTCOME_TRYV(CheckParameters(
+      request, {"status", "type", "queue", "owner", "external_ref", "created_after",
+                "created_before", "sort", "order", "limit", "skip", "cursor"}));
+  ListQuery q;
+  if (const std::string* status = request.Query("status")) {
+    BOOST_OUTCOME_TRY(statuses, StatusList(*status));
+    q.statuses = std::move(statuses);
+  }
+  if (const std::string* v = request.Query("type")) q.type = *v;
+  if (const std::string* v = request.Query("queue")) q.queue = *v;
+  if (const std::string* v = request.Query("owner")) q.owner = *v;
+  if (const std::string* v = request.Query("external_ref")) q.external_ref = *v;
+  BOOST_OUTCOME_TRY(after, TimeParam(request, "created_after"));
+  BOOST_OUTCOME_TRY(before, TimeParam(request, "created_before"));
+  q.created_after = after;
+  q.created_before = before;
+  if (const std::string* sort = request.Query("sort")) {
+    if (*sort == "created") {
+      q.sort = SortField::kCreated;
+    } else if (*sort == "updated") {
+      q.sort = SortField::kUpdated;
+    } else {
+      return InvalidParameter("sort", fmt::format("unknown sort field '{}'", *sort),
+                              AllowedJson({"created", "updated"}));
+    }
+  }
+  if (const std::string* order = request.Query("order")) {
+    if (*order != "asc" && *order != "desc") {
+      return InvalidParameter("order", fmt::format("unknown order '{}'", *order),
+                              AllowedJson({"asc", "desc"}));
+    }
+    q.descending = *order == "desc";
+  }
+  BOOST_OUTCOME_TRY(limit, UintParam(request, "limit", 1, kMaxListLimit));
+  BOOST_OUTCOME_TRY(skip, UintParam(request, "skip", 0, 1'000'000'000));
+  q.limit = limit.value_or(kDefaultListLimit);
+  q.skip = skip.value_or(0);
+  if (const std::string* cursor = request.Query("cursor")) q.cursor = *cursor;
+  return q;
+}
+
+ApiResult<FeedQuery> ParseFeedQuery(const HttpRequest& request) {
+  BOOST_OUTCOME_TRYV(CheckParameters(request, {"after", "limit"}));
+  FeedQuery q;
+  BOOST_OUTCOME_TRY(after, UintParam(request, "after", 0, UINT64_MAX));
+  BOOST_OUTCOME_TRY(limit, UintParam(request, "limit", 1, kMaxFeedLimit));
+  q.after = after.value_or(0);
+  q.limit = limit.value_or(kDefaultFeedLimit);
+  return q;
+}
+
+ApiResult<std::optional<uint64_t>> ParseAtVersion(const HttpRequest& request) {
+  return UintParam(request, "at_version", 1, UINT64_MAX);
+}
+
+ApiResult<LogLevel> ParseMinLevel(const HttpRequest& request) {
+  const std::string* text = request.Query("level");
+  if (text == nullptr) return LogLevel::kTrace;
+  auto level = ParseLogLevel(*text);
+  if (!level) {
+    return InvalidParameter("level", fmt::format("unknown log level '{}'", *text),
+                            LogLevelsJson());
+  }
+  return *level;
+}
+
+ApiResult<std::optional<uint64_t>> ParseIfMatch(const HttpRequest& request) {
+  auto header = request.Header("If-Match");
+  if (!header) return std::optional<uint64_t>();
+  const std::string_view text = Trim(*header);
+  if (text == "*") return std::optional<uint64_t>();
+  auto v = ParseUint(StripWeak(text));
+  if (!v) {
+    return InvalidHeader("If-Match",
+                         fmt::format("must be the job's version as its ETag gives it "
+                                     "(e.g. \"3\"), got '{}'",
+                                     text));
+  }
+  return std::optional<uint64_t>(*v);
+}
+
+bool IfNoneMatchHits(const HttpRequest& request, uint64_t version) {
+  auto header = request.Header("If-None-Match");
+  if (!header) return false;
+  std::string_view rest = *header;
+  while (!rest.empty()) {
+    size_t comma = rest.find(',');
+    std::string_view tag = Trim(rest.substr(0, comma));
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    if (tag == "*") return true;
+    if (auto v = ParseUint(StripWeak(tag)); v && *v == version) return true;
+  }
+  return false;
+}
+
+std::string VersionETag(uint64_t version) { return fmt::format("\"{}\"", version); }
+
+}  // namespace jobtrail::http

@@ -1,0 +1,124 @@
+#include "http/request_handler.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "http/error_mapping.h"
+#include "http/ids.h"
+#include "http/json_writer.h"
+#include "http/metrics.h"
+
+namespace jobtrail::http {
+namespace {
+
+std::string Join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const std::string& s : items) {
+    if (!out.empty()) out += ", ";
+    out += s;
+  }
+  return out;
+}
+
+HttpResponse MethodNotAllowed(const HttpRequest& request,
+                              const std::vector<std::string>& allowed) {
+  JsonWriter d;
+  d.StartObject().Key("allowed").StartArray();
+  for (const std::string& m : allowed) d.String(m);
+  d.EndArray().EndObject();
+  HttpResponse r = ErrorResponse(ApiError(
+      MakeError(Code::kInvalidArgument, "METHOD_NOT_ALLOWED",
+                fmt::format("{} is not allowed on {}; use {}", request.method, request.path,
+                            Join(allowed))),
+      d.Take()));
+  r.With("Allow", Join(allowed));
+  return r;
+}
+
+}  // namespace
+
+RequestHandler::RequestHandler(Router router, Options options, Metrics* metrics)
+    : router_(std::move(router)),
+      options_(std::move(options)),
+      cors_(options_.cors_origins),
+      metrics_(metrics) {}
+
+HttpResponse RequestHandler::Handle(HttpRequest& request, size_t& route_index) noexcept {
+  route_index = router_.size() + 1;  // unmatched, until routing says otherwise
+  HttpResponse response;
+  try {
+    auto given = request.Header("X-Request-Id");
+    request.request_id = given && IsAcceptableRequestId(*given) ? *given : NewUuid();
+    response = Route(request, route_index);
+  } catch (const std::exception& e) {
+    SPDLOG_ERROR("request {} {} {} failed: {}", request.request_id, request.method,
+                 request.path, e.what());
+    response = ErrorResponse(Internal("internal error; the request id is in X-Request-Id"));
+  } catch (...) {
+    SPDLOG_ERROR("request {} {} {} failed with a non-standard exception",
+                 request.request_id, request.method, request.path);
+    response = ErrorResponse(Internal("internal error; the request id is in X-Request-Id"));
+  }
+  try {
+    if (request.request_id.empty()) request.request_id = NewUuid();
+    response.With("X-Request-Id", request.request_id);
+    cors_.AddResponseHeaders(request.Header("Origin").value_or(""), response.headers);
+  } catch (...) {
+    // Out of memory while adding headers: answer what we have.
+  }
+  return response;
+}
+
+HttpResponse RequestHandler::Route(HttpRequest& request, size_t& route_index) {
+  if (draining()) {
+    return ErrorResponse(MakeError(Code::kUnavailable, "SHUTTING_DOWN",
+                                   "the server is shutting down; retry on another instance"));
+  }
+  if (request.method == "OPTIONS") return Preflight(request, route_index);
+  Router::Match match = router_.Find(request.method, request.path);
+  if (match.kind == Router::Match::Kind::kFound) route_index = match.route_index;
+  // The size limit applies to every route, known or not.
+  if (request.body.size() > options_.max_body_bytes) {
+    return ErrorResponse(PayloadTooLarge(options_.max_body_bytes, request.body.size()));
+  }
+  switch (match.kind) {
+    case Router::Match::Kind::kFound:
+      request.params = std::move(match.params);
+      return router_.handler(match.route_index)(request);
+    case Router::Match::Kind::kMethodNotAllowed:
+      return MethodNotAllowed(request, match.allowed);
+    case Router::Match::Kind::kNotFound:
+      break;
+  }
+  return ErrorResponse(NotFound("ROUTE_NOT_FOUND",
+                                fmt::format("no route for {} {}", request.method, request.path)));
+}
+
+HttpResponse RequestHandler::Preflight(const HttpRequest& request, size_t& route_index) const {
+  route_index = router_.size();  // the preflight series
+  Router::Match match = router_.Find("OPTIONS", request.path);
+  if (match.allowed.empty()) {
+    return ErrorResponse(
+        NotFound("ROUTE_NOT_FOUND", fmt::format("no route for {}", request.path)));
+  }
+  match.allowed.push_back("OPTIONS");
+  HttpResponse r;
+  r.status = 204;
+  r.content_type.clear();
+  r.With("Allow", Join(match.allowed));
+  cors_.AddPreflightHeaders(request.Header("Origin").value_or(""), Join(match.allowed),
+                            r.headers);
+  return r;
+}
+
+void RequestHandler::Record(const HttpRequest& request, const HttpResponse& response,
+                            size_t route_index, double seconds) const {
+  if (metrics_ != nullptr) metrics_->RecordRequest(route_index, response.status, seconds);
+  if (options_.access_log) {
+    options_.access_log->info("{} {} {} {}B {:.3f}ms id={}", request.method, request.path,
+                              response.status, response.body.size(), seconds * 1e3,
+                              request.request_id);
+  }
+}
+
+}  // namespace jobtrail::http

@@ -1,0 +1,66 @@
+#pragma once
+// RequestHandler: everything a request goes through, whatever its route,
+// independent of Pistache (pistache_handler.h adapts it to sockets):
+//   request id (X-Request-Id echoed when sane, otherwise generated),
+//   the body size limit (413), routing (404/405), OPTIONS preflights,
+//   CORS headers on every answer including errors, draining at shutdown
+//   (503), and the one catch point: an exception from any route becomes a
+//   500 error body and a log line, never a crash.
+// Record() writes the access log line and the request metrics.
+//
+// Thread-safe after construction (the router is read-only by then).
+#include <atomic>
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "http/cors.h"
+#include "http/http_types.h"
+#include "http/router.h"
+
+namespace spdlog {
+class logger;
+}
+
+namespace jobtrail::http {
+
+class Metrics;
+
+class RequestHandler {
+ public:
+  struct Options {
+    size_t max_body_bytes = 1 << 20;
+    std::vector<std::string> cors_origins;
+    std::shared_ptr<spdlog::logger> access_log;  // null: no access log
+  };
+
+  // `metrics` (may be null) must outlive the handler and have been built
+  // from router.routes().
+  RequestHandler(Router router, Options options, Metrics* metrics);
+
+  // Answers `request` (whose request_id it fills in). Never throws.
+  // `route_index` receives the metrics series the request belongs to.
+  HttpResponse Handle(HttpRequest& request, size_t& route_index) noexcept;
+
+  // Access log line and metrics for an answered request.
+  void Record(const HttpRequest& request, const HttpResponse& response, size_t route_index,
+              double seconds) const;
+
+  // From now on every request is answered 503 SHUTTING_DOWN.
+  void StartDraining() { draining_.store(true); }
+  bool draining() const { return draining_.load(std::memory_order_relaxed); }
+
+  const Router& router() const { return router_; }
+
+ private:
+  HttpResponse Route(HttpRequest& request, size_t& route_index);
+  HttpResponse Preflight(const HttpRequest& request, size_t& route_index) const;
+
+  Router router_;
+  Options options_;
+  CorsPolicy cors_;
+  Metrics* metrics_;
+  std::atomic<bool> draining_{false};
+};
+
+}  // namespace jobtrail::http

@@ -1,0 +1,108 @@
+// Routes over many jobs: list, stats, health, the global event feed, and the
+// batch write route.
+#include <rapidjson/document.h>
+
+#include "http/api_routes.h"
+#include "http/error_mapping.h"
+#include "http/ids.h"
+#include "http/json_reader.h"
+#include "http/json_writer.h"
+#include "http/query_parsing.h"
+#include "http/request_parsing.h"
+#include "http/route_binding.h"
+#include "http/v1_render.h"
+#include "http/v1_writes.h"
+
+namespace jobtrail::http {
+namespace {
+
+ApiResult<HttpResponse> ListJobs(ApiContext& ctx, const HttpRequest& request) {
+  BOOST_OUTCOME_TRY(query, ParseListQuery(request));
+  BOOST_OUTCOME_TRY(page, ctx.store->List(query));
+  return JsonResponse(200, RenderListPage(page, query));
+}
+
+ApiResult<HttpResponse> GetStats(ApiContext& ctx, const HttpRequest& request) {
+  BOOST_OUTCOME_TRYV(CheckParameters(request, {}));
+  return JsonResponse(200, RenderStats(ctx.store->Stats()));
+}
+
+ApiResult<HttpResponse> GetHealth(ApiContext& ctx, const HttpRequest& request) {
+  BOOST_OUTCOME_TRYV(CheckParameters(request, {}));
+  return JsonResponse(200, RenderHealth(ctx.store->Health()));
+}
+
+ApiResult<HttpResponse> GetFeed(ApiContext& ctx, const HttpRequest& request) {
+  BOOST_OUTCOME_TRY(query, ParseFeedQuery(request));
+  // One more than asked tells whether there is more.
+  BOOST_OUTCOME_TRY(events, ctx.store->Feed(query.after, query.limit + 1));
+  const bool has_more = events.size() > query.limit;
+  if (has_more) events.resize(query.limit);
+  return JsonResponse(200, RenderFeed(events, query.after, has_more));
+}
+
+ApiResult<HttpResponse> Batch(ApiContext& ctx, const HttpRequest& request) {
+  BOOST_OUTCOME_TRYV(CheckParameters(request, {}));
+  rapidjson::Document doc;
+  BOOST_OUTCOME_TRYV(ParseJsonBody(request.body, doc));
+  BOOST_OUTCOME_TRY(operations, ParseBatch(doc, ctx.max_batch_operations));
+  std::string actor = "api";
+  if (auto header = request.Header("X-Actor")) {
+    if (!IsAcceptableRequestId(*header)) {
+      return InvalidHeader("X-Actor", "must be 1..128 visible ASCII characters");
+    }
+    actor = std::move(*header);
+  }
+  JsonWriter w;
+  w.StartObject().Key("results").StartArray();
+  uint64_t succeeded = 0;
+  for (size_t i = 0; i < operations.size(); ++i) {
+    HttpResponse r;
+    if (!operations[i]) {
+      r = ErrorResponse(operations[i].error());
+    } else if (BatchOperation& op = operations[i].value();
+               op.kind == BatchOperation::Kind::kEnqueue) {
+      op.enqueue.actor = actor;
+      r = ExecuteEnqueue(ctx, std::move(op.enqueue));
+    } else {
+      op.append.actor = actor;
+      r = ExecuteAppend(ctx, std::move(op.append));
+    }
+    if (r.status < 400) ++succeeded;
+    w.StartObject()
+        .Field("index", uint64_t{i})
+        .Field("status", r.status)
+        .RawField("body", r.body)
+        .EndObject();
+  }
+  w.EndArray()
+      .Field("succeeded", succeeded)
+      .Field("failed", uint64_t{operations.size() - succeeded})
+      .EndObject();
+  return JsonResponse(200, w.Take());
+}
+
+}  // namespace
+
+void AddCollectionRoutes(Router& router, ApiContext& ctx) {
+  router.Add("GET", "/v1/jobs", Bind(ctx, ListJobs));
+  router.Add("GET", "/v1/stats", Bind(ctx, GetStats));
+  router.Add("GET", "/v1/health", Bind(ctx, GetHealth));
+  router.Add("GET", "/v1/events", Bind(ctx, GetFeed));
+  router.Add("POST", "/v1/batch", Bind(ctx, Batch));
+}
+
+void AddApiRoutes(Router& router, ApiContext& ctx) {
+  AddJobRoutes(router, ctx);
+  AddCollectionRoutes(router, ctx);
+  AddOpsRoutes(router, ctx);
+}
+
+std::vector<RouteInfo> ApiRouteList() {
+  Router router;
+  ApiContext unused;
+  AddApiRoutes(router, unused);
+  return router.routes();
+}
+
+}  // namespace jobtrail::http

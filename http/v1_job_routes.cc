@@ -1,0 +1,191 @@
+// Routes of one job: enqueue, append, cancel, and the per-job reads
+// (status, result, history, logs).
+#include <rapidjson/document.h>
+
+#include <fmt/format.h>
+
+#include "http/api_routes.h"
+#include "http/error_mapping.h"
+#include "http/ids.h"
+#include "http/json_reader.h"
+#include "http/json_writer.h"
+#include "http/query_parsing.h"
+#include "http/request_parsing.h"
+#include "http/route_binding.h"
+#include "http/v1_render.h"
+#include "http/v1_writes.h"
+#include "projections/job_json.h"
+
+namespace jobtrail::http {
+namespace {
+
+constexpr std::string_view kDefaultActor = "api";
+
+ApiResult<std::string> JobIdParam(const HttpRequest& request) {
+  const std::string* id = request.Param("id");
+  if (id == nullptr || !IsUuid(*id)) {
+    JsonWriter d;
+    d.StartObject().Field("parameter", "id").EndObject();
+    return ApiError(MakeError(Code::kInvalidArgument, "INVALID_JOB_ID",
+                              fmt::format("job id '{}' is not a UUID", id ? *id : "")),
+                    d.Take());
+  }
+  return *id;
+}
+
+// Who appends: the X-Actor header (a worker's or service's name), else "api".
+ApiResult<std::string> Actor(const HttpRequest& request) {
+  auto actor = request.Header("X-Actor");
+  if (!actor) return std::string(kDefaultActor);
+  if (!IsAcceptableRequestId(*actor)) {
+    return InvalidHeader("X-Actor", "must be 1..128 visible ASCII characters");
+  }
+  return std::move(*actor);
+}
+
+// ETag/If-None-Match for a read whose answer is a function of the version.
+bool NotModified(const HttpRequest& request, uint64_t version, HttpResponse& out) {
+  if (!IfNoneMatchHits(request, version)) return false;
+  out = HttpResponse{};
+  out.status = 304;
+  out.content_type.clear();
+  out.With("ETag", VersionETag(version));
+  return true;
+}
+
+HttpResponse Cacheable(HttpResponse r, uint64_t version) {
+  r.With("ETag", VersionETag(version)).With("Cache-Control", "no-cache");
+  return r;
+}
+
+ApiResult<HttpResponse> Enqueue(ApiContext& ctx, const HttpRequest& request) {
+  BOOST_OUTCOME_TRYV(CheckParameters(request, {}));
+  rapidjson::Document doc;
+  BOOST_OUTCOME_TRYV(ParseJsonBody(request.body, doc));
+  BOOST_OUTCOME_TRY(enqueue, ParseEnqueue(doc, ""));
+  if (auto key = request.Header("Idempotency-Key")) {
+    if (!IsAcceptableRequestId(*key)) {
+      return InvalidHeader("Idempotency-Key", "must be 1..128 visible ASCII characters");
+    }
+    if (!enqueue.spec.idempotency_key.empty() && enqueue.spec.idempotency_key != *key) {
+      return InvalidHeader("Idempotency-Key",
+                           "differs from the body's idempotency_key; send one of them");
+    }
+    enqueue.spec.idempotency_key = std::move(*key);
+  }
+  BOOST_OUTCOME_TRY(actor, Actor(request));
+  enqueue.actor = std::move(actor);
+  return ExecuteEnqueue(ctx, std::move(enqueue));
+}
+
+ApiResult<HttpResponse> GetJob(ApiContext& ctx, const HttpRequest& request) {
+  BOOST_OUTCOME_TRY(id, JobIdParam(request));
+  BOOST_OUTCOME_TRYV(CheckParameters(request, {"at_version"}));
+  BOOST_OUTCOME_TRY(at_version, ParseAtVersion(request));
+  HttpResponse out;
+  if (at_version) {
+    // A past version never changes: its ETag is that version.
+    if (NotModified(request, *at_version, out)) return out;
+    BOOST_OUTCOME_TRY(view, ctx.store->LoadJob(id, at_version));
+    return Cacheable(JsonResponse(200, RenderJobJson(view)), view.version);
+  }
+  BOOST_OUTCOME_TRY(doc, ctx.store->Status(id));
+  if (NotModified(request, doc.version, out)) return out;
+  return Cacheable(JsonResponse(200, std::move(doc.json)), doc.version);
+}
+
+ApiResult<HttpResponse> AppendEvents(ApiContext& ctx, const HttpRequest& request) {
+  BOOST_OUTCOME_TRY(id, JobIdParam(request));
+  BOOST_OUTCOME_TRYV(CheckParameters(request, {}));
+  BOOST_OUTCOME_TRY(expected, ParseIfMatch(request));
+  rapidjson::Document doc;
+  BOOST_OUTCOME_TRYV(ParseJsonBody(request.body, doc));
+  BOOST_OUTCOME_TRY(parsed, ParseEventsBody(doc));
+  BOOST_OUTCOME_TRY(actor, Actor(request));
+  AppendRequest append;
+  append.job_id = std::move(id);
+  append.expected_version = expected;
+  append.events = std::move(parsed.events);
+  append.event_ids = std::move(parsed.event_ids);
+  append.actor = std::move(actor);
+  return ExecuteAppend(ctx, std::move(append));
+}
+
+ApiResult<HttpResponse> Cancel(ApiContext& ctx, const HttpRequest& request) {
+  BOOST_OUTCOME_TRY(id, JobIdParam(request));
+  BOOST_OUTCOME_TRYV(CheckParameters(request, {}));
+  BOOST_OUTCOME_TRY(expected, ParseIfMatch(request));
+  BOOST_OUTCOME_TRY(cancel, ParseCancel(request.body));
+  BOOST_OUTCOME_TRY(actor, Actor(request));
+  if (cancel.by.empty()) cancel.by = actor;
+  AppendRequest append;
+  append.job_id = std::move(id);
+  append.expected_version = expected;
+  append.events.emplace_back(std::move(cancel));
+  append.actor = std::move(actor);
+  return ExecuteAppend(ctx, std::move(append));
+}
+
+ApiResult<HttpResponse> GetResult(ApiContext& ctx, const HttpRequest& request) {
+  BOOST_OUTCOME_TRY(id, JobIdParam(request));
+  BOOST_OUTCOME_TRYV(CheckParameters(request, {}));
+  BOOST_OUTCOME_TRY(doc, ctx.store->Status(id));
+  HttpResponse out;
+  if (doc.status != JobStatus::kCompleted) {
+    JsonWriter d;
+    d.StartObject()
+        .Field("job_id", id)
+        .Field("status", StatusName(doc.status))
+        .Field("version", doc.version)
+        .Field("status_url", StatusUrl(id))
+        .EndObject();
+    return ApiError(
+        MakeError(Code::kNotFound, "RESULT_NOT_AVAILABLE",
+                  fmt::format("job {} has no result: it is {}", id, StatusName(doc.status))),
+        d.Take());
+  }
+  if (NotModified(request, doc.version, out)) return out;
+  // The result sits inside the stored status document; lift it out.
+  rapidjson::Document status;
+  status.Parse(doc.json.data(), doc.json.size());
+  std::string result = "null";
+  if (!status.HasParseError() && status.IsObject()) {
+    auto it = status.FindMember("result");
+    if (it != status.MemberEnd()) result = SerializeJson(it->value);
+  }
+  return Cacheable(JsonResponse(200, std::move(result)), doc.version);
+}
+
+ApiResult<HttpResponse> GetHistory(ApiContext& ctx, const HttpRequest& request) {
+  BOOST_OUTCOME_TRY(id, JobIdParam(request));
+  BOOST_OUTCOME_TRYV(CheckParameters(request, {}));
+  BOOST_OUTCOME_TRY(events, ctx.store->History(id));
+  const uint64_t version = events.empty() ? 0 : events.back().version;
+  HttpResponse out;
+  if (NotModified(request, version, out)) return out;
+  return Cacheable(JsonResponse(200, RenderHistory(id, events)), version);
+}
+
+ApiResult<HttpResponse> GetLogs(ApiContext& ctx, const HttpRequest& request) {
+  BOOST_OUTCOME_TRY(id, JobIdParam(request));
+  BOOST_OUTCOME_TRYV(CheckParameters(request, {"level"}));
+  BOOST_OUTCOME_TRY(level, ParseMinLevel(request));
+  BOOST_OUTCOME_TRY(job, ctx.store->LoadJob(id, std::nullopt));
+  HttpResponse out;
+  if (NotModified(request, job.version, out)) return out;
+  return Cacheable(JsonResponse(200, RenderLogs(job, level)), job.version);
+}
+
+}  // namespace
+
+void AddJobRoutes(Router& router, ApiContext& ctx) {
+  router.Add("POST", "/v1/jobs", Bind(ctx, Enqueue));
+  router.Add("GET", "/v1/jobs/{id}", Bind(ctx, GetJob));
+  router.Add("POST", "/v1/jobs/{id}/events", Bind(ctx, AppendEvents));
+  router.Add("GET", "/v1/jobs/{id}/events", Bind(ctx, GetHistory));
+  router.Add("POST", "/v1/jobs/{id}/cancel", Bind(ctx, Cancel));
+  router.Add("GET", "/v1/jobs/{id}/result", Bind(ctx, GetResult));
+  router.Add("GET", "/v1/jobs/{id}/logs", Bind(ctx, GetLogs));
+}
+
+}  // namespace jobtrail::http

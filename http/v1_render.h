@@ -1,0 +1,26 @@
+#pragma once
+// JSON bodies of the read routes that are not stored documents: list pages,
+// stats, health, event lists, log lines.
+#include <string>
+#include <vector>
+
+#include "domain/job_event.h"
+#include "domain/job_view.h"
+#include "projections/list_query.h"
+#include "projections/stats_snapshot.h"
+
+namespace jobtrail::http {
+
+// {"items": [...], "total", "has_more", "next_cursor", "limit", "skip"}
+std::string RenderListPage(const ListPage& page, const ListQuery& query);
+std::string RenderStats(const StatsSnapshot& stats);
+std::string RenderHealth(const HealthReport& health);
+// {"job_id", "version", "events": [...]}
+std::string RenderHistory(std::string_view job_id, const std::vector<RecordedEvent>& events);
+// {"events": [...], "next_after", "has_more"}
+std::string RenderFeed(const std::vector<RecordedEvent>& events, uint64_t after,
+                       bool has_more);
+// {"job_id", "version", "min_level", "logs": [...]}
+std::string RenderLogs(const JobView& job, LogLevel min_level);
+
+}  // namespace jobtrail::http

@@ -1,0 +1,24 @@
+#pragma once
+// The write paths shared by the single-job routes and POST /v1/batch: run a
+// command against the JobStore, record it in the metrics, and produce the
+// answer (201/200 with the write's outcome, or the error with the job's
+// current version/status in details for 409/422).
+#include <string>
+
+#include "http/api_routes.h"
+#include "http/http_types.h"
+#include "projections/job_store.h"
+
+namespace jobtrail::http {
+
+// 201 {"job_id", "status", "version", "status_url"} + Location; an
+// idempotent repeat answers the same, with "Idempotent-Replayed: true".
+HttpResponse ExecuteEnqueue(ApiContext& context, EnqueueRequest request);
+
+// 200 {"job_id", "status", "version", "position", "events_appended",
+// "status_url"} + ETag.
+HttpResponse ExecuteAppend(ApiContext& context, AppendRequest request);
+
+std::string StatusUrl(std::string_view job_id);
+
+}  // namespace jobtrail::http
