@@ -6,7 +6,9 @@
 //   hash(n) = SHA-256(hash(n-1) | u64 position | u32 len | stream
 //                     | u64 version | u32 len | event id | data)
 //   hash(0) = 32 zero bytes
+#include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "eventstore/event_log.h"
 
@@ -15,5 +17,10 @@ namespace jobtrail::eventstore {
 std::string GenesisHash();
 // The hash `event` must carry when it follows a record hashed `prev_hash`.
 std::string ChainHash(const std::string& prev_hash, const StoredEvent& event);
+// The same over views; writes the 32 bytes to `out` (which may alias
+// `prev_hash`, so a running hash can be advanced in place).
+void ChainHashInto(std::string_view prev_hash, uint64_t position, std::string_view stream,
+                   uint64_t version, std::string_view event_id, std::string_view data,
+                   char* out);
 
 }  // namespace jobtrail::eventstore

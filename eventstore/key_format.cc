@@ -3,10 +3,14 @@
 namespace jobtrail::eventstore::key_format {
 
 void PutU64(std::string& out, uint64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(char((v >> shift) & 0xff));
+  char buf[8];
+  for (int i = 7; i >= 0; --i, v >>= 8) buf[i] = char(v & 0xff);
+  out.append(buf, sizeof(buf));
 }
 void PutU32(std::string& out, uint32_t v) {
-  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(char((v >> shift) & 0xff));
+  char buf[4];
+  for (int i = 3; i >= 0; --i, v >>= 8) buf[i] = char(v & 0xff);
+  out.append(buf, sizeof(buf));
 }
 uint64_t GetU64(std::string_view in) {
   uint64_t v = 0;
@@ -39,16 +43,21 @@ std::string StreamKey(std::string_view stream, uint64_t version) {
   return key;
 }
 
+void EncodeRecordInto(const RecordView& r, std::string& out) {
+  out.clear();
+  out.reserve(4 + r.stream.size() + 8 + 4 + r.event_id.size() + kHashSize + r.data.size());
+  PutU32(out, uint32_t(r.stream.size()));
+  out.append(r.stream);
+  PutU64(out, r.version);
+  PutU32(out, uint32_t(r.event_id.size()));
+  out.append(r.event_id);
+  out.append(r.hash);
+  out.append(r.data);
+}
+
 std::string EncodeRecord(const StoredEvent& e) {
   std::string out;
-  out.reserve(4 + e.stream.size() + 8 + 4 + e.event_id.size() + kHashSize + e.data.size());
-  PutU32(out, uint32_t(e.stream.size()));
-  out.append(e.stream);
-  PutU64(out, e.version);
-  PutU32(out, uint32_t(e.event_id.size()));
-  out.append(e.event_id);
-  out.append(e.hash);
-  out.append(e.data);
+  EncodeRecordInto({e.stream, e.version, e.event_id, e.hash, e.data}, out);
   return out;
 }
 
@@ -72,6 +81,35 @@ std::optional<StoredEvent> DecodeRecord(uint64_t position, std::string_view in) 
   in.remove_prefix(kHashSize);
   e.data.assign(in);
   return e;
+}
+
+std::string EncodeHead(uint64_t position, std::string_view hash) {
+  std::string out;
+  out.reserve(8 + kHashSize);
+  PutU64(out, position);
+  out.append(hash);
+  return out;
+}
+
+std::optional<Head> DecodeHead(std::string_view value) {
+  if (value.size() != 8 + kHashSize) return std::nullopt;
+  return Head{GetU64(value), std::string(value.substr(8))};
+}
+
+std::string EncodeIdEntry(const IdEntry& entry) {
+  std::string out;
+  out.reserve(kIdEntrySize);
+  PutU64(out, entry.position);
+  PutU32(out, entry.index);
+  PutU32(out, entry.count);
+  return out;
+}
+
+std::optional<IdEntry> DecodeIdEntry(std::string_view value) {
+  if (value.size() != kIdEntrySize) return std::nullopt;
+  IdEntry entry{GetU64(value), GetU32(value.substr(8)), GetU32(value.substr(12))};
+  if (entry.position == 0 || entry.count == 0 || entry.index >= entry.count) return std::nullopt;
+  return entry;
 }
 
 }  // namespace jobtrail::eventstore::key_format

@@ -4,11 +4,16 @@
 //
 // Column families:
 //   default  "format" -> kFormatMarker  (identifies a jobtrail data directory)
+//            "head"   -> u64 BE position | 32-byte hash of the last record
+//                        (written with every append, so dropping the last
+//                        records shows as a log shorter than its head)
 //   log      position (u64 BE)                          -> record
 //   streams  u32 BE length | stream | version (u64 BE)  -> position (u64 BE)
-//   ids      event id                                   -> position (u64 BE)
-// record = u32 BE stream length | stream | u64 BE version
-//        | u32 BE event-id length | event id | 32-byte chain hash | data
+//   ids      event id                                   -> id entry
+// record   = u32 BE stream length | stream | u64 BE version
+//          | u32 BE event-id length | event id | 32-byte chain hash | data
+// id entry = u64 BE position | u32 BE index in its append | u32 BE events in
+//            that append (lets a retried append be told from a partial reuse)
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -20,10 +25,12 @@ namespace jobtrail::eventstore::key_format {
 
 inline constexpr std::string_view kFormatKey = "format";
 inline constexpr std::string_view kFormatMarker = "jobtrail-eventlog-v1";
+inline constexpr std::string_view kHeadKey = "head";
 inline constexpr std::string_view kLogFamily = "log";
 inline constexpr std::string_view kStreamsFamily = "streams";
 inline constexpr std::string_view kIdsFamily = "ids";
 inline constexpr size_t kHashSize = 32;
+inline constexpr size_t kPositionKeySize = 8;
 
 void PutU64(std::string& out, uint64_t v);
 void PutU32(std::string& out, uint32_t v);
@@ -34,8 +41,35 @@ std::string PositionKey(uint64_t position);
 std::string StreamPrefix(std::string_view stream);
 std::string StreamKey(std::string_view stream, uint64_t version);
 
+// The fields of one record, as views; what EncodeRecord writes.
+struct RecordView {
+  std::string_view stream;
+  uint64_t version = 0;
+  std::string_view event_id;
+  std::string_view hash;  // kHashSize bytes
+  std::string_view data;
+};
+
 std::string EncodeRecord(const StoredEvent& event);
+// Replaces `out` with the encoding of `record`; reuses out's capacity.
+void EncodeRecordInto(const RecordView& record, std::string& out);
 // Parses a record stored under `position`; nullopt if it is malformed.
 std::optional<StoredEvent> DecodeRecord(uint64_t position, std::string_view record);
+
+struct Head {
+  uint64_t position = 0;
+  std::string hash;
+};
+std::string EncodeHead(uint64_t position, std::string_view hash);
+std::optional<Head> DecodeHead(std::string_view value);
+
+struct IdEntry {
+  uint64_t position = 0;
+  uint32_t index = 0;  // 0 for the first event of an append
+  uint32_t count = 0;  // events in that append
+};
+inline constexpr size_t kIdEntrySize = 16;
+std::string EncodeIdEntry(const IdEntry& entry);
+std::optional<IdEntry> DecodeIdEntry(std::string_view value);
 
 }  // namespace jobtrail::eventstore::key_format

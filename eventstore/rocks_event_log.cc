@@ -1,23 +1,21 @@
+// RocksEventLog: opening a data directory, the read path and subscriptions.
+// The write path (group commit) is in rocks_event_log_append.cc.
 #include "eventstore/rocks_event_log.h"
 
 #include <fmt/format.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
-#include <rocksdb/write_batch.h>
 
+#include <algorithm>
 #include <filesystem>
-#include <unordered_set>
 
 #include "eventstore/hash_chain.h"
-#include "eventstore/key_format.h"
+#include "eventstore/internal/group_state.h"
 
 namespace jobtrail::eventstore {
 namespace kf = key_format;
 namespace {
-
-constexpr size_t kMaxStreamLength = 256;
-constexpr size_t kMaxEventIdLength = 256;
-constexpr size_t kVersionCacheLimit = 1 << 20;
 
 StoreError IoError(const rocksdb::Status& s) {
   return StoreError{StoreCode::kIOError, s.ToString(), 0};
@@ -25,79 +23,106 @@ StoreError IoError(const rocksdb::Status& s) {
 StoreError Corruption(std::string message) {
   return StoreError{StoreCode::kCorruption, std::move(message), 0};
 }
-StoreError Invalid(std::string message) {
-  return StoreError{StoreCode::kInvalidArgument, std::move(message), 0};
+
+std::vector<std::string> FamilyNames() {
+  return {rocksdb::kDefaultColumnFamilyName, std::string(kf::kLogFamily),
+          std::string(kf::kStreamsFamily), std::string(kf::kIdsFamily)};
 }
 
-rocksdb::ColumnFamilyOptions PointLookupFamily() {
+rocksdb::ColumnFamilyOptions LogFamily() {
+  rocksdb::ColumnFamilyOptions cf;
+  cf.OptimizeLevelStyleCompaction();
+  // Positions only grow: with every key in one hint "prefix" the memtable
+  // inserts next to the previous key instead of searching the skiplist.
+  cf.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(4));
+  return cf;
+}
+
+// The index families answer point lookups, and most of them miss (a fresh
+// event id; a stream's next version): bloom filters in the tables and the
+// memtable answer those without a search.
+rocksdb::ColumnFamilyOptions IndexFamily() {
   rocksdb::ColumnFamilyOptions cf;
   rocksdb::BlockBasedTableOptions table;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  cf.memtable_prefix_bloom_size_ratio = 0.05;
+  cf.memtable_whole_key_filtering = true;
   return cf;
+}
+
+// Checks what is at `dir` before RocksDB may touch it. Returns true if a new
+// log is to be created there.
+StoreResult<bool> InspectDirectory(const std::string& dir, const RocksEventLogOptions& options,
+                                   const rocksdb::DBOptions& db_options) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const bool exists = fs::exists(dir, ec);
+  if (ec) return StoreError{StoreCode::kIOError, fmt::format("'{}': {}", dir, ec.message()), 0};
+  if (exists && !fs::is_directory(dir, ec)) {
+    return Corruption(fmt::format("'{}' is not a directory", dir));
+  }
+  const bool empty = !exists || fs::is_empty(dir, ec);
+  if (ec) return StoreError{StoreCode::kIOError, fmt::format("'{}': {}", dir, ec.message()), 0};
+  if (empty) {
+    if (!options.create_if_missing) {
+      return StoreError{StoreCode::kNotFound, fmt::format("no event log at '{}'", dir), 0};
+    }
+    return true;
+  }
+  if (!fs::exists(fs::path(dir) / "CURRENT", ec)) {
+    return Corruption(fmt::format(
+        "'{}' is not empty and holds no jobtrail event log; refusing to use it", dir));
+  }
+  std::vector<std::string> names;
+  rocksdb::Status s = rocksdb::DB::ListColumnFamilies(db_options, dir, &names);
+  if (!s.ok()) {
+    return Corruption(fmt::format("'{}' is not a jobtrail event log: {}", dir, s.ToString()));
+  }
+  std::vector<std::string> expected = FamilyNames();
+  std::sort(names.begin(), names.end());
+  std::sort(expected.begin(), expected.end());
+  if (names != expected) {
+    return Corruption(fmt::format(
+        "'{}' holds a RocksDB database with column families [{}], not a jobtrail event log",
+        dir, fmt::join(names, ", ")));
+  }
+  return false;
+}
+
+bool FamilyIsEmpty(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, rocksdb::Status* s) {
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), cf));
+  it->SeekToFirst();
+  *s = it->status();
+  return !it->Valid();
 }
 
 }  // namespace
 
-struct RocksEventLog::Writer {
-  std::string stream;
-  uint64_t expected_version;
-  std::vector<EventToAppend> events;
-  bool done = false;
-  StoreResult<AppendResult> result = StoreError{StoreCode::kClosed, "not run", 0};
-  std::condition_variable cv;
-};
-
-// What a group has staged but not yet committed: later appends in the same
-// group must see the versions and ids of earlier ones.
-struct RocksEventLog::GroupState {
-  rocksdb::WriteBatch batch;
-  uint64_t position = 0;
-  std::string hash;
-  std::unordered_map<std::string, uint64_t> versions;
-  std::unordered_map<std::string, AppendResult> ids;  // first id -> result
-  std::unordered_set<std::string> all_ids;
-};
-
 StoreResult<std::unique_ptr<RocksEventLog>> RocksEventLog::Open(
     const std::string& dir, const RocksEventLogOptions& options) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  const bool exists = fs::exists(dir, ec);
-  if (!exists && !options.create_if_missing) {
-    return StoreError{StoreCode::kNotFound,
-                      fmt::format("no event log at '{}'", dir), 0};
-  }
-  if (exists && !fs::is_directory(dir, ec)) {
-    return Corruption(fmt::format("'{}' is not a directory", dir));
-  }
-  if (exists && !fs::is_empty(dir, ec) && !fs::exists(fs::path(dir) / "CURRENT", ec)) {
-    return Corruption(fmt::format(
-        "'{}' is not empty and holds no jobtrail event log; refusing to use it", dir));
-  }
-
   rocksdb::DBOptions db_options;
-  db_options.create_if_missing = options.create_if_missing;
-  db_options.create_missing_column_families = true;
   db_options.env = options.env != nullptr ? options.env : rocksdb::Env::Default();
   db_options.IncreaseParallelism(2);
   db_options.max_open_files = 512;
   db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  BOOST_OUTCOME_TRY(is_new, InspectDirectory(dir, options, db_options));
+  db_options.create_if_missing = is_new;
+  db_options.create_missing_column_families = is_new;
 
-  rocksdb::ColumnFamilyOptions log_cf;
-  log_cf.OptimizeLevelStyleCompaction();
+  const std::vector<std::string> names = FamilyNames();
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {
-      {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
-      {std::string(kf::kLogFamily), log_cf},
-      {std::string(kf::kStreamsFamily), PointLookupFamily()},
-      {std::string(kf::kIdsFamily), PointLookupFamily()},
+      {names[0], rocksdb::ColumnFamilyOptions()},
+      {names[1], LogFamily()},
+      {names[2], IndexFamily()},
+      {names[3], IndexFamily()},
   };
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(db_options, dir, families, &handles, &raw);
   if (!s.ok()) {
-    if (s.IsInvalidArgument()) {
-      return Corruption(fmt::format("'{}' is not a jobtrail event log: {}", dir, s.ToString()));
+    if (s.IsInvalidArgument() || s.IsCorruption()) {
+      return Corruption(fmt::format("'{}' is not a usable event log: {}", dir, s.ToString()));
     }
     return IoError(s);
   }
@@ -112,9 +137,15 @@ StoreResult<std::unique_ptr<RocksEventLog>> RocksEventLog::Open(
   std::string marker;
   s = raw->Get(rocksdb::ReadOptions(), log->default_cf_, kf::kFormatKey, &marker);
   if (s.IsNotFound()) {
-    std::unique_ptr<rocksdb::Iterator> it(raw->NewIterator(rocksdb::ReadOptions(), log->log_cf_));
-    it->SeekToFirst();
-    if (it->Valid()) return Corruption("event log has records but no format marker");
+    // Only a log whose creation stopped before the marker was written may
+    // lack it; anything with data in it is someone else's.
+    rocksdb::Status empty_status;
+    for (auto* cf : {log->default_cf_, log->log_cf_, log->streams_cf_, log->ids_cf_}) {
+      if (!FamilyIsEmpty(raw, cf, &empty_status)) {
+        return Corruption(fmt::format("'{}' has data but no jobtrail format marker", dir));
+      }
+      if (!empty_status.ok()) return IoError(empty_status);
+    }
     rocksdb::WriteOptions wo;
     wo.sync = true;
     s = raw->Put(wo, log->default_cf_, kf::kFormatKey, kf::kFormatMarker);
@@ -124,22 +155,43 @@ StoreResult<std::unique_ptr<RocksEventLog>> RocksEventLog::Open(
   } else if (marker != kf::kFormatMarker) {
     return Corruption(fmt::format("unknown event log format '{}'", marker));
   }
+  BOOST_OUTCOME_TRY(log->RecoverHead());
+  return log;
+}
 
-  // Recover the head: position and hash of the last record.
-  log->last_hash_ = GenesisHash();
-  std::unique_ptr<rocksdb::Iterator> it(raw->NewIterator(rocksdb::ReadOptions(), log->log_cf_));
+// The head is the position and hash of the last record. Every append is one
+// atomic WriteBatch, so whatever RocksDB recovered is a whole prefix. The
+// head key and the last record agree in a sound log; if they do not (records
+// dropped behind RocksDB's back), the higher one wins so that VerifyLog sees
+// the log fall short of its head.
+StoreResult<void> RocksEventLog::RecoverHead() {
+  last_hash_ = GenesisHash();
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), default_cf_, kf::kHeadKey, &value);
+  if (s.ok()) {
+    auto head = kf::DecodeHead(value);
+    if (!head) return Corruption("malformed head record");
+    last_position_ = head->position;
+    last_hash_ = head->hash;
+  } else if (!s.IsNotFound()) {
+    return IoError(s);
+  }
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), log_cf_));
   it->SeekToLast();
   if (it->Valid()) {
-    if (it->key().size() != 8) return Corruption("malformed position key");
+    if (it->key().size() != kf::kPositionKeySize) return Corruption("malformed position key");
     const uint64_t position = kf::GetU64(it->key().ToStringView());
     auto record = kf::DecodeRecord(position, it->value().ToStringView());
     if (!record) return Corruption(fmt::format("record {} is malformed", position));
-    log->last_position_ = position;
-    log->last_hash_ = record->hash;
+    if (position > last_position_) {
+      last_position_ = position;
+      last_hash_ = record->hash;
+    }
   }
   if (!it->status().ok()) return IoError(it->status());
-  log->committed_.store(log->last_position_);
-  return log;
+  written_.store(last_position_);
+  committed_.store(last_position_);
+  return boost::outcome_v2::success();
 }
 
 RocksEventLog::~RocksEventLog() {
@@ -158,185 +210,38 @@ RocksEventLog::~RocksEventLog() {
   }
 }
 
-StoreResult<AppendResult> RocksEventLog::Append(std::string_view stream,
-                                                uint64_t expected_version,
-                                                std::vector<EventToAppend> events) {
-  Writer w;
-  w.stream.assign(stream);
-  w.expected_version = expected_version;
-  w.events = std::move(events);
-
-  std::unique_lock lock(mu_);
-  if (closed_) return StoreError{StoreCode::kClosed, "event log is closed", 0};
-  writers_.push_back(&w);
-  while (!w.done && &w != writers_.front()) w.cv.wait(lock);
-  if (w.done) return std::move(w.result);
-
-  // Leader: take everything queued, up to the bound.
-  std::vector<Writer*> group;
-  size_t events_in_group = 0;
-  for (Writer* other : writers_) {
-    if (!group.empty() && events_in_group + other->events.size() > options_.max_group_events) break;
-    group.push_back(other);
-    events_in_group += other->events.size();
-  }
-  lock.unlock();
-  CommitGroup(group);
-  lock.lock();
-  for (size_t i = 0; i < group.size(); ++i) {
-    Writer* done = writers_.front();
-    writers_.pop_front();
-    done->done = true;
-    if (done != &w) done->cv.notify_one();
-  }
-  if (!writers_.empty()) writers_.front()->cv.notify_one();
-  return std::move(w.result);
-}
-
-void RocksEventLog::CommitGroup(const std::vector<Writer*>& group) {
-  GroupState g;
-  g.position = last_position_;
-  g.hash = last_hash_;
-  std::vector<Writer*> staged;
-  for (Writer* w : group) {
-    w->result = Stage(*w, g);
-    if (w->result && !w->result.value().duplicate) staged.push_back(w);
-  }
-  if (staged.empty()) return;
-
-  rocksdb::WriteOptions wo;
-  wo.sync = options_.durability == Durability::kSync;
-  rocksdb::Status s = db_->Write(wo, &g.batch);
-  if (!s.ok()) {
-    for (Writer* w : staged) w->result = IoError(s);
-    // Versions staged in the cache are unknown now; re-read them.
-    version_cache_.clear();
-    return;
-  }
-  last_position_ = g.position;
-  last_hash_ = g.hash;
-  if (version_cache_.size() + g.versions.size() > kVersionCacheLimit) version_cache_.clear();
-  for (auto& [stream, version] : g.versions) version_cache_[stream] = version;
-  {
-    std::lock_guard lock(commit_mu_);
-    committed_.store(g.position);
-  }
-  commit_cv_.notify_all();
-}
-
-StoreResult<AppendResult> RocksEventLog::Stage(Writer& w, GroupState& g) {
-  if (w.events.empty()) return Invalid("an append needs at least one event");
-  if (w.stream.empty() || w.stream.size() > kMaxStreamLength) {
-    return Invalid(fmt::format("stream name must be 1 to {} bytes", kMaxStreamLength));
-  }
-  std::unordered_set<std::string_view> in_request;
-  for (const auto& e : w.events) {
-    if (e.event_id.empty() || e.event_id.size() > kMaxEventIdLength) {
-      return Invalid(fmt::format("event id must be 1 to {} bytes", kMaxEventIdLength));
-    }
-    if (!in_request.insert(e.event_id).second) {
-      return Invalid(fmt::format("event id '{}' appears twice in one append", e.event_id));
-    }
-  }
-  BOOST_OUTCOME_TRY(duplicate, FindDuplicate(w, g));
-  if (duplicate) return *duplicate;
-
-  BOOST_OUTCOME_TRY(current_version, CurrentVersion(w.stream, g));
-  uint64_t current = current_version;
-  if (w.expected_version != kAnyVersion && w.expected_version != current) {
-    return StoreError{StoreCode::kWrongExpectedVersion,
-                      fmt::format("stream '{}' is at version {}, expected {}",
-                                  w.stream, current, w.expected_version),
-                      current};
-  }
-  AppendResult result{g.position + 1, g.position + w.events.size(), current + 1,
-                      current + w.events.size(), false};
-  for (auto& e : w.events) {
-    StoredEvent se;
-    se.position = ++g.position;
-    se.stream = w.stream;
-    se.version = ++current;
-    se.event_id = std::move(e.event_id);
-    se.data = std::move(e.data);
-    se.hash = ChainHash(g.hash, se);
-    g.hash = se.hash;
-    const std::string position_key = kf::PositionKey(se.position);
-    rocksdb::Status s = g.batch.Put(log_cf_, position_key, kf::EncodeRecord(se));
-    if (s.ok()) s = g.batch.Put(streams_cf_, kf::StreamKey(se.stream, se.version), position_key);
-    if (s.ok()) s = g.batch.Put(ids_cf_, se.event_id, position_key);
-    if (!s.ok()) return IoError(s);  // WriteBatch only fails on size limits
-    g.all_ids.insert(se.event_id);
-    if (se.version == result.first_version) g.ids.emplace(se.event_id, result);
-  }
-  g.versions[w.stream] = current;
-  return result;
-}
-
-StoreResult<std::optional<AppendResult>> RocksEventLog::FindDuplicate(const Writer& w,
-                                                                      GroupState& g) {
-  const std::string& first_id = w.events.front().event_id;
-  auto same_group = g.ids.find(first_id);
-  std::optional<AppendResult> original;
-  if (same_group != g.ids.end()) {
-    original = same_group->second;
-  } else {
-    std::string value;
-    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), ids_cf_, first_id, &value);
-    if (s.ok()) {
-      if (value.size() != 8) return Corruption("malformed id index entry");
-      BOOST_OUTCOME_TRY(first, ReadAt(kf::GetU64(value)));
-      if (first.stream != w.stream) {
-        return Invalid(fmt::format("event id '{}' was already used in another stream", first_id));
-      }
-      original = AppendResult{first.position, first.position + w.events.size() - 1,
-                              first.version, first.version + w.events.size() - 1, true};
-    } else if (!s.IsNotFound()) {
-      return IoError(s);
-    }
-  }
-  if (original) {
-    original->duplicate = true;
-    return original;
-  }
-  // A fresh first id: none of the others may be in use either.
-  for (const auto& e : w.events) {
-    if (g.all_ids.count(e.event_id) != 0) {
-      return Invalid(fmt::format("event id '{}' is already in the log", e.event_id));
-    }
-    std::string value;
-    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), ids_cf_, e.event_id, &value);
-    if (s.ok()) return Invalid(fmt::format("event id '{}' is already in the log", e.event_id));
-    if (!s.IsNotFound()) return IoError(s);
-  }
-  return std::optional<AppendResult>{};
-}
-
-StoreResult<uint64_t> RocksEventLog::CurrentVersion(const std::string& stream, GroupState& g) {
-  if (auto it = g.versions.find(stream); it != g.versions.end()) return it->second;
-  if (auto it = version_cache_.find(stream); it != version_cache_.end()) return it->second;
-  return StreamVersion(stream);
-}
-
 StoreResult<uint64_t> RocksEventLog::StreamVersion(std::string_view stream) {
+  return LatestVersion(stream, committed_.load());
+}
+
+StoreResult<uint64_t> RocksEventLog::LatestVersion(std::string_view stream, uint64_t limit) {
   const std::string prefix = kf::StreamPrefix(stream);
   std::string upper = prefix;
   upper.append(8, '\xff');
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams_cf_));
-  it->SeekForPrev(upper);
-  if (it->Valid() && it->key().starts_with(prefix)) {
-    if (it->key().size() != prefix.size() + 8) return Corruption("malformed stream key");
-    return kf::GetU64(it->key().ToStringView().substr(prefix.size()));
+  rocksdb::Slice lower_bound(prefix);
+  rocksdb::ReadOptions ro;
+  ro.iterate_lower_bound = &lower_bound;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, streams_cf_));
+  for (it->SeekForPrev(upper); it->Valid() && it->key().starts_with(prefix); it->Prev()) {
+    if (it->key().size() != prefix.size() + 8 || it->value().size() != kf::kPositionKeySize) {
+      return Corruption("malformed stream index entry");
+    }
+    // Versions grow with positions: skip only what is not committed yet.
+    if (kf::GetU64(it->value().ToStringView()) <= limit) {
+      return kf::GetU64(it->key().ToStringView().substr(prefix.size()));
+    }
   }
   if (!it->status().ok()) return IoError(it->status());
   return uint64_t{0};
 }
 
 StoreResult<StoredEvent> RocksEventLog::ReadAt(uint64_t position) {
-  std::string value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), log_cf_, kf::PositionKey(position), &value);
+  rocksdb::PinnableSlice value;
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), log_cf_, kf::PositionKey(position), &value);
   if (s.IsNotFound()) return Corruption(fmt::format("indexed record {} is missing", position));
   if (!s.ok()) return IoError(s);
-  auto record = kf::DecodeRecord(position, value);
+  auto record = kf::DecodeRecord(position, value.ToStringView());
   if (!record) return Corruption(fmt::format("record {} is malformed", position));
   return std::move(*record);
 }
@@ -345,12 +250,17 @@ StoreResult<std::vector<StoredEvent>> RocksEventLog::ReadStream(std::string_view
                                                                 uint64_t from_version,
                                                                 size_t max_count) {
   std::vector<StoredEvent> out;
+  const uint64_t limit = committed_.load();
   const std::string prefix = kf::StreamPrefix(stream);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams_cf_));
   for (it->Seek(kf::StreamKey(stream, std::max<uint64_t>(from_version, 1)));
        it->Valid() && it->key().starts_with(prefix) && out.size() < max_count; it->Next()) {
-    if (it->value().size() != 8) return Corruption("malformed stream index entry");
-    BOOST_OUTCOME_TRY(e, ReadAt(kf::GetU64(it->value().ToStringView())));
+    if (it->value().size() != kf::kPositionKeySize) {
+      return Corruption("malformed stream index entry");
+    }
+    const uint64_t position = kf::GetU64(it->value().ToStringView());
+    if (position > limit) break;  // not committed yet; later versions neither
+    BOOST_OUTCOME_TRY(e, ReadAt(position));
     out.push_back(std::move(e));
   }
   if (!it->status().ok()) return IoError(it->status());
@@ -361,12 +271,18 @@ StoreResult<std::vector<StoredEvent>> RocksEventLog::ReadAll(uint64_t from_posit
                                                              size_t max_count) {
   std::vector<StoredEvent> out;
   const uint64_t last = committed_.load();
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), log_cf_));
-  for (it->Seek(kf::PositionKey(std::max<uint64_t>(from_position, 1)));
-       it->Valid() && out.size() < max_count; it->Next()) {
-    if (it->key().size() != 8) return Corruption("malformed position key");
+  from_position = std::max<uint64_t>(from_position, 1);
+  if (from_position > last || max_count == 0) return out;
+  const std::string upper = kf::PositionKey(last + 1);
+  rocksdb::Slice upper_bound(upper);
+  rocksdb::ReadOptions ro;
+  ro.iterate_upper_bound = &upper_bound;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, log_cf_));
+  out.reserve(std::min<uint64_t>(max_count, last - from_position + 1));
+  for (it->Seek(kf::PositionKey(from_position)); it->Valid() && out.size() < max_count;
+       it->Next()) {
+    if (it->key().size() != kf::kPositionKeySize) return Corruption("malformed position key");
     const uint64_t position = kf::GetU64(it->key().ToStringView());
-    if (position > last) break;  // not acknowledged yet
     auto record = kf::DecodeRecord(position, it->value().ToStringView());
     if (!record) return Corruption(fmt::format("record {} is malformed", position));
     out.push_back(std::move(*record));

@@ -1,0 +1,228 @@
+// Many appenders at once: the group commit keeps positions and versions
+// contiguous, lets exactly one of several same-version appends win, and
+// keeps the appends of one group independent of each other.
+#include <gtest/gtest.h>
+
+#include <barrier>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "eventstore/log_verifier.h"
+#include "eventstore/rocks_event_log.h"
+#include "tests/eventstore/test_fs.h"
+#include "tests/eventstore/test_util.h"
+
+namespace jobtrail::eventstore {
+namespace {
+
+using testing_util::Events;
+using testing_util::Ids;
+using testing_util::OpenLog;
+using testing_util::TempDir;
+using testing_util::TestFs;
+
+void ExpectSound(EventLog& log, uint64_t events) {
+  auto report = VerifyLog(log, nullptr, nullptr);
+  ASSERT_TRUE(report);
+  EXPECT_TRUE(report.value().ok()) << report.value().problems.front();
+  EXPECT_EQ(report.value().events, events);
+}
+
+class ConcurrencyTest : public ::testing::TestWithParam<Durability> {};
+
+TEST_P(ConcurrencyTest, DistinctStreamsGetContiguousPositionsAndVersions) {
+  TempDir dir;
+  auto log = OpenLog(dir.path(), GetParam());
+  ASSERT_NE(log, nullptr);
+  constexpr int kThreads = 16;
+  constexpr int kAppends = 60;
+  std::mutex mu;
+  std::map<uint64_t, std::string> id_at_position;  // from the append results
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      const std::string stream = "job-" + std::to_string(t);
+      uint64_t version = 0;
+      for (int i = 0; i < kAppends; ++i) {
+        const int count = 1 + (i + t) % 3;
+        const std::string prefix = stream + "-" + std::to_string(i);
+        auto r = log->Append(stream, version, Events(prefix, count));
+        ASSERT_TRUE(r) << r.error().message;
+        ASSERT_EQ(r.value().first_version, version + 1);
+        ASSERT_EQ(r.value().last_position - r.value().first_position + 1, uint64_t(count));
+        version = r.value().last_version;
+        std::lock_guard lock(mu);
+        for (int k = 0; k < count; ++k) {
+          id_at_position[r.value().first_position + k] = prefix + "-" + std::to_string(k);
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+
+  auto all = log->ReadAll(1, 1 << 20);
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all.value().size(), id_at_position.size());
+  EXPECT_EQ(log->LastPosition(), id_at_position.size());
+  for (size_t i = 0; i < all.value().size(); ++i) {
+    const StoredEvent& e = all.value()[i];
+    ASSERT_EQ(e.position, i + 1);
+    ASSERT_EQ(e.event_id, id_at_position[e.position]);
+  }
+  // A batch's events are adjacent in the global order.
+  for (int t = 0; t < kThreads; ++t) {
+    auto stream = log->ReadStream("job-" + std::to_string(t), 1, 1000);
+    ASSERT_TRUE(stream);
+    for (size_t v = 0; v < stream.value().size(); ++v) {
+      ASSERT_EQ(stream.value()[v].version, v + 1);
+    }
+  }
+  ExpectSound(*log, id_at_position.size());
+}
+
+TEST_P(ConcurrencyTest, ExactlyOneOfTheSameExpectedVersionWins) {
+  TempDir dir;
+  auto log = OpenLog(dir.path(), GetParam());
+  ASSERT_NE(log, nullptr);
+  constexpr int kThreads = 8;
+  constexpr int kRounds = 40;
+  std::barrier sync_point(kThreads);
+  std::mutex mu;
+  std::map<int, int> wins;    // round -> appends accepted
+  std::map<int, int> losses;  // round -> kWrongExpectedVersion
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < kRounds; ++round) {
+        sync_point.arrive_and_wait();  // everyone sees the stream at `round`
+        auto r = log->Append("contended", uint64_t(round),
+                             Events("r" + std::to_string(round) + "-t" + std::to_string(t), 1));
+        {
+          std::lock_guard lock(mu);
+          if (r) {
+            ++wins[round];
+          } else if (r.error().code == StoreCode::kWrongExpectedVersion &&
+                     r.error().current_version == uint64_t(round + 1)) {
+            ++losses[round];
+          }
+        }
+        sync_point.arrive_and_wait();  // the round is over for everyone
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (int round = 0; round < kRounds; ++round) {
+    EXPECT_EQ(wins[round], 1) << "round " << round;
+    EXPECT_EQ(losses[round], kThreads - 1) << "round " << round;
+  }
+  EXPECT_EQ(log->StreamVersion("contended").value(), uint64_t(kRounds));
+  ExpectSound(*log, kRounds);
+}
+
+TEST_P(ConcurrencyTest, AnyVersionAppendsToOneStreamInterleaveWithoutGaps) {
+  TempDir dir;
+  auto log = OpenLog(dir.path(), GetParam());
+  ASSERT_NE(log, nullptr);
+  constexpr int kThreads = 8;
+  constexpr int kAppends = 50;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kAppends; ++i) {
+        auto r = log->Append("shared", kAnyVersion,
+                             Events("t" + std::to_string(t) + "-" + std::to_string(i), 2));
+        ASSERT_TRUE(r) << r.error().message;
+        ASSERT_EQ(r.value().last_version, r.value().first_version + 1);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  auto stream = log->ReadStream("shared", 1, 10000);
+  ASSERT_TRUE(stream);
+  ASSERT_EQ(stream.value().size(), size_t(kThreads * kAppends * 2));
+  for (size_t v = 0; v < stream.value().size(); ++v) {
+    ASSERT_EQ(stream.value()[v].version, v + 1);
+    ASSERT_EQ(stream.value()[v].position, v + 1);
+  }
+  ExpectSound(*log, kThreads * kAppends * 2);
+}
+
+INSTANTIATE_TEST_SUITE_P(Durabilities, ConcurrencyTest,
+                         ::testing::Values(Durability::kSync, Durability::kNoSync),
+                         [](const auto& info) {
+                           return info.param == Durability::kSync ? "Sync" : "NoSync";
+                         });
+
+// Appends lined up behind a leader that is stuck writing form one group.
+// Within it, rejected appends (stale version, reused id) leave the accepted
+// ones whole, a retry of an append in the same group is recognised, and the
+// whole group shares one WAL sync.
+TEST(GroupCommitTest, RejectedAppendsInAGroupDoNotAffectTheOthers) {
+  TempDir dir;
+  auto [fs, env] = TestFs::Make();
+  auto log = OpenLog(dir.path(), Durability::kSync, env.get());
+  ASSERT_NE(log, nullptr);
+  ASSERT_TRUE(log->Append("seed", kNoStream, Ids({"s1"})));
+  const int syncs_before = fs->wal_syncs();
+
+  fs->CloseGate();
+  StoreResult<AppendResult> first = StoreError{};
+  std::thread leader([&] { first = log->Append("first", kNoStream, Ids({"f1"})); });
+  fs->WaitUntilBlocked();  // the leader is inside its WAL write
+
+  struct Request {
+    std::string stream;
+    uint64_t expected;
+    std::vector<EventToAppend> events;
+    StoreResult<AppendResult> result = StoreError{};
+  };
+  std::vector<Request> requests = {
+      {"b", kNoStream, Ids({"b1", "b2"})},    // accepted
+      {"seed", kNoStream, Ids({"x1"})},       // stale: seed is at 1
+      {"c", kAnyVersion, Ids({"c1"})},        // accepted
+      {"d", kNoStream, Ids({"d1", "f1"})},    // reuses the leader's id
+      {"b", kAnyVersion, Ids({"b1", "b2"})},  // a retry of the first one
+      {"e", kNoStream, Ids({"e1", "e1"})},    // malformed
+  };
+  std::vector<std::thread> followers;
+  for (Request& r : requests) {
+    followers.emplace_back([&log, &r] { r.result = log->Append(r.stream, r.expected, r.events); });
+  }
+  // Synchronise on the queue, not on time: all are lined up behind the leader.
+  while (log->PendingAppends() != requests.size() + 1) std::this_thread::yield();
+  fs->OpenGate();
+  leader.join();
+  for (auto& t : followers) t.join();
+
+  ASSERT_TRUE(first);
+  ASSERT_TRUE(requests[0].result && requests[2].result && requests[4].result);
+  EXPECT_EQ(requests[1].result.error().code, StoreCode::kWrongExpectedVersion);
+  EXPECT_EQ(requests[3].result.error().code, StoreCode::kInvalidArgument);
+  EXPECT_EQ(requests[5].result.error().code, StoreCode::kInvalidArgument);
+  // The two appends of b1,b2: one original, one duplicate, same events.
+  const AppendResult& b = requests[0].result.value();
+  const AppendResult& b_again = requests[4].result.value();
+  EXPECT_NE(b.duplicate, b_again.duplicate);
+  EXPECT_EQ(b.first_position, b_again.first_position);
+  EXPECT_EQ(b.last_position, b_again.last_position);
+  EXPECT_EQ(b.last_position - b.first_position, 1u);
+
+  // seed, f1, b1, b2, c1: contiguous, nothing of the rejected ones.
+  EXPECT_EQ(log->LastPosition(), 5u);
+  auto all = log->ReadAll(1, 100);
+  ASSERT_TRUE(all);
+  std::vector<std::string> ids;
+  for (const auto& e : all.value()) ids.push_back(e.event_id);
+  std::sort(ids.begin() + 2, ids.end());
+  EXPECT_EQ(ids, (std::vector<std::string>{"s1", "f1", "b1", "b2", "c1"}));
+  EXPECT_TRUE(log->ReadStream("d", 1, 10).value().empty());
+  EXPECT_EQ(log->StreamVersion("seed").value(), 1u);
+  // Two groups (the leader's, then the six lined up): at most two syncs.
+  EXPECT_LE(fs->wal_syncs() - syncs_before, 2);
+  EXPECT_GE(fs->wal_syncs() - syncs_before, 1);
+  ExpectSound(*log, 5);
+}
+
+}  // namespace
+}  // namespace jobtrail::eventstore
