@@ -36,6 +36,8 @@
 //     occurrence (01:30 EDT). A wildcard expression follows the wall clock and
 //     fires in both occurrences, so `0 * * * *` keeps firing every real hour
 //     and `*/5 * * * *` every 5 real minutes.
+//   These rules apply to every offset change; cronie instead treats jumps of
+//   more than 3 hours (Samoa skipping 2011-12-30) as clock corrections.
 //   Known limit of the date library in OS-tzdb mode: it reads the explicit
 //   transitions of the zoneinfo files (Debian ships them up to 2037) and not
 //   the rule that extends them, so after 2037 every zone stays in the offset
