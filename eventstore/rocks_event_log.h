@@ -90,6 +90,12 @@ class RocksEventLog final : public EventLog {
 
  private:
   struct Writer;
+  // A written group whose appends wait for a WAL sync (kSync mode).
+  struct SyncWaiter {
+    uint64_t must_commit = 0;  // the highest position its results report
+    Writer* leader = nullptr;
+    std::vector<Writer*> group;  // the leader included
+  };
   using GroupState = internal::GroupState;
   struct IdHit {  // an event id found in the log or the group
     key_format::IdEntry entry;
@@ -106,7 +112,7 @@ class RocksEventLog final : public EventLog {
   // Leader only: runs one group, then passes leadership on.
   void LeadGroup(Writer& leader);
   // Leader only: stages the group and writes it (never synced: see
-  // WaitCommitted); sets each writer's result.
+  // AwaitCommit); sets each writer's result.
   void WriteGroup(const std::vector<Writer*>& group);
   StoreResult<AppendResult> Stage(Writer& w, GroupState& g);
   StoreResult<std::optional<AppendResult>> FindDuplicate(const Writer& w, GroupState& g);
@@ -118,9 +124,11 @@ class RocksEventLog final : public EventLog {
   StoreResult<StoredEvent> ReadAt(uint64_t position);
   void Publish(uint64_t position);  // kNoSync: a written position is committed
   void Fail(const std::string& why);
-  // Waits until `position` is committed, syncing the WAL in kSync mode;
-  // false if the log failed first.
-  bool WaitCommitted(uint64_t position);
+  // Returns once the group's results are committed (syncing the WAL for it
+  // and others in kSync mode) and its appenders are woken.
+  void AwaitCommit(SyncWaiter waiter);
+  void Settle(const SyncWaiter& waiter);  // REQUIRES(commit_mu_)
+  void WakeSettled(const SyncWaiter& waiter, const Writer& me);
 
   std::unique_ptr<rocksdb::DB> db_;
   rocksdb::ColumnFamilyHandle* default_cf_ = nullptr;
@@ -146,6 +154,7 @@ class RocksEventLog final : public EventLog {
   std::mutex commit_mu_;
   std::condition_variable commit_cv_;  // committed_ moved, or failed_ set
   bool sync_running_ = false;          // GUARDED_BY(commit_mu_)
+  std::deque<SyncWaiter> awaiting_sync_;  // GUARDED_BY(commit_mu_)
   std::string failure_;                // GUARDED_BY(commit_mu_)
 };
 

@@ -19,9 +19,10 @@ constexpr size_t kMaxStreamLength = 256;
 constexpr size_t kMaxEventIdLength = 256;
 constexpr size_t kVersionCacheLimit = 1 << 18;
 
-// WakeEvent values: how a queued appender is woken.
+// WakeEvent values: how a waiting appender is woken.
 constexpr uint32_t kWokenDone = 1;    // its result is set
-constexpr uint32_t kWokenLeader = 2;  // it leads the next group
+constexpr uint32_t kWokenLeader = 2;  // it leads the next group (Writer::wake)
+constexpr uint32_t kWokenSync = 3;    // it runs the next sync (Writer::sync_wake)
 
 StoreError IoError(const rocksdb::Status& s) {
   return StoreError{StoreCode::kIOError, s.ToString(), 0};
@@ -66,8 +67,10 @@ struct RocksEventLog::Writer {
   uint64_t expected_version = 0;
   std::vector<EventToAppend>* events = nullptr;
   StoreResult<AppendResult> result = StoreError{StoreCode::kClosed, {}, 0};
-  internal::WakeEvent wake;
+  internal::WakeEvent wake;       // in the write queue: done, or lead
+  internal::WakeEvent sync_wake;  // a leader awaiting its sync: done, or sync
 };
+
 
 RocksEventLog::RocksEventLog() : group_state_(std::make_unique<GroupState>()) {}
 
@@ -130,14 +133,82 @@ void RocksEventLog::LeadGroup(Writer& leader) {
   for (Writer* w : group) {
     if (w->result) must_commit = std::max(must_commit, w->result.value().last_position);
   }
-  if (must_commit != 0 && !WaitCommitted(must_commit)) {
-    std::lock_guard lock(commit_mu_);
-    for (Writer* w : group) {
-      if (w->result) w->result = StoreError{StoreCode::kIOError, failure_, 0};
+  AwaitCommit(SyncWaiter{must_commit, &leader, std::move(group)});
+}
+
+// In kSync mode the WAL sync is a group commit of its own: while one sync
+// runs, the groups written meanwhile queue in awaiting_sync_; when it ends,
+// the thread that ran it hands the next sync to the first of them and wakes
+// every appender it settled. Each appender sleeps once (twice for a
+// leader), and the disk is never idle while appends wait. (A SyncWAL per
+// group ran the syncs one after another, each covering one small group: 64
+// appenders of 1 event made 2k events/s; waiting leaders on a condvar woke
+// in a herd at every sync.)
+void RocksEventLog::AwaitCommit(SyncWaiter waiter) {
+  Writer& me = *waiter.leader;
+  std::unique_lock lock(commit_mu_);
+  if (waiter.must_commit <= committed_.load() || failed_.load() ||
+      options_.durability == Durability::kNoSync) {
+    Settle(waiter);
+    lock.unlock();
+    WakeSettled(waiter, me);
+    return;
+  }
+  awaiting_sync_.push_back(std::move(waiter));
+  if (sync_running_) {
+    lock.unlock();
+    if (me.sync_wake.Wait() == kWokenDone) return;
+    lock.lock();  // kWokenSync: sync_running_ was handed to us
+  }
+  sync_running_ = true;
+  // Every write that finished before this load is in the file already, so
+  // the sync below covers it; our own group was written before we queued.
+  const uint64_t target = written_.load();
+  lock.unlock();
+  rocksdb::Status s = db_->SyncWAL();
+  lock.lock();
+  if (s.ok()) {
+    if (target > committed_.load()) committed_.store(target);
+  } else if (!failed_.load()) {
+    failure_ = fmt::format("syncing the event log failed: {}; the log accepts no more "
+                           "appends, reopen it", s.ToString());
+    failed_.store(true);
+  }
+  std::vector<SyncWaiter> settled;
+  for (auto it = awaiting_sync_.begin(); it != awaiting_sync_.end();) {
+    if (failed_.load() || it->must_commit <= committed_.load()) {
+      Settle(*it);
+      settled.push_back(std::move(*it));
+      it = awaiting_sync_.erase(it);
+    } else {
+      ++it;
     }
   }
-  for (Writer* w : group) {
-    if (w != &leader) w->wake.Signal(kWokenDone);
+  Writer* next_syncer = awaiting_sync_.empty() ? nullptr : awaiting_sync_.front().leader;
+  sync_running_ = next_syncer != nullptr;
+  lock.unlock();
+  commit_cv_.notify_all();  // subscriptions
+  if (next_syncer != nullptr) next_syncer->sync_wake.Signal(kWokenSync);
+  for (const SyncWaiter& w : settled) WakeSettled(w, me);
+}
+
+// Under commit_mu_: turns the results of a group the log failed under into
+// errors (a write may be on disk, but was never confirmed).
+void RocksEventLog::Settle(const SyncWaiter& waiter) {
+  if (!failed_.load() || waiter.must_commit <= committed_.load()) return;
+  for (Writer* w : waiter.group) {
+    if (w->result) w->result = StoreError{StoreCode::kIOError, failure_, 0};
+  }
+}
+
+void RocksEventLog::WakeSettled(const SyncWaiter& waiter, const Writer& me) {
+  for (Writer* w : waiter.group) {
+    if (w == &me) continue;
+    if (w == waiter.leader) {
+      w->sync_wake.Signal(kWokenDone);
+    } else {
+      w->wake.Signal(kWokenDone);
+    }
   }
 }
 
@@ -340,39 +411,6 @@ void RocksEventLog::Fail(const std::string& why) {
     }
   }
   commit_cv_.notify_all();
-}
-
-// In kSync mode this is where the WAL gets synced, as a group commit of its
-// own: while one sync runs, the groups written meanwhile wait; when it ends,
-// one of them syncs for all. So a sync never covers just one small group
-// while others queue behind it (a plain SyncWAL per group did: 64
-// appenders of 1 event ran at 2k events/s).
-bool RocksEventLog::WaitCommitted(uint64_t position) {
-  if (committed_.load() >= position) return true;
-  std::unique_lock lock(commit_mu_);
-  while (committed_.load() < position && !failed_.load()) {
-    if (options_.durability == Durability::kNoSync || sync_running_) {
-      commit_cv_.wait(lock);
-      continue;
-    }
-    sync_running_ = true;
-    // Every write that finished before this load is in the file already,
-    // so the sync below covers it.
-    const uint64_t target = written_.load();
-    lock.unlock();
-    rocksdb::Status s = db_->SyncWAL();
-    lock.lock();
-    sync_running_ = false;
-    if (s.ok()) {
-      if (target > committed_.load()) committed_.store(target);
-    } else if (!failed_.load()) {
-      failure_ = fmt::format("syncing the event log failed: {}; the log accepts no more "
-                             "appends, reopen it", s.ToString());
-      failed_.store(true);
-    }
-    commit_cv_.notify_all();
-  }
-  return committed_.load() >= position;
 }
 
 }  // namespace jobtrail::eventstore
