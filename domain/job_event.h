@@ -52,6 +52,11 @@ struct Enqueued {
   Labels labels;
   std::string idempotency_key;
   std::string unique_key;
+  // Retry backoff for this job; empty/unset: the server's policy for the
+  // job's type. Kinds: "fixed", "exponential".
+  std::string retry_backoff;
+  std::optional<Millis> retry_base_delay_ms;
+  std::optional<Millis> retry_max_delay_ms;
   bool operator==(const Enqueued&) const = default;
 };
 
@@ -67,6 +72,8 @@ struct Progressed {
   std::string message;
   std::string step;
   ItemCounts items;
+  // A heartbeat: the worker is alive and holds the job until then.
+  std::optional<Millis> lease_deadline;
   bool operator==(const Progressed&) const = default;
 };
 

@@ -151,6 +151,7 @@ struct Applier {
     if (!e.message.empty()) job.message = e.message;
     if (!e.step.empty()) job.step = e.step;
     MergeItems(job.items, e.items);
+    if (e.lease_deadline) job.lease_deadline = e.lease_deadline;
   }
   void operator()(const Logged& e) {
     job.logs.push_back(LogLine{job.logs.size() + 1, ev.version, ev.timestamp,

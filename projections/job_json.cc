@@ -112,6 +112,9 @@ struct BodyWriter {
     Pairs(w, "labels", e.labels);
     KeyStrOrNull(w, "idempotency_key", e.idempotency_key);
     KeyStrOrNull(w, "unique_key", e.unique_key);
+    KeyStrOrNull(w, "retry_backoff", e.retry_backoff);
+    KeyInt(w, "retry_base_delay_ms", e.retry_base_delay_ms);
+    KeyInt(w, "retry_max_delay_ms", e.retry_max_delay_ms);
   }
   void operator()(const Started& e) {
     Key(w, "attempt");
@@ -129,6 +132,7 @@ struct BodyWriter {
     KeyStrOrNull(w, "message", e.message);
     KeyStrOrNull(w, "step", e.step);
     Items(w, e.items);
+    KeyTime(w, "lease_deadline", e.lease_deadline);
   }
   void operator()(const Logged& e) {
     KeyStr(w, "level", LogLevelName(e.level));

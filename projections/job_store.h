@@ -12,6 +12,7 @@
 //
 // Thread-safe: every method may be called from any thread.
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -21,6 +22,7 @@
 #include "domain/error.h"
 #include "domain/job_event.h"
 #include "domain/job_view.h"
+#include "domain/retry_policy.h"
 #include "projections/list_query.h"
 #include "projections/stats_snapshot.h"
 
@@ -33,6 +35,12 @@ struct JobStoreOptions {
   const Clock* clock = nullptr;  // null: the system clock
   // A running job whose lease ended this long ago counts as stuck.
   Millis stuck_grace_ms = 0;
+  // Backoff for jobs the store retries itself (errors on a leased attempt,
+  // expired leases); a job's own enqueue fields override these.
+  RetryPolicy default_retry;
+  std::map<std::string, RetryPolicy> retry_by_type;
+  // Uniform [0,1) for backoff jitter; null: a seeded PRNG. Tests inject it.
+  std::function<double()> random;
 };
 
 struct EnqueueRequest {
@@ -73,6 +81,52 @@ struct StatusDocument {
   Millis created_at = 0;
   Millis updated_at = 0;
   std::optional<Millis> estimated_completion_at;
+};
+
+struct ClaimRequest {
+  std::string queue = "default";
+  std::string worker_id;
+  Millis lease_ms = 30000;
+  size_t max_jobs = 1;  // 1..100
+};
+
+struct ClaimedJob {
+  std::string job_id;
+  uint64_t version = 0;
+  int32_t attempt = 0;
+  Millis lease_deadline = 0;
+  std::string json;  // the status document after the claim
+};
+
+struct HeartbeatRequest {
+  std::string job_id;
+  std::string worker_id;
+  Millis lease_ms = 30000;
+  std::optional<double> percent;  // optional progress riding along
+  std::string message;
+};
+
+struct HeartbeatOutcome {
+  JobStatus status = JobStatus::kNone;
+  bool cancelled = false;    // stop: the job was cancelled meanwhile
+  bool keep_working = false; // the lease is (still) this worker's
+  std::optional<Millis> lease_deadline;
+  uint64_t version = 0;
+};
+
+struct MaintenanceOptions {
+  // Remove read-model entries of final jobs finished before now minus this
+  // (their events stay in the log). Unset: no cleanup.
+  std::optional<Millis> cleanup_older_than_ms;
+};
+
+struct MaintenanceReport {
+  uint64_t due_retries = 0;     // retrying jobs whose time has come
+  uint64_t due_delayed = 0;     // pending jobs whose run-at has come
+  uint64_t leases_expired = 0;  // running jobs whose lease ran out
+  uint64_t retried = 0;         // ... of which the policy retried
+  uint64_t failed = 0;          // ... of which were out of attempts
+  uint64_t cleaned = 0;
 };
 
 struct VerifyReport {
@@ -127,6 +181,20 @@ class JobStore {
 
   // Errors: kInvalidArgument/INVALID_CURSOR, INVALID_INPUT.
   virtual Result<ListPage> List(const ListQuery& query) = 0;
+
+  // Hands out up to max_jobs claimable jobs of the queue (pending or due
+  // for retry, run-at reached), highest priority first, then oldest; each
+  // gets a started event (actor = worker) with a lease. Two concurrent
+  // claims never return the same job. Errors: kInvalidArgument.
+  virtual Result<std::vector<ClaimedJob>> Claim(const ClaimRequest& request) = 0;
+  // Extends the lease of a running job held by this worker (a progressed
+  // event with the new deadline) and says whether to keep working.
+  // Errors: kNotFound/JOB_NOT_FOUND, kFailedPrecondition/LEASE_LOST.
+  virtual Result<HeartbeatOutcome> Heartbeat(const HeartbeatRequest& request) = 0;
+  // One maintenance pass: expire overdue leases (errored LeaseExpired, then
+  // retried or failed by the retry policy, actor "system") and count what
+  // is due. Safe to run concurrently with everything else.
+  virtual Result<MaintenanceReport> RunMaintenance(const MaintenanceOptions& options) = 0;
   virtual StatsSnapshot Stats() = 0;
   virtual HealthReport Health() = 0;
   virtual ProjectionProgress Progress() = 0;

@@ -202,6 +202,25 @@ void Projector::UpdateIndexes(const JobView& before, const JobView& after, Batch
   add(vk::kDimAll, "", 'u', after.updated_at);
   add(vk::kDimStatus, new_status, 'u', after.updated_at);
 
+  auto claimable = [](const JobView& j) {
+    return j.status == JobStatus::kPending || j.status == JobStatus::kRetrying;
+  };
+  auto ready_at = [](const JobView& j) {
+    return j.status == JobStatus::kPending ? j.spec.run_at.value_or(j.created_at)
+                                           : j.next_retry_at.value_or(j.updated_at);
+  };
+  if (claimable(before)) {
+    b.Delete(vk::ClaimKey(before.spec.queue, before.spec.priority, ready_at(before), id));
+  }
+  if (claimable(after)) {
+    b.Put(vk::ClaimKey(after.spec.queue, after.spec.priority, ready_at(after), id), "");
+  }
+  if (!after.spec.unique_key.empty()) {
+    if (is_new && !IsFinal(after.status)) b.Put(vk::UniqueKey(after.spec.unique_key), id);
+    if (!IsFinal(before.status) && !is_new && IsFinal(after.status)) {
+      b.Delete(vk::UniqueKey(after.spec.unique_key));
+    }
+  }
   if (before.status == JobStatus::kRunning && before.lease_deadline) {
     b.Delete(vk::LeaseKey(*before.lease_deadline, id));
   }

@@ -203,6 +203,22 @@ Result<WriteOutcome> RocksJobStore::Enqueue(EnqueueRequest request) {
              : spec.idempotency_key.empty() ? RandomUuid()
                  : NameUuid("jobtrail-enqueue:" + spec.owner, spec.idempotency_key);
 
+  std::unique_lock<std::mutex> unique_lock;
+  if (!spec.unique_key.empty()) {
+    // While a job holding the key is not final, the key names that job.
+    unique_lock = std::unique_lock(unique_mu_);
+    std::string holder;
+    rocksdb::Status s =
+        views_->Get(rocksdb::ReadOptions(), vk::UniqueKey(spec.unique_key), &holder);
+    if (s.ok()) {
+      auto doc = Status(holder);
+      if (doc && !IsFinal(doc.value().status)) {
+        return WriteOutcome{holder, doc.value().version, 0, doc.value().status, true};
+      }
+    } else if (!s.IsNotFound()) {
+      return ViewsIo(s);
+    }
+  }
   RecordedEvent event;
   event.event_id = event_id;
   event.job_id = request.job_id;
@@ -251,6 +267,18 @@ Result<WriteOutcome> RocksJobStore::Append(AppendRequest request) {
   if (!ValidJobId(request.job_id)) return JobNotFound(request.job_id);
   for (int attempt = 0;; ++attempt) {
     auto result = TryAppend(request);
+    if (result && !result.value().duplicate && result.value().status == JobStatus::kRunning &&
+        std::holds_alternative<Errored>(request.events.back()) && request.actor != "system") {
+      // A leased attempt is under the store's supervision: the store
+      // decides the retry (see RetryAfterWorkerError).
+      auto job = LoadJob(request.job_id, std::nullopt);
+      if (job && job.value().lease_deadline) {
+        BOOST_OUTCOME_TRYV(RetryAfterWorkerError(request.job_id));
+        BOOST_OUTCOME_TRY(doc, Status(request.job_id));
+        result.value().status = doc.status;
+        result.value().version = doc.version;
+      }
+    }
     // Without If-Match the caller asked for "apply to whatever is current":
     // a race with another writer is retried against the new state.
     if (!result && result.error().code == Code::kAborted && !request.expected_version &&
@@ -310,6 +338,10 @@ Result<WriteOutcome> RocksJobStore::TryAppend(const AppendRequest& request) {
   auto appended = log_->Append(request.job_id, base_version, std::move(batch));
   if (!appended) {
     if (appended.error().code == eventstore::StoreCode::kWrongExpectedVersion) {
+      // The winning append may still be syncing (the log validates against
+      // written-but-unsynced groups). Let it become readable, so a retry
+      // folds the state the conflict was about.
+      WaitReadable(request.job_id, appended.error().current_version);
       return MakeError(Code::kAborted, "VERSION_CONFLICT",
                        fmt::format("job is at version {}, not {}",
                                    appended.error().current_version, base_version));
@@ -325,6 +357,15 @@ Result<WriteOutcome> RocksJobStore::TryAppend(const AppendRequest& request) {
     out.version = doc.version;
   }
   return out;
+}
+
+void RocksJobStore::WaitReadable(const std::string& job_id, uint64_t version) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto current = log_->StreamVersion(job_id);
+    if (!current || current.value() >= version) return;
+    log_->WaitForCommitAfter(log_->LastPosition(), deadline, nullptr);
+  }
 }
 
 Result<StatusDocument> RocksJobStore::Status(std::string_view job_id) {

@@ -28,6 +28,9 @@ class RocksJobStore final : public JobStore {
   Result<std::string> FindByExternalRef(std::string_view external_ref) override;
   Result<std::vector<RecordedEvent>> Feed(uint64_t after, size_t limit) override;
   Result<ListPage> List(const ListQuery& query) override;
+  Result<std::vector<ClaimedJob>> Claim(const ClaimRequest& request) override;
+  Result<HeartbeatOutcome> Heartbeat(const HeartbeatRequest& request) override;
+  Result<MaintenanceReport> RunMaintenance(const MaintenanceOptions& options) override;
   StatsSnapshot Stats() override;
   HealthReport Health() override;
   ProjectionProgress Progress() override;
@@ -46,6 +49,12 @@ class RocksJobStore final : public JobStore {
   void ProjectionLoop();
   Result<void> WaitProjected(uint64_t position);
   Result<WriteOutcome> TryAppend(const AppendRequest& request);
+  // Waits (bounded) until the job's stream reads at least `version`.
+  void WaitReadable(const std::string& job_id, uint64_t version);
+  RetryPolicy PolicyFor(const JobView& job) const;
+  double UnitRandom();
+  EventBody FollowUpToError(const JobView& job, Millis now);
+  Result<void> RetryAfterWorkerError(const std::string& job_id);
 
   JobStoreOptions options_;
   SystemClock system_clock_;
@@ -54,6 +63,8 @@ class RocksJobStore final : public JobStore {
   std::unique_ptr<rocksdb::DB> views_;
   std::string views_dir_;
 
+  std::mutex claim_mu_;      // one claim at a time
+  std::mutex unique_mu_;     // enqueues with a unique key, one at a time
   std::mutex projector_mu_;  // guards projector_
   std::unique_ptr<Projector> projector_;
   std::unique_ptr<eventstore::Subscription> subscription_;

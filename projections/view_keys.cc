@@ -57,4 +57,24 @@ std::string LeaseKey(int64_t deadline, std::string_view job_id) {
   return k;
 }
 
+std::string ClaimPrefix(std::string_view queue) {
+  std::string k = "q";
+  k.append(queue);
+  k.push_back('\0');
+  return k;
+}
+std::string ClaimKey(std::string_view queue, int32_t priority, int64_t ready_at,
+                     std::string_view job_id) {
+  std::string k = ClaimPrefix(queue);
+  k += EncodeU64(uint64_t((int64_t{1} << 31) - int64_t(priority)));
+  k += EncodeU64(SortableTime(ready_at));
+  k.append(job_id);
+  return k;
+}
+std::string UniqueKey(std::string_view unique_key) {
+  std::string k = "k";
+  k.append(unique_key);
+  return k;
+}
+
 }  // namespace jobtrail::view_keys

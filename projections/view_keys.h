@@ -10,6 +10,9 @@
 //   "x" dim 0x00 value 0x00 sort ts(u64 BE) job -> ""   list indexes
 //   "n" dim 0x00 value                -> u64 BE: jobs in that index
 //   "r" deadline(u64 BE) job          -> ""   running jobs by lease deadline
+//   "q" queue 0x00 rank(u64 BE) ready(u64 BE) job -> ""   claimable jobs:
+//        pending or retrying; rank = 2^31 - priority (higher first)
+//   "k" unique key                    -> job id of the non-final job holding it
 //
 // dims: "all" (value ""), "status", "type", "queue", "owner", "ext".
 // sort: 'c' created (every dim), 'u' updated ("all" and "status" only).
@@ -47,5 +50,9 @@ std::string IndexKey(std::string_view dim, std::string_view value, char sort, in
 std::string CountKey(std::string_view dim, std::string_view value);
 std::string LeaseKey(int64_t deadline, std::string_view job_id);
 inline constexpr std::string_view kLeasePrefix = "r";
+std::string ClaimPrefix(std::string_view queue);
+std::string ClaimKey(std::string_view queue, int32_t priority, int64_t ready_at,
+                     std::string_view job_id);
+std::string UniqueKey(std::string_view unique_key);
 
 }  // namespace jobtrail::view_keys

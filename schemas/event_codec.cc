@@ -68,6 +68,9 @@ struct BodyEncoder {
     PutPairs(o.initLabels(e.labels.size()), e.labels);
     o.setIdempotencyKey(Txt(e.idempotency_key));
     o.setUniqueKey(Txt(e.unique_key));
+    o.setRetryBackoff(Txt(e.retry_backoff));
+    if (e.retry_base_delay_ms) o.initRetryBaseDelayMs().setValue(*e.retry_base_delay_ms);
+    if (e.retry_max_delay_ms) o.initRetryMaxDelayMs().setValue(*e.retry_max_delay_ms);
   }
   void operator()(const Started& e) {
     auto o = b.initStarted();
@@ -81,6 +84,7 @@ struct BodyEncoder {
     o.setMessage(Txt(e.message));
     o.setStep(Txt(e.step));
     PutItems(o.initItems(), e.items);
+    if (e.lease_deadline) o.initLeaseDeadlineMs().setValue(*e.lease_deadline);
   }
   void operator()(const Logged& e) {
     auto o = b.initLogged();
@@ -147,6 +151,9 @@ Result<EventBody> DecodeBody(cs::Event::Body::Reader b) {
       e.labels = GetPairs(r.getLabels());
       e.idempotency_key = Str(r.getIdempotencyKey());
       e.unique_key = Str(r.getUniqueKey());
+      e.retry_backoff = Str(r.getRetryBackoff());
+      if (r.hasRetryBaseDelayMs()) e.retry_base_delay_ms = r.getRetryBaseDelayMs().getValue();
+      if (r.hasRetryMaxDelayMs()) e.retry_max_delay_ms = r.getRetryMaxDelayMs().getValue();
       return EventBody{std::move(e)};
     }
     case cs::Event::Body::STARTED: {
@@ -164,6 +171,7 @@ Result<EventBody> DecodeBody(cs::Event::Body::Reader b) {
       e.message = Str(r.getMessage());
       e.step = Str(r.getStep());
       e.items = GetItems(r.getItems());
+      if (r.hasLeaseDeadlineMs()) e.lease_deadline = r.getLeaseDeadlineMs().getValue();
       return EventBody{std::move(e)};
     }
     case cs::Event::Body::LOGGED: {

@@ -52,6 +52,9 @@ struct Enqueued {
   labels @8 :List(Pair);
   idempotencyKey @9 :Text;
   uniqueKey @10 :Text;
+  retryBackoff @11 :Text;
+  retryBaseDelayMs @12 :Int64Box;
+  retryMaxDelayMs @13 :Int64Box;
 }
 
 struct Started {
@@ -65,6 +68,7 @@ struct Progressed {
   message @1 :Text;
   step @2 :Text;
   items @3 :ItemCounts;
+  leaseDeadlineMs @4 :Int64Box;   # a heartbeat extending the lease
 }
 
 struct Logged {

@@ -51,7 +51,8 @@ TEST_F(ListTest, FiltersByStatusTypeOwnerAndExternalRef) {
   two_statuses.statuses = {JobStatus::kPending, JobStatus::kCancelled};
   auto two = store_->List(two_statuses).value();
   EXPECT_EQ(two.total, 2u);
-  EXPECT_EQ(std::set<std::string>(Ids(two).begin(), Ids(two).end()), (std::set<std::string>{a, c}));
+  const auto two_ids = Ids(two);
+  EXPECT_EQ(std::set<std::string>(two_ids.begin(), two_ids.end()), (std::set<std::string>{a, c}));
 
   ListQuery by_type;
   by_type.type = "pdf";

@@ -1,0 +1,225 @@
+// The worker protocol of JobStore: claims with leases, heartbeats, the
+// store's own retries (retry policy) and the maintenance pass that expires
+// leases. Every decision the store makes on its own is an event with actor
+// "system", so an audit replay explains it.
+#include <fmt/format.h>
+
+#include <random>
+
+#include "projections/job_json.h"
+#include "projections/rocks_job_store.h"
+#include "projections/view_keys.h"
+
+namespace jobtrail {
+namespace vk = view_keys;
+namespace {
+
+constexpr size_t kMaxClaim = 100;
+constexpr Millis kMaxLeaseMs = 24 * 3600 * 1000;
+constexpr int kHeartbeatRetries = 5;
+constexpr size_t kMaintenanceScanLimit = 100000;
+
+}  // namespace
+
+RetryPolicy RocksJobStore::PolicyFor(const JobView& job) const {
+  RetryPolicy policy = options_.default_retry;
+  if (auto it = options_.retry_by_type.find(job.spec.type); it != options_.retry_by_type.end()) {
+    policy = it->second;
+  }
+  policy.max_attempts = job.spec.max_attempts;
+  if (job.spec.retry_backoff == "fixed") policy.backoff = RetryPolicy::Backoff::kFixed;
+  if (job.spec.retry_backoff == "exponential") policy.backoff = RetryPolicy::Backoff::kExponential;
+  if (job.spec.retry_base_delay_ms) policy.base_delay_ms = *job.spec.retry_base_delay_ms;
+  if (job.spec.retry_max_delay_ms) policy.max_delay_ms = *job.spec.retry_max_delay_ms;
+  return policy;
+}
+
+double RocksJobStore::UnitRandom() {
+  if (options_.random) return options_.random();
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+}
+
+// The store's follow-up to an error in the current attempt: a retry after
+// the policy's backoff, or failure when no attempts are left.
+EventBody RocksJobStore::FollowUpToError(const JobView& job, Millis now) {
+  if (job.attempts < job.spec.max_attempts) {
+    const Millis delay = PolicyFor(job).DelayBeforeAttempt(job.attempts + 1, UnitRandom());
+    return Retried{job.attempts + 1, now + delay, delay};
+  }
+  return Failed{};  // inherits the last error as the final error
+}
+
+Result<void> RocksJobStore::RetryAfterWorkerError(const std::string& job_id) {
+  BOOST_OUTCOME_TRY(job, LoadJob(job_id, std::nullopt));
+  const ErrorEntry* last = job.LastError();
+  if (job.status != JobStatus::kRunning || last == nullptr || last->attempt != job.attempts) {
+    return Ok();  // someone already decided
+  }
+  AppendRequest follow;
+  follow.job_id = job_id;
+  follow.expected_version = job.version;
+  follow.actor = "system";
+  follow.events.push_back(FollowUpToError(job, clock_->Now()));
+  auto out = Append(std::move(follow));
+  if (!out && out.error().code != Code::kAborted) return out.error();
+  return Ok();
+}
+
+Result<std::vector<ClaimedJob>> RocksJobStore::Claim(const ClaimRequest& request) {
+  if (request.queue.empty()) return InvalidArgument("queue is required");
+  if (request.worker_id.empty()) return InvalidArgument("worker_id is required");
+  if (request.max_jobs == 0 || request.max_jobs > kMaxClaim) {
+    return InvalidArgument(fmt::format("max_jobs must be between 1 and {}", kMaxClaim));
+  }
+  if (request.lease_ms <= 0 || request.lease_ms > kMaxLeaseMs) {
+    return InvalidArgument(fmt::format("lease must be between 1 ms and {} ms", kMaxLeaseMs));
+  }
+  // One claimer at a time per store: candidates are read from the claim
+  // index, and each started event is appended with the expected version,
+  // so even a racing writer elsewhere cannot make a job be handed out twice.
+  std::lock_guard lock(claim_mu_);
+  const Millis now = clock_->Now();
+  const std::string prefix = vk::ClaimPrefix(request.queue);
+  std::vector<std::pair<std::string, uint64_t>> candidates;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(views_->NewIterator(rocksdb::ReadOptions()));
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix) &&
+                           candidates.size() < request.max_jobs * 4;
+         it->Next()) {
+      const std::string_view key = it->key().ToStringView();
+      if (key.size() < prefix.size() + 16) continue;
+      const Millis ready = vk::TimeFromSortable(vk::DecodeU64(key.substr(prefix.size() + 8)));
+      if (ready > now) continue;  // delayed, or a retry whose time has not come
+      candidates.emplace_back(std::string(key.substr(prefix.size() + 16)), 0);
+    }
+    if (!it->status().ok()) return Internal(it->status().ToString());
+  }
+  std::vector<ClaimedJob> claimed;
+  for (const auto& [job_id, unused] : candidates) {
+    if (claimed.size() == request.max_jobs) break;
+    auto doc = Status(job_id);
+    if (!doc) continue;
+    AppendRequest start;
+    start.job_id = job_id;
+    start.expected_version = doc.value().version;
+    start.actor = request.worker_id;
+    start.events.push_back(Started{0, request.worker_id, now + request.lease_ms});
+    auto out = Append(std::move(start));
+    if (!out) {
+      if (out.error().code == Code::kAborted || out.error().code == Code::kFailedPrecondition) {
+        continue;  // changed under us (cancelled, claimed elsewhere)
+      }
+      return out.error();
+    }
+    BOOST_OUTCOME_TRY(after, Status(job_id));
+    BOOST_OUTCOME_TRY(job, LoadJob(job_id, std::nullopt));
+    claimed.push_back(ClaimedJob{job_id, after.version, job.attempts, now + request.lease_ms,
+                                 std::move(after.json)});
+  }
+  return claimed;
+}
+
+Result<HeartbeatOutcome> RocksJobStore::Heartbeat(const HeartbeatRequest& request) {
+  if (request.lease_ms <= 0 || request.lease_ms > kMaxLeaseMs) {
+    return InvalidArgument(fmt::format("lease must be between 1 ms and {} ms", kMaxLeaseMs));
+  }
+  if (request.percent && !(*request.percent >= 0 && *request.percent <= 100)) {
+    return InvalidArgument("percent must be between 0 and 100");
+  }
+  for (int attempt = 0;; ++attempt) {
+    BOOST_OUTCOME_TRY(job, LoadJob(request.job_id, std::nullopt));
+    HeartbeatOutcome out;
+    out.status = job.status;
+    out.version = job.version;
+    out.cancelled = job.status == JobStatus::kCancelled;
+    if (job.status != JobStatus::kRunning) return out;  // stop working
+    if (!request.worker_id.empty() && job.worker_id != request.worker_id) {
+      return MakeError(Code::kFailedPrecondition, "LEASE_LOST",
+                       fmt::format("job '{}' is held by worker '{}' now", request.job_id,
+                                   job.worker_id));
+    }
+    const Millis deadline = clock_->Now() + request.lease_ms;
+    AppendRequest beat;
+    beat.job_id = request.job_id;
+    beat.expected_version = job.version;
+    beat.actor = request.worker_id.empty() ? job.worker_id : request.worker_id;
+    beat.events.push_back(Progressed{request.percent, request.message, "", {}, deadline});
+    auto written = Append(std::move(beat));
+    if (!written) {
+      if (written.error().code == Code::kAborted && attempt < kHeartbeatRetries) continue;
+      return written.error();
+    }
+    out.version = written.value().version;
+    out.keep_working = true;
+    out.lease_deadline = deadline;
+    return out;
+  }
+}
+
+Result<MaintenanceReport> RocksJobStore::RunMaintenance(const MaintenanceOptions& options) {
+  (void)options;  // the log is append-only: nothing is cleaned up (see README)
+  MaintenanceReport report;
+  const Millis now = clock_->Now();
+  std::vector<std::string> expired;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(views_->NewIterator(rocksdb::ReadOptions()));
+    const std::string overdue = vk::LeaseKey(now, "");
+    for (it->Seek(vk::kLeasePrefix); it->Valid() && it->key().starts_with(vk::kLeasePrefix) &&
+                                     it->key().ToStringView() < std::string_view(overdue);
+         it->Next()) {
+      expired.emplace_back(it->key().ToStringView().substr(1 + 8));
+    }
+    // What is due now: retries whose time came and delayed jobs whose run-at
+    // came (they are claimable; this pass only counts them).
+    size_t scanned = 0;
+    for (it->Seek("q"); it->Valid() && it->key().starts_with("q") && scanned < kMaintenanceScanLimit;
+         it->Next(), ++scanned) {
+      const std::string_view key = it->key().ToStringView();
+      const size_t zero = key.find('\0');
+      if (zero == std::string_view::npos || key.size() < zero + 1 + 16) continue;
+      const Millis ready = vk::TimeFromSortable(vk::DecodeU64(key.substr(zero + 1 + 8)));
+      if (ready > now) continue;
+      auto doc = Status(key.substr(zero + 1 + 16));
+      if (!doc) continue;
+      if (doc.value().status == JobStatus::kRetrying) {
+        ++report.due_retries;
+      } else if (ready > doc.value().created_at) {
+        ++report.due_delayed;
+      }
+    }
+  }
+  for (const std::string& job_id : expired) {
+    auto loaded = LoadJob(job_id, std::nullopt);
+    if (!loaded) continue;
+    const JobView& job = loaded.value();
+    if (job.status != JobStatus::kRunning || !job.lease_deadline || *job.lease_deadline >= now) {
+      continue;  // a heartbeat or a final event beat us to it
+    }
+    Errored expiry{job.attempts, "LeaseExpired",
+                   fmt::format("lease of worker '{}' expired at {} without a heartbeat",
+                               job.worker_id, FormatTime(*job.lease_deadline)),
+                   "", "", {}};
+    JobView errored = job;
+    errored.errors.push_back(ErrorEntry{now, job.attempts, expiry.error_type, expiry.message,
+                                        "", "", {}});
+    AppendRequest request;
+    request.job_id = job_id;
+    request.expected_version = job.version;
+    request.actor = "system";
+    request.events.push_back(std::move(expiry));
+    EventBody follow = FollowUpToError(errored, now);
+    const bool retried = std::holds_alternative<Retried>(follow);
+    request.events.push_back(std::move(follow));
+    auto out = Append(std::move(request));
+    if (!out) {
+      if (out.error().code == Code::kAborted) continue;
+      return out.error();
+    }
+    ++report.leases_expired;
+    retried ? ++report.retried : ++report.failed;
+  }
+  return report;
+}
+
+}  // namespace jobtrail
