@@ -1,0 +1,103 @@
+#pragma once
+// An in-process jobtrail HTTP server on 127.0.0.1, port 0, over a JobStore
+// in a fresh temporary data directory; plus helpers that speak the API.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "http/http_server.h"
+#include "projections/job_store.h"
+#include "tests/http/http_client.h"
+
+namespace jobtrail::testing {
+
+inline std::string MakeHttpTempDir() {
+  std::string tmpl =
+      (std::filesystem::temp_directory_path() / "jobtrail-http-XXXXXX").string();
+  char* made = mkdtemp(tmpl.data());
+  EXPECT_NE(made, nullptr);
+  return tmpl;
+}
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = MakeHttpTempDir();
+    options_.host = "127.0.0.1";
+    options_.port = 0;
+    options_.threads = 4;
+    options_.access_log = false;
+    options_.cors_origins = {"https://app.example.com"};
+    Start();
+  }
+  void TearDown() override {
+    Stop();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
+  void Start() {
+    JobStoreOptions store_options;
+    store_options.data_dir = dir_;
+    auto store = JobStore::Open(store_options);
+    ASSERT_TRUE(store) << store.error().ToString();
+    store_ = std::move(store).value();
+    auto server = http::HttpServer::Start(*store_, options_);
+    ASSERT_TRUE(server) << server.error().ToString();
+    server_ = std::move(server).value();
+    base_ = "http://127.0.0.1:" + std::to_string(server_->port());
+    client_ = std::make_unique<HttpClient>(base_);
+  }
+  void Stop() {
+    client_.reset();
+    if (server_) server_->Shutdown();
+    server_.reset();
+    store_.reset();
+  }
+
+  // POST /v1/jobs; returns the job id (asserting 201).
+  std::string Enqueue(const std::string& body = R"({"type":"email"})",
+                      std::vector<std::string> headers = {}) {
+    HttpResult r = client_->Post("/v1/jobs", body, std::move(headers));
+    EXPECT_EQ(r.status, 201) << r.body;
+    auto doc = r.Json();
+    if (doc.HasParseError() || !doc.HasMember("job_id")) return "";
+    return doc["job_id"].GetString();
+  }
+  HttpResult Append(const std::string& id, const std::string& body,
+                    std::vector<std::string> headers = {}) {
+    return client_->Post("/v1/jobs/" + id + "/events", body, std::move(headers));
+  }
+  void MustAppend(const std::string& id, const std::string& body) {
+    HttpResult r = Append(id, body);
+    ASSERT_EQ(r.status, 200) << body << " -> " << r.body;
+  }
+  uint64_t Version(const std::string& id) {
+    HttpResult r = client_->Get("/v1/jobs/" + id);
+    EXPECT_EQ(r.status, 200) << r.body;
+    auto doc = r.Json();
+    return doc.HasParseError() ? 0 : doc["version"].GetUint64();
+  }
+  // The global log position (how many events exist), from the feed.
+  uint64_t LogPosition() {
+    uint64_t after = 0;
+    for (;;) {
+      HttpResult r = client_->Get("/v1/events?limit=1000&after=" + std::to_string(after));
+      EXPECT_EQ(r.status, 200) << r.body;
+      auto doc = r.Json();
+      after = doc["next_after"].GetUint64();
+      if (!doc["has_more"].GetBool()) return after;
+    }
+  }
+
+  std::string dir_;
+  http::ServerOptions options_;
+  std::unique_ptr<JobStore> store_;
+  std::unique_ptr<http::HttpServer> server_;
+  std::string base_;
+  std::unique_ptr<HttpClient> client_;
+};
+
+}  // namespace jobtrail::testing
