@@ -24,6 +24,7 @@
 #include "domain/job_view.h"
 #include "domain/retry_policy.h"
 #include "projections/list_query.h"
+#include "projections/schedule_book.h"
 #include "projections/stats_snapshot.h"
 
 namespace jobtrail {
@@ -129,6 +130,11 @@ struct MaintenanceReport {
   uint64_t cleaned = 0;
 };
 
+struct ScheduleView {
+  Schedule schedule;
+  bool running = false;  // a job of the schedule's type is running now
+};
+
 struct VerifyReport {
   uint64_t events = 0;
   uint64_t streams = 0;
@@ -195,6 +201,19 @@ class JobStore {
   // retried or failed by the retry policy, actor "system") and count what
   // is due. Safe to run concurrently with everything else.
   virtual Result<MaintenanceReport> RunMaintenance(const MaintenanceOptions& options) = 0;
+
+  // Schedules (projections/schedule_book.h). Errors: kInvalidArgument,
+  // kNotFound/SCHEDULE_NOT_FOUND.
+  virtual Result<std::vector<ScheduleView>> ListSchedules() = 0;
+  virtual Result<ScheduleView> GetSchedule(std::string_view name) = 0;
+  virtual Result<ScheduleView> PutSchedule(ScheduleSpec spec) = 0;
+  virtual Result<void> DeleteSchedule(std::string_view name) = 0;
+  // Enqueues a run of the schedule's job type now (labelled trigger=manual).
+  virtual Result<WriteOutcome> TriggerSchedule(std::string_view name,
+                                               const std::string& actor) = 0;
+  // Fires every schedule that is due by the clock (actor "system"); returns
+  // how many runs were enqueued.
+  virtual Result<size_t> RunDueSchedules() = 0;
   virtual StatsSnapshot Stats() = 0;
   virtual HealthReport Health() = 0;
   virtual ProjectionProgress Progress() = 0;

@@ -79,6 +79,9 @@ Result<std::unique_ptr<RocksJobStore>> RocksJobStore::OpenStore(const JobStoreOp
   store->log_ = std::move(log).value();
   store->views_dir_ = (dir / "views").string();
   BOOST_OUTCOME_TRYV(store->OpenViews(true));
+  BOOST_OUTCOME_TRY(book, ScheduleBook::Open((dir / "schedules.json").string(),
+                                             store->clock_->Now()));
+  store->schedules_ = std::move(book);
   store->StartProjection();
   return store;
 }

@@ -31,6 +31,12 @@ class RocksJobStore final : public JobStore {
   Result<std::vector<ClaimedJob>> Claim(const ClaimRequest& request) override;
   Result<HeartbeatOutcome> Heartbeat(const HeartbeatRequest& request) override;
   Result<MaintenanceReport> RunMaintenance(const MaintenanceOptions& options) override;
+  Result<std::vector<ScheduleView>> ListSchedules() override;
+  Result<ScheduleView> GetSchedule(std::string_view name) override;
+  Result<ScheduleView> PutSchedule(ScheduleSpec spec) override;
+  Result<void> DeleteSchedule(std::string_view name) override;
+  Result<WriteOutcome> TriggerSchedule(std::string_view name, const std::string& actor) override;
+  Result<size_t> RunDueSchedules() override;
   StatsSnapshot Stats() override;
   HealthReport Health() override;
   ProjectionProgress Progress() override;
@@ -55,6 +61,10 @@ class RocksJobStore final : public JobStore {
   double UnitRandom();
   EventBody FollowUpToError(const JobView& job, Millis now);
   Result<void> RetryAfterWorkerError(const std::string& job_id);
+  Result<ScheduleView> ViewOf(Schedule schedule);
+  Result<WriteOutcome> EnqueueRun(const Schedule& schedule, const std::string& actor,
+                                  const std::string& idempotency_key,
+                                  const std::string& trigger);
 
   JobStoreOptions options_;
   SystemClock system_clock_;
@@ -62,6 +72,7 @@ class RocksJobStore final : public JobStore {
   std::unique_ptr<eventstore::RocksEventLog> log_;
   std::unique_ptr<rocksdb::DB> views_;
   std::string views_dir_;
+  std::unique_ptr<ScheduleBook> schedules_;
 
   std::mutex claim_mu_;      // one claim at a time
   std::mutex unique_mu_;     // enqueues with a unique key, one at a time
