@@ -20,6 +20,7 @@ struct ApiContext {
 
 void AddJobRoutes(Router& router, ApiContext& context);         // /v1/jobs/{id}...
 void AddCollectionRoutes(Router& router, ApiContext& context);  // list, stats, feed, batch
+void AddWorkerRoutes(Router& router, ApiContext& context);      // claim, heartbeat, maintenance
 void AddOpsRoutes(Router& router, ApiContext& context);         // healthz, readyz, metrics
 
 // All of the above.

@@ -104,7 +104,7 @@ class PistacheHandler final : public PHttp::Handler {
   static HttpRequest Convert(const PHttp::Request& req) {
     HttpRequest r;
     r.method = MethodName(req.method());
-    r.path = PercentDecode(req.resource(), false).value_or(req.resource());
+    r.path = req.resource();
     const auto& q = req.query();
     for (auto it = q.parameters_begin(); it != q.parameters_end(); ++it) {
       r.query.emplace_back(PercentDecode(it->first, true).value_or(it->first),

@@ -18,9 +18,9 @@ using StringPairs = std::vector<std::pair<std::string, std::string>>;
 
 struct HttpRequest {
   std::string method;  // "GET", "POST", ...
-  std::string path;    // percent-decoded, without the query
+  std::string path;    // as sent (not decoded), without the query
   StringPairs query;   // percent-decoded, in arrival order
-  StringPairs params;  // path parameters, from the route's "{name}" segments
+  StringPairs params;  // path parameters ("{name}" segments), percent-decoded
   std::string_view body;
   std::string request_id;
   // Case-insensitive header lookup; nullopt when absent.

@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "http/error_mapping.h"
+#include "http/ids.h"
 #include "http/json_writer.h"
 #include "http/request_parsing.h"
 #include "projections/job_json.h"
@@ -189,6 +190,18 @@ ApiResult<FeedQuery> ParseFeedQuery(const HttpRequest& request) {
   q.after = after.value_or(0);
   q.limit = limit.value_or(kDefaultFeedLimit);
   return q;
+}
+
+ApiResult<std::string> JobIdParam(const HttpRequest& request) {
+  const std::string* id = request.Param("id");
+  if (id == nullptr || !IsUuid(*id)) {
+    JsonWriter d;
+    d.StartObject().Field("parameter", "id").EndObject();
+    return ApiError(MakeError(Code::kInvalidArgument, "INVALID_JOB_ID",
+                              fmt::format("job id '{}' is not a UUID", id ? *id : "")),
+                    d.Take());
+  }
+  return *id;
 }
 
 ApiResult<std::optional<uint64_t>> ParseAtVersion(const HttpRequest& request) {

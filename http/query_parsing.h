@@ -39,6 +39,9 @@ struct FeedQuery {
 };
 ApiResult<FeedQuery> ParseFeedQuery(const HttpRequest& request);
 
+// The {id} path parameter. Errors: 400 INVALID_JOB_ID if it is not a UUID.
+ApiResult<std::string> JobIdParam(const HttpRequest& request);
+
 // ?at_version=N (N >= 1); nullopt when absent.
 ApiResult<std::optional<uint64_t>> ParseAtVersion(const HttpRequest& request);
 // ?level=WARN; TRACE (everything) when absent.

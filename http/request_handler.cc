@@ -7,6 +7,7 @@
 #include "http/ids.h"
 #include "http/json_writer.h"
 #include "http/metrics.h"
+#include "http/query_parsing.h"
 
 namespace jobtrail::http {
 namespace {
@@ -83,6 +84,11 @@ HttpResponse RequestHandler::Route(HttpRequest& request, size_t& route_index) {
   }
   switch (match.kind) {
     case Router::Match::Kind::kFound:
+      // Route on the raw path, decode each parameter: an escaped "/" stays
+      // inside its segment.
+      for (auto& [name, value] : match.params) {
+        if (auto decoded = PercentDecode(value, false)) value = std::move(*decoded);
+      }
       request.params = std::move(match.params);
       return router_.handler(match.route_index)(request);
     case Router::Match::Kind::kMethodNotAllowed:

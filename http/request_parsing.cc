@@ -4,6 +4,7 @@
 
 #include <limits>
 
+#include "domain/retry_policy.h"
 #include "http/error_mapping.h"
 #include "http/ids.h"
 #include "http/json_reader.h"
@@ -16,6 +17,8 @@ constexpr int64_t kInt32Max = std::numeric_limits<int32_t>::max();
 constexpr int64_t kInt32Min = std::numeric_limits<int32_t>::min();
 constexpr int64_t kMaxAttempts = 1000;
 constexpr int64_t kMaxCount = std::numeric_limits<int64_t>::max();
+// RetryPolicy::kMaxDelayLimitMs: one leap year.
+constexpr int64_t kMaxDelayMs = RetryPolicy::kMaxDelayLimitMs;
 
 std::string Indexed(std::string_view path, size_t i) {
   return fmt::format("{}[{}]", path, i);
@@ -121,10 +124,12 @@ ApiResult<EventBody> ParseProgressed(ObjectReader& r) {
   BOOST_OUTCOME_TRY(message, r.String("message"));
   BOOST_OUTCOME_TRY(step, r.String("step", 1024));
   BOOST_OUTCOME_TRY(items, ParseItems(r));
+  BOOST_OUTCOME_TRY(lease, r.Time("lease_deadline"));
   e.percent = percent;
   e.message = message.value_or("");
   e.step = step.value_or("");
   e.items = items;
+  e.lease_deadline = lease;
   return EventBody(std::move(e));
 }
 
@@ -342,7 +347,24 @@ ApiResult<EnqueueRequest> ParseEnqueue(const rapidjson::Value& value,
   BOOST_OUTCOME_TRY(unique_key, r.String("unique_key", 256));
   BOOST_OUTCOME_TRY(idempotency_key, r.String("idempotency_key", 256));
   BOOST_OUTCOME_TRY(job_id, OptionalUuid(r, "job_id"));
+  BOOST_OUTCOME_TRY(backoff, r.String("retry_backoff", 16));
+  BOOST_OUTCOME_TRY(base_delay, r.Int("retry_base_delay_ms", 0, kMaxDelayMs));
+  BOOST_OUTCOME_TRY(max_delay, r.Int("retry_max_delay_ms", 0, kMaxDelayMs));
   BOOST_OUTCOME_TRYV(r.Finish());
+  if (backoff && *backoff != "fixed" && *backoff != "exponential") {
+    return ApiError(MakeError(Code::kInvalidArgument, "INVALID_INPUT",
+                              fmt::format("{}: unknown backoff '{}'",
+                                          r.PathOf("retry_backoff"), *backoff)),
+                    fmt::format(R"({{"field":{},"allowed":["fixed","exponential"]}})",
+                                JsonQuote(r.PathOf("retry_backoff"))));
+  }
+  if (base_delay && max_delay && *max_delay < *base_delay) {
+    return InvalidField(r.PathOf("retry_max_delay_ms"),
+                        "must not be below retry_base_delay_ms");
+  }
+  s.retry_backoff = backoff.value_or("");
+  s.retry_base_delay_ms = base_delay;
+  s.retry_max_delay_ms = max_delay;
   s.type = std::move(type);
   if (queue) {
     if (queue->empty()) return InvalidField(r.PathOf("queue"), "must not be empty");

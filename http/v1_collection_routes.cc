@@ -95,6 +95,7 @@ void AddCollectionRoutes(Router& router, ApiContext& ctx) {
 void AddApiRoutes(Router& router, ApiContext& ctx) {
   AddJobRoutes(router, ctx);
   AddCollectionRoutes(router, ctx);
+  AddWorkerRoutes(router, ctx);
   AddOpsRoutes(router, ctx);
 }
 

@@ -21,18 +21,6 @@ namespace {
 
 constexpr std::string_view kDefaultActor = "api";
 
-ApiResult<std::string> JobIdParam(const HttpRequest& request) {
-  const std::string* id = request.Param("id");
-  if (id == nullptr || !IsUuid(*id)) {
-    JsonWriter d;
-    d.StartObject().Field("parameter", "id").EndObject();
-    return ApiError(MakeError(Code::kInvalidArgument, "INVALID_JOB_ID",
-                              fmt::format("job id '{}' is not a UUID", id ? *id : "")),
-                    d.Take());
-  }
-  return *id;
-}
-
 // Who appends: the X-Actor header (a worker's or service's name), else "api".
 ApiResult<std::string> Actor(const HttpRequest& request) {
   auto actor = request.Header("X-Actor");

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "domain/clock.h"
 #include "http/http_server.h"
 #include "projections/job_store.h"
 #include "tests/http/http_client.h"
@@ -41,6 +42,7 @@ class ServerTest : public ::testing::Test {
   void Start() {
     JobStoreOptions store_options;
     store_options.data_dir = dir_;
+    if (manual_clock_) store_options.clock = &clock_;
     auto store = JobStore::Open(store_options);
     ASSERT_TRUE(store) << store.error().ToString();
     store_ = std::move(store).value();
@@ -92,6 +94,10 @@ class ServerTest : public ::testing::Test {
     }
   }
 
+  // Set before ServerTest::SetUp to give the store clock_ instead of the
+  // system clock: tests then move time forward instead of waiting.
+  bool manual_clock_ = false;
+  ManualClock clock_{1705314600000};  // 2024-01-15T10:30:00Z
   std::string dir_;
   http::ServerOptions options_;
   std::unique_ptr<JobStore> store_;

@@ -1,0 +1,141 @@
+// The worker protocol over HTTP: claim jobs with a lease, heartbeat to keep
+// the lease, and a maintenance pass (expire overdue leases: the store
+// retries or fails those jobs by their retry policy).
+#include <rapidjson/document.h>
+
+#include <fmt/format.h>
+
+#include "http/api_routes.h"
+#include "http/error_mapping.h"
+#include "http/ids.h"
+#include "http/json_reader.h"
+#include "http/json_writer.h"
+#include "http/metrics.h"
+#include "http/query_parsing.h"
+#include "http/route_binding.h"
+#include "http/v1_writes.h"
+#include "projections/job_json.h"
+
+namespace jobtrail::http {
+namespace {
+
+constexpr int64_t kMaxLeaseMs = 24 * 3600 * 1000;
+constexpr int64_t kMaxClaimJobs = 100;
+
+// An optional JSON object body: empty means {}.
+ApiResult<void> ParseOptionalBody(std::string_view body, rapidjson::Document& doc) {
+  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    doc.SetObject();
+    return boost::outcome_v2::success();
+  }
+  return ParseJsonBody(body, doc);
+}
+
+ApiResult<HttpResponse> Claim(ApiContext& ctx, const HttpRequest& request) {
+  BOOST_OUTCOME_TRYV(CheckParameters(request, {}));
+  rapidjson::Document doc;
+  BOOST_OUTCOME_TRYV(ParseJsonBody(request.body, doc));
+  BOOST_OUTCOME_TRY(r, ObjectReader::Of(doc, ""));
+  ClaimRequest claim;
+  claim.queue = *request.Param("queue");
+  BOOST_OUTCOME_TRY(worker_id, r.RequiredString("worker_id", 256));
+  BOOST_OUTCOME_TRY(lease_ms, r.Int("lease_ms", 1, kMaxLeaseMs));
+  BOOST_OUTCOME_TRY(max_jobs, r.Int("max_jobs", 1, kMaxClaimJobs));
+  BOOST_OUTCOME_TRYV(r.Finish());
+  claim.worker_id = std::move(worker_id);
+  if (lease_ms) claim.lease_ms = *lease_ms;
+  if (max_jobs) claim.max_jobs = size_t(*max_jobs);
+  BOOST_OUTCOME_TRY(jobs, ctx.store->Claim(claim));
+  if (ctx.metrics != nullptr && !jobs.empty()) {
+    EventKindCounts kinds{};
+    kinds[size_t(EventKind::kStarted)] = jobs.size();
+    ctx.metrics->RecordAppend(kinds);
+  }
+  JsonWriter w;
+  w.StartObject().Field("queue", claim.queue).Key("jobs").StartArray();
+  for (const ClaimedJob& job : jobs) {
+    w.StartObject()
+        .Field("job_id", job.job_id)
+        .Field("version", job.version)
+        .Field("attempt", int64_t{job.attempt})
+        .Field("lease_deadline", FormatTime(job.lease_deadline))
+        .Field("status_url", StatusUrl(job.job_id))
+        .RawField("job", job.json)
+        .EndObject();
+  }
+  w.EndArray().EndObject();
+  return JsonResponse(200, w.Take());
+}
+
+ApiResult<HttpResponse> Heartbeat(ApiContext& ctx, const HttpRequest& request) {
+  BOOST_OUTCOME_TRYV(CheckParameters(request, {}));
+  BOOST_OUTCOME_TRY(id, JobIdParam(request));
+  rapidjson::Document doc;
+  BOOST_OUTCOME_TRYV(ParseJsonBody(request.body, doc));
+  BOOST_OUTCOME_TRY(r, ObjectReader::Of(doc, ""));
+  HeartbeatRequest beat;
+  beat.job_id = id;
+  BOOST_OUTCOME_TRY(worker_id, r.RequiredString("worker_id", 256));
+  BOOST_OUTCOME_TRY(lease_ms, r.Int("lease_ms", 1, kMaxLeaseMs));
+  BOOST_OUTCOME_TRY(percent, r.Number("percent", 0, 100));
+  BOOST_OUTCOME_TRY(message, r.String("message"));
+  BOOST_OUTCOME_TRYV(r.Finish());
+  beat.worker_id = std::move(worker_id);
+  if (lease_ms) beat.lease_ms = *lease_ms;
+  beat.percent = percent;
+  beat.message = message.value_or("");
+  BOOST_OUTCOME_TRY(out, ctx.store->Heartbeat(beat));
+  if (ctx.metrics != nullptr && out.keep_working) {
+    EventKindCounts kinds{};
+    kinds[size_t(EventKind::kProgressed)] = 1;
+    ctx.metrics->RecordAppend(kinds);
+  }
+  JsonWriter w;
+  w.StartObject()
+      .Field("job_id", id)
+      .Field("status", StatusName(out.status))
+      .Field("keep_working", out.keep_working)
+      .Field("cancelled", out.cancelled)
+      .Key("lease_deadline");
+  if (out.lease_deadline) {
+    w.String(FormatTime(*out.lease_deadline));
+  } else {
+    w.Null();
+  }
+  w.Field("version", out.version).EndObject();
+  HttpResponse response = JsonResponse(200, w.Take());
+  response.With("ETag", VersionETag(out.version));
+  return response;
+}
+
+ApiResult<HttpResponse> Maintenance(ApiContext& ctx, const HttpRequest& request) {
+  BOOST_OUTCOME_TRYV(CheckParameters(request, {}));
+  rapidjson::Document doc;
+  BOOST_OUTCOME_TRYV(ParseOptionalBody(request.body, doc));
+  BOOST_OUTCOME_TRY(r, ObjectReader::Of(doc, ""));
+  BOOST_OUTCOME_TRY(cleanup, r.Int("cleanup_older_than_ms", 0, INT64_MAX));
+  BOOST_OUTCOME_TRYV(r.Finish());
+  MaintenanceOptions options;
+  options.cleanup_older_than_ms = cleanup;
+  BOOST_OUTCOME_TRY(report, ctx.store->RunMaintenance(options));
+  JsonWriter w;
+  w.StartObject()
+      .Field("due_retries", report.due_retries)
+      .Field("due_delayed", report.due_delayed)
+      .Field("leases_expired", report.leases_expired)
+      .Field("retried", report.retried)
+      .Field("failed", report.failed)
+      .Field("cleaned", report.cleaned)
+      .EndObject();
+  return JsonResponse(200, w.Take());
+}
+
+}  // namespace
+
+void AddWorkerRoutes(Router& router, ApiContext& ctx) {
+  router.Add("POST", "/v1/queues/{queue}/claim", Bind(ctx, Claim));
+  router.Add("POST", "/v1/jobs/{id}/heartbeat", Bind(ctx, Heartbeat));
+  router.Add("POST", "/v1/maintenance", Bind(ctx, Maintenance));
+}
+
+}  // namespace jobtrail::http
