@@ -43,6 +43,10 @@ int Run(int argc, char** argv) {
       ->check(CLI::Range(1024, 64 << 20));
   serve_cmd->add_option("--cors-origin", serve.server.cors_origins,
                         "Origin allowed by CORS (repeatable; '*' for any)");
+  serve_cmd->add_option("--tick-ms", serve.tick_ms,
+                        "How often to expire leases and fire due schedules")
+      ->capture_default_str()
+      ->check(CLI::Range(10, 3600000));
   bool no_access_log = false;
   serve_cmd->add_flag("--no-access-log", no_access_log, "Do not log one line per request");
 

@@ -18,6 +18,7 @@ struct StoreFlags {
 struct ServeFlags {
   StoreFlags store;
   std::string listen = "127.0.0.1:8080";
+  int tick_ms = 1000;  // how often leases are checked and schedules fired
   http::ServerOptions server;
 };
 

@@ -3,7 +3,10 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <condition_variable>
 #include <csignal>
+#include <mutex>
+#include <thread>
 #include <cstdio>
 #include <iostream>
 
@@ -80,8 +83,36 @@ int Serve(const ServeFlags& flags) {
   std::fflush(stdout);
   spdlog::info("serving {} from data directory {}", flags.listen, flags.store.data_dir);
 
+  // The store keeps time on its own: expire leases, fire due schedules.
+  std::mutex tick_mu;
+  std::condition_variable tick_cv;
+  bool stopping = false;
+  std::thread ticker([&] {
+    std::unique_lock lock(tick_mu);
+    while (!tick_cv.wait_for(lock, std::chrono::milliseconds(flags.tick_ms),
+                             [&] { return stopping; })) {
+      lock.unlock();
+      if (auto m = store->RunMaintenance({}); !m) {
+        spdlog::error("maintenance pass failed: {}", m.error().ToString());
+      } else if (m.value().leases_expired > 0) {
+        spdlog::info("maintenance: {} lease(s) expired ({} retried, {} failed)",
+                     m.value().leases_expired, m.value().retried, m.value().failed);
+      }
+      if (auto fired = store->RunDueSchedules(); !fired) {
+        spdlog::error("schedules: {}", fired.error().ToString());
+      }
+      lock.lock();
+    }
+  });
+
   int received = 0;
   sigwait(&signals, &received);
+  {
+    std::lock_guard lock(tick_mu);
+    stopping = true;
+  }
+  tick_cv.notify_all();
+  ticker.join();
   spdlog::info("received {}, shutting down", received == SIGTERM ? "SIGTERM" : "SIGINT");
   http_server->Shutdown();
   http_server.reset();
