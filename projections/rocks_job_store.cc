@@ -277,9 +277,10 @@ Result<WriteOutcome> RocksJobStore::Append(AppendRequest request) {
       auto job = LoadJob(request.job_id, std::nullopt);
       if (job && job.value().lease_deadline) {
         BOOST_OUTCOME_TRYV(RetryAfterWorkerError(request.job_id));
-        BOOST_OUTCOME_TRY(doc, Status(request.job_id));
-        result.value().status = doc.status;
-        result.value().version = doc.version;
+        BOOST_OUTCOME_TRY(now, LoadJob(request.job_id, std::nullopt));
+        result.value().status = now.status;
+        result.value().version = now.version;
+        result.value().position = now.last_position;
       }
     }
     // Without If-Match the caller asked for "apply to whatever is current":
@@ -334,6 +335,15 @@ Result<WriteOutcome> RocksJobStore::TryAppend(const AppendRequest& request) {
     e.timestamp = now;
     e.actor = request.actor;
     e.body = request.events[i];
+    // "The current/next attempt" (0) is recorded as its number, so the log
+    // reads on its own.
+    if (auto* started = std::get_if<Started>(&e.body); started && started->attempt == 0) {
+      started->attempt = job.attempts + 1;
+    } else if (auto* errored = std::get_if<Errored>(&e.body); errored && errored->attempt == 0) {
+      errored->attempt = job.attempts;
+    } else if (auto* retried = std::get_if<Retried>(&e.body); retried && retried->attempt == 0) {
+      retried->attempt = job.attempts + 1;
+    }
     BOOST_OUTCOME_TRYV(ApplyEvent(job, e));
     batch.push_back({e.event_id, EncodeEvent(e)});
   }
