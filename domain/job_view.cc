@@ -49,17 +49,22 @@ struct Checker {
     }
     return Ok();
   }
-  Result<void> operator()(const Started& e) const {
+  // Starting (or scheduling) attempt `requested` (0: "the next one").
+  Result<void> CheckNextAttempt(int32_t requested, std::string_view what) const {
     if (job.attempts >= job.spec.max_attempts) {
       return MakeError(Code::kFailedPrecondition, "NO_ATTEMPTS_LEFT",
                        fmt::format("all {} attempts are used",
                                    job.spec.max_attempts));
     }
-    if (e.attempt != 0 && e.attempt != job.attempts + 1) {
+    if (requested != 0 && requested != job.attempts + 1) {
       return MakeError(Code::kFailedPrecondition, "ATTEMPT_MISMATCH",
-                       fmt::format("next attempt is {}, not {}",
-                                   job.attempts + 1, e.attempt));
+                       fmt::format("{} attempt {}, not {}", what,
+                                   job.attempts + 1, requested));
     }
+    return Ok();
+  }
+  Result<void> operator()(const Started& e) const {
+    BOOST_OUTCOME_TRYV(CheckNextAttempt(e.attempt, "next is"));
     return Ok();
   }
   Result<void> operator()(const Progressed& e) const {
@@ -83,16 +88,7 @@ struct Checker {
       return MakeError(Code::kFailedPrecondition, "INVALID_TRANSITION",
                        "a retry must follow an error in the current attempt");
     }
-    if (job.attempts >= job.spec.max_attempts) {
-      return MakeError(Code::kFailedPrecondition, "NO_ATTEMPTS_LEFT",
-                       fmt::format("all {} attempts are used",
-                                   job.spec.max_attempts));
-    }
-    if (e.attempt != 0 && e.attempt != job.attempts + 1) {
-      return MakeError(Code::kFailedPrecondition, "ATTEMPT_MISMATCH",
-                       fmt::format("the retry runs attempt {}, not {}",
-                                   job.attempts + 1, e.attempt));
-    }
+    BOOST_OUTCOME_TRYV(CheckNextAttempt(e.attempt, "the retry runs"));
     if (e.backoff_ms < 0) return InvalidArgument("backoff must not be negative");
     return Ok();
   }

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "projections/job_json.h"
+#include "eventstore/key_format.h"
 #include "projections/view_keys.h"
 #include "schemas/event_codec.h"
 
@@ -15,14 +16,8 @@ namespace {
 
 constexpr size_t kCacheLimit = 50000;
 
-void PutU32(std::string& out, uint32_t v) {
-  for (int s = 24; s >= 0; s -= 8) out.push_back(char((v >> s) & 0xff));
-}
-uint32_t GetU32(std::string_view in) {
-  uint32_t v = 0;
-  for (int i = 0; i < 4; ++i) v = (v << 8) | uint8_t(in[size_t(i)]);
-  return v;
-}
+using eventstore::key_format::GetU32;
+using eventstore::key_format::PutU32;
 void PutString(std::string& out, std::string_view s) {
   PutU32(out, uint32_t(s.size()));
   out.append(s);
@@ -108,6 +103,16 @@ Result<RecordedEvent> DecodeStored(const eventstore::StoredEvent& stored) {
                                 stored.version));
   }
   return e;
+}
+
+Result<std::vector<RecordedEvent>> DecodeAll(const std::vector<eventstore::StoredEvent>& stored) {
+  std::vector<RecordedEvent> out;
+  out.reserve(stored.size());
+  for (const auto& s : stored) {
+    BOOST_OUTCOME_TRY(e, DecodeStored(s));
+    out.push_back(std::move(e));
+  }
+  return out;
 }
 
 struct Projector::Batch {

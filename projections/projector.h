@@ -27,6 +27,7 @@ Result<StatusDocument> DecodeStatusRecord(std::string_view value);
 
 // Decodes a stored log record into a domain event (position from the log).
 Result<RecordedEvent> DecodeStored(const eventstore::StoredEvent& stored);
+Result<std::vector<RecordedEvent>> DecodeAll(const std::vector<eventstore::StoredEvent>& stored);
 Error FromStoreError(const eventstore::StoreError& e);
 
 class Projector {

@@ -400,13 +400,7 @@ Result<std::vector<RecordedEvent>> RocksJobStore::History(std::string_view job_i
   auto stored = log_->ReadStream(job_id, 1, std::numeric_limits<size_t>::max());
   if (!stored) return FromStoreError(stored.error());
   if (stored.value().empty()) return JobNotFound(job_id);
-  std::vector<RecordedEvent> out;
-  out.reserve(stored.value().size());
-  for (const auto& s : stored.value()) {
-    BOOST_OUTCOME_TRY(e, DecodeStored(s));
-    out.push_back(std::move(e));
-  }
-  return out;
+  return DecodeAll(stored.value());
 }
 
 Result<JobView> RocksJobStore::LoadJob(std::string_view job_id,
@@ -436,13 +430,7 @@ Result<std::string> RocksJobStore::FindByExternalRef(std::string_view external_r
 Result<std::vector<RecordedEvent>> RocksJobStore::Feed(uint64_t after, size_t limit) {
   auto stored = log_->ReadAll(after + 1, limit);
   if (!stored) return FromStoreError(stored.error());
-  std::vector<RecordedEvent> out;
-  out.reserve(stored.value().size());
-  for (const auto& s : stored.value()) {
-    BOOST_OUTCOME_TRY(e, DecodeStored(s));
-    out.push_back(std::move(e));
-  }
-  return out;
+  return DecodeAll(stored.value());
 }
 
 Result<ListPage> RocksJobStore::List(const ListQuery& query) {

@@ -1,17 +1,16 @@
 #include "projections/view_keys.h"
 
+#include "eventstore/key_format.h"
+
 namespace jobtrail::view_keys {
 
+// Same big-endian integers as the log's keys.
 std::string EncodeU64(uint64_t v) {
-  std::string out(8, '\0');
-  for (int i = 7; i >= 0; --i, v >>= 8) out[size_t(i)] = char(v & 0xff);
+  std::string out;
+  eventstore::key_format::PutU64(out, v);
   return out;
 }
-uint64_t DecodeU64(std::string_view in) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | uint8_t(in[size_t(i)]);
-  return v;
-}
+uint64_t DecodeU64(std::string_view in) { return eventstore::key_format::GetU64(in); }
 uint64_t SortableTime(int64_t ms) { return uint64_t(ms) ^ (uint64_t{1} << 63); }
 int64_t TimeFromSortable(uint64_t v) { return int64_t(v ^ (uint64_t{1} << 63)); }
 

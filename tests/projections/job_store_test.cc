@@ -49,19 +49,7 @@ TEST_F(JobStoreTest, EveryAcknowledgedAppendIsInTheStatusView) {
 }
 
 TEST_F(JobStoreTest, FullLifecycleWithTwoScreenshotsAndARetry) {
-  const std::string id = Enqueue("form-fill", "alice", "", 3);
-  MustAppend(id, Started{1, "w1", std::nullopt});
-  clock_.Advance(5000);
-  MustAppend(id, Screenshot("Element not found: #btnSubmit", 1));
-  MustAppend(id, Retried{2, clock_.Now() + 60000, 60000});
-  clock_.Advance(60000);
-  MustAppend(id, Started{2, "w2", std::nullopt});
-  MustAppend(id, Screenshot("Timeout waiting for element", 2));
-  MustAppend(id, Retried{3, clock_.Now() + 120000, 120000});
-  clock_.Advance(120000);
-  MustAppend(id, Started{3, "w1", std::nullopt});
-  MustAppend(id, Completed{R"({"confirmation":"ABC123"})", {}});
-
+  const std::string id = WriteRetriedJob();
   auto json = Parse(store_->StatusJson(id).value());
   EXPECT_STREQ(json["status"].GetString(), "completed");
   EXPECT_EQ(json["attempts"].GetInt(), 3);

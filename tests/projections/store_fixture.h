@@ -77,6 +77,24 @@ class StoreTest : public ::testing::Test {
     return e;
   }
 
+  // A job that errored twice with screenshots, was retried twice by its
+  // (unleased) worker and completed: the story replay and audit tests tell.
+  std::string WriteRetriedJob() {
+    const std::string id = Enqueue("form-fill", "alice", "507f1f77bcf86cd799439011", 3);
+    MustAppend(id, Started{1, "w1", std::nullopt});
+    clock_.Advance(5000);
+    MustAppend(id, Screenshot("Element not found: #btnSubmit", 1));
+    MustAppend(id, Retried{2, clock_.Now() + 60000, 60000});
+    clock_.Advance(60000);
+    MustAppend(id, Started{2, "w2", std::nullopt});
+    MustAppend(id, Screenshot("Timeout waiting for element", 2));
+    MustAppend(id, Retried{3, clock_.Now() + 120000, 120000});
+    clock_.Advance(120000);
+    MustAppend(id, Started{3, "w1", std::nullopt});
+    MustAppend(id, Completed{R"({"confirmation":"ABC123"})", {}});
+    return id;
+  }
+
   std::string dir_;
   ManualClock clock_{kStart};
   std::unique_ptr<JobStore> store_;
