@@ -282,7 +282,11 @@ Result<void> Projector::ApplyBatch(const std::vector<eventstore::StoredEvent>& e
   b.Put(std::string(vk::kCheckpointKey), vk::EncodeU64(checkpoint_));
   b.Put(std::string(vk::kStatsKey), stats_.Serialize());
   if (!b.status.ok()) return StoreIo(b.status);
-  rocksdb::Status s = views_->Write(rocksdb::WriteOptions(), &b.writes);
+  // No WAL: the views and their checkpoint share a memtable, so a crash
+  // loses both together and the projector replays that tail from the log.
+  rocksdb::WriteOptions wo;
+  wo.disableWAL = true;
+  rocksdb::Status s = views_->Write(wo, &b.writes);
   if (!s.ok()) return StoreIo(s);
   if (cache_.size() + touched.size() > kCacheLimit) cache_.clear();
   for (auto& [id, job] : touched) cache_[id] = std::move(job);
