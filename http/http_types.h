@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "http/principal.h"
+
 namespace jobtrail::http {
 
 using StringPairs = std::vector<std::pair<std::string, std::string>>;
@@ -25,6 +27,16 @@ struct HttpRequest {
   std::string request_id;
   // Case-insensitive header lookup; nullopt when absent.
   std::function<std::optional<std::string>(std::string_view)> header;
+  // The peer's address (no port), for per-client limits and logs.
+  std::string client_address;
+  // Sizes the abuse limits check (request_gate.h): the request target's
+  // length, and the number and bytes of the header fields.
+  size_t url_bytes = 0;
+  size_t header_count = 0;
+  size_t header_bytes = 0;
+  // Who asks, once the request gate has authenticated the request
+  // (unauthenticated until then, and on kPublic/kSelf routes).
+  Principal principal;
 
   const std::string* Param(std::string_view name) const {
     for (const auto& [k, v] : params) {
