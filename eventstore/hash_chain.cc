@@ -31,10 +31,13 @@ void ChainHashInto(std::string_view prev_hash, uint64_t position, std::string_vi
   PutU64(middle, version);
   PutU32(middle + 8, uint32_t(event_id.size()));
 
-  // One digest context per thread, reused: EVP_MD_CTX_new allocates.
+  // One digest context per thread, reused: EVP_MD_CTX_new allocates. The
+  // algorithm is fetched once: EVP_sha256() makes OpenSSL 3 look it up in
+  // its providers on every init, which cost as much as hashing the event.
+  static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
   thread_local std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(
       EVP_MD_CTX_new(), &EVP_MD_CTX_free);
-  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
+  EVP_DigestInit_ex2(ctx.get(), sha256, nullptr);
   EVP_DigestUpdate(ctx.get(), prev_hash.data(), prev_hash.size());
   EVP_DigestUpdate(ctx.get(), header, sizeof(header));
   EVP_DigestUpdate(ctx.get(), stream.data(), stream.size());

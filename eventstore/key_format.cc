@@ -38,9 +38,17 @@ std::string StreamPrefix(std::string_view stream) {
 }
 
 std::string StreamKey(std::string_view stream, uint64_t version) {
-  std::string key = StreamPrefix(stream);
-  PutU64(key, version);
+  std::string key;
+  StreamKeyInto(stream, version, key);
   return key;
+}
+
+void StreamKeyInto(std::string_view stream, uint64_t version, std::string& out) {
+  out.clear();
+  out.reserve(4 + stream.size() + 8);
+  PutU32(out, uint32_t(stream.size()));
+  out.append(stream);
+  PutU64(out, version);
 }
 
 void EncodeRecordInto(const RecordView& r, std::string& out) {
@@ -98,11 +106,15 @@ std::optional<Head> DecodeHead(std::string_view value) {
 
 std::string EncodeIdEntry(const IdEntry& entry) {
   std::string out;
-  out.reserve(kIdEntrySize);
+  EncodeIdEntryInto(entry, out);
+  return out;
+}
+
+void EncodeIdEntryInto(const IdEntry& entry, std::string& out) {
+  out.clear();
   PutU64(out, entry.position);
   PutU32(out, entry.index);
   PutU32(out, entry.count);
-  return out;
 }
 
 std::optional<IdEntry> DecodeIdEntry(std::string_view value) {

@@ -40,6 +40,7 @@ uint32_t GetU32(std::string_view in);  // in.size() >= 4
 std::string PositionKey(uint64_t position);
 std::string StreamPrefix(std::string_view stream);
 std::string StreamKey(std::string_view stream, uint64_t version);
+void StreamKeyInto(std::string_view stream, uint64_t version, std::string& out);  // replaces out
 
 // The fields of one record, as views; what EncodeRecord writes.
 struct RecordView {
@@ -70,6 +71,7 @@ struct IdEntry {
 };
 inline constexpr size_t kIdEntrySize = 16;
 std::string EncodeIdEntry(const IdEntry& entry);
+void EncodeIdEntryInto(const IdEntry& entry, std::string& out);  // replaces out
 std::optional<IdEntry> DecodeIdEntry(std::string_view value);
 
 }  // namespace jobtrail::eventstore::key_format

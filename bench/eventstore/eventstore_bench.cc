@@ -100,6 +100,10 @@ BENCHMARK_CAPTURE(BM_Append, sync_1, Durability::kSync, 1)->Apply(AppendArgs);
 BENCHMARK_CAPTURE(BM_Append, sync_10, Durability::kSync, 10)->Apply(AppendArgs);
 BENCHMARK_CAPTURE(BM_Append, nosync_1, Durability::kNoSync, 1)->Apply(AppendArgs);
 BENCHMARK_CAPTURE(BM_Append, nosync_10, Durability::kNoSync, 10)->Apply(AppendArgs);
+// A fixed amount of work, for instruction counts under callgrind (the
+// machine is too noisy for timing small changes):
+//   valgrind --tool=callgrind eventstore_bench --benchmark_filter=fixed
+BENCHMARK_CAPTURE(BM_Append, fixed_nosync_10, Durability::kNoSync, 10)->Iterations(5000);
 
 // A log of `jobs` streams of 10 events each, interleaved as jobs would be.
 std::unique_ptr<RocksEventLog> Populate(const std::string& dir, uint64_t jobs) {
