@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "http/api_routes.h"
+#include "http/dialect_routes.h"
 #include "http/metrics.h"
 #include "http/query_parsing.h"
 #include "http/request_handler.h"
@@ -212,6 +213,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(JobStore& store,
   state->api.max_batch_operations = options.max_batch_operations;
   Router router;
   AddApiRoutes(router, state->api);
+  BOOST_OUTCOME_TRYV(AddDialectRoutes(router, state->api, options.dialects));
   state->metrics = std::make_unique<Metrics>(router.routes());
   state->api.metrics = state->metrics.get();
   RequestHandler::Options handler_options;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "domain/error.h"
+#include "http/dialect_options.h"
 #include "projections/job_store.h"
 
 namespace jobtrail::http {
@@ -21,6 +22,7 @@ struct ServerOptions {
   // on the spdlog logger named "access" (registered on stderr if absent).
   bool access_log = true;
   size_t max_batch_operations = 1000;  // POST /v1/batch; more: 413 BATCH_TOO_LARGE
+  DialectOptions dialects;  // the seed APIs (http/dialect_routes.h)
 };
 
 class HttpServer {

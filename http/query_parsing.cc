@@ -182,6 +182,12 @@ ApiResult<ListQuery> ParseListQuery(const HttpRequest& request) {
   return q;
 }
 
+ApiResult<std::optional<uint64_t>> ParseUintParameter(const HttpRequest& request,
+                                                      std::string_view name, uint64_t min,
+                                                      uint64_t max) {
+  return UintParam(request, name, min, max);
+}
+
 ApiResult<FeedQuery> ParseFeedQuery(const HttpRequest& request) {
   BOOST_OUTCOME_TRYV(CheckParameters(request, {"after", "limit"}));
   FeedQuery q;

@@ -33,6 +33,13 @@ ApiResult<void> CheckParameters(const HttpRequest& request,
 // limit (1..1000), skip, cursor.
 ApiResult<ListQuery> ParseListQuery(const HttpRequest& request);
 
+// ?name=N with min <= N <= max; nullopt when absent. The list's limit and
+// skip use it, and so do the dialects' paging parameters.
+// Errors: INVALID_PARAMETER.
+ApiResult<std::optional<uint64_t>> ParseUintParameter(const HttpRequest& request,
+                                                      std::string_view name, uint64_t min,
+                                                      uint64_t max);
+
 struct FeedQuery {
   uint64_t after = 0;
   size_t limit = kDefaultFeedLimit;

@@ -1,0 +1,19 @@
+#include "http/dialect_routes.h"
+
+#include "http/dialect_forms_000.h"
+#include "http/dialect_worker_runs_001.h"
+
+namespace jobtrail::http {
+
+Result<void> AddDialectRoutes(Router& router, ApiContext& context,
+                              const DialectOptions& options) {
+  if (!options.enabled) return Ok();
+  if (options.seed_001_schedules) {
+    BOOST_OUTCOME_TRYV(RegisterSeed001Schedules(*context.store));
+  }
+  AddFormsDialect000(router, context, options);
+  AddWorkerRunsDialect001(router, context, options);
+  return Ok();
+}
+
+}  // namespace jobtrail::http

@@ -1,0 +1,109 @@
+#include "http/dialect_support.h"
+
+#include <openssl/crypto.h>
+
+#include <cmath>
+
+#include "http/error_mapping.h"
+#include "http/router.h"
+#include "projections/job_json.h"
+
+namespace jobtrail::http {
+
+std::vector<JobStatus> StatusVocabulary::StatesNamed(std::string_view w) const {
+  std::vector<JobStatus> out;
+  for (JobStatus s : kAllStatuses) {
+    if (!w.empty() && Word(s) == w) out.push_back(s);
+  }
+  return out;
+}
+
+uint64_t StatusVocabulary::Sum(const std::array<uint64_t, kStatusSlots>& per_state,
+                               std::string_view w) const {
+  uint64_t sum = 0;
+  for (JobStatus s : StatesNamed(w)) sum += per_state[size_t(s)];
+  return sum;
+}
+
+void MountDialect(Router& router, ApiContext& context, const DialectOptions& options,
+                  DialectRoute::ErrorBody render_error,
+                  std::initializer_list<DialectRoute> routes) {
+  for (const DialectRoute& route : routes) {
+    router.Add(std::string(route.method), options.prefix + std::string(route.path),
+               [&context, options, render_error,
+                handler = route.handler](const HttpRequest& request) {
+                 auto response = handler(context, options, request);
+                 if (response) return std::move(response).value();
+                 return JsonResponse(HttpStatusFor(response.error().error),
+                                     render_error(response.error(), request));
+               });
+  }
+}
+
+ApiError DialectError(Code code, std::string reason, std::string message,
+                      std::string details_json) {
+  return ApiError(MakeError(code, std::move(reason), std::move(message)),
+                  std::move(details_json));
+}
+
+JsonWriter& JsNumber(JsonWriter& w, double v, int digits) {
+  if (!std::isfinite(v)) return w.Int(0);
+  const double scale = std::pow(10.0, digits);
+  const double rounded = std::round(v * scale) / scale;
+  if (rounded == std::trunc(rounded) && std::fabs(rounded) < 9e15) {
+    return w.Int(int64_t(rounded));
+  }
+  return w.Double(rounded);
+}
+
+JsonWriter& TimeOrNull(JsonWriter& w, std::string_view key, std::optional<Millis> t) {
+  w.Key(key);
+  return t ? w.String(FormatTime(*t)) : w.Null();
+}
+
+ApiResult<void> ParseStatusDocument(std::string_view json, rapidjson::Document& doc) {
+  doc.Parse(json.data(), json.size());
+  if (doc.HasParseError() || !doc.IsObject()) {
+    return Internal("a stored status document does not parse");
+  }
+  return boost::outcome_v2::success();
+}
+
+const rapidjson::Value* DocMember(const rapidjson::Value& obj, std::string_view key) {
+  if (!obj.IsObject()) return nullptr;
+  auto it = obj.FindMember(rapidjson::Value(rapidjson::StringRef(
+      key.data(), rapidjson::SizeType(key.size()))));
+  if (it == obj.MemberEnd() || it->value.IsNull()) return nullptr;
+  return &it->value;
+}
+
+std::string_view DocString(const rapidjson::Value& obj, std::string_view key) {
+  const rapidjson::Value* v = DocMember(obj, key);
+  if (v == nullptr || !v->IsString()) return {};
+  return {v->GetString(), v->GetStringLength()};
+}
+
+std::optional<int64_t> DocInt(const rapidjson::Value& obj, std::string_view key) {
+  const rapidjson::Value* v = DocMember(obj, key);
+  if (v == nullptr || !v->IsInt64()) return std::nullopt;
+  return v->GetInt64();
+}
+
+std::optional<Millis> DocTime(const rapidjson::Value& obj, std::string_view key) {
+  return ParseTime(DocString(obj, key));
+}
+
+const std::string& PathParam(const HttpRequest& request, std::string_view name) {
+  static const std::string kEmpty;
+  const std::string* v = request.Param(name);
+  return v ? *v : kEmpty;
+}
+
+bool SecretMatches(std::string_view presented, std::string_view expected) {
+  if (presented.empty() || expected.empty() || presented.size() != expected.size()) {
+    return false;
+  }
+  return CRYPTO_memcmp(presented.data(), expected.data(), expected.size()) == 0;
+}
+
+}  // namespace jobtrail::http

@@ -1,0 +1,30 @@
+#pragma once
+// Seed 001, scheduled worker jobs: job types registered as schedules (name
+// = WorkerJobType such as EXPIRE_SERVERS, display name = ExpireServers),
+// their runs (jobs of those types) with logs, and manual triggers.
+//
+//   GET /v1/jobs/status   GET /v1/jobs/runs   GET /v1/jobs/runs/{id}
+//   POST /v1/jobs/trigger/{jobName}[?wait=SECONDS]
+//
+// The literal segments "status", "runs" and "trigger" win over the
+// canonical /v1/jobs/{id} (router.h).
+#include "domain/error.h"
+#include "http/api_routes.h"
+#include "http/dialect_options.h"
+
+namespace jobtrail::http {
+
+// The longest a trigger waits for its run (?wait= is capped to this).
+inline constexpr int kMaxTriggerWaitSeconds = 60;
+// Seed 001's runs go to this queue; its workers claim from it.
+inline constexpr std::string_view kWorkerRunsQueue = "worker-jobs";
+
+void AddWorkerRunsDialect001(Router& router, ApiContext& context,
+                             const DialectOptions& options);
+
+// Registers the seed's five scheduled job types (with their display names
+// and cron schedules, UTC) unless a schedule of that name exists.
+// Errors: those of JobStore::PutSchedule.
+Result<void> RegisterSeed001Schedules(JobStore& store);
+
+}  // namespace jobtrail::http

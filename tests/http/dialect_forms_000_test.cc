@@ -1,0 +1,191 @@
+// Seed 000 (form-filling job queue): every documented endpoint against a
+// real server, compared with the seed's examples field by field. Jobs are
+// driven through the canonical /v1 write API on a manual clock set to the
+// seed's own timestamps.
+#include <gtest/gtest.h>
+
+#include "projections/job_json.h"
+#include "tests/http/dialect_test_util.h"
+#include "tests/http/server_fixture.h"
+
+namespace jobtrail::testing {
+namespace {
+
+Millis At(const char* rfc3339) { return *ParseTime(rfc3339); }
+
+class Forms000Test : public ServerTest {
+ protected:
+  void SetUp() override {
+    manual_clock_ = true;
+    ServerTest::SetUp();
+  }
+  void AppendAt(const std::string& id, const char* time, const std::string& events) {
+    clock_.Set(At(time));
+    MustAppend(id, R"({"events":[)" + events + "]}");
+  }
+  // The seed's John Doe: three attempts, three errors, failed.
+  std::string FailedJohn() {
+    clock_.Set(At("2024-01-15T10:30:00.000Z"));
+    const std::string id = Enqueue(R"({"type":"reliance-form","external_ref":"507f1f77bcf86cd799439011",
+      "max_attempts":3,"payload":{"formData":{"firstName":"John","lastName":"Doe",
+      "mobile":"9876543210","email":"john@example.com"}}})");
+    AppendAt(id, "2024-01-15T10:30:05.000Z", R"({"type":"started"})");
+    AppendAt(id, "2024-01-15T10:30:45.123Z", R"({"type":"errored","data":{
+      "error_type":"FormFillError","message":"Element not found: #btnSubmit",
+      "stack":"Error: Element not found...","artifacts":[{"kind":"screenshot",
+      "url":"https://s3.amazonaws.com/bucket/screenshots/form-error/John_abc/attempt_1/2024-01-15.png",
+      "key":"screenshots/form-error/John_abc/attempt_1/2024-01-15.png"}]}},
+      {"type":"retried","data":{"next_run_at":"2024-01-15T10:35:00.000Z"}})");
+    AppendAt(id, "2024-01-15T10:35:20.456Z", R"({"type":"started"},{"type":"errored","data":{
+      "error_type":"PostSubmissionError","message":"Timeout waiting for element",
+      "stage":"post-submission","artifacts":[{"kind":"screenshot",
+      "url":"https://s3.amazonaws.com/.../attempt_2.png",
+      "key":"screenshots/post-submission-error/.../attempt_2.png"}]}},
+      {"type":"retried","data":{"next_run_at":"2024-01-15T10:40:00.000Z"}})");
+    AppendAt(id, "2024-01-15T10:40:15.789Z", R"({"type":"started"},{"type":"errored","data":{
+      "error_type":"ModalError","message":"Modal not found","stage":"modal-filling",
+      "artifacts":[{"kind":"screenshot","url":"https://s3.amazonaws.com/.../attempt_3.png",
+      "key":"screenshots/modal-error/.../attempt_3.png"},{"kind":"page_source",
+      "url":"https://s3.amazonaws.com/.../attempt_3.html"}]}},
+      {"type":"failed","data":{"reason":"Modal not found","error_type":"ModalError"}})");
+    return id;
+  }
+  // The seed's Jane Smith: completed at the first attempt.
+  std::string CompletedJane() {
+    clock_.Set(At("2024-01-15T10:31:00.000Z"));
+    const std::string id = Enqueue(R"({"type":"reliance-form","external_ref":"507f1f77bcf86cd799439012",
+      "payload":{"formData":{"firstName":"Jane","lastName":"Smith","mobile":"9876543211"}}})");
+    AppendAt(id, "2024-01-15T10:31:05.000Z", R"({"type":"started"})");
+    AppendAt(id, "2024-01-15T10:31:30.000Z", R"({"type":"completed"})");
+    return id;
+  }
+};
+
+constexpr const char* kScreenshot1 =
+    "https://s3.amazonaws.com/bucket/screenshots/form-error/John_abc/attempt_1/2024-01-15.png";
+
+TEST_F(Forms000Test, JobStatusByCaptchaIdHasEveryFieldOfTheSeed) {
+  const std::string id = FailedJohn();
+  HttpResult r = client_->Get("/api/job-status/507f1f77bcf86cd799439011");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const std::string error2 = R"({"timestamp":"2024-01-15T10:35:20.456Z","attemptNumber":2,
+      "errorMessage":"Timeout waiting for element","errorType":"PostSubmissionError",
+      "screenshotUrl":"https://s3.amazonaws.com/.../attempt_2.png",
+      "screenshotKey":"screenshots/post-submission-error/.../attempt_2.png",
+      "stage":"post-submission"})";
+  const std::string error3 = R"({"timestamp":"2024-01-15T10:40:15.789Z","attemptNumber":3,
+      "errorMessage":"Modal not found","errorType":"ModalError",
+      "screenshotUrl":"https://s3.amazonaws.com/.../attempt_3.png",
+      "screenshotKey":"screenshots/modal-error/.../attempt_3.png",
+      "pageSourceUrl":"https://s3.amazonaws.com/.../attempt_3.html","stage":"modal-filling"})";
+  ExpectMatchesSeed(r.body, R"({"success":true,"data":{
+    "captchaId":"507f1f77bcf86cd799439011","jobId":")" + id + R"(","status":"failed",
+    "attempts":3,"maxAttempts":3,"currentAttempt":3,"retriesLeft":0,
+    "hasErrors":true,"errorCount":3,"errorLogs":[
+      {"timestamp":"2024-01-15T10:30:45.123Z","attemptNumber":1,
+       "errorMessage":"Element not found: #btnSubmit","errorType":"FormFillError",
+       "errorStack":"Error: Element not found...","screenshotUrl":")" + kScreenshot1 + R"(",
+       "screenshotKey":"screenshots/form-error/John_abc/attempt_1/2024-01-15.png"},)" +
+    error2 + "," + error3 + R"(],
+    "lastError":"Modal not found","lastErrorTimestamp":"2024-01-15T10:40:15.789Z",
+    "finalError":{"timestamp":"2024-01-15T10:40:15.789Z","errorMessage":"Modal not found",
+      "errorType":"ModalError","errorStack":null,"attemptNumber":3},
+    "lastPostSubmissionError":)" + error2 + R"(,"lastModalError":)" + error3 + R"(,
+    "screenshotUrls":[")" + kScreenshot1 + R"(","https://s3.amazonaws.com/.../attempt_2.png",
+      "https://s3.amazonaws.com/.../attempt_3.png"],
+    "createdAt":"2024-01-15T10:30:00.000Z","startedAt":"2024-01-15T10:30:05.000Z",
+    "completedAt":null,"failedAt":"2024-01-15T10:40:15.789Z",
+    "lastAttemptAt":"2024-01-15T10:40:15.789Z","nextRetryAt":null,
+    "customerData":{"firstName":"John","lastName":"Doe","mobile":"9876543210",
+      "email":"john@example.com"}}})");
+}
+
+TEST_F(Forms000Test, RetryingJobIsPendingWithItsNextRetry) {
+  clock_.Set(At("2024-01-15T10:30:00.000Z"));
+  const std::string id = Enqueue(
+      R"({"type":"reliance-form","external_ref":"507f1f77bcf86cd799439013","payload":{}})");
+  AppendAt(id, "2024-01-15T10:30:05.000Z", R"({"type":"started"},{"type":"errored","data":
+    {"message":"boom"}},{"type":"retried","data":{"next_run_at":"2024-01-15T10:35:00.000Z"}})");
+  auto doc = client_->Get("/api/job-status/507f1f77bcf86cd799439013").Json();
+  const auto& d = doc["data"];
+  EXPECT_STREQ(d["status"].GetString(), "pending");
+  EXPECT_EQ(d["retriesLeft"].GetInt(), 2);
+  EXPECT_STREQ(d["nextRetryAt"].GetString(), "2024-01-15T10:35:00.000Z");
+  EXPECT_TRUE(d["lastPostSubmissionError"].IsNull());
+  EXPECT_TRUE(d["finalError"].IsNull());
+  EXPECT_TRUE(d["customerData"]["firstName"].IsNull());
+}
+
+TEST_F(Forms000Test, JobStatusErrorsAreTheSeedsBodies) {
+  HttpResult bad = client_->Get("/api/job-status/not-an-object-id");
+  EXPECT_EQ(bad.status, 400);
+  ExpectMatchesSeed(bad.body, R"({"success":false,"message":"Invalid captcha ID format"})");
+  HttpResult missing = client_->Get("/api/job-status/507f1f77bcf86cd799439011");
+  EXPECT_EQ(missing.status, 404);
+  ExpectMatchesSeed(missing.body, R"({"success":false,
+    "message":"Job not found for this captcha ID","captchaId":"507f1f77bcf86cd799439011"})");
+}
+
+TEST_F(Forms000Test, JobListRowsPaginationAndFilter) {
+  const std::string john = FailedJohn();
+  const std::string jane = CompletedJane();
+  HttpResult r = client_->Get("/api/jobs?sortBy=createdAt&sortOrder=asc");
+  ASSERT_EQ(r.status, 200) << r.body;
+  ExpectMatchesSeed(r.body, R"({"success":true,"data":[
+    {"jobId":")" + john + R"(","captchaId":"507f1f77bcf86cd799439011","status":"failed",
+     "attempts":3,"customerName":"John Doe","mobile":"9876543210","hasErrors":true,
+     "errorCount":3,"lastError":"Modal not found","createdAt":"2024-01-15T10:30:00.000Z",
+     "completedAt":null,"failedAt":"2024-01-15T10:40:15.789Z"},
+    {"jobId":")" + jane + R"(","captchaId":"507f1f77bcf86cd799439012","status":"completed",
+     "attempts":1,"customerName":"Jane Smith","mobile":"9876543211","hasErrors":false,
+     "errorCount":0,"lastError":null,"createdAt":"2024-01-15T10:31:00.000Z",
+     "completedAt":"2024-01-15T10:31:30.000Z","failedAt":null}],
+    "pagination":{"total":2,"limit":50,"skip":0,"returned":2,"hasMore":false,"nextSkip":null},
+    "filter":{}})");
+
+  // Newest first by default; one per page.
+  auto page = client_->Get("/api/jobs?limit=1").Json();
+  EXPECT_EQ(std::string(page["data"][0]["jobId"].GetString()), jane);
+  ExpectJsonMatches(page["pagination"], rapidjson::Document().Parse(
+      R"({"total":2,"limit":1,"skip":0,"returned":1,"hasMore":true,"nextSkip":1})"), "$");
+  auto next = client_->Get("/api/jobs?limit=1&skip=1").Json();
+  EXPECT_EQ(std::string(next["data"][0]["jobId"].GetString()), john);
+  EXPECT_FALSE(next["pagination"]["hasMore"].GetBool());
+
+  auto failed = client_->Get("/api/jobs?status=failed").Json();
+  ASSERT_EQ(failed["data"].Size(), 1u);
+  EXPECT_EQ(std::string(failed["data"][0]["jobId"].GetString()), john);
+  EXPECT_STREQ(failed["filter"]["status"].GetString(), "failed");
+  EXPECT_EQ(failed["pagination"]["total"].GetUint64(), 1u);
+
+  // The seed's maximum is a cap, not an error.
+  EXPECT_EQ(client_->Get("/api/jobs?limit=500").Json()["pagination"]["limit"].GetInt(), 100);
+}
+
+TEST_F(Forms000Test, JobListRejectsUnknownStatusWithTheSeedsMessage) {
+  HttpResult r = client_->Get("/api/jobs?status=running");
+  EXPECT_EQ(r.status, 400);
+  ExpectMatchesSeed(r.body, R"({"success":false,
+    "message":"Invalid status. Must be one of: pending, processing, completed, failed"})");
+  EXPECT_EQ(client_->Get("/api/jobs?limit=abc").status, 400);
+  EXPECT_EQ(client_->Get("/api/jobs?sortOrder=up").status, 400);
+}
+
+TEST_F(Forms000Test, StatsCountByTheSeedsStatuses) {
+  FailedJohn();
+  CompletedJane();
+  clock_.Set(At("2024-01-15T10:32:00.000Z"));
+  Enqueue(R"({"type":"reliance-form"})");
+  const std::string running = Enqueue(R"({"type":"reliance-form"})");
+  MustAppend(running, R"({"type":"started"})");
+  HttpResult r = client_->Get("/api/jobs/stats");
+  ASSERT_EQ(r.status, 200) << r.body;
+  ExpectMatchesSeed(r.body, R"({"success":true,"data":{"total":4,"byStatus":{
+    "completed":{"count":1,"avgAttempts":1},"failed":{"count":1,"avgAttempts":3},
+    "pending":{"count":1,"avgAttempts":0},"processing":{"count":1,"avgAttempts":1}},
+    "successRate":"25%",
+    "metrics":{"completed":1,"failed":1,"pending":1,"processing":1}}})");
+}
+
+}  // namespace
+}  // namespace jobtrail::testing
