@@ -141,7 +141,7 @@ void BM_ReadStream(benchmark::State& state) {
   log.reset();
   std::filesystem::remove_all(dir);
 }
-BENCHMARK(BM_ReadStream)->Arg(10000);
+BENCHMARK(BM_ReadStream)->Arg(10000)->UseRealTime();
 
 void BM_ReadAll(benchmark::State& state) {
   const uint64_t jobs = state.range(0);
@@ -162,7 +162,7 @@ void BM_ReadAll(benchmark::State& state) {
   log.reset();
   std::filesystem::remove_all(dir);
 }
-BENCHMARK(BM_ReadAll)->Arg(10000);
+BENCHMARK(BM_ReadAll)->Arg(10000)->UseRealTime();
 
 }  // namespace
 }  // namespace jobtrail::eventstore
