@@ -7,12 +7,15 @@
 // the stream versions and event ids, chains the hashes and writes the batch.
 // A lone appender pays no thread hand-off.
 //
-// With Durability::kSync the leader then hands leadership to the next
-// appender *before* it syncs the WAL, so the next group is validated and
-// written while this one's fsync runs; one sync covers every group written
-// before it. Readers see only the committed prefix (LastPosition()): in
-// kSync mode that is what is synced, so nothing that a crash could still
-// take back is ever read or acknowledged.
+// The leader writes without syncing and hands leadership to the next
+// appender at once, so the next group is validated and written while this
+// one's WAL sync runs. With Durability::kSync the syncs are a group commit
+// of their own: one SyncWAL covers every group written before it; groups
+// written while it runs wait, and the thread whose sync ends starts the next
+// one for all of them and wakes the appenders it settled (see AwaitCommit).
+// Readers see only the committed prefix (LastPosition()): in kSync mode
+// that is what is synced, so nothing a crash could still take back is ever
+// read or acknowledged.
 //
 // Thread safety: every method may be called from any thread. The log must
 // outlive its subscriptions, and no call may be in flight when it is
