@@ -1,6 +1,7 @@
 #include "http/dialect_routes.h"
 
 #include "http/dialect_forms_000.h"
+#include "http/dialect_generation_002.h"
 #include "http/dialect_worker_runs_001.h"
 
 namespace jobtrail::http {
@@ -13,6 +14,8 @@ Result<void> AddDialectRoutes(Router& router, ApiContext& context,
   }
   AddFormsDialect000(router, context, options);
   AddWorkerRunsDialect001(router, context, options);
+  AddGenerationDialect002(router, context, options);
+  AddGenerationOpsDialect002(router, context, options);
   return Ok();
 }
 

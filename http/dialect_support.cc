@@ -1,6 +1,7 @@
 #include "http/dialect_support.h"
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include <cmath>
 
@@ -100,10 +101,17 @@ const std::string& PathParam(const HttpRequest& request, std::string_view name) 
 }
 
 bool SecretMatches(std::string_view presented, std::string_view expected) {
-  if (presented.empty() || expected.empty() || presented.size() != expected.size()) {
+  if (presented.empty() || expected.empty()) return false;
+  // Digests first, so that the comparison's time says nothing about the
+  // expected secret's length either.
+  unsigned char a[EVP_MAX_MD_SIZE], b[EVP_MAX_MD_SIZE];
+  unsigned int a_len = 0, b_len = 0;
+  if (EVP_Digest(presented.data(), presented.size(), a, &a_len, EVP_sha256(), nullptr) != 1 ||
+      EVP_Digest(expected.data(), expected.size(), b, &b_len, EVP_sha256(), nullptr) != 1 ||
+      a_len != b_len) {
     return false;
   }
-  return CRYPTO_memcmp(presented.data(), expected.data(), expected.size()) == 0;
+  return CRYPTO_memcmp(a, b, a_len) == 0;
 }
 
 }  // namespace jobtrail::http

@@ -74,8 +74,9 @@ const rapidjson::Value* DocMember(const rapidjson::Value& obj, std::string_view 
 // The value of a path parameter (router guarantees it is present).
 const std::string& PathParam(const HttpRequest& request, std::string_view name);
 
-// Constant-time comparison of a presented secret with the configured one
-// (OpenSSL's CRYPTO_memcmp); false when either is empty.
+// Whether a presented secret equals the configured one: SHA-256 of both,
+// compared with CRYPTO_memcmp (constant time, length hidden too); false
+// when either is empty. The dialects' one place for webhook secrets.
 bool SecretMatches(std::string_view presented, std::string_view expected);
 
 }  // namespace jobtrail::http

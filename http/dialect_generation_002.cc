@@ -1,0 +1,338 @@
+// Seed 002's job routes. Status words:
+//   pending    <- pending, retrying (queued for its next attempt)
+//   processing <- running
+//   completed, failed, cancelled <- the same states
+// A kind is a job type of the same name ("storybook", ...). The estimate
+// is the mean processing time of finished jobs of the kind (stats read
+// model), rounded up to whole minutes; before any has finished, the
+// kind's default below.
+#include <rapidjson/schema.h>
+#include <rapidjson/stringbuffer.h>
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "http/dialect_generation_002.h"
+#include "http/dialect_support.h"
+#include "http/error_mapping.h"
+#include "http/ids.h"
+#include "http/json_reader.h"
+#include "projections/job_json.h"
+
+namespace jobtrail::http {
+namespace {
+
+constexpr StatusVocabulary kWords{
+    {"", "pending", "processing", "pending", "completed", "failed", "cancelled"}};
+
+constexpr std::string_view kAudience =
+    R"({"type":"string","enum":["children","young_adults","adults"]})";
+
+struct Kind {
+  std::string_view name;
+  int default_minutes;
+  std::string_view message;
+  std::string schema;  // JSON Schema (draft 4) of the start body
+};
+
+const std::vector<Kind>& Kinds() {
+  static const std::vector<Kind> kinds = {
+      {"storybook", 10, "Storybook generation job created",
+       fmt::format(R"({{"type":"object","required":["title","story","characterImage","pages",
+          "audience"],"properties":{{"title":{{"type":"string","minLength":1}},
+          "story":{{"type":"string","minLength":1}},"characterImage":{{"type":"string"}},
+          "pages":{{"type":"array","minItems":1,"items":{{"type":"object",
+            "required":["pageNumber","scenes"],"properties":{{"pageNumber":{{"type":"number"}},
+            "scenes":{{"type":"array","items":{{"type":"object",
+              "required":["description","emotion","imagePrompt"],"properties":{{
+              "description":{{"type":"string"}},"emotion":{{"type":"string"}},
+              "imagePrompt":{{"type":"string"}}}}}}}}}}}}}},
+          "audience":{},"isReusedImage":{{"type":"boolean"}}}}}})",
+                   kAudience)},
+      {"auto-story", 6, "Auto-story generation job created",
+       fmt::format(R"({{"type":"object","required":["genre","characterDescription",
+          "cartoonImageUrl","audience"],"properties":{{"genre":{{"type":"string",
+          "enum":["adventure","siblings","bedtime","fantasy","history"]}},
+          "characterDescription":{{"type":"string","minLength":1}},
+          "cartoonImageUrl":{{"type":"string","minLength":1}},"audience":{}}}}})",
+                   kAudience)},
+      {"scenes", 3, "Scene generation job created",
+       fmt::format(R"({{"type":"object","required":["story","audience"],"properties":{{
+          "story":{{"type":"string","minLength":50}},"characterImage":{{"type":"string"}},
+          "audience":{}}}}})",
+                   kAudience)},
+      {"cartoonize", 2, "Cartoonize job created",
+       R"({"type":"object","required":["prompt","style"],"properties":{
+          "prompt":{"type":"string","minLength":1},"style":{"type":"string",
+          "enum":["storybook","semi-realistic","comic-book","flat-illustration","anime"]},
+          "imageUrl":{"type":"string"}}})"},
+      {"image", 2, "Image generation job created",
+       fmt::format(R"({{"type":"object","required":["image_prompt","character_description",
+          "emotion","audience"],"properties":{{"image_prompt":{{"type":"string","minLength":1}},
+          "character_description":{{"type":"string"}},"emotion":{{"type":"string"}},
+          "audience":{},"isReusedImage":{{"type":"boolean"}},"cartoon_image":{{"type":"string"}},
+          "style":{{"type":"string"}}}}}})",
+                   kAudience)},
+  };
+  return kinds;
+}
+
+const Kind* FindKind(std::string_view name) {
+  for (const Kind& k : Kinds()) {
+    if (k.name == name) return &k;
+  }
+  return nullptr;
+}
+
+// The compiled schemas, built once (their text is ours: a parse failure
+// is a bug and fails every start of that kind).
+const rapidjson::SchemaDocument* SchemaFor(const Kind& kind) {
+  static const auto* compiled = [] {
+    auto* out = new std::vector<std::unique_ptr<rapidjson::SchemaDocument>>();
+    for (const Kind& k : Kinds()) {
+      rapidjson::Document d;
+      d.Parse(k.schema.data(), k.schema.size());
+      out->push_back(d.HasParseError() ? nullptr
+                                       : std::make_unique<rapidjson::SchemaDocument>(d));
+    }
+    return out;
+  }();
+  return (*compiled)[size_t(&kind - Kinds().data())].get();
+}
+
+ApiError InvalidInput(std::string message) {
+  return DialectError(Code::kInvalidArgument, "INVALID_INPUT", std::move(message));
+}
+ApiError JobNotFound(std::string_view id) {
+  return DialectError(Code::kNotFound, "JOB_NOT_FOUND", fmt::format("Job {} not found", id));
+}
+
+ApiResult<const Kind*> KindParam(const HttpRequest& request) {
+  const std::string& name = PathParam(request, "kind");
+  const Kind* kind = FindKind(name);
+  if (kind == nullptr) {
+    return DialectError(Code::kNotFound, "NOT_FOUND",
+                        fmt::format("Unknown job kind '{}'", name));
+  }
+  return kind;
+}
+
+ApiResult<void> Validate(const Kind& kind, const rapidjson::Document& body) {
+  const rapidjson::SchemaDocument* schema = SchemaFor(kind);
+  if (schema == nullptr) return Internal(fmt::format("schema of {} does not parse", kind.name));
+  rapidjson::SchemaValidator validator(*schema);
+  if (body.Accept(validator)) return boost::outcome_v2::success();
+  rapidjson::StringBuffer where;
+  validator.GetInvalidDocumentPointer().StringifyUriFragment(where);
+  std::string field = where.GetString();
+  if (field.size() > 1) field = field.substr(2);  // "#/story" -> "story"
+  return InvalidInput(fmt::format("Invalid input: {} fails the '{}' rule",
+                                  field.size() <= 1 ? "body" : field,
+                                  validator.GetInvalidSchemaKeyword()));
+}
+
+int EstimatedMinutes(JobStore& store, const Kind& kind) {
+  const StatsSnapshot stats = store.Stats();
+  auto it = stats.by_type.find(std::string(kind.name));
+  if (it == stats.by_type.end() || it->second.processing.count == 0) {
+    return kind.default_minutes;
+  }
+  return std::max(1, int(std::ceil(it->second.processing.mean_ms / 60000.0)));
+}
+
+size_t WordCount(std::string_view text) {
+  size_t words = 0;
+  bool in_word = false;
+  for (char c : text) {
+    const bool space = c == ' ' || c == '\n' || c == '\t' || c == '\r';
+    if (!space && !in_word) ++words;
+    in_word = !space;
+  }
+  return words;
+}
+
+std::string_view Str(const rapidjson::Value& body, std::string_view key) {
+  return DocString(body, key);
+}
+
+// The kind's own block of the start answer.
+void StartInfo(JsonWriter& w, const Kind& kind, const rapidjson::Value& body) {
+  if (kind.name == "auto-story") {
+    w.Key("phases").StartArray();
+    for (std::string_view p : {"story_generation", "scene_generation", "storybook_creation"}) {
+      w.String(p);
+    }
+    w.EndArray();
+  } else if (kind.name == "scenes") {
+    const size_t words = WordCount(Str(body, "story"));
+    const size_t low = std::max<size_t>(1, words / 100);
+    w.Key("storyInfo")
+        .StartObject()
+        .Field("wordCount", uint64_t{words})
+        .Field("audience", Str(body, "audience"))
+        .Field("estimatedScenes", fmt::format("{}-{}", low, low + 2))
+        .EndObject();
+  } else if (kind.name == "cartoonize") {
+    w.Key("processingInfo")
+        .StartObject()
+        .Field("style", Str(body, "style"))
+        .Field("promptLength", uint64_t{Str(body, "prompt").size()})
+        .Field("hasSourceImage", !Str(body, "imageUrl").empty())
+        .EndObject();
+  } else if (kind.name == "image") {
+    const rapidjson::Value* reused = DocMember(body, "isReusedImage");
+    const std::string_view style = Str(body, "style");
+    w.Key("imageInfo")
+        .StartObject()
+        .Field("style", style.empty() ? "storybook" : style)
+        .Field("audience", Str(body, "audience"))
+        .Field("emotion", Str(body, "emotion"))
+        .Field("isReusedImage", reused != nullptr && reused->IsTrue())
+        .Field("promptLength", uint64_t{Str(body, "image_prompt").size()})
+        .EndObject();
+  }
+}
+
+ApiResult<HttpResponse> Start(ApiContext& ctx, const DialectOptions& options,
+                              const HttpRequest& request) {
+  BOOST_OUTCOME_TRY(kind, KindParam(request));
+  rapidjson::Document body;
+  if (auto parsed = ParseJsonBody(request.body, body); !parsed) {
+    return InvalidInput(fmt::format("Invalid input: {}", parsed.error().error.message));
+  }
+  BOOST_OUTCOME_TRYV(Validate(*kind, body));
+  EnqueueRequest enqueue;
+  enqueue.spec.type = std::string(kind->name);
+  enqueue.spec.owner = request.principal.subject;
+  enqueue.spec.payload_json = SerializeJson(body);
+  enqueue.actor = "api";
+  BOOST_OUTCOME_TRY(written, ctx.store->Enqueue(std::move(enqueue)));
+  const int minutes = EstimatedMinutes(*ctx.store, *kind);
+  const Millis now = ctx.store->clock().Now();
+  JsonWriter w;
+  w.StartObject()
+      .Field("jobId", written.job_id)
+      .Field("status", "pending")
+      .Field("estimatedCompletion", FormatTime(now + Millis(minutes) * 60000))
+      .Field("estimatedMinutes", minutes)
+      .Field("pollingUrl", fmt::format("{}/api/jobs/{}/status/{}", options.prefix, kind->name,
+                                       written.job_id))
+      .Field("message", kind->message);
+  StartInfo(w, *kind, body);
+  w.EndObject();
+  return JsonResponse(200, w.Take());
+}
+
+std::string Remaining(Millis ms) {
+  if (ms < 60000) return "less than a minute";
+  const int64_t minutes = (ms + 59999) / 60000;
+  return fmt::format("about {} minute{}", minutes, minutes == 1 ? "" : "s");
+}
+
+// The kind's own block of the status answer, from the result.
+void StatusInfo(JsonWriter& w, const Kind& kind, const JobView& job) {
+  rapidjson::Document result;
+  result.Parse(job.result_json.data(), job.result_json.size());
+  const bool has_result = !job.result_json.empty() && !result.HasParseError();
+  if (kind.name == "auto-story" && !job.step.empty()) {
+    w.Field("currentPhase", job.step);
+  } else if (kind.name == "scenes" && has_result) {
+    const rapidjson::Value* pages = DocMember(result, "pages");
+    if (pages == nullptr || !pages->IsArray()) return;
+    uint64_t scenes = 0;
+    for (const auto& page : pages->GetArray()) {
+      const rapidjson::Value* s = DocMember(page, "scenes");
+      if (s != nullptr && s->IsArray()) scenes += s->Size();
+    }
+    const uint64_t total = pages->Size();
+    w.Key("sceneInfo").StartObject().Field("totalPages", total).Field("totalScenes", scenes);
+    w.Key("averageScenesPerPage");
+    JsNumber(w, total == 0 ? 0.0 : double(scenes) / double(total));
+    w.EndObject();
+  } else if (kind.name == "cartoonize" && has_result) {
+    const rapidjson::Value* cached = DocMember(result, "cached");
+    const bool hit = cached != nullptr && cached->IsTrue();
+    w.Key("processingInfo")
+        .StartObject()
+        .Field("cached", hit)
+        .Field("message", hit ? "Served from cache" : "Image generated")
+        .EndObject();
+  } else if (kind.name == "image" && has_result) {
+    rapidjson::Document payload;
+    payload.Parse(job.spec.payload_json.data(), job.spec.payload_json.size());
+    const rapidjson::Value* reused = DocMember(result, "reused");
+    const std::string_view style = payload.HasParseError() ? "" : DocString(payload, "style");
+    w.Key("generationInfo")
+        .StartObject()
+        .Field("reused", reused != nullptr && reused->IsTrue())
+        .Field("promptUsed", DocString(result, "prompt_used"))
+        .Field("style", style.empty() ? "storybook" : style)
+        .EndObject();
+  }
+}
+
+ApiResult<HttpResponse> Status(ApiContext& ctx, const DialectOptions&,
+                               const HttpRequest& request) {
+  BOOST_OUTCOME_TRY(kind, KindParam(request));
+  const std::string& id = PathParam(request, "jobId");
+  if (!IsUuid(id)) return JobNotFound(id);
+  auto loaded = ctx.store->LoadJob(id, std::nullopt);
+  if (!loaded) return loaded.error().code == Code::kNotFound ? JobNotFound(id) : loaded.error();
+  const JobView& job = loaded.value();
+  if (job.spec.type != kind->name) return JobNotFound(id);
+  const Millis now = ctx.store->clock().Now();
+  JsonWriter w;
+  w.StartObject().Field("jobId", job.job_id).Field("status", kWords.Word(job.status));
+  w.Key("progress");
+  JsNumber(w, job.progress.value_or(job.status == JobStatus::kCompleted ? 100.0 : 0.0));
+  if (!job.step.empty()) w.Field("currentStep", job.step);
+  w.Field("createdAt", FormatTime(job.created_at)).Field("updatedAt", FormatTime(job.updated_at));
+  if (job.started_at) w.Field("startedAt", FormatTime(*job.started_at));
+  if (job.completed_at) w.Field("completedAt", FormatTime(*job.completed_at));
+  if (job.status == JobStatus::kRunning && job.estimated_completion_at) {
+    w.Field("estimatedTimeRemaining",
+            Remaining(std::max<Millis>(0, *job.estimated_completion_at - now)));
+  }
+  if (job.status == JobStatus::kCompleted && !job.result_json.empty()) {
+    w.RawField("result", job.result_json);
+  }
+  if (job.status == JobStatus::kFailed && job.final_error) {
+    w.Field("error", job.final_error->reason);
+  } else if (job.status == JobStatus::kCancelled) {
+    w.Field("error", job.cancel_reason.empty() ? "Job cancelled" : job.cancel_reason);
+  } else if (const ErrorEntry* last = job.LastError(); last && !IsFinal(job.status)) {
+    w.Field("error", last->message);
+  }
+  w.Field("retryCount", int64_t{std::max(0, job.attempts - 1)})
+      .Field("maxRetries", int64_t{std::max(0, job.spec.max_attempts - 1)});
+  StatusInfo(w, *kind, job);
+  w.EndObject();
+  return JsonResponse(200, w.Take());
+}
+
+}  // namespace
+
+std::string GenerationErrorBody002(const ApiError& e, const HttpRequest&) {
+  std::string code = e.error.reason;
+  switch (e.error.code) {
+    case Code::kInvalidArgument: code = "INVALID_INPUT"; break;
+    case Code::kUnauthenticated: code = "UNAUTHORIZED"; break;
+    case Code::kResourceExhausted: code = "RATE_LIMIT_EXCEEDED"; break;
+    case Code::kDataLoss:
+    case Code::kInternal: code = "DATABASE_ERROR"; break;
+    default: break;
+  }
+  JsonWriter w;
+  w.StartObject().Field("error", e.error.message).Field("code", code).EndObject();
+  return w.Take();
+}
+
+void AddGenerationDialect002(Router& router, ApiContext& context,
+                             const DialectOptions& options) {
+  MountDialect(router, context, options, GenerationErrorBody002,
+               {{"POST", "/api/jobs/{kind}/start", Start},
+                {"GET", "/api/jobs/{kind}/status/{jobId}", Status}});
+}
+
+}  // namespace jobtrail::http

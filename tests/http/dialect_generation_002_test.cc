@@ -1,0 +1,266 @@
+// Seed 002 (background generation jobs): start every kind with its
+// documented body, the kinds' validation rules, status polling through the
+// job's life (driven by the canonical API on a manual clock), health, the
+// processing routes and the cron webhook with its secret.
+#include <gtest/gtest.h>
+
+#include "projections/job_json.h"
+#include "tests/http/dialect_test_util.h"
+#include "tests/http/server_fixture.h"
+
+namespace jobtrail::testing {
+namespace {
+
+constexpr const char* kStory =
+    "Once upon a time a brave fox set out across the snowy hills to find the lost star.";
+const std::string kStorybookBody = R"({"title":"My Adventure","story":"Once upon a time...",
+  "characterImage":"https://example.com/character.jpg","pages":[{"pageNumber":1,"scenes":[
+  {"description":"Hero begins journey","emotion":"excited",
+   "imagePrompt":"A brave character starting an adventure"}]}],"audience":"children"})";
+
+class Generation002Test : public ServerTest {
+ protected:
+  void SetUp() override {
+    manual_clock_ = true;
+    options_.dialects.webhook_secret = "cron-s3cret";
+    ServerTest::SetUp();
+  }
+  std::string Start(const std::string& kind, const std::string& body) {
+    HttpResult r = client_->Post("/api/jobs/" + kind + "/start", body);
+    EXPECT_EQ(r.status, 200) << r.body;
+    auto doc = r.Json();
+    return doc.HasMember("jobId") ? doc["jobId"].GetString() : "";
+  }
+  HttpResult Status(const std::string& kind, const std::string& id) {
+    return client_->Get("/api/jobs/" + kind + "/status/" + id);
+  }
+};
+
+TEST_F(Generation002Test, StartAnswersEveryKindInItsShape) {
+  const std::string common = R"("jobId":"<string>","status":"pending",
+    "estimatedCompletion":"<string>","estimatedMinutes":"<number>","pollingUrl":"<string>",)";
+  HttpResult r = client_->Post("/api/jobs/storybook/start", kStorybookBody);
+  ASSERT_EQ(r.status, 200) << r.body;
+  ExpectMatchesSeed(r.body, "{" + common + R"("message":"Storybook generation job created"})");
+  auto doc = r.Json();
+  const std::string id = doc["jobId"].GetString();
+  EXPECT_EQ(doc["pollingUrl"].GetString(), "/api/jobs/storybook/status/" + id);
+  EXPECT_EQ(doc["estimatedMinutes"].GetInt(), 10);  // the documented default
+  EXPECT_EQ(*ParseTime(doc["estimatedCompletion"].GetString()), clock_.Now() + 10 * 60000);
+
+  r = client_->Post("/api/jobs/auto-story/start", R"({"genre":"fantasy",
+    "characterDescription":"a fox","cartoonImageUrl":"https://x/fox.png","audience":"adults"})");
+  ExpectMatchesSeed(r.body, "{" + common + R"("message":"Auto-story generation job created",
+    "phases":["story_generation","scene_generation","storybook_creation"]})");
+
+  r = client_->Post("/api/jobs/scenes/start",
+                    std::string(R"({"story":")") + kStory + R"(","audience":"children"})");
+  ExpectMatchesSeed(r.body, "{" + common + R"("message":"Scene generation job created",
+    "storyInfo":{"wordCount":18,"audience":"children","estimatedScenes":"1-3"}})");
+
+  r = client_->Post("/api/jobs/cartoonize/start",
+                    R"({"prompt":"a smiling fox","style":"anime","imageUrl":"https://x/a.png"})");
+  ExpectMatchesSeed(r.body, "{" + common + R"("message":"Cartoonize job created",
+    "processingInfo":{"style":"anime","promptLength":13,"hasSourceImage":true}})");
+
+  r = client_->Post("/api/jobs/image/start", R"({"image_prompt":"fox on a hill",
+    "character_description":"red fox","emotion":"happy","audience":"young_adults"})");
+  ExpectMatchesSeed(r.body, "{" + common + R"("message":"Image generation job created",
+    "imageInfo":{"style":"storybook","audience":"young_adults","emotion":"happy",
+    "isReusedImage":false,"promptLength":13}})");
+}
+
+TEST_F(Generation002Test, StartValidatesEachKindsBody) {
+  struct Case {
+    const char* kind;
+    std::string body;
+  } cases[] = {
+      {"storybook", R"({"title":"t","story":"s","characterImage":"c","pages":[],"audience":"children"})"},
+      {"storybook", R"({"title":"t","story":"s","characterImage":"c","pages":[{"pageNumber":1,
+        "scenes":[{"description":"d"}]}],"audience":"children"})"},
+      {"auto-story", R"({"genre":"horror","characterDescription":"a","cartoonImageUrl":"u",
+        "audience":"children"})"},
+      {"scenes", R"({"story":"too short","audience":"children"})"},
+      {"scenes", std::string(R"({"story":")") + kStory + R"(","audience":"toddlers"})"},
+      {"cartoonize", R"({"prompt":"p","style":"oil-painting"})"},
+      {"image", R"({"image_prompt":"p","emotion":"e","audience":"adults"})"},
+      {"image", "not json"},
+  };
+  for (const Case& c : cases) {
+    HttpResult r = client_->Post(std::string("/api/jobs/") + c.kind + "/start", c.body);
+    EXPECT_EQ(r.status, 400) << c.kind << " " << c.body << " -> " << r.body;
+    auto doc = r.Json();
+    ASSERT_TRUE(doc.IsObject()) << r.body;
+    EXPECT_STREQ(doc["code"].GetString(), "INVALID_INPUT") << r.body;
+    EXPECT_TRUE(doc["error"].IsString());
+  }
+  EXPECT_EQ(client_->Get("/v1/jobs").Json()["total"].GetUint64(), 0u);  // nothing enqueued
+  HttpResult unknown = client_->Post("/api/jobs/video/start", "{}");
+  EXPECT_EQ(unknown.status, 404);
+}
+
+TEST_F(Generation002Test, StatusFollowsTheJobThroughItsLife) {
+  const Millis t0 = clock_.Now();
+  const std::string id = Start("scenes", std::string(R"({"story":")") + kStory +
+                                             R"(","audience":"children"})");
+  ExpectMatchesSeed(Status("scenes", id).body, R"({"jobId":")" + id + R"(","status":"pending",
+    "progress":0,"createdAt":")" + FormatTime(t0) + R"(","updatedAt":")" + FormatTime(t0) +
+    R"(","retryCount":0,"maxRetries":2})");
+
+  clock_.Advance(1000);
+  MustAppend(id, R"({"type":"started"})");
+  clock_.Advance(60000);
+  MustAppend(id, R"({"type":"progressed","data":{"percent":40,"step":"generating_scenes"}})");
+  HttpResult running = Status("scenes", id);
+  auto doc = running.Json();
+  EXPECT_STREQ(doc["status"].GetString(), "processing");
+  EXPECT_EQ(doc["progress"].GetInt(), 40);
+  EXPECT_STREQ(doc["currentStep"].GetString(), "generating_scenes");
+  EXPECT_EQ(doc["startedAt"].GetString(), FormatTime(t0 + 1000));
+  ASSERT_TRUE(doc.HasMember("estimatedTimeRemaining")) << running.body;
+  EXPECT_STREQ(doc["estimatedTimeRemaining"].GetString(), "about 2 minutes");
+
+  clock_.Advance(30000);
+  MustAppend(id, R"({"type":"completed","data":{"result":{"pages":[{"pageNumber":1,"scenes":[
+    {"description":"a","emotion":"b","imagePrompt":"c"},{"description":"d","emotion":"e",
+    "imagePrompt":"f"}]},{"pageNumber":2,"scenes":[{"description":"g","emotion":"h",
+    "imagePrompt":"i"}]}]}}})");
+  const Millis done = t0 + 91000;
+  ExpectMatchesSeed(Status("scenes", id).body, R"({"jobId":")" + id + R"(",
+    "status":"completed","progress":100,"currentStep":"generating_scenes",
+    "createdAt":")" + FormatTime(t0) + R"(","updatedAt":")" + FormatTime(done) + R"(",
+    "startedAt":")" + FormatTime(t0 + 1000) + R"(","completedAt":")" + FormatTime(done) + R"(",
+    "result":{"pages":[{"pageNumber":1,"scenes":[{"description":"a","emotion":"b",
+      "imagePrompt":"c"},{"description":"d","emotion":"e","imagePrompt":"f"}]},
+      {"pageNumber":2,"scenes":[{"description":"g","emotion":"h","imagePrompt":"i"}]}]},
+    "retryCount":0,"maxRetries":2,
+    "sceneInfo":{"totalPages":2,"totalScenes":3,"averageScenesPerPage":1.5}})");
+}
+
+TEST_F(Generation002Test, FailedJobAnswersItsErrorAndRetries) {
+  const std::string id = Start("cartoonize", R"({"prompt":"fox","style":"anime"})");
+  MustAppend(id, R"({"events":[{"type":"started"},{"type":"errored","data":{"message":"timeout"}},
+    {"type":"retried","data":{"next_run_at":"2030-01-01T00:00:00Z"}}]})");
+  auto retrying = Status("cartoonize", id).Json();
+  EXPECT_STREQ(retrying["status"].GetString(), "pending");
+  EXPECT_STREQ(retrying["error"].GetString(), "timeout");
+  MustAppend(id, R"({"events":[{"type":"started"},{"type":"failed","data":
+    {"reason":"OpenAI API error"}}]})");
+  auto failed = Status("cartoonize", id).Json();
+  EXPECT_STREQ(failed["status"].GetString(), "failed");
+  EXPECT_STREQ(failed["error"].GetString(), "OpenAI API error");
+  EXPECT_EQ(failed["retryCount"].GetInt(), 1);
+  EXPECT_FALSE(failed.HasMember("result"));
+}
+
+TEST_F(Generation002Test, StatusOfAnotherKindOrUnknownJobIsJobNotFound) {
+  const std::string id = Start("cartoonize", R"({"prompt":"fox","style":"anime"})");
+  for (const std::string& path :
+       {"/api/jobs/image/status/" + id, std::string("/api/jobs/image/status/nope"),
+        std::string("/api/jobs/image/status/00000000-0000-4000-8000-000000000000")}) {
+    HttpResult r = client_->Get(path);
+    EXPECT_EQ(r.status, 404) << path;
+    EXPECT_STREQ(r.Json()["code"].GetString(), "JOB_NOT_FOUND") << r.body;
+  }
+}
+
+TEST_F(Generation002Test, EstimateComesFromObservedDurationsOfTheKind) {
+  const std::string id = Start("image", R"({"image_prompt":"p","character_description":"c",
+    "emotion":"e","audience":"adults"})");
+  MustAppend(id, R"({"type":"started"})");
+  clock_.Advance(210000);  // 3.5 minutes
+  MustAppend(id, R"({"type":"completed","data":{"result":{"url":"u","prompt_used":"p2",
+    "reused":true}}})");
+  HttpResult r = client_->Post("/api/jobs/image/start", R"({"image_prompt":"p",
+    "character_description":"c","emotion":"e","audience":"adults","style":"anime"})");
+  EXPECT_EQ(r.Json()["estimatedMinutes"].GetInt(), 4);
+  auto status = Status("image", id).Json();
+  ExpectJsonMatches(status["generationInfo"], rapidjson::Document().Parse(
+      R"({"reused":true,"promptUsed":"p2","style":"storybook"})"), "$.generationInfo");
+}
+
+TEST_F(Generation002Test, HealthHasTheWholeObject) {
+  Start("cartoonize", R"({"prompt":"fox","style":"anime"})");
+  HttpResult r = client_->Get("/api/jobs/health");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const std::string now = FormatTime(clock_.Now());
+  ExpectMatchesSeed(r.body, R"({"status":"healthy","message":"All systems operational",
+    "timestamp":")" + now + R"(","systemStatus":{"monitor":true,"manager":true,"config":true,
+      "timestamp":")" + now + R"("},
+    "configSummary":{"environment":"production","autoProcessing":true,
+      "processingInterval":30000,"maxConcurrentJobs":10,"jobTimeout":1800000,"maxRetries":3,
+      "features":{"priorityProcessing":true,"jobCancellation":true,"metricsCollection":true,
+        "healthChecks":true}},
+    "metrics":{"queueDepth":1,"processingCapacity":100,"successRate":0,
+      "averageProcessingTime":0,"jobsPerHour":0,"errorRate":0},
+    "statistics":{"jobs":{"totalJobs":1,"pendingJobs":1,"processingJobs":0,"completedJobs":0,
+        "failedJobs":0,"averageProcessingTime":0,"successRate":0,"queueDepth":1,
+        "oldestPendingJob":")" + now + R"("},
+      "byType":{"cartoonize":{"total":1,"completed":0,"failed":0,"averageTime":0,
+        "successRate":0}},
+      "performance":{"jobsPerHour":0,"jobsPerDay":0,"peakProcessingTime":0,
+        "resourceUtilization":0,"errorFrequency":0,"retryRate":0}},
+    "health":{"status":"healthy","alerts":[],"recommendations":[],"stuckJobsCount":0},
+    "operational":{"autoProcessingEnabled":true,"metricsCollectionEnabled":true,
+      "processingInterval":30000,"maxConcurrentJobs":10}})");
+}
+
+TEST_F(Generation002Test, ProcessRunsAMaintenancePassAndReportsIt) {
+  HttpResult status = client_->Get("/api/jobs/process");
+  ASSERT_EQ(status.status, 200) << status.body;
+  auto s = status.Json();
+  for (const char* key : {"timestamp", "healthy", "worker", "queue", "statistics",
+                          "configuration", "features"}) {
+    EXPECT_TRUE(s.HasMember(key)) << key;
+  }
+  EXPECT_TRUE(s["worker"]["isRunning"].IsBool());
+
+  // A worker took a job and vanished: the pass expires its lease.
+  const std::string id = Enqueue(R"({"type":"image","max_attempts":1})");
+  HttpResult claim = client_->Post("/v1/queues/default/claim",
+                                   R"({"worker_id":"w1","lease_ms":1000})");
+  ASSERT_EQ(claim.status, 200) << claim.body;
+  clock_.Advance(5000);
+  HttpResult r = client_->Post("/api/jobs/process", R"({"cleanup":true,"cleanupDays":30,
+    "specificJobId":")" + id + R"(","jobTypes":["image"]})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto doc = r.Json();
+  EXPECT_EQ(doc["processed"].GetInt(), 1);
+  EXPECT_EQ(doc["errors"].GetInt(), 1);  // out of attempts: failed
+  EXPECT_EQ(doc["skipped"].GetInt(), 0);
+  ExpectJsonMatches(doc["cleanup"], rapidjson::Document().Parse(
+      R"({"cleaned":0,"olderThanDays":30})"), "$.cleanup");
+  ExpectJsonMatches(doc["specificJob"], rapidjson::Document().Parse(
+      (R"({"jobId":")" + id + R"(","success":true})").c_str()), "$.specificJob");
+  EXPECT_STREQ(doc["filteredTypes"][0].GetString(), "image");
+  for (const char* key : {"timestamp", "configuration", "queueStatus", "statistics",
+                          "performance", "recommendations"}) {
+    EXPECT_TRUE(doc.HasMember(key)) << key;
+  }
+  EXPECT_STREQ(client_->Get("/v1/jobs/" + id).Json()["status"].GetString(), "failed");
+  EXPECT_EQ(client_->Post("/api/jobs/process", R"({"cleanupDays":"soon"})").status, 400);
+}
+
+TEST_F(Generation002Test, CronNeedsTheWebhookSecret) {
+  for (std::vector<std::string> headers :
+       {std::vector<std::string>{}, std::vector<std::string>{"x-webhook-secret: wrong"},
+        std::vector<std::string>{"x-webhook-secret: cron-s3cret-but-longer"}}) {
+    HttpResult r = client_->Post("/api/cron/process-jobs", "{}", headers);
+    EXPECT_EQ(r.status, 401) << r.body;
+    ExpectMatchesSeed(r.body, R"({"error":"Invalid webhook secret","code":"UNAUTHORIZED"})");
+  }
+  HttpResult r = client_->Post("/api/cron/process-jobs", R"({"maxJobs":5,"healthCheck":true})",
+                               {"x-webhook-secret: cron-s3cret"});
+  ASSERT_EQ(r.status, 200) << r.body;
+  ExpectMatchesSeed(r.body, R"({"timestamp":")" + FormatTime(clock_.Now()) + R"(",
+    "provider":"webhook","healthCheck":{"healthy":true,"message":"All systems operational"},
+    "emergencyMode":false,"processed":0,"errors":0,"skipped":0,
+    "queueStatus":{"queueDepth":0,"running":0,"stuck":0,"leasesExpired":0,"retried":0},
+    "statistics":{"totalJobs":0,"pendingJobs":0,"processingJobs":0,"completedJobs":0,
+      "failedJobs":0,"averageProcessingTime":0,"successRate":0,"queueDepth":0},
+    "performance":{"processingTime":"<number>","processingRate":"<number>","errorRate":0,
+      "efficiency":100},"recommendations":[]})");
+}
+
+}  // namespace
+}  // namespace jobtrail::testing
