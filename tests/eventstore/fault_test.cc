@@ -83,5 +83,38 @@ TEST(FaultTest, UnsyncedLogLosesOnlyTheUnsyncedTail) {
   ExpectSound(*log);
 }
 
+// A failed sync is reported as an error, never acknowledged, and stops the
+// log (as RocksDB stops on a failed WAL write): later appends fail too until
+// it is reopened. Nothing acknowledged is lost and the log stays whole.
+TEST(FaultTest, FailedSyncIsAnErrorAndStopsTheLog) {
+  TempDir dir;
+  auto [fs, env] = TestFs::Make();
+  auto log = OpenLog(dir.path(), Durability::kSync, env.get());
+  ASSERT_NE(log, nullptr);
+  const uint64_t acked = AppendSome(*log, "before", 10);
+
+  fs->FailWalSyncs(true);
+  auto failed = log->Append("job-x", kNoStream, Events("x", 2));
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().code, StoreCode::kIOError);
+  EXPECT_EQ(log->LastPosition(), acked);  // not visible to readers either
+  fs->FailWalSyncs(false);
+  auto after = log->Append("job-y", kNoStream, Events("y", 1));
+  ASSERT_FALSE(after);
+  EXPECT_EQ(after.error().code, StoreCode::kIOError);
+  EXPECT_NE(after.error().message.find("reopen"), std::string::npos) << after.error().message;
+  log.reset();
+
+  log = OpenLog(dir.path());
+  ASSERT_NE(log, nullptr);
+  EXPECT_GE(log->LastPosition(), acked);  // the unconfirmed append may be there, whole
+  ExpectSound(*log);
+  // Its retry settles it either way.
+  auto retry = log->Append("job-x", kNoStream, Events("x", 2));
+  ASSERT_TRUE(retry) << retry.error().message;
+  EXPECT_EQ(retry.value().first_position, acked + 1);
+  ExpectSound(*log);
+}
+
 }  // namespace
 }  // namespace jobtrail::eventstore

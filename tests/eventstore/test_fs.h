@@ -4,7 +4,7 @@
 // fault_injection_test:
 //   - a gate that holds WAL appends, so a test can line appenders up behind
 //     a leader that is stuck writing (no sleeps);
-//   - a count of WAL syncs;
+//   - a count of WAL syncs, and WAL syncs that fail on demand;
 //   - Crash(): from then on writes and syncs are dropped, and
 //     DropUnsyncedData() cuts every file back to what was synced, as a power
 //     loss would.
@@ -74,6 +74,11 @@ class TestFs : public rocksdb::FileSystemWrapper {
     std::lock_guard lock(mu_);
     return wal_syncs_;
   }
+  // While set, WAL syncs fail with an I/O error (a disk going bad).
+  void FailWalSyncs(bool fail) {
+    std::lock_guard lock(mu_);
+    fail_wal_syncs_ = fail;
+  }
 
   void Crash() {
     std::lock_guard lock(mu_);
@@ -121,6 +126,7 @@ class TestFs : public rocksdb::FileSystemWrapper {
     rocksdb::IOStatus Sync(const rocksdb::IOOptions& options,
                            rocksdb::IODebugContext* dbg) override {
       if (fs_->crashed()) return rocksdb::IOStatus::OK();
+      if (is_wal_ && fs_->failing_wal_syncs()) return rocksdb::IOStatus::IOError("injected");
       rocksdb::IOStatus s = target()->Sync(options, dbg);
       if (s.ok()) fs_->Synced(name_, is_wal_);
       return s;
@@ -128,6 +134,7 @@ class TestFs : public rocksdb::FileSystemWrapper {
     rocksdb::IOStatus Fsync(const rocksdb::IOOptions& options,
                             rocksdb::IODebugContext* dbg) override {
       if (fs_->crashed()) return rocksdb::IOStatus::OK();
+      if (is_wal_ && fs_->failing_wal_syncs()) return rocksdb::IOStatus::IOError("injected");
       rocksdb::IOStatus s = target()->Fsync(options, dbg);
       if (s.ok()) fs_->Synced(name_, is_wal_);
       return s;
@@ -162,6 +169,10 @@ class TestFs : public rocksdb::FileSystemWrapper {
     std::lock_guard lock(mu_);
     return crashed_;
   }
+  bool failing_wal_syncs() {
+    std::lock_guard lock(mu_);
+    return fail_wal_syncs_;
+  }
 
   std::mutex mu_;
   std::condition_variable cv_;
@@ -170,6 +181,7 @@ class TestFs : public rocksdb::FileSystemWrapper {
   int blocked_ = 0;
   int wal_syncs_ = 0;
   bool crashed_ = false;
+  bool fail_wal_syncs_ = false;
   int truncate_failures_ = 0;
 };
 
