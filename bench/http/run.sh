@@ -2,7 +2,8 @@
 # The polling benchmark of issue 3, and its ceiling, in one run:
 #  1. `jobtrail serve` on a temp data dir, seeded with JOBS jobs via POST /v1/batch;
 #  2. wrk polls GET /v1/jobs/{id} over those ids at random (poll.lua);
-#  3. nginx serves a static file of the same size as a status document from
+#  3. wrk fetches GET /healthz (no store: what the HTTP stack alone costs);
+#  4. nginx serves a static file of the same size as a status document from
 #     a temp config on another loopback port; wrk fetches it the same way.
 # Usage: bench/http/run.sh [BUILD_DIR=build] [JOBS=100000] [DURATION=10s]
 # Needs: wrk, nginx, curl. Prints the figures for bench/RESULTS-http.md.
@@ -38,6 +39,13 @@ id=$(head -1 "$work/ids.txt")
 curl -s "$base/v1/jobs/$id" > "$work/doc.json"
 size=$(stat -c %s "$work/doc.json")
 echo "status document: $size bytes (first job; sizes vary a little)"
+
+# Warm-up (not reported): lets the views' background flush/compaction after
+# seeding settle and fills the block cache, so the runs measure steady state.
+wrk -t1 -c64 -d5s -s "$root/bench/http/poll.lua" "$base" -- "$work/ids.txt" > /dev/null
+
+echo "== jobtrail GET /healthz (the HTTP stack alone, no store): wrk -t1 -c64 -d$duration"
+wrk -t1 -c64 -d"$duration" --latency "$base/healthz"
 
 echo "== jobtrail GET /v1/jobs/{id}, random over $jobs jobs: wrk -t1 -c64 -d$duration"
 wrk -t1 -c64 -d"$duration" --latency -s "$root/bench/http/poll.lua" "$base" -- "$work/ids.txt"
