@@ -66,10 +66,12 @@ class EventLog {
   // `expected_version` (kAnyVersion: no check; kNoStream: must not exist).
   // Returns once the events are durable per the log's durability setting.
   // If the first event id is already in the log and the whole request
-  // matches what was appended then, returns that first result with
-  // duplicate=true and appends nothing.
-  // Errors: kWrongExpectedVersion (current_version set), kInvalidArgument,
-  // kIOError, kClosed.
+  // matches what was appended then (same stream, same ids in the same
+  // order; data is not compared), returns that first result with
+  // duplicate=true and appends nothing, whatever `expected_version` says.
+  // Errors: kWrongExpectedVersion (current_version set), kInvalidArgument
+  // (bad names, an empty append, an id twice in the request, an id already
+  // used other than by an exact retry), kIOError, kClosed.
   virtual StoreResult<AppendResult> Append(std::string_view stream,
                                            uint64_t expected_version,
                                            std::vector<EventToAppend> events) = 0;
@@ -86,7 +88,8 @@ class EventLog {
   virtual StoreResult<std::vector<StoredEvent>> ReadAll(uint64_t from_position,
                                                         size_t max_count) = 0;
 
-  // Position of the last committed event; 0 for an empty log.
+  // Position of the last committed event; 0 for an empty log. Reads never
+  // return events past it.
   virtual uint64_t LastPosition() const = 0;
 
   // A subscription whose first Next() returns events after `after_position`.

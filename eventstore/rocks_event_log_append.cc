@@ -72,7 +72,6 @@ struct RocksEventLog::Writer {
   internal::WakeEvent sync_wake;  // a leader awaiting its sync: done, or sync
 };
 
-
 RocksEventLog::RocksEventLog() : group_state_(std::make_unique<GroupState>()) {}
 
 StoreResult<AppendResult> RocksEventLog::Append(std::string_view stream,
