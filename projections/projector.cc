@@ -263,8 +263,17 @@ Result<void> Projector::ApplyBatch(const std::vector<eventstore::StoredEvent>& e
     touched[event.job_id] = std::move(after);
     checkpoint_ = stored.position;
   }
+  std::vector<std::pair<std::string, std::shared_ptr<const StatusDocument>>> documents;
   for (auto& [id, job] : touched) {
-    b.Put(vk::JobKey(id), EncodeStatusRecord(job, RenderJobJson(job)));
+    std::string json = RenderJobJson(job);
+    b.Put(vk::JobKey(id), EncodeStatusRecord(job, json));
+    if (status_cache_ != nullptr) {
+      documents.emplace_back(id, std::make_shared<const StatusDocument>(StatusDocument{
+                                     std::move(json), job.version, job.status, job.spec.owner,
+                                     job.spec.type, job.spec.queue, job.spec.external_ref,
+                                     job.created_at, job.updated_at,
+                                     job.estimated_completion_at}));
+    }
   }
   for (const auto& [key, delta] : b.count_deltas) {
     if (delta == 0) continue;
@@ -288,6 +297,7 @@ Result<void> Projector::ApplyBatch(const std::vector<eventstore::StoredEvent>& e
   wo.disableWAL = true;
   rocksdb::Status s = views_->Write(wo, &b.writes);
   if (!s.ok()) return StoreIo(s);
+  for (auto& [id, doc] : documents) status_cache_->Put(id, std::move(doc));
   if (cache_.size() + touched.size() > kCacheLimit) cache_.clear();
   for (auto& [id, job] : touched) cache_[id] = std::move(job);
   return Ok();

@@ -18,6 +18,7 @@
 #include "eventstore/event_log.h"
 #include "projections/job_store.h"
 #include "projections/stats_state.h"
+#include "projections/status_cache.h"
 
 namespace jobtrail {
 
@@ -32,7 +33,9 @@ Error FromStoreError(const eventstore::StoreError& e);
 
 class Projector {
  public:
-  Projector(rocksdb::DB* views, eventstore::EventLog* log) : views_(views), log_(log) {}
+  // `cache` (may be null) receives every status document written.
+  Projector(rocksdb::DB* views, eventstore::EventLog* log, StatusCache* cache = nullptr)
+      : views_(views), log_(log), status_cache_(cache) {}
 
   // Reads the checkpoint and the stats state from the views.
   Result<void> Load();
@@ -51,6 +54,7 @@ class Projector {
 
   rocksdb::DB* views_;
   eventstore::EventLog* log_;
+  StatusCache* status_cache_;
   uint64_t checkpoint_ = 0;
   StatsState stats_;
   // Recently touched jobs, so a busy job is not refolded for every event.

@@ -126,7 +126,8 @@ Result<void> RocksJobStore::OpenViews(bool create) {
     return DataLoss(fmt::format("read models have unknown format '{}'; run `jobtrail rebuild`",
                                 marker));
   }
-  projector_ = std::make_unique<Projector>(views_.get(), log_.get());
+  status_cache_.Clear();
+  projector_ = std::make_unique<Projector>(views_.get(), log_.get(), &status_cache_);
   BOOST_OUTCOME_TRYV(projector_->Load());
   {
     std::lock_guard lock(progress_mu_);
@@ -405,6 +406,7 @@ void RocksJobStore::WaitReadable(const std::string& job_id, uint64_t version) {
 
 Result<StatusDocument> RocksJobStore::Status(std::string_view job_id) {
   if (!ValidJobId(job_id)) return JobNotFound(job_id);
+  if (auto cached = status_cache_.Get(job_id)) return *cached;
   std::string value;
   rocksdb::Status s = views_->Get(rocksdb::ReadOptions(), vk::JobKey(job_id), &value);
   if (s.IsNotFound()) return JobNotFound(job_id);

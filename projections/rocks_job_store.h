@@ -73,6 +73,7 @@ class RocksJobStore final : public JobStore {
   std::unique_ptr<rocksdb::DB> views_;
   std::string views_dir_;
   std::unique_ptr<ScheduleBook> schedules_;
+  StatusCache status_cache_{256 << 20};
 
   std::mutex claim_mu_;      // one claim at a time
   std::mutex unique_mu_;     // enqueues with a unique key, one at a time
