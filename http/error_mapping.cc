@@ -20,6 +20,8 @@ int HttpStatusFor(const Error& error) {
       if (error.reason == "PAYLOAD_TOO_LARGE" || error.reason == "BATCH_TOO_LARGE") {
         return 413;
       }
+      if (error.reason == "URI_TOO_LONG") return 414;
+      if (error.reason == "HEADERS_TOO_LARGE") return 431;
       return 429;
     case Code::kUnauthenticated: return 401;
     case Code::kPermissionDenied: return 403;

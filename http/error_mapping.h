@@ -8,7 +8,8 @@
 //                         UNSUPPORTED_MEDIA_TYPE: 415)
 //   kNotFound 404            kAlreadyExists 409     kFailedPrecondition 422
 //   kAborted 409             kResourceExhausted 413 for PAYLOAD_TOO_LARGE and
-//                            BATCH_TOO_LARGE, otherwise 429
+//                            BATCH_TOO_LARGE, 414 URI_TOO_LONG, 431
+//                            HEADERS_TOO_LARGE, otherwise 429 (RATE_LIMITED)
 //   kUnauthenticated 401     kPermissionDenied 403  kUnavailable 503
 //   kDataLoss, kInternal, kOk (a bug: an error that is not one) 500
 #include <string>

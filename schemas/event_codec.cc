@@ -252,7 +252,14 @@ Result<RecordedEvent> DecodeEvent(std::string_view bytes) {
   kj::Array<capnp::word> words = kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));
   std::memcpy(words.begin(), bytes.data(), bytes.size());
   try {
-    capnp::FlatArrayMessageReader reader(words);
+    // Cap'n Proto's default traversal limit (64 MiB) lets a few hundred
+    // bytes claim millions of zero-sized list elements, each of which we
+    // would copy out (found by tests/fuzz). A message we wrote is read about
+    // once over, so twice its own size is plenty; more is an attack or junk.
+    capnp::ReaderOptions options;
+    options.traversalLimitInWords = words.size() * 2 + 64;
+    options.nestingLimit = 16;
+    capnp::FlatArrayMessageReader reader(words, options);
     auto root = reader.getRoot<cs::Event>();
     RecordedEvent out;
     out.event_id = Str(root.getEventId());

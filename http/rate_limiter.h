@@ -1,0 +1,66 @@
+#pragma once
+// RateLimiter: token buckets keyed by strings ("reader:alice",
+// "addr:10.0.0.7", "poll:alice:<job>"), refilled continuously: a rule of
+// N per period holds at most N tokens and gains N every period.
+// Time comes from the caller (the store's injected clock), so tests move
+// time instead of sleeping.
+//
+// Memory is bounded: beyond max_buckets, buckets that have refilled
+// completely (idle ones) are dropped, which changes nothing for them.
+//
+// Thread-safe (sharded mutexes).
+#include <array>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "domain/error.h"
+#include "domain/job_event.h"
+
+namespace jobtrail::http {
+
+struct RateRule {
+  uint64_t limit = 0;   // tokens per period (and the burst); 0: no limit
+  Millis period_ms = 0;
+  bool enabled() const { return limit > 0 && period_ms > 0; }
+};
+
+// "100/15m", "5/1h", "1/1s", "20/500ms", "off". Errors: kInvalidArgument.
+Result<RateRule> ParseRateRule(std::string_view text);
+std::string FormatRateRule(const RateRule& rule);
+
+struct RateDecision {
+  bool allowed = true;
+  uint64_t limit = 0;
+  uint64_t remaining = 0;  // whole tokens left after this request
+  Millis reset_at = 0;     // when the bucket is full again (ms since epoch)
+  Millis retry_after_ms = 0;  // when !allowed: until one token is back
+};
+
+class RateLimiter {
+ public:
+  explicit RateLimiter(size_t max_buckets = 200000) : max_per_shard_(max_buckets / kShards + 1) {}
+
+  // Takes one token from `key`'s bucket under `rule` (which must be enabled).
+  RateDecision Take(std::string_view key, const RateRule& rule, Millis now);
+
+ private:
+  static constexpr size_t kShards = 16;
+  struct Bucket {
+    double tokens = 0;
+    Millis last = 0;
+    Millis period = 0;
+  };
+  struct Shard {
+    std::mutex mu;
+    std::unordered_map<std::string, Bucket> buckets;  // GUARDED_BY(mu)
+  };
+  static void Evict(Shard& shard, Millis now);
+
+  size_t max_per_shard_;
+  std::array<Shard, kShards> shards_;
+};
+
+}  // namespace jobtrail::http

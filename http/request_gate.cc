@@ -1,0 +1,237 @@
+#include "http/request_gate.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "http/error_mapping.h"
+#include "http/route_access.h"
+
+namespace jobtrail::http {
+namespace {
+
+struct NamedRule {
+  std::string_view name;
+  RateRule RateLimitOptions::*rule;
+};
+
+constexpr NamedRule kRules[] = {
+    {"address", &RateLimitOptions::address},
+    {"reader", &RateLimitOptions::reader},
+    {"reader-create", &RateLimitOptions::reader_create},
+    {"poll", &RateLimitOptions::poll},
+    {"worker", &RateLimitOptions::worker},
+    {"worker-create", &RateLimitOptions::worker_create},
+    {"admin", &RateLimitOptions::admin},
+};
+
+Error Forbidden(std::string message) {
+  return MakeError(Code::kPermissionDenied, "FORBIDDEN", std::move(message));
+}
+
+std::string_view Describe(RouteAccess access) {
+  switch (access) {
+    case RouteAccess::kAdmin: return "an admin";
+    case RouteAccess::kWorker: return "a worker or an admin";
+    case RouteAccess::kJobWrite: return "a worker or an admin";
+    case RouteAccess::kJobShare: return "the job's owner or an admin";
+    default: return "another credential";
+  }
+}
+
+}  // namespace
+
+Error JobNotFound(std::string_view job_id) {
+  // Same reason and message as the store's (projections/rocks_job_store.cc).
+  return NotFound("JOB_NOT_FOUND", fmt::format("job '{}' not found", job_id));
+}
+
+Result<void> SetRateLimit(RateLimitOptions& options, std::string_view spec) {
+  const size_t eq = spec.find('=');
+  if (eq == std::string_view::npos) {
+    return InvalidArgument(fmt::format("--rate-limit '{}' must be NAME=RULE", spec));
+  }
+  const std::string_view name = spec.substr(0, eq);
+  for (const NamedRule& r : kRules) {
+    if (r.name == name) {
+      BOOST_OUTCOME_TRY(rule, ParseRateRule(spec.substr(eq + 1)));
+      options.*(r.rule) = rule;
+      return Ok();
+    }
+  }
+  return InvalidArgument(fmt::format(
+      "unknown rate limit '{}': use address, reader, reader-create, poll, worker, "
+      "worker-create or admin",
+      name));
+}
+
+std::string DescribeRateLimits(const RateLimitOptions& options) {
+  if (!options.enabled) return "off";
+  std::string out;
+  for (const NamedRule& r : kRules) {
+    if (!out.empty()) out += ' ';
+    out += fmt::format("{}={}", r.name, FormatRateRule(options.*(r.rule)));
+  }
+  return out;
+}
+
+RequestGate::RequestGate(const Authenticator& auth, JobStore& store, RequestLimits limits,
+                         RateLimitOptions rates)
+    : auth_(auth), store_(store), limits_(limits), rates_(rates) {}
+
+std::optional<HttpResponse> RequestGate::Screen(const HttpRequest& request) const {
+  if (request.url_bytes > limits_.max_url_bytes) {
+    return ErrorResponse(MakeError(
+        Code::kResourceExhausted, "URI_TOO_LONG",
+        fmt::format("the request target is longer than {} bytes", limits_.max_url_bytes)));
+  }
+  if (request.header_count > limits_.max_headers) {
+    return ErrorResponse(MakeError(
+        Code::kResourceExhausted, "HEADERS_TOO_LARGE",
+        fmt::format("more than {} header fields", limits_.max_headers)));
+  }
+  if (request.header_bytes > limits_.max_header_bytes) {
+    return ErrorResponse(MakeError(
+        Code::kResourceExhausted, "HEADERS_TOO_LARGE",
+        fmt::format("the header fields are larger than {} bytes", limits_.max_header_bytes)));
+  }
+  return std::nullopt;
+}
+
+std::optional<ApiError> RequestGate::Charge(const HttpRequest& request,
+                                            const Principal* p, std::string_view method,
+                                            std::string_view pattern, StringPairs& headers) {
+  if (!rates_.enabled) return std::nullopt;
+  const Millis now = auth_.clock().Now();
+  std::optional<RateDecision> tightest;
+  std::optional<RateDecision> denied;
+  auto take = [&](const RateRule& rule, const std::string& key) {
+    if (!rule.enabled()) return;
+    RateDecision d = limiter_.Take(key, rule, now);
+    if (!d.allowed && !denied) denied = d;
+    if (!tightest || d.remaining < tightest->remaining) tightest = d;
+  };
+  const std::string* job = request.Param("id");
+  const bool poll = job != nullptr && IsPollRoute(method, pattern);
+  const bool create = IsCreateRoute(method, pattern);
+  if (p == nullptr || !p->authenticated()) {
+    take(rates_.address, "addr:" + request.client_address);
+  } else if (p->share_link()) {
+    if (poll) {
+      take(rates_.poll, fmt::format("poll:addr:{}:{}:{}", request.client_address, *job, pattern));
+    } else {
+      take(rates_.address, "addr:" + request.client_address);
+    }
+  } else if (p->role == Role::kAdmin) {
+    take(rates_.admin, "admin:" + p->subject);
+  } else if (p->role == Role::kWorker) {
+    take(rates_.worker, "worker:" + p->subject);
+    if (create) take(rates_.worker_create, "worker-create:" + p->subject);
+  } else if (poll) {
+    take(rates_.poll, fmt::format("poll:{}:{}:{}", p->subject, *job, pattern));
+  } else {
+    take(rates_.reader, "reader:" + p->subject);
+    if (create) take(rates_.reader_create, "reader-create:" + p->subject);
+  }
+  const RateDecision* shown = denied ? &*denied : (tightest ? &*tightest : nullptr);
+  if (shown == nullptr) return std::nullopt;
+  headers.emplace_back("X-RateLimit-Limit", std::to_string(shown->limit));
+  headers.emplace_back("X-RateLimit-Remaining", std::to_string(shown->remaining));
+  headers.emplace_back("X-RateLimit-Reset", std::to_string((shown->reset_at + 999) / 1000));
+  if (!denied) return std::nullopt;
+  const Millis retry_s = std::max<Millis>(1, (denied->retry_after_ms + 999) / 1000);
+  headers.emplace_back("Retry-After", std::to_string(retry_s));
+  return ApiError(MakeError(Code::kResourceExhausted, "RATE_LIMITED",
+                            fmt::format("rate limit exceeded; retry in {} s", retry_s)),
+                  fmt::format(R"({{"limit":{},"retry_after_seconds":{}}})", denied->limit,
+                              retry_s));
+}
+
+std::optional<ApiError> RequestGate::Authorize(const HttpRequest& request, const Principal& p,
+                                               std::string_view method,
+                                               std::string_view pattern) {
+  const RouteAccess access = AccessFor(method, pattern);
+  const bool job_route = access == RouteAccess::kJobRead || access == RouteAccess::kJobShare ||
+                         access == RouteAccess::kJobWrite;
+  if (job_route) {
+    const std::string* id = request.Param("id");
+    if (id == nullptr) return ApiError(Internal("job route without {id}"));
+    if (p.share_link()) {
+      // A link reads its one job; for anything else the job "does not exist".
+      if (access != RouteAccess::kJobRead || *id != p.share_job) return ApiError(JobNotFound(*id));
+      return std::nullopt;
+    }
+    if (p.admin()) return std::nullopt;
+    if (p.role == Role::kWorker && access != RouteAccess::kJobShare) return std::nullopt;
+    auto doc = store_.Status(*id);
+    if (!doc) {
+      // Not there (or not a valid id): a reader may not write even then;
+      // let the handler give its own 404/400 to the others.
+      if (access == RouteAccess::kJobWrite) return ApiError(JobNotFound(*id));
+      return std::nullopt;
+    }
+    const std::string& owner = doc.value().owner;
+    if (!p.MayRead(*id, owner)) return ApiError(JobNotFound(*id));
+    if (access == RouteAccess::kJobWrite && p.role < Role::kWorker) {
+      return ApiError(Forbidden(fmt::format("a {} may only read jobs", RoleName(p.role))));
+    }
+    if (access == RouteAccess::kJobShare && !p.OwnsOrAdmin(owner)) {
+      return ApiError(Forbidden("only the job's owner or an admin may share it"));
+    }
+    return std::nullopt;
+  }
+  switch (access) {
+    case RouteAccess::kListRead:
+      if (p.share_link()) return ApiError(Forbidden("a share link reads only its one job"));
+      return std::nullopt;
+    case RouteAccess::kWorker:
+      if (p.share_link() || p.role < Role::kWorker) {
+        return ApiError(Forbidden(fmt::format("this route needs {}", Describe(access))));
+      }
+      return std::nullopt;
+    case RouteAccess::kAdmin:
+      if (!p.admin()) {
+        return ApiError(Forbidden(fmt::format("this route needs {}", Describe(access))));
+      }
+      return std::nullopt;
+    default:
+      return std::nullopt;
+  }
+}
+
+std::optional<HttpResponse> RequestGate::Admit(HttpRequest& request, std::string_view method,
+                                               std::string_view pattern, StringPairs& headers) {
+  const RouteAccess access = AccessFor(method, pattern);
+  if (access == RouteAccess::kSelf) return std::nullopt;
+  if (access == RouteAccess::kPublic) {
+    if (auto limited = Charge(request, nullptr, method, pattern, headers)) {
+      return ErrorResponse(*limited);
+    }
+    return std::nullopt;
+  }
+  auto principal = auth_.Authenticate(request);
+  // The share token is a credential: handlers never see it (and their
+  // strict parameter checks would reject it).
+  std::erase_if(request.query, [](const auto& kv) { return kv.first == "token"; });
+  if (!principal) {
+    auto limited = Charge(request, nullptr, method, pattern, headers);
+    HttpResponse r = ErrorResponse(limited ? *limited : principal.error());
+    if (!limited) {
+      r.With("WWW-Authenticate",
+             principal.error().error.reason == "MISSING_CREDENTIALS"
+                 ? R"(Bearer realm="jobtrail")"
+                 : R"(Bearer realm="jobtrail", error="invalid_token")");
+    }
+    return r;
+  }
+  request.principal = std::move(principal).value();
+  if (auto limited = Charge(request, &request.principal, method, pattern, headers)) {
+    return ErrorResponse(*limited);
+  }
+  if (auto denied = Authorize(request, request.principal, method, pattern)) {
+    return ErrorResponse(*denied);
+  }
+  return std::nullopt;
+}
+
+}  // namespace jobtrail::http

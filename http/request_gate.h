@@ -1,0 +1,96 @@
+#pragma once
+// RequestGate: what every request passes before a handler runs.
+//
+// Screen(), before routing: the abuse limits on the request's shape —
+// request-target length (414 URI_TOO_LONG), number of header fields and
+// their bytes (431 HEADERS_TOO_LARGE).
+//
+// Admit(), once the route is known (route_access.h says who may call it):
+//   1. authenticate (authenticator.h); failures are charged to the client
+//      address's bucket (slows down guessing) and answer 401 with
+//      WWW-Authenticate;
+//   2. rate limits (token buckets, rate_limiter.h), by principal class:
+//        admin          admin bucket per subject
+//        worker         worker bucket per subject (+ worker-create on enqueues)
+//        reader         poll bucket per (subject, job, route) on one-job GETs;
+//                       reader bucket per subject otherwise (+ reader-create)
+//        share link     poll bucket per (address, job, route)
+//        no/failed credentials, public routes: address bucket
+//      X-RateLimit-Limit/-Remaining/-Reset (epoch seconds) on the answer,
+//      429 RATE_LIMITED with Retry-After when a bucket is empty;
+//   3. authorization: another owner's job answers 404 JOB_NOT_FOUND with
+//      exactly the body of a job that does not exist; a role that may not
+//      call the route 403 FORBIDDEN.
+// The principal is then on request.principal; the share-link `token` query
+// parameter is removed so that handlers never see it.
+//
+// Thread-safe.
+#include <optional>
+#include <string_view>
+
+#include "http/authenticator.h"
+#include "http/http_types.h"
+#include "http/rate_limiter.h"
+#include "projections/job_store.h"
+
+namespace jobtrail::http {
+
+struct RequestLimits {
+  size_t max_url_bytes = 8 * 1024;
+  size_t max_headers = 100;
+  size_t max_header_bytes = 32 * 1024;
+};
+
+struct RateLimitOptions {
+  bool enabled = true;
+  // Seed 002's figures for end users, generous ceilings for services.
+  RateRule address{100, 15 * 60'000};    // per client address (see above)
+  RateRule reader{100, 15 * 60'000};     // per reader
+  RateRule reader_create{5, 3'600'000};  // per reader, job creations
+  RateRule poll{1, 1000};                // per reader/share link, job and route
+  RateRule worker{100'000, 60'000};      // per worker
+  RateRule worker_create{};              // off
+  RateRule admin{10'000'000, 60'000};    // per admin
+};
+
+// "NAME=RULE", NAME one of address, reader, reader-create, poll, worker,
+// worker-create, admin (rate_limiter.h has RULE). Errors: kInvalidArgument.
+Result<void> SetRateLimit(RateLimitOptions& options, std::string_view spec);
+// "address=100/15m reader=..." for the start-up log.
+std::string DescribeRateLimits(const RateLimitOptions& options);
+
+class RequestGate {
+ public:
+  // `auth` and `store` must outlive the gate.
+  RequestGate(const Authenticator& auth, JobStore& store, RequestLimits limits,
+              RateLimitOptions rates);
+
+  std::optional<HttpResponse> Screen(const HttpRequest& request) const;
+
+  // nullopt: go on (request.principal is set); otherwise the answer. Either
+  // way `headers` gets the rate-limit headers for the final answer.
+  std::optional<HttpResponse> Admit(HttpRequest& request, std::string_view method,
+                                    std::string_view pattern, StringPairs& headers);
+
+  const Authenticator& authenticator() const { return auth_; }
+
+ private:
+  // nullopt: allowed. Adds the headers of the tightest bucket charged.
+  std::optional<ApiError> Charge(const HttpRequest& request, const Principal* principal,
+                                 std::string_view method, std::string_view pattern,
+                                 StringPairs& headers);
+  std::optional<ApiError> Authorize(const HttpRequest& request, const Principal& p,
+                                    std::string_view method, std::string_view pattern);
+
+  const Authenticator& auth_;
+  JobStore& store_;
+  RequestLimits limits_;
+  RateLimitOptions rates_;
+  RateLimiter limiter_;
+};
+
+// The 404 a job that does not exist gets (byte for byte what the store
+// answers), used for jobs the principal may not see.
+Error JobNotFound(std::string_view job_id);
+
+}  // namespace jobtrail::http

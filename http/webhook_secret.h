@@ -1,0 +1,19 @@
+#pragma once
+// Checking a shared webhook secret (seed 002's `x-webhook-secret` header on
+// the cron route). Both sides are hashed with SHA-256 first and the digests
+// compared with CRYPTO_memcmp, so neither the contents nor the length of the
+// expected secret leak through timing.
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace jobtrail::http {
+
+// False when `expected` is empty (an unset secret never matches).
+bool WebhookSecretMatches(std::string_view given, std::string_view expected);
+
+// A request header (request.Header("x-webhook-secret")) against `expected`;
+// an absent header counts as wrong.
+bool WebhookHeaderMatches(const std::optional<std::string>& given, std::string_view expected);
+
+}  // namespace jobtrail::http
