@@ -49,8 +49,11 @@ enum class Durability {
 struct RocksEventLogOptions {
   Durability durability = Durability::kSync;
   bool create_if_missing = true;
-  // The most events one group commit takes; bounds a leader's latency.
+  // The most events, and bytes of ids and data, one group commit takes
+  // (an append larger than either still goes, alone); bound a leader's
+  // latency and the memory of one WriteBatch.
   size_t max_group_events = 8192;
+  size_t max_group_bytes = size_t{8} << 20;
   // Injected for fault tests (a filesystem that drops unsynced data); null
   // means the default Env.
   rocksdb::Env* env = nullptr;

@@ -67,6 +67,7 @@ struct RocksEventLog::Writer {
   std::string_view stream;  // the caller's, alive until the writer is woken
   uint64_t expected_version = 0;
   std::vector<EventToAppend>* events = nullptr;
+  size_t bytes = 0;  // of ids and data, for the group bound
   StoreResult<AppendResult> result = StoreError{StoreCode::kClosed, {}, 0};
   internal::WakeEvent wake;       // in the write queue: done, or lead
   internal::WakeEvent sync_wake;  // a leader awaiting its sync: done, or sync
@@ -81,6 +82,7 @@ StoreResult<AppendResult> RocksEventLog::Append(std::string_view stream,
   w.stream = stream;
   w.expected_version = expected_version;
   w.events = &events;
+  for (const auto& e : events) w.bytes += e.event_id.size() + e.data.size();
   bool lead = false;
   {
     std::lock_guard lock(mu_);
@@ -103,10 +105,15 @@ void RocksEventLog::LeadGroup(Writer& leader) {
   {
     std::lock_guard lock(mu_);
     size_t events = 0;
+    size_t bytes = 0;
     for (Writer* w : writers_) {
-      if (!group.empty() && events + w->events->size() > options_.max_group_events) break;
+      if (!group.empty() && (events + w->events->size() > options_.max_group_events ||
+                             bytes + w->bytes > options_.max_group_bytes)) {
+        break;
+      }
       group.push_back(w);
       events += w->events->size();
+      bytes += w->bytes;
     }
   }
   if (failed_.load()) {

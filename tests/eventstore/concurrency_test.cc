@@ -148,6 +148,33 @@ TEST_P(ConcurrencyTest, AnyVersionAppendsToOneStreamInterleaveWithoutGaps) {
   ExpectSound(*log, kThreads * kAppends * 2);
 }
 
+// Groups bounded to one append each (by events, then by bytes) commit the
+// same way, just in more groups.
+TEST(GroupBoundsTest, TinyGroupsStillCommitInOrder) {
+  for (int bound = 0; bound < 2; ++bound) {
+    TempDir dir;
+    RocksEventLogOptions options;
+    options.durability = Durability::kNoSync;
+    (bound == 0 ? options.max_group_events : options.max_group_bytes) = 1;
+    auto opened = RocksEventLog::Open(dir.path(), options);
+    ASSERT_TRUE(opened);
+    auto& log = *opened.value();
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 8; ++t) {
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < 25; ++i) {
+          const std::string stream = "s" + std::to_string(t);
+          ASSERT_TRUE(log.Append(stream, uint64_t(i * 2),
+                                 Events(stream + "-" + std::to_string(i), 2)));
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(log.LastPosition(), 400u);
+    ExpectSound(log, 400);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Durabilities, ConcurrencyTest,
                          ::testing::Values(Durability::kSync, Durability::kNoSync),
                          [](const auto& info) {
