@@ -3,6 +3,7 @@
 // plain functions of HttpRequest -> HttpResponse; they reach data only
 // through the JobStore in ApiContext.
 #include <cstddef>
+#include <string>
 #include <vector>
 
 #include "http/router.h"
@@ -11,17 +12,24 @@
 namespace jobtrail::http {
 
 class Metrics;
+class Authenticator;
 
 struct ApiContext {
   JobStore* store = nullptr;  // not owned; outlives the routes
   Metrics* metrics = nullptr;  // not owned; may be null (nothing recorded)
   size_t max_batch_operations = 1000;
+  // Not owned; null only where no server runs (route listing). Routes that
+  // authenticate themselves (dialects) call it; share links are issued by it.
+  const Authenticator* authenticator = nullptr;
+  // For webhook routes (http/webhook_secret.h); empty: refuse every call.
+  std::string webhook_secret;
 };
 
 void AddJobRoutes(Router& router, ApiContext& context);         // /v1/jobs/{id}...
 void AddCollectionRoutes(Router& router, ApiContext& context);  // list, stats, feed, batch
 void AddWorkerRoutes(Router& router, ApiContext& context);      // claim, heartbeat, maintenance
 void AddOpsRoutes(Router& router, ApiContext& context);         // healthz, readyz, metrics
+void AddShareRoutes(Router& router, ApiContext& context);       // share links
 
 // All of the above.
 void AddApiRoutes(Router& router, ApiContext& context);

@@ -49,6 +49,7 @@ int Run(int argc, char** argv) {
       ->check(CLI::Range(10, 3600000));
   bool no_access_log = false;
   serve_cmd->add_flag("--no-access-log", no_access_log, "Do not log one line per request");
+  AddSecurityFlags(serve_cmd, serve.security);
 
   StoreFlags store;
   std::string job_id;
@@ -76,6 +77,27 @@ int Run(int argc, char** argv) {
   AddStoreFlags(import_cmd, store);
   import_cmd->add_option("FILE", file, "NDJSON file from `jobtrail export`")->required();
 
+  KeysFlags keys;
+  keys.data_dir = kDefaultDataDir;
+  std::string key_id;
+  auto* keys_cmd = app.add_subcommand("keys", "Manage API keys (<data-dir>/keys.json)");
+  keys_cmd->require_subcommand(1);
+  auto* keys_create = keys_cmd->add_subcommand(
+      "create", "Create an API key and print it (once) on stdout");
+  keys_create->add_option("--role", keys.role, "admin, worker or reader")
+      ->required()
+      ->check(CLI::IsMember({"admin", "worker", "reader"}));
+  keys_create->add_option("--owner", keys.owner,
+                          "The owner the key acts as (default: key-<id>)");
+  keys_create->add_option("--label", keys.label, "A note for `keys list`");
+  auto* keys_list = keys_cmd->add_subcommand("list", "List keys (never their secrets)");
+  auto* keys_revoke = keys_cmd->add_subcommand("revoke", "Revoke a key by id");
+  keys_revoke->add_option("ID", key_id, "The key's id (from `keys list`)")->required();
+  for (auto* cmd : {keys_create, keys_list, keys_revoke}) {
+    cmd->add_option("--data-dir", keys.data_dir, "Data directory (holds keys.json)")
+        ->capture_default_str();
+  }
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -94,6 +116,9 @@ int Run(int argc, char** argv) {
   if (*verify_cmd) return Verify(store);
   if (*export_cmd) return Export(store, job_id, after);
   if (*import_cmd) return Import(store, file);
+  if (*keys_create) return KeysCreate(keys);
+  if (*keys_list) return KeysList(keys);
+  if (*keys_revoke) return KeysRevoke(keys, key_id);
   std::cerr << app.help();
   return kUsageError;
 }

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "http/cli_security.h"
 #include "http/http_server.h"
 
 namespace jobtrail::cli {
@@ -20,6 +21,14 @@ struct ServeFlags {
   std::string listen = "127.0.0.1:8080";
   int tick_ms = 1000;  // how often leases are checked and schedules fired
   http::ServerOptions server;
+  SecurityFlags security;
+};
+
+struct KeysFlags {
+  std::string data_dir;
+  std::string role;
+  std::string owner;
+  std::string label;
 };
 
 int Serve(const ServeFlags& flags);
@@ -28,6 +37,9 @@ int Rebuild(const StoreFlags& store);
 int Verify(const StoreFlags& store);
 int Export(const StoreFlags& store, const std::string& job_id, uint64_t after);
 int Import(const StoreFlags& store, const std::string& file);
+int KeysCreate(const KeysFlags& flags);
+int KeysList(const KeysFlags& flags);
+int KeysRevoke(const KeysFlags& flags, const std::string& id);
 
 // Opens an existing data directory (never creates one, except for serve
 // and import). Prints the error and returns null on failure.

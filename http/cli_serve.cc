@@ -68,6 +68,9 @@ int Serve(const ServeFlags& flags) {
 
   auto store = OpenStore(flags.store, /*create=*/true);
   if (!store) return 1;
+  if (!ResolveSecurity(flags.security, flags.store.data_dir, server.security)) {
+    return 2;
+  }
   if (flags.store.no_sync) {
     spdlog::warn("--no-sync: writes are acknowledged before the log is fsynced");
   }

@@ -8,6 +8,7 @@
 
 #include "domain/error.h"
 #include "http/dialect_options.h"
+#include "http/security_options.h"
 #include "projections/job_store.h"
 
 namespace jobtrail::http {
@@ -23,6 +24,10 @@ struct ServerOptions {
   bool access_log = true;
   size_t max_batch_operations = 1000;  // POST /v1/batch; more: 413 BATCH_TOO_LARGE
   DialectOptions dialects;  // the seed APIs (http/dialect_routes.h)
+  // Authentication, rate limits, abuse limits (security_options.h). The
+  // default accepts no credentials at all: configure auth, or set
+  // security.auth.insecure_no_auth.
+  SecurityOptions security;
 };
 
 class HttpServer {

@@ -8,6 +8,7 @@
 #include "http/json_writer.h"
 #include "http/metrics.h"
 #include "http/query_parsing.h"
+#include "http/request_gate.h"
 
 namespace jobtrail::http {
 namespace {
@@ -75,6 +76,9 @@ HttpResponse RequestHandler::Route(HttpRequest& request, size_t& route_index) {
     return ErrorResponse(MakeError(Code::kUnavailable, "SHUTTING_DOWN",
                                    "the server is shutting down; retry on another instance"));
   }
+  if (options_.gate) {
+    if (auto refused = options_.gate->Screen(request)) return std::move(*refused);
+  }
   if (request.method == "OPTIONS") return Preflight(request, route_index);
   Router::Match match = router_.Find(request.method, request.path);
   if (match.kind == Router::Match::Kind::kFound) route_index = match.route_index;
@@ -90,7 +94,7 @@ HttpResponse RequestHandler::Route(HttpRequest& request, size_t& route_index) {
         if (auto decoded = PercentDecode(value, false)) value = std::move(*decoded);
       }
       request.params = std::move(match.params);
-      return router_.handler(match.route_index)(request);
+      return RunRoute(request, match.route_index);
     case Router::Match::Kind::kMethodNotAllowed:
       return MethodNotAllowed(request, match.allowed);
     case Router::Match::Kind::kNotFound:
@@ -98,6 +102,16 @@ HttpResponse RequestHandler::Route(HttpRequest& request, size_t& route_index) {
   }
   return ErrorResponse(NotFound("ROUTE_NOT_FOUND",
                                 fmt::format("no route for {} {}", request.method, request.path)));
+}
+
+HttpResponse RequestHandler::RunRoute(HttpRequest& request, size_t route_index) {
+  if (!options_.gate) return router_.handler(route_index)(request);
+  StringPairs limit_headers;
+  std::optional<HttpResponse> refused =
+      options_.gate->Admit(request, request.method, router_.pattern(route_index), limit_headers);
+  HttpResponse response = refused ? std::move(*refused) : router_.handler(route_index)(request);
+  for (auto& header : limit_headers) response.headers.push_back(std::move(header));
+  return response;
 }
 
 HttpResponse RequestHandler::Preflight(const HttpRequest& request, size_t& route_index) const {

@@ -25,6 +25,7 @@ class logger;
 namespace jobtrail::http {
 
 class Metrics;
+class RequestGate;
 
 class RequestHandler {
  public:
@@ -32,6 +33,9 @@ class RequestHandler {
     size_t max_body_bytes = 1 << 20;
     std::vector<std::string> cors_origins;
     std::shared_ptr<spdlog::logger> access_log;  // null: no access log
+    // Abuse limits, authentication, rate limits and authorization
+    // (request_gate.h). Null: none (unit tests of the routing only).
+    std::shared_ptr<RequestGate> gate;
   };
 
   // `metrics` (may be null) must outlive the handler and have been built
@@ -54,6 +58,8 @@ class RequestHandler {
 
  private:
   HttpResponse Route(HttpRequest& request, size_t& route_index);
+  // The gate's Admit, then the route's handler.
+  HttpResponse RunRoute(HttpRequest& request, size_t route_index);
   HttpResponse Preflight(const HttpRequest& request, size_t& route_index) const;
 
   Router router_;

@@ -97,6 +97,7 @@ void AddApiRoutes(Router& router, ApiContext& ctx) {
   AddCollectionRoutes(router, ctx);
   AddWorkerRoutes(router, ctx);
   AddOpsRoutes(router, ctx);
+  AddShareRoutes(router, ctx);
 }
 
 std::vector<RouteInfo> ApiRouteList() {

@@ -31,6 +31,9 @@ class ServerTest : public ::testing::Test {
     options_.threads = 4;
     options_.access_log = false;
     options_.cors_origins = {"https://app.example.com"};
+    // These tests are about the API, not about who may call it
+    // (auth_matrix_test.cc is): every request acts as an admin.
+    options_.security.auth.insecure_no_auth = true;
     Start();
   }
   void TearDown() override {
