@@ -16,9 +16,12 @@
 #include <fmt/format.h>
 
 #include "http/api_routes.h"
+#include "http/authenticator.h"
 #include "http/dialect_routes.h"
 #include "http/metrics.h"
+#include "http/pistache_security.h"
 #include "http/query_parsing.h"
+#include "http/request_gate.h"
 #include "http/request_handler.h"
 
 namespace jobtrail::http {
@@ -62,9 +65,12 @@ std::string_view MethodName(PHttp::Method m) {
 // What every Pistache handler clone (one per reactor thread) shares.
 struct ServerState {
   JobStore* store = nullptr;
+  std::unique_ptr<Authenticator> authenticator;  // before api, which points to it
   ApiContext api;
   std::unique_ptr<Metrics> metrics;
   std::unique_ptr<RequestHandler> handler;
+  // Open connections per client address (null: unlimited).
+  std::shared_ptr<ConnectionLimiter> connections;
 
   std::mutex mu;
   std::condition_variable idle;
@@ -76,6 +82,12 @@ class PistacheHandler final : public PHttp::Handler {
   HTTP_PROTOTYPE(PistacheHandler)
 
   explicit PistacheHandler(std::shared_ptr<ServerState> state) : state_(std::move(state)) {}
+
+  // Replaces Http::Handler's (private) one: the same request parser, plus
+  // the per-address connection limit.
+  void onConnection(const std::shared_ptr<Pistache::Tcp::Peer>& peer) override {
+    SetUpConnection(peer, getMaxRequestSize(), state_->connections.get());
+  }
 
   void onRequest(const PHttp::Request& req, PHttp::ResponseWriter writer) override {
     const auto start = std::chrono::steady_clock::now();
@@ -106,6 +118,7 @@ class PistacheHandler final : public PHttp::Handler {
     HttpRequest r;
     r.method = MethodName(req.method());
     r.path = req.resource();
+    FillRequestShape(req, r);
     const auto& q = req.query();
     for (auto it = q.parameters_begin(); it != q.parameters_end(); ++it) {
       r.query.emplace_back(PercentDecode(it->first, true).value_or(it->first),
@@ -114,9 +127,7 @@ class PistacheHandler final : public PHttp::Handler {
     r.body = req.body();
     const PHttp::Header::Collection* headers = &req.headers();
     r.header = [headers](std::string_view name) -> std::optional<std::string> {
-      auto raw = headers->tryGetRaw(std::string(name));
-      if (!raw) return std::nullopt;
-      return raw->value();
+      return HeaderValue(*headers, name);
     };
     return r;
   }
@@ -211,6 +222,10 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(JobStore& store,
   state->store = &store;
   state->api.store = &store;
   state->api.max_batch_operations = options.max_batch_operations;
+  BOOST_OUTCOME_TRY(authenticator, Authenticator::Create(options.security.auth, store.clock()));
+  state->authenticator = std::move(authenticator);
+  state->api.authenticator = state->authenticator.get();
+  state->api.webhook_secret = options.security.webhook_secret;
   Router router;
   AddApiRoutes(router, state->api);
   BOOST_OUTCOME_TRYV(AddDialectRoutes(router, state->api, options.dialects));
@@ -220,6 +235,14 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(JobStore& store,
   handler_options.max_body_bytes = options.max_body_bytes;
   handler_options.cors_origins = options.cors_origins;
   if (options.access_log) handler_options.access_log = AccessLogger();
+  RateLimitOptions rates = options.security.rates;
+  if (options.security.auth.insecure_no_auth) rates.enabled = false;
+  handler_options.gate = std::make_shared<RequestGate>(*state->authenticator, store,
+                                                       options.security.limits, rates);
+  if (options.security.max_connections_per_address > 0) {
+    state->connections =
+        std::make_shared<ConnectionLimiter>(options.security.max_connections_per_address);
+  }
   state->handler = std::make_unique<RequestHandler>(std::move(router),
                                                     std::move(handler_options),
                                                     state->metrics.get());
@@ -230,6 +253,10 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(JobStore& store,
                     .threads(int(options.threads))
                     .flags(Pistache::Tcp::Options::ReuseAddr)
                     .maxRequestSize(options.max_body_bytes + kHeaderAllowance)
+                    .headerTimeout(std::chrono::milliseconds(options.security.header_timeout_ms))
+                    .bodyTimeout(std::chrono::milliseconds(options.security.body_timeout_ms))
+                    .keepaliveTimeout(
+                        std::chrono::milliseconds(options.security.keepalive_timeout_ms))
                     .backlog(1024);
     endpoint->init(opts);
     endpoint->setHandler(PHttp::make_handler<PistacheHandler>(state));

@@ -7,6 +7,7 @@
 #include "http/ids.h"
 #include "http/json_reader.h"
 #include "http/json_writer.h"
+#include "http/ownership.h"
 #include "http/query_parsing.h"
 #include "http/request_parsing.h"
 #include "http/route_binding.h"
@@ -18,6 +19,11 @@ namespace {
 
 ApiResult<HttpResponse> ListJobs(ApiContext& ctx, const HttpRequest& request) {
   BOOST_OUTCOME_TRY(query, ParseListQuery(request));
+  // A non-admin sees its own jobs only; asking for another owner's is an
+  // empty list, not an error (which would say the owner exists).
+  if (!RestrictListToOwner(request.principal, query)) {
+    return JsonResponse(200, RenderListPage(ListPage{}, query));
+  }
   BOOST_OUTCOME_TRY(page, ctx.store->List(query));
   return JsonResponse(200, RenderListPage(page, query));
 }
@@ -34,11 +40,9 @@ ApiResult<HttpResponse> GetHealth(ApiContext& ctx, const HttpRequest& request) {
 
 ApiResult<HttpResponse> GetFeed(ApiContext& ctx, const HttpRequest& request) {
   BOOST_OUTCOME_TRY(query, ParseFeedQuery(request));
-  // One more than asked tells whether there is more.
-  BOOST_OUTCOME_TRY(events, ctx.store->Feed(query.after, query.limit + 1));
-  const bool has_more = events.size() > query.limit;
-  if (has_more) events.resize(query.limit);
-  return JsonResponse(200, RenderFeed(events, query.after, has_more));
+  // Non-admins get the events of their own jobs only.
+  BOOST_OUTCOME_TRY(page, OwnFeed(*ctx.store, request.principal, query.after, query.limit));
+  return JsonResponse(200, RenderFeed(page.events, page.next_after, page.has_more));
 }
 
 ApiResult<HttpResponse> Batch(ApiContext& ctx, const HttpRequest& request) {
@@ -63,7 +67,11 @@ ApiResult<HttpResponse> Batch(ApiContext& ctx, const HttpRequest& request) {
     } else if (BatchOperation& op = operations[i].value();
                op.kind == BatchOperation::Kind::kEnqueue) {
       op.enqueue.actor = actor;
-      r = ExecuteEnqueue(ctx, std::move(op.enqueue));
+      if (auto owned = ApplyEnqueueOwner(request.principal, op.enqueue); !owned) {
+        r = ErrorResponse(owned.error());
+      } else {
+        r = ExecuteEnqueue(ctx, std::move(op.enqueue));
+      }
     } else {
       op.append.actor = actor;
       r = ExecuteAppend(ctx, std::move(op.append));

@@ -9,6 +9,7 @@
 #include "http/ids.h"
 #include "http/json_reader.h"
 #include "http/json_writer.h"
+#include "http/ownership.h"
 #include "http/query_parsing.h"
 #include "http/request_parsing.h"
 #include "http/route_binding.h"
@@ -63,6 +64,7 @@ ApiResult<HttpResponse> Enqueue(ApiContext& ctx, const HttpRequest& request) {
   }
   BOOST_OUTCOME_TRY(actor, Actor(request));
   enqueue.actor = std::move(actor);
+  BOOST_OUTCOME_TRYV(ApplyEnqueueOwner(request.principal, enqueue));
   return ExecuteEnqueue(ctx, std::move(enqueue));
 }
 

@@ -1,0 +1,79 @@
+// Rate limits over HTTP: token buckets per principal, per client address and
+// per polled job, X-RateLimit-* headers, 429 with Retry-After; time moves
+// with the store's manual clock.
+#include <gtest/gtest.h>
+
+#include "tests/http/secure_fixture.h"
+
+namespace jobtrail::testing {
+namespace {
+
+class RateLimitTest : public SecureServerTest {
+ protected:
+  void SetUp() override {
+    SecureServerTest::SetUp();
+    auto& rates = options_.security.rates;
+    rates.enabled = true;
+    rates.reader = {3, 60'000};
+    rates.address = {2, 60'000};
+    rates.poll = {1, 1000};
+    rates.worker = {1000, 60'000};
+    Start();
+  }
+};
+
+TEST_F(RateLimitTest, ReaderBucketRunsOutAndRefillsWithTheClock) {
+  for (int i = 0; i < 3; ++i) {
+    HttpResult r = client_->Get("/v1/jobs", Bearer(alice_key_));
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.Header("X-RateLimit-Limit"), "3");
+    EXPECT_EQ(r.Header("X-RateLimit-Remaining"), std::to_string(2 - i));
+    EXPECT_FALSE(r.Header("X-RateLimit-Reset").empty());
+  }
+  HttpResult limited = client_->Get("/v1/jobs", Bearer(alice_key_));
+  EXPECT_EQ(limited.status, 429) << limited.body;
+  EXPECT_EQ(limited.ErrorCode(), "RATE_LIMITED");
+  EXPECT_EQ(limited.Header("Retry-After"), "20");
+  EXPECT_EQ(limited.Header("X-RateLimit-Remaining"), "0");
+  // Bob has his own bucket.
+  EXPECT_EQ(client_->Get("/v1/jobs", Bearer(bob_key_)).status, 200);
+  clock_.Advance(20'000);
+  EXPECT_EQ(client_->Get("/v1/jobs", Bearer(alice_key_)).status, 200);
+}
+
+TEST_F(RateLimitTest, UnauthenticatedCallsAreLimitedPerAddress) {
+  EXPECT_EQ(client_->Get("/v1/jobs").status, 401);
+  EXPECT_EQ(client_->Get("/v1/jobs", Bearer("jt_wrong")).status, 401);
+  HttpResult limited = client_->Get("/v1/jobs");
+  EXPECT_EQ(limited.status, 429);
+  EXPECT_FALSE(limited.Header("Retry-After").empty());
+  // Liveness probes count against the address too, but authenticated
+  // callers do not share it.
+  EXPECT_EQ(client_->Get("/v1/jobs", Bearer(alice_key_)).status, 200);
+}
+
+TEST_F(RateLimitTest, StatusPollsAreLimitedPerJob) {
+  const std::string a1 = EnqueueFor("alice");
+  const std::string a2 = EnqueueFor("alice");
+  EXPECT_EQ(client_->Get("/v1/jobs/" + a1, Bearer(alice_key_)).status, 200);
+  HttpResult again = client_->Get("/v1/jobs/" + a1, Bearer(alice_key_));
+  EXPECT_EQ(again.status, 429);
+  EXPECT_EQ(again.Header("Retry-After"), "1");
+  EXPECT_EQ(client_->Get("/v1/jobs/" + a2, Bearer(alice_key_)).status, 200);
+  // Polls do not use up the general budget of 3.
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(client_->Get("/v1/jobs", Bearer(alice_key_)).status, 200);
+  clock_.Advance(1000);
+  EXPECT_EQ(client_->Get("/v1/jobs/" + a1, Bearer(alice_key_)).status, 200);
+}
+
+TEST_F(RateLimitTest, WorkersAndAdminsHaveTheirOwnGenerousBuckets) {
+  for (int i = 0; i < 20; ++i) {
+    HttpResult w = client_->Get("/v1/jobs", Bearer(worker_key_));
+    ASSERT_EQ(w.status, 200);
+    EXPECT_EQ(w.Header("X-RateLimit-Limit"), "1000");
+    ASSERT_EQ(client_->Get("/v1/stats", Bearer(admin_key_)).status, 200);
+  }
+}
+
+}  // namespace
+}  // namespace jobtrail::testing
