@@ -203,12 +203,9 @@ std::optional<HttpResponse> RequestGate::Admit(HttpRequest& request, std::string
                                                std::string_view pattern, StringPairs& headers) {
   const RouteAccess access = AccessFor(method, pattern);
   if (access == RouteAccess::kSelf) return std::nullopt;
-  if (access == RouteAccess::kPublic) {
-    if (auto limited = Charge(request, nullptr, method, pattern, headers)) {
-      return ErrorResponse(*limited);
-    }
-    return std::nullopt;
-  }
+  // Liveness and readiness probes are not limited: a load balancer polling
+  // them must never see 429 and take a healthy instance out.
+  if (access == RouteAccess::kPublic) return std::nullopt;
   auto principal = auth_.Authenticate(request);
   // The share token is a credential: handlers never see it (and their
   // strict parameter checks would reject it).

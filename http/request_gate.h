@@ -15,7 +15,8 @@
 //        reader         poll bucket per (subject, job, route) on one-job GETs;
 //                       reader bucket per subject otherwise (+ reader-create)
 //        share link     poll bucket per (address, job, route)
-//        no/failed credentials, public routes: address bucket
+//        no/failed credentials: address bucket
+//      (public routes, /healthz and /readyz, are never limited: probes);
 //      X-RateLimit-Limit/-Remaining/-Reset (epoch seconds) on the answer,
 //      429 RATE_LIMITED with Retry-After when a bucket is empty;
 //   3. authorization: another owner's job answers 404 JOB_NOT_FOUND with

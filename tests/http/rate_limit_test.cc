@@ -47,9 +47,9 @@ TEST_F(RateLimitTest, UnauthenticatedCallsAreLimitedPerAddress) {
   HttpResult limited = client_->Get("/v1/jobs");
   EXPECT_EQ(limited.status, 429);
   EXPECT_FALSE(limited.Header("Retry-After").empty());
-  // Liveness probes count against the address too, but authenticated
-  // callers do not share it.
+  // Authenticated callers do not share it, and probes are never limited.
   EXPECT_EQ(client_->Get("/v1/jobs", Bearer(alice_key_)).status, 200);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(client_->Get("/healthz").status, 200);
 }
 
 TEST_F(RateLimitTest, StatusPollsAreLimitedPerJob) {
