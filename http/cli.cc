@@ -49,6 +49,12 @@ int Run(int argc, char** argv) {
       ->check(CLI::Range(10, 3600000));
   bool no_access_log = false;
   serve_cmd->add_flag("--no-access-log", no_access_log, "Do not log one line per request");
+  serve_cmd->add_option("--dialect-prefix", serve.server.dialects.prefix,
+                        "Path prefix of the seed dialects (default: the seeds' own paths)");
+  serve_cmd->add_flag("--no-dialects{false}", serve.server.dialects.enabled,
+                      "Do not serve the five seed APIs");
+  serve_cmd->add_flag("--no-seed-001-schedules{false}", serve.server.dialects.seed_001_schedules,
+                      "Do not register seed 001's worker job types as schedules");
   AddSecurityFlags(serve_cmd, serve.security);
 
   StoreFlags store;

@@ -13,6 +13,7 @@
 
 #include <cmath>
 
+#include "http/authenticator.h"
 #include "http/dialect_generation_002.h"
 #include "http/dialect_support.h"
 #include "http/error_mapping.h"
@@ -32,13 +33,14 @@ constexpr std::string_view kAudience =
 struct Kind {
   std::string_view name;
   int default_minutes;
+  bool needs_user;  // "Authentication: Required (user)"
   std::string_view message;
   std::string schema;  // JSON Schema (draft 4) of the start body
 };
 
 const std::vector<Kind>& Kinds() {
   static const std::vector<Kind> kinds = {
-      {"storybook", 10, "Storybook generation job created",
+      {"storybook", 10, true, "Storybook generation job created",
        fmt::format(R"({{"type":"object","required":["title","story","characterImage","pages",
           "audience"],"properties":{{"title":{{"type":"string","minLength":1}},
           "story":{{"type":"string","minLength":1}},"characterImage":{{"type":"string"}},
@@ -50,24 +52,24 @@ const std::vector<Kind>& Kinds() {
               "imagePrompt":{{"type":"string"}}}}}}}}}}}}}},
           "audience":{},"isReusedImage":{{"type":"boolean"}}}}}})",
                    kAudience)},
-      {"auto-story", 6, "Auto-story generation job created",
+      {"auto-story", 6, true, "Auto-story generation job created",
        fmt::format(R"({{"type":"object","required":["genre","characterDescription",
           "cartoonImageUrl","audience"],"properties":{{"genre":{{"type":"string",
           "enum":["adventure","siblings","bedtime","fantasy","history"]}},
           "characterDescription":{{"type":"string","minLength":1}},
           "cartoonImageUrl":{{"type":"string","minLength":1}},"audience":{}}}}})",
                    kAudience)},
-      {"scenes", 3, "Scene generation job created",
+      {"scenes", 3, false, "Scene generation job created",
        fmt::format(R"({{"type":"object","required":["story","audience"],"properties":{{
           "story":{{"type":"string","minLength":50}},"characterImage":{{"type":"string"}},
           "audience":{}}}}})",
                    kAudience)},
-      {"cartoonize", 2, "Cartoonize job created",
+      {"cartoonize", 2, false, "Cartoonize job created",
        R"({"type":"object","required":["prompt","style"],"properties":{
           "prompt":{"type":"string","minLength":1},"style":{"type":"string",
           "enum":["storybook","semi-realistic","comic-book","flat-illustration","anime"]},
           "imageUrl":{"type":"string"}}})"},
-      {"image", 2, "Image generation job created",
+      {"image", 2, false, "Image generation job created",
        fmt::format(R"({{"type":"object","required":["image_prompt","character_description",
           "emotion","audience"],"properties":{{"image_prompt":{{"type":"string","minLength":1}},
           "character_description":{{"type":"string"}},"emotion":{{"type":"string"}},
@@ -197,6 +199,17 @@ void StartInfo(JsonWriter& w, const Kind& kind, const rapidjson::Value& body) {
 ApiResult<HttpResponse> Start(ApiContext& ctx, const DialectOptions& options,
                               const HttpRequest& request) {
   BOOST_OUTCOME_TRY(kind, KindParam(request));
+  // storybook and auto-story need a user; the other kinds take one if given.
+  std::string owner;
+  if (ctx.authenticator != nullptr) {
+    auto principal = ctx.authenticator->Authenticate(request);
+    if (principal) {
+      owner = principal.value().subject;
+    } else if (kind->needs_user) {
+      return DialectError(Code::kUnauthenticated, "UNAUTHORIZED",
+                          "Missing or invalid authentication");
+    }
+  }
   rapidjson::Document body;
   if (auto parsed = ParseJsonBody(request.body, body); !parsed) {
     return InvalidInput(fmt::format("Invalid input: {}", parsed.error().error.message));
@@ -204,7 +217,7 @@ ApiResult<HttpResponse> Start(ApiContext& ctx, const DialectOptions& options,
   BOOST_OUTCOME_TRYV(Validate(*kind, body));
   EnqueueRequest enqueue;
   enqueue.spec.type = std::string(kind->name);
-  enqueue.spec.owner = request.principal.subject;
+  enqueue.spec.owner = std::move(owner);
   enqueue.spec.payload_json = SerializeJson(body);
   enqueue.actor = "api";
   BOOST_OUTCOME_TRY(written, ctx.store->Enqueue(std::move(enqueue)));

@@ -13,6 +13,7 @@
 #include "http/dialect_generation_002.h"
 #include "http/dialect_support.h"
 #include "http/json_reader.h"
+#include "http/webhook_secret.h"
 #include "projections/job_json.h"
 
 namespace jobtrail::http {
@@ -327,9 +328,9 @@ std::string_view Provider(const HttpRequest& request) {
   return "webhook";
 }
 
-ApiResult<HttpResponse> CronProcess(ApiContext& ctx, const DialectOptions& options,
+ApiResult<HttpResponse> CronProcess(ApiContext& ctx, const DialectOptions&,
                                     const HttpRequest& request) {
-  if (!SecretMatches(request.Header("x-webhook-secret").value_or(""), options.webhook_secret)) {
+  if (!WebhookHeaderMatches(request.Header("x-webhook-secret"), ctx.webhook_secret)) {
     return DialectError(Code::kUnauthenticated, "UNAUTHORIZED", "Invalid webhook secret");
   }
   BOOST_OUTCOME_TRY(pass_request, ParsePass(request.body));

@@ -13,9 +13,8 @@ struct DialectOptions {
   // Seed 001: register its five worker job types as schedules at start
   // (existing schedules of the same name are left as they are).
   bool seed_001_schedules = true;
-  // Seed 002: the x-webhook-secret that POST /api/cron/process-jobs
-  // requires. Empty: the cron route answers 401 to everyone.
-  std::string webhook_secret;
+  // Seed 002's cron route checks x-webhook-secret against
+  // SecurityOptions::webhook_secret (ApiContext::webhook_secret).
 };
 
 }  // namespace jobtrail::http

@@ -1,8 +1,5 @@
 #include "http/dialect_support.h"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-
 #include <cmath>
 
 #include "http/error_mapping.h"
@@ -98,20 +95,6 @@ const std::string& PathParam(const HttpRequest& request, std::string_view name) 
   static const std::string kEmpty;
   const std::string* v = request.Param(name);
   return v ? *v : kEmpty;
-}
-
-bool SecretMatches(std::string_view presented, std::string_view expected) {
-  if (presented.empty() || expected.empty()) return false;
-  // Digests first, so that the comparison's time says nothing about the
-  // expected secret's length either.
-  unsigned char a[EVP_MAX_MD_SIZE], b[EVP_MAX_MD_SIZE];
-  unsigned int a_len = 0, b_len = 0;
-  if (EVP_Digest(presented.data(), presented.size(), a, &a_len, EVP_sha256(), nullptr) != 1 ||
-      EVP_Digest(expected.data(), expected.size(), b, &b_len, EVP_sha256(), nullptr) != 1 ||
-      a_len != b_len) {
-    return false;
-  }
-  return CRYPTO_memcmp(a, b, a_len) == 0;
 }
 
 }  // namespace jobtrail::http

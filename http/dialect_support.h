@@ -74,9 +74,4 @@ const rapidjson::Value* DocMember(const rapidjson::Value& obj, std::string_view 
 // The value of a path parameter (router guarantees it is present).
 const std::string& PathParam(const HttpRequest& request, std::string_view name);
 
-// Whether a presented secret equals the configured one: SHA-256 of both,
-// compared with CRYPTO_memcmp (constant time, length hidden too); false
-// when either is empty. The dialects' one place for webhook secrets.
-bool SecretMatches(std::string_view presented, std::string_view expected);
-
 }  // namespace jobtrail::http

@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "http/api_routes.h"
+#include "http/dialect_routes.h"
 #include "http/authenticator.h"
 #include "http/dialect_routes.h"
 #include "http/metrics.h"

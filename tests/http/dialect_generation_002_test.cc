@@ -6,6 +6,7 @@
 
 #include "projections/job_json.h"
 #include "tests/http/dialect_test_util.h"
+#include "tests/http/secure_fixture.h"
 #include "tests/http/server_fixture.h"
 
 namespace jobtrail::testing {
@@ -22,7 +23,7 @@ class Generation002Test : public ServerTest {
  protected:
   void SetUp() override {
     manual_clock_ = true;
-    options_.dialects.webhook_secret = "cron-s3cret";
+    options_.security.webhook_secret = "cron-s3cret";
     ServerTest::SetUp();
   }
   std::string Start(const std::string& kind, const std::string& body) {
@@ -260,6 +261,48 @@ TEST_F(Generation002Test, CronNeedsTheWebhookSecret) {
       "failedJobs":0,"averageProcessingTime":0,"successRate":0,"queueDepth":0},
     "performance":{"processingTime":"<number>","processingRate":"<number>","errorRate":0,
       "efficiency":100},"recommendations":[]})");
+}
+
+// With authentication and rate limits on, as the seed documents them.
+class Generation002SecureTest : public SecureServerTest {
+ protected:
+  void SetUp() override {
+    SecureServerTest::SetUp();
+    options_.security.rates.enabled = true;
+    options_.security.rates.address = {2, 60'000};
+    Start();
+  }
+};
+
+TEST_F(Generation002SecureTest, StorybookNeedsAUserWhoOwnsTheJob) {
+  HttpResult anonymous = client_->Post("/api/jobs/storybook/start", kStorybookBody);
+  EXPECT_EQ(anonymous.status, 401);
+  ExpectMatchesSeed(anonymous.body,
+                    R"({"error":"Missing or invalid authentication","code":"UNAUTHORIZED"})");
+  HttpResult r = client_->Post("/api/jobs/storybook/start", kStorybookBody,
+                               Bearer(Jwt("alice")));
+  ASSERT_EQ(r.status, 200) << r.body;
+  const std::string id = r.Json()["jobId"].GetString();
+  auto job = client_->Get("/v1/jobs/" + id, Bearer(admin_key_)).Json();
+  EXPECT_STREQ(job["owner"].GetString(), "alice");
+  // Scenes take a user if one is given, and work without.
+  EXPECT_EQ(client_->Post("/api/jobs/scenes/start", std::string(R"({"story":")") + kStory +
+                                                        R"(","audience":"adults"})")
+                .status,
+            200);
+}
+
+TEST_F(Generation002SecureTest, PublicRoutesCarryRateLimitHeadersAnd429) {
+  for (int i = 0; i < 2; ++i) {
+    HttpResult r = client_->Get("/api/jobs/health");
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.Header("X-RateLimit-Limit"), "2");
+    EXPECT_EQ(r.Header("X-RateLimit-Remaining"), std::to_string(1 - i));
+    EXPECT_FALSE(r.Header("X-RateLimit-Reset").empty());
+  }
+  HttpResult limited = client_->Get("/api/jobs/health");
+  EXPECT_EQ(limited.status, 429) << limited.body;
+  EXPECT_FALSE(limited.Header("Retry-After").empty());
 }
 
 }  // namespace

@@ -1,0 +1,144 @@
+// Seed 004's vocabulary over jobtrail. States:
+//   queued    <- pending, and running in its first attempt
+//   retrying  <- retrying, and running in a later attempt
+//   completed <- completed      failed <- failed, cancelled
+// returnvalue is the job's result, failedReason its final error's reason,
+// stacktrace the lines of the final (else the latest) error's stack.
+#include "http/dialect_api_relay_004.h"
+
+#include <fmt/format.h>
+
+#include "http/authenticator.h"
+#include "http/dialect_support.h"
+#include "http/ids.h"
+#include "http/json_reader.h"
+
+namespace jobtrail::http {
+namespace {
+
+constexpr StatusVocabulary kWords{
+    {"", "queued", "queued", "retrying", "completed", "failed", "failed"}};
+
+std::string_view State(const JobView& job) {
+  if (job.status == JobStatus::kRunning && job.attempts > 1) return "retrying";
+  return kWords.Word(job.status);
+}
+
+std::string ErrorBody(const ApiError& e, const HttpRequest& request) {
+  std::string_view code = "ERR_INTERNAL";
+  std::string_view message = "internal_error";
+  switch (e.error.code) {
+    case Code::kInvalidArgument: code = "ERR_INVALID_REQUEST"; message = e.error.message; break;
+    case Code::kNotFound:
+      code = e.error.reason == "RESULT_NOT_AVAILABLE" ? "ERR_RESULT_NOT_AVAILABLE"
+                                                      : "ERR_JOB_NOT_FOUND";
+      message = e.error.message;
+      break;
+    case Code::kUnauthenticated: code = "ERR_UNAUTHORIZED"; message = "unauthorized"; break;
+    default: break;
+  }
+  JsonWriter w;
+  w.StartObject().Field("request_id", request.request_id).Key("data").Null();
+  w.Key("error").StartObject().Field("code", code).Field("message", message).EndObject();
+  return w.EndObject().Take();
+}
+
+ApiError JobNotFound() {
+  return DialectError(Code::kNotFound, "JOB_NOT_FOUND", "job_not_found");
+}
+
+void StackLines(JsonWriter& w, const JobView& job) {
+  std::string_view stack;
+  if (job.final_error && !job.final_error->stack.empty()) {
+    stack = job.final_error->stack;
+  } else if (const ErrorEntry* last = job.LastError()) {
+    stack = last->stack;
+  }
+  w.Key("stacktrace").StartArray();
+  while (!stack.empty()) {
+    const size_t nl = stack.find('\n');
+    std::string_view line = stack.substr(0, nl);
+    while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (!line.empty()) w.String(line);
+    stack = nl == std::string_view::npos ? std::string_view() : stack.substr(nl + 1);
+  }
+  w.EndArray();
+}
+
+HttpResponse Envelope(const HttpRequest& request, const JobView& job, bool result_only) {
+  JsonWriter w;
+  w.StartObject().Field("request_id", request.request_id).Key("data");
+  if (result_only) {
+    w.Raw(job.result_json);
+  } else {
+    w.StartObject().Field("id", job.job_id).Field("state", State(job));
+    w.RawField("returnvalue", job.result_json);
+    w.StringOrNull("failedReason", job.final_error ? std::string_view(job.final_error->reason)
+                                                   : std::string_view(job.cancel_reason));
+    StackLines(w, job);
+    w.Field("queue", job.spec.queue).EndObject();
+  }
+  w.Key("error").Null().EndObject();
+  return JsonResponse(200, w.Take());
+}
+
+// The job, if `may_read(owner)`; otherwise exactly the unknown job's error.
+template <typename MayRead>
+ApiResult<JobView> OwnedJob(JobStore& store, std::string_view id, MayRead may_read) {
+  if (!IsUuid(id)) return JobNotFound();
+  auto job = store.LoadJob(id, std::nullopt);
+  if (!job) return job.error().code == Code::kNotFound ? JobNotFound() : ApiError(job.error());
+  if (!may_read(job.value().spec.owner)) return JobNotFound();
+  return std::move(job).value();
+}
+
+ApiResult<HttpResponse> PostStatus(ApiContext& ctx, const DialectOptions&,
+                                   const HttpRequest& request) {
+  auto invalid = DialectError(Code::kInvalidArgument, "INVALID_INPUT",
+                              "job_id and user_id are required");
+  rapidjson::Document body;
+  if (!ParseJsonBody(request.body, body) || !body.IsObject()) return invalid;
+  const std::string_view job_id = DocString(body, "job_id");
+  const std::string_view user_id = DocString(body, "user_id");
+  if (job_id.empty() || user_id.empty()) return invalid;
+  BOOST_OUTCOME_TRY(job, OwnedJob(*ctx.store, job_id,
+                                  [&](std::string_view owner) { return owner == user_id; }));
+  return Envelope(request, job, /*result_only=*/false);
+}
+
+ApiResult<HttpResponse> GetJob(ApiContext& ctx, const HttpRequest& request, bool result_only) {
+  if (ctx.authenticator == nullptr) {
+    return DialectError(Code::kUnauthenticated, "MISSING_CREDENTIALS", "unauthorized");
+  }
+  BOOST_OUTCOME_TRY(principal, ctx.authenticator->Authenticate(request));
+  const std::string& id = PathParam(request, "jobId");
+  BOOST_OUTCOME_TRY(job, OwnedJob(*ctx.store, id, [&](std::string_view owner) {
+                      return principal.MayRead(id, owner);
+                    }));
+  if (result_only && job.status != JobStatus::kCompleted) {
+    return DialectError(Code::kNotFound, "RESULT_NOT_AVAILABLE", "result_not_available");
+  }
+  return Envelope(request, job, result_only);
+}
+
+ApiResult<HttpResponse> GetStatus(ApiContext& ctx, const DialectOptions&,
+                                  const HttpRequest& request) {
+  return GetJob(ctx, request, /*result_only=*/false);
+}
+ApiResult<HttpResponse> GetResult(ApiContext& ctx, const DialectOptions&,
+                                  const HttpRequest& request) {
+  return GetJob(ctx, request, /*result_only=*/true);
+}
+
+}  // namespace
+
+void AddApiRelayDialect004(Router& router, ApiContext& context,
+                           const DialectOptions& options) {
+  MountDialect(router, context, options, ErrorBody,
+               {{"POST", "/api/v1/flickr/jobs/status", PostStatus},
+                {"GET", "/api/v1/flickr/jobs/{jobId}", GetStatus},
+                {"GET", "/api/v1/flickr/jobs/{jobId}/result", GetResult}});
+}
+
+}  // namespace jobtrail::http

@@ -1,0 +1,93 @@
+// Seed 003's vocabulary over jobtrail. Status words:
+//   pending <- pending, retrying   processing <- running
+//   completed <- completed         failed <- failed, cancelled
+// user_id is the job's owner; a reader principal sees only its own jobs
+// (workers and admins any). message is the job's latest progress message
+// (before any, its latest log line's, e.g. "... job enqueued"; on failure
+// the seed's "PDF processing failed: <error>");
+// result/completed_at only on completed jobs, error/failed_at only on
+// failed ones, as the seed's examples show.
+#include "http/dialect_pdf_chapters_003.h"
+
+#include <fmt/format.h>
+
+#include "http/authenticator.h"
+#include "http/dialect_support.h"
+#include "http/ids.h"
+#include "projections/job_json.h"
+
+namespace jobtrail::http {
+namespace {
+
+constexpr StatusVocabulary kWords{
+    {"", "pending", "processing", "pending", "completed", "failed", "failed"}};
+
+std::string ErrorBody(const ApiError& e, const HttpRequest&) {
+  JsonWriter w;
+  w.StartObject().Field("detail", e.error.message).EndObject();
+  return w.Take();
+}
+
+std::string RenderJob(const JobView& job) {
+  const bool failed = job.status == JobStatus::kFailed || job.status == JobStatus::kCancelled;
+  JsonWriter w;
+  w.StartObject()
+      .Field("job_id", job.job_id)
+      .StringOrNull("user_id", job.spec.owner)
+      .Field("status", kWords.Word(job.status));
+  JsNumber(w.Key("progress"),
+           job.progress.value_or(job.status == JobStatus::kCompleted ? 100.0 : 0.0));
+  const std::string error = !failed ? std::string()
+                           : job.final_error ? job.final_error->reason
+                           : job.cancel_reason.empty() ? std::string("Job cancelled")
+                                                       : job.cancel_reason;
+  if (failed) {
+    w.Field("message", fmt::format("PDF processing failed: {}", error));
+  } else {
+    w.StringOrNull("message", !job.message.empty() || job.logs.empty()
+                                  ? std::string_view(job.message)
+                                  : std::string_view(job.logs.back().message));
+  }
+  if (job.status == JobStatus::kCompleted) w.RawField("result", job.result_json);
+  if (failed) w.Field("error", error);
+  w.Field("created_at", FormatTime(job.created_at)).Field("updated_at", FormatTime(job.updated_at));
+  if (job.completed_at) w.Field("completed_at", FormatTime(*job.completed_at));
+  if (failed && job.finished_at) w.Field("failed_at", FormatTime(*job.finished_at));
+  w.EndObject();
+  return w.Take();
+}
+
+ApiResult<HttpResponse> GetJob(ApiContext& ctx, const DialectOptions&,
+                               const HttpRequest& request) {
+  auto denied = [] {
+    return DialectError(Code::kUnauthenticated, "INVALID_CREDENTIALS",
+                        "Could not validate credentials");
+  };
+  if (ctx.authenticator == nullptr) return denied();
+  auto principal = ctx.authenticator->Authenticate(request);
+  if (!principal) return denied();
+  const std::string& id = PathParam(request, "job_id");
+  auto not_found = DialectError(Code::kNotFound, "JOB_NOT_FOUND",
+                                fmt::format("Job {} not found", id));
+  if (!IsUuid(id)) return not_found;
+  auto job = ctx.store->LoadJob(id, std::nullopt);
+  if (!job) return job.error().code == Code::kNotFound ? not_found : job.error();
+  if (job.value().spec.type == kPdfChapterJobType &&
+      ctx.store->clock().Now() - job.value().created_at >= kPdfChapterRetentionMs) {
+    return not_found;
+  }
+  if (!principal.value().MayRead(id, job.value().spec.owner)) {
+    return DialectError(Code::kPermissionDenied, "FORBIDDEN", "Access denied to this job");
+  }
+  return JsonResponse(200, RenderJob(job.value()));
+}
+
+}  // namespace
+
+void AddPdfChaptersDialect003(Router& router, ApiContext& context,
+                              const DialectOptions& options) {
+  MountDialect(router, context, options, ErrorBody,
+               {{"GET", "/api/v1/books/jobs/{job_id}", GetJob}});
+}
+
+}  // namespace jobtrail::http
