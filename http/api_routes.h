@@ -30,6 +30,7 @@ void AddCollectionRoutes(Router& router, ApiContext& context);  // list, stats, 
 void AddWorkerRoutes(Router& router, ApiContext& context);      // claim, heartbeat, maintenance
 void AddOpsRoutes(Router& router, ApiContext& context);         // healthz, readyz, metrics
 void AddShareRoutes(Router& router, ApiContext& context);       // share links
+void AddScheduleRoutes(Router& router, ApiContext& context);    // /v1/schedules
 
 // All of the above.
 void AddApiRoutes(Router& router, ApiContext& context);

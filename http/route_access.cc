@@ -31,6 +31,12 @@ constexpr std::array kTable = {
     Row{"POST", "/v1/batch", RouteAccess::kWorker},
     Row{"POST", "/v1/queues/{queue}/claim", RouteAccess::kWorker},
     Row{"POST", "/v1/maintenance", RouteAccess::kAdmin},
+    // Schedules are server-wide configuration: workers may look, admins change.
+    Row{"GET", "/v1/schedules", RouteAccess::kWorker},
+    Row{"GET", "/v1/schedules/{name}", RouteAccess::kWorker},
+    Row{"PUT", "/v1/schedules/{name}", RouteAccess::kAdmin},
+    Row{"DELETE", "/v1/schedules/{name}", RouteAccess::kAdmin},
+    Row{"POST", "/v1/schedules/{name}/trigger", RouteAccess::kAdmin},
     // Seed dialects (http/dialect_*.cc) add their rows here; a dialect that
     // answers 401/403 in its own shape uses kSelf and Authenticator.
     // 000 and 001 document no authentication (internal dashboards); their

@@ -106,6 +106,7 @@ void AddApiRoutes(Router& router, ApiContext& ctx) {
   AddWorkerRoutes(router, ctx);
   AddOpsRoutes(router, ctx);
   AddShareRoutes(router, ctx);
+  AddScheduleRoutes(router, ctx);
 }
 
 std::vector<RouteInfo> ApiRouteList() {

@@ -76,7 +76,7 @@ void BM_Lifecycle(benchmark::State& state) {
   if (state.thread_index() == 0) SetUpStore(true, 0);
   for (auto _ : state) {
     const std::string id = shared.store->Enqueue(NewJob(shared.next.fetch_add(1))).value().job_id;
-    for (EventBody body : {EventBody{Started{}}, EventBody{Progressed{50.0, "half", "", {}}},
+    for (EventBody body : {EventBody{Started{}}, EventBody{Progressed{50.0, "half", "", {}, std::nullopt}},
                            EventBody{Completed{R"({"ok":true})", {}}}}) {
       AppendRequest r;
       r.job_id = id;
