@@ -16,7 +16,6 @@
 #include <fmt/format.h>
 
 #include "http/api_routes.h"
-#include "http/dialect_routes.h"
 #include "http/authenticator.h"
 #include "http/dialect_routes.h"
 #include "http/metrics.h"
@@ -238,8 +237,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(JobStore& store,
   if (options.access_log) handler_options.access_log = AccessLogger();
   RateLimitOptions rates = options.security.rates;
   if (options.security.auth.insecure_no_auth) rates.enabled = false;
-  handler_options.gate = std::make_shared<RequestGate>(*state->authenticator, store,
-                                                       options.security.limits, rates);
+  handler_options.gate = std::make_shared<RequestGate>(
+      *state->authenticator, store, options.security.limits, rates, state->api.route_access);
   if (options.security.max_connections_per_address > 0) {
     state->connections =
         std::make_shared<ConnectionLimiter>(options.security.max_connections_per_address);

@@ -76,8 +76,12 @@ std::string DescribeRateLimits(const RateLimitOptions& options) {
 }
 
 RequestGate::RequestGate(const Authenticator& auth, JobStore& store, RequestLimits limits,
-                         RateLimitOptions rates)
-    : auth_(auth), store_(store), limits_(limits), rates_(rates) {}
+                         RateLimitOptions rates, std::vector<RouteAccessRule> extra_access)
+    : auth_(auth),
+      store_(store),
+      limits_(limits),
+      rates_(rates),
+      extra_access_(std::move(extra_access)) {}
 
 std::optional<HttpResponse> RequestGate::Screen(const HttpRequest& request) const {
   if (request.url_bytes > limits_.max_url_bytes) {
@@ -150,7 +154,7 @@ std::optional<ApiError> RequestGate::Charge(const HttpRequest& request,
 std::optional<ApiError> RequestGate::Authorize(const HttpRequest& request, const Principal& p,
                                                std::string_view method,
                                                std::string_view pattern) {
-  const RouteAccess access = AccessFor(method, pattern);
+  const RouteAccess access = AccessFor(method, pattern, extra_access_);
   const bool job_route = access == RouteAccess::kJobRead || access == RouteAccess::kJobShare ||
                          access == RouteAccess::kJobWrite;
   if (job_route) {
@@ -201,11 +205,17 @@ std::optional<ApiError> RequestGate::Authorize(const HttpRequest& request, const
 
 std::optional<HttpResponse> RequestGate::Admit(HttpRequest& request, std::string_view method,
                                                std::string_view pattern, StringPairs& headers) {
-  const RouteAccess access = AccessFor(method, pattern);
+  const RouteAccess access = AccessFor(method, pattern, extra_access_);
   if (access == RouteAccess::kSelf) return std::nullopt;
   // Liveness and readiness probes are not limited: a load balancer polling
   // them must never see 429 and take a healthy instance out.
-  if (access == RouteAccess::kPublic) return std::nullopt;
+  if (access == RouteAccess::kProbe) return std::nullopt;
+  if (access == RouteAccess::kPublic) {
+    if (auto limited = Charge(request, nullptr, method, pattern, headers)) {
+      return ErrorResponse(*limited);
+    }
+    return std::nullopt;
+  }
   auto principal = auth_.Authenticate(request);
   // The share token is a credential: handlers never see it (and their
   // strict parameter checks would reject it).

@@ -15,8 +15,8 @@
 //        reader         poll bucket per (subject, job, route) on one-job GETs;
 //                       reader bucket per subject otherwise (+ reader-create)
 //        share link     poll bucket per (address, job, route)
-//        no/failed credentials: address bucket
-//      (public routes, /healthz and /readyz, are never limited: probes);
+//        no/failed credentials, public routes: address bucket
+//      (probes, /healthz and /readyz, are never limited);
 //      X-RateLimit-Limit/-Remaining/-Reset (epoch seconds) on the answer,
 //      429 RATE_LIMITED with Retry-After when a bucket is empty;
 //   3. authorization: another owner's job answers 404 JOB_NOT_FOUND with
@@ -32,6 +32,7 @@
 #include "http/authenticator.h"
 #include "http/http_types.h"
 #include "http/rate_limiter.h"
+#include "http/route_access.h"
 #include "projections/job_store.h"
 
 namespace jobtrail::http {
@@ -64,7 +65,7 @@ class RequestGate {
  public:
   // `auth` and `store` must outlive the gate.
   RequestGate(const Authenticator& auth, JobStore& store, RequestLimits limits,
-              RateLimitOptions rates);
+              RateLimitOptions rates, std::vector<RouteAccessRule> extra_access = {});
 
   std::optional<HttpResponse> Screen(const HttpRequest& request) const;
 
@@ -88,6 +89,7 @@ class RequestGate {
   RequestLimits limits_;
   RateLimitOptions rates_;
   RateLimiter limiter_;
+  std::vector<RouteAccessRule> extra_access_;
 };
 
 // The 404 a job that does not exist gets (byte for byte what the store

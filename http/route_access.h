@@ -3,7 +3,9 @@
 // request gate before any handler runs. A route missing from the table is
 // admin-only, so a new route is closed until someone decides otherwise.
 //
-//   kPublic      no credentials (liveness, readiness)
+//   kProbe       no credentials, never rate limited (liveness, readiness:
+//                a load balancer polling them must never see 429)
+//   kPublic      no credentials; limited per client address
 //   kSelf        the route authenticates itself (seed dialects with their
 //                own 401/403 bodies call Authenticator directly); the gate
 //                only applies the abuse limits
@@ -16,14 +18,27 @@
 //                their own jobs. A share link: 403
 //   kWorker      worker or admin (enqueue, claim, batch, health)
 //   kAdmin       admin only (stats, metrics, maintenance)
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace jobtrail::http {
 
-enum class RouteAccess { kPublic, kSelf, kJobRead, kJobShare, kJobWrite, kListRead, kWorker, kAdmin };
+enum class RouteAccess { kProbe, kPublic, kSelf, kJobRead, kJobShare, kJobWrite, kListRead, kWorker, kAdmin };
 
-// `pattern` as registered on the Router ("/v1/jobs/{id}").
-RouteAccess AccessFor(std::string_view method, std::string_view pattern);
+// A row added at start by routes outside the table, e.g. the seed dialects,
+// which are mounted under a configurable prefix: push one into
+// ApiContext::route_access next to router.Add(...) with the same pattern.
+struct RouteAccessRule {
+  std::string method;
+  std::string pattern;
+  RouteAccess access = RouteAccess::kAdmin;
+};
+
+// `pattern` as registered on the Router ("/v1/jobs/{id}"). `extra` rows
+// win over the table.
+RouteAccess AccessFor(std::string_view method, std::string_view pattern,
+                      const std::vector<RouteAccessRule>& extra = {});
 
 // Poll routes (GET of one job's status, result, history, logs) are rate
 // limited per job rather than against the general per-principal budget.

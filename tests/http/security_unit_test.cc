@@ -13,6 +13,7 @@
 #include "http/key_store.h"
 #include "http/rate_limiter.h"
 #include "http/request_gate.h"
+#include "http/route_access.h"
 #include "http/share_token.h"
 #include "http/webhook_secret.h"
 #include "tests/http/jwt_test_util.h"
@@ -236,6 +237,16 @@ TEST(RateLimiter, ParsesRules) {
   EXPECT_EQ(o.reader.limit, 10u);
   EXPECT_FALSE(SetRateLimit(o, "nobody=10/1m"));
   EXPECT_FALSE(SetRateLimit(o, "reader"));
+}
+
+TEST(RouteAccess, TableDefaultsToAdminAndExtraRowsWin) {
+  EXPECT_EQ(AccessFor("GET", "/v1/jobs/{id}"), RouteAccess::kJobRead);
+  EXPECT_EQ(AccessFor("GET", "/healthz"), RouteAccess::kProbe);
+  EXPECT_EQ(AccessFor("GET", "/some/new/route"), RouteAccess::kAdmin);
+  const std::vector<RouteAccessRule> extra = {
+      {"GET", "/compat/api/v1/books/jobs/{job_id}", RouteAccess::kSelf}};
+  EXPECT_EQ(AccessFor("GET", "/compat/api/v1/books/jobs/{job_id}", extra), RouteAccess::kSelf);
+  EXPECT_EQ(AccessFor("POST", "/compat/api/v1/books/jobs/{job_id}", extra), RouteAccess::kAdmin);
 }
 
 TEST(Authenticator, InsecureModeIsAdminAndNoCredentialsIsMissing) {
