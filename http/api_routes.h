@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "http/route_access.h"
 #include "http/router.h"
 #include "projections/job_store.h"
 
@@ -23,6 +24,10 @@ struct ApiContext {
   const Authenticator* authenticator = nullptr;
   // For webhook routes (http/webhook_secret.h); empty: refuse every call.
   std::string webhook_secret;
+  // Who may call routes that are not in route_access.cc's table (the seed
+  // dialects add theirs here as they register them); read by the request
+  // gate when the server starts.
+  std::vector<RouteAccessRule> route_access;
 };
 
 void AddJobRoutes(Router& router, ApiContext& context);         // /v1/jobs/{id}...

@@ -12,8 +12,8 @@ struct Row {
 };
 
 constexpr std::array kTable = {
-    Row{"GET", "/healthz", RouteAccess::kPublic},
-    Row{"GET", "/readyz", RouteAccess::kPublic},
+    Row{"GET", "/healthz", RouteAccess::kProbe},
+    Row{"GET", "/readyz", RouteAccess::kProbe},
     Row{"GET", "/metrics", RouteAccess::kAdmin},
     Row{"POST", "/v1/jobs", RouteAccess::kWorker},
     Row{"GET", "/v1/jobs", RouteAccess::kListRead},
@@ -37,8 +37,10 @@ constexpr std::array kTable = {
     Row{"PUT", "/v1/schedules/{name}", RouteAccess::kAdmin},
     Row{"DELETE", "/v1/schedules/{name}", RouteAccess::kAdmin},
     Row{"POST", "/v1/schedules/{name}/trigger", RouteAccess::kAdmin},
-    // Seed dialects (http/dialect_*.cc) add their rows here; a dialect that
-    // answers 401/403 in its own shape uses kSelf and Authenticator.
+    // Seed dialects (http/dialect_*.cc) register their rows at start in
+    // ApiContext::route_access (they are mounted under a configurable
+    // prefix); one that answers 401/403 in its own shape uses kSelf and
+    // calls Authenticator itself.
     // 000 and 001 document no authentication (internal dashboards); their
     // writes and 002's admin routes are admin-only.
     Row{"GET", "/api/job-status/{captchaId}", RouteAccess::kPublic},
@@ -62,7 +64,11 @@ constexpr std::array kTable = {
 
 }  // namespace
 
-RouteAccess AccessFor(std::string_view method, std::string_view pattern) {
+RouteAccess AccessFor(std::string_view method, std::string_view pattern,
+                      const std::vector<RouteAccessRule>& extra) {
+  for (const RouteAccessRule& rule : extra) {
+    if (rule.method == method && rule.pattern == pattern) return rule.access;
+  }
   for (const Row& row : kTable) {
     if (row.method == method && row.pattern == pattern) return row.access;
   }
