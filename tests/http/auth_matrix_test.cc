@@ -49,7 +49,20 @@ const Row kMatrix[] = {
     {"POST", "/v1/batch", "UUUUFFAAF", R"({"operations":[{"op":"enqueue","job":{"type":"t"}}]})"},
     {"POST", "/v1/queues/{queue}/claim", "UUUUFFAAF", R"({"worker_id":"w1"})"},
     {"POST", "/v1/maintenance", "UUUUFFFAF", "{}"},
+    {"GET", "/v1/schedules", "UUUUFFAAF", ""},
+    {"GET", "/v1/schedules/{name}", "UUUUFFAAF", ""},
+    {"PUT", "/v1/schedules/{name}", "UUUUFFFAF", R"({"cron":"0 3 * * *","type":"t"})"},
+    {"POST", "/v1/schedules/{name}/trigger", "UUUUFFFAF", "{}"},
+    {"DELETE", "/v1/schedules/{name}", "UUUUFFFAF", ""},
 };
+
+HttpResult Call(HttpClient& client, const std::string& method, const std::string& path,
+                const std::string& body, std::vector<std::string> headers) {
+  if (method == "GET") return client.Get(path, std::move(headers));
+  if (method == "POST") return client.Post(path, body, std::move(headers));
+  headers.push_back("Content-Type: application/json");
+  return client.Request(method, path, body, std::move(headers));
+}
 
 constexpr const char* kAliceMarker = "alice-private-marker";
 
@@ -100,11 +113,10 @@ TEST_F(AuthMatrixTest, EveryRouteForEveryCaller) {
       std::string path = row.pattern;
       if (auto at = path.find("{id}"); at != std::string::npos) path.replace(at, 4, job_a);
       if (auto at = path.find("{queue}"); at != std::string::npos) path.replace(at, 7, "q-none");
+      if (auto at = path.find("{name}"); at != std::string::npos) path.replace(at, 6, "nightly");
       if (caller == kShareOther) path += "?token=" + share_b;
       const auto headers = Credentials(caller, share_b);
-      HttpResult r = std::string(row.method) == "GET"
-                         ? client_->Get(path, headers)
-                         : client_->Post(path, row.body, headers);
+      HttpResult r = Call(*client_, row.method, path, row.body, headers);
       const char want = row.expected[c];
       const std::string where = std::string(row.method) + " " + row.pattern + " as " +
                                 kCallerNames[c] + ": " + std::to_string(r.status) + " " + r.body;
@@ -131,9 +143,7 @@ TEST_F(AuthMatrixTest, EveryRouteForEveryCaller) {
           std::string missing = row.pattern;
           const std::string ghost = "00000000-0000-4000-8000-000000000000";
           missing.replace(missing.find("{id}"), 4, ghost);
-          HttpResult m = std::string(row.method) == "GET"
-                             ? client_->Get(missing, Bearer(admin_key_))
-                             : client_->Post(missing, row.body, Bearer(admin_key_));
+          HttpResult m = Call(*client_, row.method, missing, row.body, Bearer(admin_key_));
           std::string expected_body = m.body;
           for (size_t at; (at = expected_body.find(ghost)) != std::string::npos;) {
             expected_body.replace(at, ghost.size(), job_a);
