@@ -136,9 +136,9 @@ ApiResult<HttpResponse> GetResult(ApiContext& ctx, const DialectOptions&,
 void AddApiRelayDialect004(Router& router, ApiContext& context,
                            const DialectOptions& options) {
   MountDialect(router, context, options, ErrorBody,
-               {{"POST", "/api/v1/flickr/jobs/status", PostStatus},
-                {"GET", "/api/v1/flickr/jobs/{jobId}", GetStatus},
-                {"GET", "/api/v1/flickr/jobs/{jobId}/result", GetResult}});
+               {{"POST", "/api/v1/flickr/jobs/status", PostStatus, RouteAccess::kSelf},
+                {"GET", "/api/v1/flickr/jobs/{jobId}", GetStatus, RouteAccess::kSelf},
+                {"GET", "/api/v1/flickr/jobs/{jobId}/result", GetResult, RouteAccess::kSelf}});
 }
 
 }  // namespace jobtrail::http

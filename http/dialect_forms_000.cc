@@ -309,9 +309,9 @@ ApiResult<HttpResponse> GetStats(ApiContext& ctx, const DialectOptions&,
 
 void AddFormsDialect000(Router& router, ApiContext& context, const DialectOptions& options) {
   MountDialect(router, context, options, ErrorBody,
-               {{"GET", "/api/job-status/{captchaId}", GetJobStatus},
-                {"GET", "/api/jobs", ListJobs},
-                {"GET", "/api/jobs/stats", GetStats}});
+               {{"GET", "/api/job-status/{captchaId}", GetJobStatus, RouteAccess::kPublic},
+                {"GET", "/api/jobs", ListJobs, RouteAccess::kPublic},
+                {"GET", "/api/jobs/stats", GetStats, RouteAccess::kPublic}});
 }
 
 }  // namespace jobtrail::http

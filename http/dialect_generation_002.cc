@@ -344,8 +344,8 @@ std::string GenerationErrorBody002(const ApiError& e, const HttpRequest&) {
 void AddGenerationDialect002(Router& router, ApiContext& context,
                              const DialectOptions& options) {
   MountDialect(router, context, options, GenerationErrorBody002,
-               {{"POST", "/api/jobs/{kind}/start", Start},
-                {"GET", "/api/jobs/{kind}/status/{jobId}", Status}});
+               {{"POST", "/api/jobs/{kind}/start", Start, RouteAccess::kSelf},
+                {"GET", "/api/jobs/{kind}/status/{jobId}", Status, RouteAccess::kPublic}});
 }
 
 }  // namespace jobtrail::http

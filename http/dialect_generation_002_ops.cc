@@ -360,10 +360,10 @@ ApiResult<HttpResponse> CronProcess(ApiContext& ctx, const DialectOptions&,
 void AddGenerationOpsDialect002(Router& router, ApiContext& context,
                                 const DialectOptions& options) {
   MountDialect(router, context, options, GenerationErrorBody002,
-               {{"GET", "/api/jobs/health", Health},
-                {"GET", "/api/jobs/process", ProcessingStatus},
-                {"POST", "/api/jobs/process", ProcessNow},
-                {"POST", "/api/cron/process-jobs", CronProcess}});
+               {{"GET", "/api/jobs/health", Health, RouteAccess::kPublic},
+                {"GET", "/api/jobs/process", ProcessingStatus, RouteAccess::kAdmin},
+                {"POST", "/api/jobs/process", ProcessNow, RouteAccess::kAdmin},
+                {"POST", "/api/cron/process-jobs", CronProcess, RouteAccess::kSelf}});
 }
 
 }  // namespace jobtrail::http

@@ -87,7 +87,7 @@ ApiResult<HttpResponse> GetJob(ApiContext& ctx, const DialectOptions&,
 void AddPdfChaptersDialect003(Router& router, ApiContext& context,
                               const DialectOptions& options) {
   MountDialect(router, context, options, ErrorBody,
-               {{"GET", "/api/v1/books/jobs/{job_id}", GetJob}});
+               {{"GET", "/api/v1/books/jobs/{job_id}", GetJob, RouteAccess::kSelf}});
 }
 
 }  // namespace jobtrail::http

@@ -27,6 +27,8 @@ void MountDialect(Router& router, ApiContext& context, const DialectOptions& opt
                   DialectRoute::ErrorBody render_error,
                   std::initializer_list<DialectRoute> routes) {
   for (const DialectRoute& route : routes) {
+    context.route_access.push_back(RouteAccessRule{
+        std::string(route.method), options.prefix + std::string(route.path), route.access});
     router.Add(std::string(route.method), options.prefix + std::string(route.path),
                [&context, options, render_error,
                 handler = route.handler](const HttpRequest& request) {

@@ -46,6 +46,9 @@ struct DialectRoute {
   std::string_view method;
   std::string_view path;  // the seed's path, before the prefix
   Handler handler;
+  // Who may call it (route_access.h); registered with the prefixed pattern
+  // in ApiContext::route_access for the request gate.
+  RouteAccess access = RouteAccess::kAdmin;
 };
 void MountDialect(Router& router, ApiContext& context, const DialectOptions& options,
                   DialectRoute::ErrorBody render_error,

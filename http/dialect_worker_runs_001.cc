@@ -259,10 +259,10 @@ ApiResult<HttpResponse> Trigger(ApiContext& ctx, const DialectOptions&,
 void AddWorkerRunsDialect001(Router& router, ApiContext& context,
                              const DialectOptions& options) {
   MountDialect(router, context, options, ErrorBody,
-               {{"GET", "/v1/jobs/status", GetStatus},
-                {"GET", "/v1/jobs/runs", ListRuns},
-                {"GET", "/v1/jobs/runs/{id}", GetRun},
-                {"POST", "/v1/jobs/trigger/{jobName}", Trigger}});
+               {{"GET", "/v1/jobs/status", GetStatus, RouteAccess::kPublic},
+                {"GET", "/v1/jobs/runs", ListRuns, RouteAccess::kPublic},
+                {"GET", "/v1/jobs/runs/{id}", GetRun, RouteAccess::kPublic},
+                {"POST", "/v1/jobs/trigger/{jobName}", Trigger, RouteAccess::kAdmin}});
 }
 
 Result<void> RegisterSeed001Schedules(JobStore& store) {

@@ -116,5 +116,29 @@ TEST_F(PdfChapters003Test, JobsExpireSevenDaysAfterCreation) {
   ExpectMatchesSeed(gone.body, R"({"detail":"Job )" + id_ + R"( not found"})");
 }
 
+// Under a prefix the dialect's routes keep their access rules (the request
+// gate learns the prefixed patterns), and the seed's own paths are gone.
+class PdfChaptersPrefixTest : public SecureServerTest {
+ protected:
+  void SetUp() override {
+    SecureServerTest::SetUp();
+    options_.dialects.prefix = "/compat";
+    Start();
+  }
+};
+
+TEST_F(PdfChaptersPrefixTest, PrefixedRouteAuthenticatesItself) {
+  HttpResult r = client_->Post("/v1/jobs", R"({"type":"pdf_chapter","owner":"alice"})",
+                               Bearer(admin_key_));
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string id = r.Json()["job_id"].GetString();
+  HttpResult mine = client_->Get("/compat/api/v1/books/jobs/" + id, Bearer(Jwt("alice")));
+  EXPECT_EQ(mine.status, 200) << mine.body;
+  HttpResult anonymous = client_->Get("/compat/api/v1/books/jobs/" + id);
+  EXPECT_EQ(anonymous.status, 401);
+  ExpectMatchesSeed(anonymous.body, R"({"detail":"Could not validate credentials"})");
+  EXPECT_EQ(client_->Get("/api/v1/books/jobs/" + id, Bearer(Jwt("alice"))).status, 404);
+}
+
 }  // namespace
 }  // namespace jobtrail::testing
