@@ -263,11 +263,13 @@ TEST_F(Generation002Test, CronNeedsTheWebhookSecret) {
       "efficiency":100},"recommendations":[]})");
 }
 
-// With authentication on: the kinds that need a user.
+// With authentication and rate limits on, as the seed documents them.
 class Generation002SecureTest : public SecureServerTest {
  protected:
   void SetUp() override {
     SecureServerTest::SetUp();
+    options_.security.rates.enabled = true;
+    options_.security.rates.address = {2, 60'000};
     Start();
   }
 };
@@ -288,6 +290,19 @@ TEST_F(Generation002SecureTest, StorybookNeedsAUserWhoOwnsTheJob) {
                                                         R"(","audience":"adults"})")
                 .status,
             200);
+}
+
+TEST_F(Generation002SecureTest, PublicRoutesCarryRateLimitHeadersAnd429) {
+  for (int i = 0; i < 2; ++i) {
+    HttpResult r = client_->Get("/api/jobs/health");
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.Header("X-RateLimit-Limit"), "2");
+    EXPECT_EQ(r.Header("X-RateLimit-Remaining"), std::to_string(1 - i));
+    EXPECT_FALSE(r.Header("X-RateLimit-Reset").empty());
+  }
+  HttpResult limited = client_->Get("/api/jobs/health");
+  EXPECT_EQ(limited.status, 429) << limited.body;
+  EXPECT_FALSE(limited.Header("Retry-After").empty());
 }
 
 }  // namespace
