@@ -49,8 +49,7 @@ HttpResponse RequestHandler::Handle(HttpRequest& request, size_t& route_index) n
   route_index = router_.size() + 1;  // unmatched, until routing says otherwise
   HttpResponse response;
   try {
-    auto given = request.Header("X-Request-Id");
-    request.request_id = given && IsAcceptableRequestId(*given) ? *given : NewUuid();
+    AssignRequestId(request);
     response = Route(request, route_index);
   } catch (const std::exception& e) {
     SPDLOG_ERROR("request {} {} {} failed: {}", request.request_id, request.method,
@@ -61,21 +60,40 @@ HttpResponse RequestHandler::Handle(HttpRequest& request, size_t& route_index) n
                  request.request_id, request.method, request.path);
     response = ErrorResponse(Internal("internal error; the request id is in X-Request-Id"));
   }
+  Decorate(request, response);
+  return response;
+}
+
+HttpResponse RequestHandler::Reject(HttpRequest& request, const ApiError& error,
+                                    size_t& route_index) noexcept {
+  route_index = router_.size() + 1;
+  HttpResponse response;
   try {
-    if (request.request_id.empty()) request.request_id = NewUuid();
-    response.With("X-Request-Id", request.request_id);
+    AssignRequestId(request);
+    response = ErrorResponse(error);
+    response.With("Retry-After", "1");
+  } catch (...) {
+    response.status = 503;  // out of memory: a bare answer
+  }
+  Decorate(request, response);
+  return response;
+}
+
+void RequestHandler::AssignRequestId(HttpRequest& request) const {
+  auto given = request.Header("X-Request-Id");
+  request.request_id = given && IsAcceptableRequestId(*given) ? *given : NewUuid();
+}
+
+void RequestHandler::Decorate(const HttpRequest& request, HttpResponse& response) const noexcept {
+  try {
+    response.With("X-Request-Id", request.request_id.empty() ? NewUuid() : request.request_id);
     cors_.AddResponseHeaders(request.Header("Origin").value_or(""), response.headers);
   } catch (...) {
     // Out of memory while adding headers: answer what we have.
   }
-  return response;
 }
 
 HttpResponse RequestHandler::Route(HttpRequest& request, size_t& route_index) {
-  if (draining()) {
-    return ErrorResponse(MakeError(Code::kUnavailable, "SHUTTING_DOWN",
-                                   "the server is shutting down; retry on another instance"));
-  }
   if (options_.gate) {
     if (auto refused = options_.gate->Screen(request)) return std::move(*refused);
   }

@@ -3,9 +3,10 @@
 // independent of Pistache (pistache_handler.h adapts it to sockets):
 //   request id (X-Request-Id echoed when sane, otherwise generated),
 //   the body size limit (413), routing (404/405), OPTIONS preflights,
-//   CORS headers on every answer including errors, draining at shutdown
-//   (503), and the one catch point: an exception from any route becomes a
-//   500 error body and a log line, never a crash.
+//   CORS headers on every answer including errors, and the one catch
+//   point: an exception from any route becomes a 500 error body and a log
+//   line, never a crash. Reject() answers a request the server will not run
+//   (shutting down, overloaded) with the same headers.
 // Record() writes the access log line and the request metrics.
 //
 // Thread-safe after construction (the router is read-only by then).
@@ -14,6 +15,7 @@
 #include <memory>
 #include <string>
 
+#include "http/api_error.h"
 #include "http/cors.h"
 #include "http/http_types.h"
 #include "http/router.h"
@@ -46,11 +48,16 @@ class RequestHandler {
   // `route_index` receives the metrics series the request belongs to.
   HttpResponse Handle(HttpRequest& request, size_t& route_index) noexcept;
 
+  // Answers `request` with `error` without running it (503 SHUTTING_DOWN
+  // while draining, 503 OVERLOADED when the write queue is full). Never throws.
+  HttpResponse Reject(HttpRequest& request, const ApiError& error, size_t& route_index) noexcept;
+
   // Access log line and metrics for an answered request.
   void Record(const HttpRequest& request, const HttpResponse& response, size_t route_index,
               double seconds) const;
 
-  // From now on every request is answered 503 SHUTTING_DOWN.
+  // From now on the server refuses new requests (the adapter checks
+  // draining() on arrival and calls Reject) and closes connections.
   void StartDraining() { draining_.store(true); }
   bool draining() const { return draining_.load(std::memory_order_relaxed); }
 
@@ -61,6 +68,8 @@ class RequestHandler {
   // The gate's Admit, then the route's handler.
   HttpResponse RunRoute(HttpRequest& request, size_t route_index);
   HttpResponse Preflight(const HttpRequest& request, size_t& route_index) const;
+  void AssignRequestId(HttpRequest& request) const;
+  void Decorate(const HttpRequest& request, HttpResponse& response) const noexcept;
 
   Router router_;
   Options options_;

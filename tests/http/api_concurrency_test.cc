@@ -118,5 +118,41 @@ TEST_F(ConcurrencyTest, ParallelIdempotentEnqueuesMakeOneJob) {
   EXPECT_EQ(LogPosition(), 1u);
 }
 
+TEST_F(ConcurrencyTest, ShutdownAnswersEveryAcceptedWriteAndLosesNone) {
+  constexpr int kWriters = 6;
+  std::atomic<int> acknowledged{0};
+  std::atomic<bool> stop{false};
+  std::vector<std::vector<std::string>> acked(kWriters);
+  std::vector<std::vector<long>> other_statuses(kWriters);
+  std::vector<std::thread> writers;
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([&, w] {
+      HttpClient client(base_);
+      while (!stop.load()) {
+        HttpResult r = client.Post("/v1/jobs", R"({"type":"drain"})");
+        if (r.status == 201) {
+          acked[w].push_back(r.Json()["job_id"].GetString());
+          acknowledged.fetch_add(1);
+        } else {
+          other_statuses[w].push_back(r.status);
+          if (r.status == 0) return;  // the listener is gone
+        }
+      }
+    });
+  }
+  while (acknowledged.load() < 30) std::this_thread::yield();
+  server_->Shutdown();  // while writes are in flight and queued
+  stop.store(true);
+  for (auto& t : writers) t.join();
+  for (int w = 0; w < kWriters; ++w) {
+    for (long status : other_statuses[w]) {
+      EXPECT_TRUE(status == 503 || status == 0) << "unexpected answer " << status;
+    }
+    for (const std::string& id : acked[w]) {
+      EXPECT_TRUE(store_->Status(id)) << "acknowledged job " << id << " is missing";
+    }
+  }
+}
+
 }  // namespace
 }  // namespace jobtrail::testing

@@ -87,12 +87,23 @@ TEST_F(RequestHandlerTest, BodyLimitAppliesBeforeAnyRoute) {
   EXPECT_EQ(Call("POST", "/elsewhere", std::string(17, 'x')).status, 413);
 }
 
-TEST_F(RequestHandlerTest, DrainingAnswers503) {
-  handler_->StartDraining();
-  HttpResponse r = Call("POST", "/echo", "{}");
-  EXPECT_EQ(r.status, 503);
-  EXPECT_EQ(ErrorCode(r), "SHUTTING_DOWN");
-  EXPECT_EQ(HeaderOf(r, "Access-Control-Allow-Origin"), "https://x.example");
+TEST_F(RequestHandlerTest, RejectAnswers503WithTheUsualHeaders) {
+  HttpRequest r;
+  r.method = "POST";
+  r.path = "/echo";
+  r.header = [](std::string_view name) -> std::optional<std::string> {
+    if (name == "Origin") return "https://x.example";
+    if (name == "X-Request-Id") return "req-7";
+    return std::nullopt;
+  };
+  size_t route = 0;
+  HttpResponse out = handler_->Reject(
+      r, ApiError(MakeError(Code::kUnavailable, "SHUTTING_DOWN", "bye")), route);
+  EXPECT_EQ(out.status, 503);
+  EXPECT_EQ(ErrorCode(out), "SHUTTING_DOWN");
+  EXPECT_EQ(HeaderOf(out, "Retry-After"), "1");
+  EXPECT_EQ(HeaderOf(out, "X-Request-Id"), "req-7");
+  EXPECT_EQ(HeaderOf(out, "Access-Control-Allow-Origin"), "https://x.example");
 }
 
 TEST_F(RequestHandlerTest, MetricsCountEveryAnswerByRoute) {
