@@ -3,6 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
+#include <cstdlib>
+#include <string>
+#include <vector>
 #include <cmath>
 
 namespace jobtrail {
@@ -56,6 +60,47 @@ Result<void> RetryPolicy::Validate() const {
         jitter));
   }
   return Ok();
+}
+
+Result<RetryPolicy> ParseRetryPolicy(std::string_view spec) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  for (;;) {
+    const size_t colon = spec.find(':', start);
+    parts.emplace_back(spec.substr(start, colon == std::string_view::npos ? colon : colon - start));
+    if (colon == std::string_view::npos) break;
+    start = colon + 1;
+  }
+  auto bad = [&](std::string_view why) {
+    return InvalidArgument(fmt::format("retry policy '{}': {} (want BACKOFF:BASE_MS[:MAX_MS[:JITTER]])",
+                                       spec, why));
+  };
+  if (parts.size() < 2 || parts.size() > 4) return bad("wrong number of parts");
+  RetryPolicy policy;
+  if (parts[0] == "fixed") {
+    policy.backoff = RetryPolicy::Backoff::kFixed;
+  } else if (parts[0] == "exponential") {
+    policy.backoff = RetryPolicy::Backoff::kExponential;
+  } else {
+    return bad("backoff must be 'fixed' or 'exponential'");
+  }
+  auto number = [](const std::string& text, auto& out) {
+    const char* end = text.data() + text.size();
+    auto [ptr, ec] = std::from_chars(text.data(), end, out);
+    return ec == std::errc() && ptr == end;
+  };
+  if (!number(parts[1], policy.base_delay_ms)) return bad("base delay is not a whole number of ms");
+  policy.max_delay_ms = std::max(policy.max_delay_ms, policy.base_delay_ms);
+  if (parts.size() > 2 && !number(parts[2], policy.max_delay_ms)) {
+    return bad("max delay is not a whole number of ms");
+  }
+  if (parts.size() > 3) {
+    char* end = nullptr;
+    policy.jitter = std::strtod(parts[3].c_str(), &end);
+    if (end != parts[3].c_str() + parts[3].size() || parts[3].empty()) return bad("jitter is not a number");
+  }
+  BOOST_OUTCOME_TRYV(policy.Validate());
+  return policy;
 }
 
 }  // namespace jobtrail

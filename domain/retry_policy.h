@@ -51,4 +51,9 @@ struct RetryPolicy {
   bool operator==(const RetryPolicy&) const = default;
 };
 
+// Parses "BACKOFF:BASE_MS[:MAX_MS[:JITTER]]", e.g. "exponential:1000:3600000"
+// or "fixed:30000:30000:0" (the command line's form). Unset parts keep the
+// defaults above; the result is validated. Errors: kInvalidArgument.
+Result<RetryPolicy> ParseRetryPolicy(std::string_view spec);
+
 }  // namespace jobtrail

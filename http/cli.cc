@@ -31,6 +31,12 @@ int Run(int argc, char** argv) {
   AddStoreFlags(serve_cmd, serve.store);
   serve_cmd->add_option("--listen", serve.listen, "HOST:PORT to listen on (port 0: any free port)")
       ->capture_default_str();
+  serve_cmd->add_option("--default-retry-policy", serve.store.default_retry_policy,
+                        "Backoff for jobs the store retries: BACKOFF:BASE_MS[:MAX_MS[:JITTER]], "
+                        "BACKOFF fixed or exponential (default exponential:1000:3600000:0.2)");
+  serve_cmd->add_option("--retry-policy", serve.store.retry_policies,
+                        "Per job type, repeatable: TYPE=BACKOFF:BASE_MS[:MAX_MS[:JITTER]]; a "
+                        "job's own retry_* fields still win");
   serve_cmd->add_flag("--no-sync", serve.store.no_sync,
                       "Acknowledge writes before the log is fsynced (faster; a power loss "
                       "may lose the last writes, a process crash does not)");

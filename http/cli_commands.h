@@ -14,6 +14,8 @@ namespace jobtrail::cli {
 struct StoreFlags {
   std::string data_dir;
   bool no_sync = false;
+  std::string default_retry_policy;         // BACKOFF:BASE_MS[:MAX_MS[:JITTER]]
+  std::vector<std::string> retry_policies;  // TYPE=BACKOFF:BASE_MS[...]
 };
 
 struct ServeFlags {

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "domain/retry_policy.h"
 #include "http/cli_commands.h"
 
 namespace jobtrail::cli {
@@ -42,6 +43,26 @@ std::unique_ptr<JobStore> OpenStore(const StoreFlags& flags, bool create) {
   options.data_dir = flags.data_dir;
   options.sync = !flags.no_sync;
   options.create_if_missing = create;
+  auto policies = [&]() -> Result<void> {
+    if (!flags.default_retry_policy.empty()) {
+      BOOST_OUTCOME_TRY(policy, ParseRetryPolicy(flags.default_retry_policy));
+      options.default_retry = policy;
+    }
+    for (const std::string& item : flags.retry_policies) {
+      const auto eq = item.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        return InvalidArgument("--retry-policy wants TYPE=BACKOFF:BASE_MS[:MAX_MS[:JITTER]], got '" +
+                               item + "'");
+      }
+      BOOST_OUTCOME_TRY(policy, ParseRetryPolicy(item.substr(eq + 1)));
+      options.retry_by_type[item.substr(0, eq)] = policy;
+    }
+    return Ok();
+  }();
+  if (!policies) {
+    std::cerr << "jobtrail: " << policies.error().message << "\n";
+    return nullptr;
+  }
   auto store = JobStore::Open(options);
   if (!store) {
     std::cerr << "jobtrail: cannot open data directory '" << flags.data_dir

@@ -218,3 +218,33 @@ TEST(RetryPolicyTest, BoundaryValuesAreValid) {
 
 }  // namespace
 }  // namespace jobtrail
+
+namespace jobtrail {
+namespace {
+
+TEST(ParseRetryPolicyTest, ReadsTheCommandLineForm) {
+  auto exp = ParseRetryPolicy("exponential:1000:60000");
+  ASSERT_TRUE(exp) << exp.error().message;
+  EXPECT_EQ(exp.value().backoff, RetryPolicy::Backoff::kExponential);
+  EXPECT_EQ(exp.value().base_delay_ms, 1000);
+  EXPECT_EQ(exp.value().max_delay_ms, 60000);
+  auto fixed = ParseRetryPolicy("fixed:30000:30000:0");
+  ASSERT_TRUE(fixed);
+  EXPECT_EQ(fixed.value().backoff, RetryPolicy::Backoff::kFixed);
+  EXPECT_EQ(fixed.value().jitter, 0.0);
+  EXPECT_EQ(fixed.value().DelayBeforeAttempt(5, 0.9), 30000);
+  // A base above the default cap raises the cap with it.
+  EXPECT_EQ(ParseRetryPolicy("fixed:7200000").value().max_delay_ms, 7200000);
+}
+
+TEST(ParseRetryPolicyTest, RejectsMalformedSpecs) {
+  for (const char* spec : {"", "exponential", "linear:1000", "fixed:abc", "fixed:10:5",
+                           "fixed:10:20:2.5", "fixed:10:20:x", "fixed:1:2:0.1:9", "fixed:-5"}) {
+    auto parsed = ParseRetryPolicy(spec);
+    EXPECT_FALSE(parsed) << spec;
+    if (!parsed) EXPECT_EQ(parsed.error().reason, "INVALID_INPUT") << spec;
+  }
+}
+
+}  // namespace
+}  // namespace jobtrail
