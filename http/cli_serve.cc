@@ -92,9 +92,6 @@ int Serve(const ServeFlags& flags) {
   if (!ResolveSecurity(flags.security, flags.store.data_dir, server.security)) {
     return 2;
   }
-  if (flags.store.no_sync) {
-    spdlog::warn("--no-sync: writes are acknowledged before the log is fsynced");
-  }
   auto started = http::HttpServer::Start(*store, server);
   if (!started) {
     std::cerr << "jobtrail: cannot serve on " << flags.listen << ": "
@@ -105,6 +102,10 @@ int Serve(const ServeFlags& flags) {
   std::printf("jobtrail listening on http://%s:%u\n", server.host.c_str(),
               unsigned(http_server->port()));
   std::fflush(stdout);
+  // Logged after the "listening on" line: scripts read that line first.
+  if (flags.store.no_sync) {
+    spdlog::warn("--no-sync: writes are acknowledged before the log is fsynced");
+  }
   spdlog::info("serving {} from data directory {}", flags.listen, flags.store.data_dir);
 
   // The store keeps time on its own: expire leases, fire due schedules.
