@@ -3,6 +3,7 @@
 // ({"error":{"code","message","details"}}). The HTTP layer's own checks
 // (parsing, query parameters, headers) return ApiResult<T>; a Result<T> from
 // the JobStore converts implicitly, so BOOST_OUTCOME_TRY works across both.
+#include <cstdint>
 #include <string>
 #include <utility>
 
@@ -13,6 +14,8 @@ namespace jobtrail::http {
 struct ApiError {
   Error error;
   std::string details_json;  // a JSON value, or empty for null
+  // A 429's Retry-After, for error bodies that repeat it (seed 002's).
+  int64_t retry_after_seconds = 0;
 
   ApiError() = default;
   // Implicit on purpose: a JobStore error is an ApiError without details.

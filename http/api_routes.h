@@ -19,8 +19,8 @@ struct ApiContext {
   JobStore* store = nullptr;  // not owned; outlives the routes
   Metrics* metrics = nullptr;  // not owned; may be null (nothing recorded)
   size_t max_batch_operations = 1000;
-  // Not owned; null only where no server runs (route listing). Routes that
-  // authenticate themselves (dialects) call it; share links are issued by it.
+  // Not owned; null only where no server runs (route listing). Share links
+  // are issued by it. (Requests are authenticated by the request gate.)
   const Authenticator* authenticator = nullptr;
   // For webhook routes (http/webhook_secret.h); empty: refuse every call.
   std::string webhook_secret;

@@ -8,7 +8,6 @@
 
 #include <fmt/format.h>
 
-#include "http/authenticator.h"
 #include "http/dialect_support.h"
 #include "http/ids.h"
 #include "http/json_reader.h"
@@ -24,7 +23,7 @@ std::string_view State(const JobView& job) {
   return kWords.Word(job.status);
 }
 
-std::string ErrorBody(const ApiError& e, const HttpRequest& request) {
+std::string ErrorBody(const ApiError& e, const HttpRequest& request, Millis) {
   std::string_view code = "ERR_INTERNAL";
   std::string_view message = "internal_error";
   switch (e.error.code) {
@@ -35,6 +34,7 @@ std::string ErrorBody(const ApiError& e, const HttpRequest& request) {
       message = e.error.message;
       break;
     case Code::kUnauthenticated: code = "ERR_UNAUTHORIZED"; message = "unauthorized"; break;
+    case Code::kResourceExhausted: code = "ERR_RATE_LIMITED"; message = "rate_limited"; break;
     default: break;
   }
   JsonWriter w;
@@ -108,10 +108,11 @@ ApiResult<HttpResponse> PostStatus(ApiContext& ctx, const DialectOptions&,
 }
 
 ApiResult<HttpResponse> GetJob(ApiContext& ctx, const HttpRequest& request, bool result_only) {
-  if (ctx.authenticator == nullptr) {
-    return DialectError(Code::kUnauthenticated, "MISSING_CREDENTIALS", "unauthorized");
+  // The request gate authenticated the bearer token, if one was sent.
+  const Principal& principal = request.principal;
+  if (!principal.authenticated()) {
+    return DialectError(Code::kUnauthenticated, "UNAUTHORIZED", "unauthorized");
   }
-  BOOST_OUTCOME_TRY(principal, ctx.authenticator->Authenticate(request));
   const std::string& id = PathParam(request, "jobId");
   BOOST_OUTCOME_TRY(job, OwnedJob(*ctx.store, id, [&](std::string_view owner) {
                       return principal.MayRead(id, owner);
@@ -137,8 +138,10 @@ void AddApiRelayDialect004(Router& router, ApiContext& context,
                            const DialectOptions& options) {
   MountDialect(router, context, options, ErrorBody,
                {{"POST", "/api/v1/flickr/jobs/status", PostStatus, RouteAccess::kSelf},
-                {"GET", "/api/v1/flickr/jobs/{jobId}", GetStatus, RouteAccess::kSelf},
-                {"GET", "/api/v1/flickr/jobs/{jobId}/result", GetResult, RouteAccess::kSelf}});
+                {"GET", "/api/v1/flickr/jobs/{jobId}", GetStatus, RouteAccess::kSelf, RateClass::kPoll,
+                 "jobId"},
+                {"GET", "/api/v1/flickr/jobs/{jobId}/result", GetResult, RouteAccess::kSelf,
+                 RateClass::kPoll, "jobId"}});
 }
 
 }  // namespace jobtrail::http

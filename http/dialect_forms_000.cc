@@ -26,7 +26,7 @@ constexpr std::string_view kStatusWords[] = {"pending", "processing", "completed
 constexpr size_t kDefaultLimit = 50;
 constexpr size_t kMaxLimit = 100;
 
-std::string ErrorBody(const ApiError& e, const HttpRequest&) {
+std::string ErrorBody(const ApiError& e, const HttpRequest&, Millis) {
   JsonWriter w;
   w.StartObject().Field("success", false);
   if (HttpStatusFor(e.error) >= 500) {
@@ -309,7 +309,8 @@ ApiResult<HttpResponse> GetStats(ApiContext& ctx, const DialectOptions&,
 
 void AddFormsDialect000(Router& router, ApiContext& context, const DialectOptions& options) {
   MountDialect(router, context, options, ErrorBody,
-               {{"GET", "/api/job-status/{captchaId}", GetJobStatus, RouteAccess::kPublic},
+               {{"GET", "/api/job-status/{captchaId}", GetJobStatus, RouteAccess::kPublic,
+                 RateClass::kPoll, "captchaId"},
                 {"GET", "/api/jobs", ListJobs, RouteAccess::kPublic},
                 {"GET", "/api/jobs/stats", GetStats, RouteAccess::kPublic}});
 }

@@ -13,7 +13,6 @@
 
 #include <cmath>
 
-#include "http/authenticator.h"
 #include "http/dialect_generation_002.h"
 #include "http/dialect_support.h"
 #include "http/error_mapping.h"
@@ -200,16 +199,12 @@ ApiResult<HttpResponse> Start(ApiContext& ctx, const DialectOptions& options,
                               const HttpRequest& request) {
   BOOST_OUTCOME_TRY(kind, KindParam(request));
   // storybook and auto-story need a user; the other kinds take one if given.
-  std::string owner;
-  if (ctx.authenticator != nullptr) {
-    auto principal = ctx.authenticator->Authenticate(request);
-    if (principal) {
-      owner = principal.value().subject;
-    } else if (kind->needs_user) {
-      return DialectError(Code::kUnauthenticated, "UNAUTHORIZED",
-                          "Missing or invalid authentication");
-    }
+  // (The request gate authenticated the credentials, if any were sent.)
+  if (kind->needs_user && !request.principal.authenticated()) {
+    return DialectError(Code::kUnauthenticated, "UNAUTHORIZED",
+                        "Missing or invalid authentication");
   }
+  std::string owner = request.principal.authenticated() ? request.principal.subject : "";
   rapidjson::Document body;
   if (auto parsed = ParseJsonBody(request.body, body); !parsed) {
     return InvalidInput(fmt::format("Invalid input: {}", parsed.error().error.message));
@@ -326,7 +321,7 @@ ApiResult<HttpResponse> Status(ApiContext& ctx, const DialectOptions&,
 
 }  // namespace
 
-std::string GenerationErrorBody002(const ApiError& e, const HttpRequest&) {
+std::string GenerationErrorBody002(const ApiError& e, const HttpRequest&, Millis) {
   std::string code = e.error.reason;
   switch (e.error.code) {
     case Code::kInvalidArgument: code = "INVALID_INPUT"; break;
@@ -337,15 +332,17 @@ std::string GenerationErrorBody002(const ApiError& e, const HttpRequest&) {
     default: break;
   }
   JsonWriter w;
-  w.StartObject().Field("error", e.error.message).Field("code", code).EndObject();
-  return w.Take();
+  w.StartObject().Field("error", e.error.message).Field("code", code);
+  if (e.retry_after_seconds > 0) w.Field("retryAfter", e.retry_after_seconds);
+  return w.EndObject().Take();
 }
 
 void AddGenerationDialect002(Router& router, ApiContext& context,
                              const DialectOptions& options) {
   MountDialect(router, context, options, GenerationErrorBody002,
-               {{"POST", "/api/jobs/{kind}/start", Start, RouteAccess::kSelf},
-                {"GET", "/api/jobs/{kind}/status/{jobId}", Status, RouteAccess::kPublic}});
+               {{"POST", "/api/jobs/{kind}/start", Start, RouteAccess::kSelf, RateClass::kCreate},
+                {"GET", "/api/jobs/{kind}/status/{jobId}", Status, RouteAccess::kPublic,
+                 RateClass::kPoll, "jobId"}});
 }
 
 }  // namespace jobtrail::http

@@ -24,6 +24,6 @@ void AddGenerationOpsDialect002(Router& router, ApiContext& context,
                                 const DialectOptions& options);
 
 // The seed's error body for `e` (shared by both halves).
-std::string GenerationErrorBody002(const ApiError& e, const HttpRequest& request);
+std::string GenerationErrorBody002(const ApiError& e, const HttpRequest& request, Millis now);
 
 }  // namespace jobtrail::http

@@ -363,7 +363,8 @@ void AddGenerationOpsDialect002(Router& router, ApiContext& context,
                {{"GET", "/api/jobs/health", Health, RouteAccess::kPublic},
                 {"GET", "/api/jobs/process", ProcessingStatus, RouteAccess::kAdmin},
                 {"POST", "/api/jobs/process", ProcessNow, RouteAccess::kAdmin},
-                {"POST", "/api/cron/process-jobs", CronProcess, RouteAccess::kSelf}});
+                {"POST", "/api/cron/process-jobs", CronProcess, RouteAccess::kSelf,
+                 RateClass::kWebhook}});
 }
 
 }  // namespace jobtrail::http

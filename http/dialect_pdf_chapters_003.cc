@@ -11,7 +11,6 @@
 
 #include <fmt/format.h>
 
-#include "http/authenticator.h"
 #include "http/dialect_support.h"
 #include "http/ids.h"
 #include "projections/job_json.h"
@@ -22,7 +21,7 @@ namespace {
 constexpr StatusVocabulary kWords{
     {"", "pending", "processing", "pending", "completed", "failed", "failed"}};
 
-std::string ErrorBody(const ApiError& e, const HttpRequest&) {
+std::string ErrorBody(const ApiError& e, const HttpRequest&, Millis) {
   JsonWriter w;
   w.StartObject().Field("detail", e.error.message).EndObject();
   return w.Take();
@@ -63,9 +62,9 @@ ApiResult<HttpResponse> GetJob(ApiContext& ctx, const DialectOptions&,
     return DialectError(Code::kUnauthenticated, "INVALID_CREDENTIALS",
                         "Could not validate credentials");
   };
-  if (ctx.authenticator == nullptr) return denied();
-  auto principal = ctx.authenticator->Authenticate(request);
-  if (!principal) return denied();
+  // The request gate authenticated the bearer token, if one was sent.
+  const Principal& principal = request.principal;
+  if (!principal.authenticated()) return denied();
   const std::string& id = PathParam(request, "job_id");
   auto not_found = DialectError(Code::kNotFound, "JOB_NOT_FOUND",
                                 fmt::format("Job {} not found", id));
@@ -76,7 +75,7 @@ ApiResult<HttpResponse> GetJob(ApiContext& ctx, const DialectOptions&,
       ctx.store->clock().Now() - job.value().created_at >= kPdfChapterRetentionMs) {
     return not_found;
   }
-  if (!principal.value().MayRead(id, job.value().spec.owner)) {
+  if (!principal.MayRead(id, job.value().spec.owner)) {
     return DialectError(Code::kPermissionDenied, "FORBIDDEN", "Access denied to this job");
   }
   return JsonResponse(200, RenderJob(job.value()));
@@ -87,7 +86,8 @@ ApiResult<HttpResponse> GetJob(ApiContext& ctx, const DialectOptions&,
 void AddPdfChaptersDialect003(Router& router, ApiContext& context,
                               const DialectOptions& options) {
   MountDialect(router, context, options, ErrorBody,
-               {{"GET", "/api/v1/books/jobs/{job_id}", GetJob, RouteAccess::kSelf}});
+               {{"GET", "/api/v1/books/jobs/{job_id}", GetJob, RouteAccess::kSelf, RateClass::kPoll,
+                 "job_id"}});
 }
 
 }  // namespace jobtrail::http

@@ -28,14 +28,16 @@ void MountDialect(Router& router, ApiContext& context, const DialectOptions& opt
                   std::initializer_list<DialectRoute> routes) {
   for (const DialectRoute& route : routes) {
     context.route_access.push_back(RouteAccessRule{
-        std::string(route.method), options.prefix + std::string(route.path), route.access});
+        std::string(route.method), options.prefix + std::string(route.path), route.access,
+        route.rate, std::string(route.job_param), render_error});
     router.Add(std::string(route.method), options.prefix + std::string(route.path),
                [&context, options, render_error,
                 handler = route.handler](const HttpRequest& request) {
                  auto response = handler(context, options, request);
                  if (response) return std::move(response).value();
-                 return JsonResponse(HttpStatusFor(response.error().error),
-                                     render_error(response.error(), request));
+                 return JsonResponse(
+                     HttpStatusFor(response.error().error),
+                     render_error(response.error(), request, context.store->clock().Now()));
                });
   }
 }

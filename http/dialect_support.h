@@ -37,18 +37,21 @@ struct StatusVocabulary {
                std::string_view w) const;
 };
 
-// A dialect's route: the handler's errors are rendered by `render_error`
-// into the seed's error body, with the status code HttpStatusFor gives.
+// A dialect's route: the handler's errors, and the request gate's refusals
+// on it (401, 403, 404, 429), are written by the dialect's ErrorBody into
+// the seed's error body, with the status code HttpStatusFor gives.
 struct DialectRoute {
   using Handler = ApiResult<HttpResponse> (*)(ApiContext&, const DialectOptions&,
                                               const HttpRequest&);
-  using ErrorBody = std::string (*)(const ApiError&, const HttpRequest&);
+  using ErrorBody = ErrorBodyRenderer;
   std::string_view method;
   std::string_view path;  // the seed's path, before the prefix
   Handler handler;
-  // Who may call it (route_access.h); registered with the prefixed pattern
-  // in ApiContext::route_access for the request gate.
+  // Who may call it and how it is rate limited (route_access.h); registered
+  // with the prefixed pattern in ApiContext::route_access for the gate.
   RouteAccess access = RouteAccess::kAdmin;
+  RateClass rate = RateClass::kGeneral;
+  std::string_view job_param = "id";  // kPoll: the parameter naming the job
 };
 void MountDialect(Router& router, ApiContext& context, const DialectOptions& options,
                   DialectRoute::ErrorBody render_error,

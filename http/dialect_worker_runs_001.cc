@@ -40,13 +40,10 @@ constexpr WorkerJobType kSeedTypes[] = {
 };
 
 // Triggers answer {timestamp, success: false, error}; reads {error}.
-std::string ErrorBody(const ApiError& e, const HttpRequest& request) {
+std::string ErrorBody(const ApiError& e, const HttpRequest& request, Millis now) {
   JsonWriter w;
   w.StartObject();
-  if (request.method == "POST") {
-    w.Field("timestamp", FormatTime(ParseTime(e.details_json).value_or(0)))
-        .Field("success", false);
-  }
+  if (request.method == "POST") w.Field("timestamp", FormatTime(now)).Field("success", false);
   return w.Field("error", e.error.message).EndObject().Take();
 }
 
@@ -212,9 +209,8 @@ Result<StatusDocument> AwaitRun(JobStore& store, const std::string& id,
 
 ApiResult<HttpResponse> Trigger(ApiContext& ctx, const DialectOptions&,
                                 const HttpRequest& request) {
-  const std::string now = std::to_string(ctx.store->clock().Now());
   auto fail = [&](Code code, std::string message) {
-    return DialectError(code, "TRIGGER_FAILED", std::move(message), now);
+    return DialectError(code, "TRIGGER_FAILED", std::move(message));
   };
   const std::string& name = PathParam(request, "jobName");
   auto wait = ParseUintParameter(request, "wait", 0, UINT32_MAX);
@@ -261,7 +257,7 @@ void AddWorkerRunsDialect001(Router& router, ApiContext& context,
   MountDialect(router, context, options, ErrorBody,
                {{"GET", "/v1/jobs/status", GetStatus, RouteAccess::kPublic},
                 {"GET", "/v1/jobs/runs", ListRuns, RouteAccess::kPublic},
-                {"GET", "/v1/jobs/runs/{id}", GetRun, RouteAccess::kPublic},
+                {"GET", "/v1/jobs/runs/{id}", GetRun, RouteAccess::kPublic, RateClass::kPoll},
                 {"POST", "/v1/jobs/trigger/{jobName}", Trigger, RouteAccess::kAdmin}});
 }
 

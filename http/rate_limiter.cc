@@ -1,7 +1,7 @@
 #include "http/rate_limiter.h"
 
 #include <algorithm>
-#include <cmath>
+#include <cstdint>
 #include <functional>
 
 #include <fmt/format.h>
@@ -39,7 +39,13 @@ Result<RateRule> ParseRateRule(std::string_view text) {
   else if (unit == "d") scale = 86'400'000;
   else return bad();
   if (limit == 0 || amount == 0) return bad();
-  return RateRule{limit, Millis(amount) * scale};
+  // The limiter counts in limit x period units (see Take): keep them in range.
+  const Millis period_ms = Millis(amount) * scale;
+  if (period_ms > 366 * 86'400'000LL || limit > uint64_t(INT64_MAX / period_ms)) {
+    return InvalidArgument(fmt::format("rate limit '{}' is too large (at most a year's period)",
+                                       text));
+  }
+  return RateRule{limit, period_ms};
 }
 
 std::string FormatRateRule(const RateRule& rule) {
@@ -64,32 +70,36 @@ void RateLimiter::Evict(Shard& shard, Millis now) {
 
 RateDecision RateLimiter::Take(std::string_view key, const RateRule& rule, Millis now) {
   Shard& shard = shards_[std::hash<std::string_view>{}(key) % kShards];
-  const double capacity = double(rule.limit);
-  const double per_ms = capacity / double(rule.period_ms);
+  // Integer arithmetic in units of 1/period_ms of a token: one token is
+  // period_ms units and a millisecond brings back `limit` of them, so a
+  // bucket left alone for exactly a period is exactly full again.
+  const int64_t limit = int64_t(rule.limit);
+  const int64_t period = rule.period_ms;
+  const int64_t capacity = limit * period;
   std::lock_guard lock(shard.mu);
   auto it = shard.buckets.find(std::string(key));
   if (it == shard.buckets.end()) {
     if (shard.buckets.size() >= max_per_shard_) Evict(shard, now);
-    it = shard.buckets.emplace(std::string(key), Bucket{capacity, now, rule.period_ms}).first;
+    it = shard.buckets.emplace(std::string(key), Bucket{capacity, now, period}).first;
   }
   Bucket& b = it->second;
   if (now > b.last) {
-    b.tokens = std::min(capacity, b.tokens + double(now - b.last) * per_ms);
+    b.units += std::min<int64_t>(now - b.last, period) * limit;
     b.last = now;
   }
-  b.tokens = std::min(b.tokens, capacity);  // the rule may have shrunk
-  b.period = rule.period_ms;
+  b.units = std::min(b.units, capacity);  // full, or the rule shrank
+  b.period = period;
   RateDecision d;
   d.limit = rule.limit;
-  if (b.tokens >= 1.0) {
-    b.tokens -= 1.0;
+  if (b.units >= period) {
+    b.units -= period;
     d.allowed = true;
   } else {
     d.allowed = false;
-    d.retry_after_ms = Millis(std::ceil((1.0 - b.tokens) / per_ms));
+    d.retry_after_ms = (period - b.units + limit - 1) / limit;
   }
-  d.remaining = uint64_t(std::floor(b.tokens));
-  d.reset_at = now + Millis(std::ceil((capacity - b.tokens) / per_ms));
+  d.remaining = uint64_t(b.units / period);
+  d.reset_at = now + (capacity - b.units + limit - 1) / limit;
   return d;
 }
 

@@ -49,7 +49,7 @@ class RateLimiter {
  private:
   static constexpr size_t kShards = 16;
   struct Bucket {
-    double tokens = 0;
+    int64_t units = 0;  // tokens x period_ms (see Take)
     Millis last = 0;
     Millis period = 0;
   };

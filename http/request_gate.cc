@@ -23,6 +23,8 @@ constexpr NamedRule kRules[] = {
     {"worker", &RateLimitOptions::worker},
     {"worker-create", &RateLimitOptions::worker_create},
     {"admin", &RateLimitOptions::admin},
+    {"webhook", &RateLimitOptions::webhook},
+    {"webhook-burst", &RateLimitOptions::webhook_burst},
 };
 
 Error Forbidden(std::string message) {
@@ -61,7 +63,7 @@ Result<void> SetRateLimit(RateLimitOptions& options, std::string_view spec) {
   }
   return InvalidArgument(fmt::format(
       "unknown rate limit '{}': use address, reader, reader-create, poll, worker, "
-      "worker-create or admin",
+      "worker-create, admin, webhook or webhook-burst",
       name));
 }
 
@@ -102,8 +104,8 @@ std::optional<HttpResponse> RequestGate::Screen(const HttpRequest& request) cons
   return std::nullopt;
 }
 
-std::optional<ApiError> RequestGate::Charge(const HttpRequest& request,
-                                            const Principal* p, std::string_view method,
+std::optional<ApiError> RequestGate::Charge(const HttpRequest& request, Caller caller,
+                                            const RoutePolicy& policy,
                                             std::string_view pattern, StringPairs& headers) {
   if (!rates_.enabled) return std::nullopt;
   const Millis now = auth_.clock().Now();
@@ -115,27 +117,33 @@ std::optional<ApiError> RequestGate::Charge(const HttpRequest& request,
     if (!d.allowed && !denied) denied = d;
     if (!tightest || d.remaining < tightest->remaining) tightest = d;
   };
-  const std::string* job = request.Param("id");
-  const bool poll = job != nullptr && IsPollRoute(method, pattern);
-  const bool create = IsCreateRoute(method, pattern);
-  if (p == nullptr || !p->authenticated()) {
-    take(rates_.address, "addr:" + request.client_address);
-  } else if (p->share_link()) {
-    if (poll) {
-      take(rates_.poll, fmt::format("poll:addr:{}:{}:{}", request.client_address, *job, pattern));
+  const std::string* job =
+      policy.rate == RateClass::kPoll ? request.Param(policy.job_param) : nullptr;
+  const bool create = policy.rate == RateClass::kCreate;
+  const Principal& p = request.principal;
+  const std::string address = "addr:" + request.client_address;
+  if (policy.rate == RateClass::kWebhook) {
+    take(rates_.webhook, "webhook:" + address);
+    take(rates_.webhook_burst, "webhook-burst:" + address);
+  } else if (caller == Caller::kFailedCredentials) {
+    take(rates_.address, address);
+  } else if (caller == Caller::kAnonymous || p.share_link()) {
+    if (job != nullptr) {
+      take(rates_.poll, fmt::format("poll:{}:{}:{}", address, *job, pattern));
     } else {
-      take(rates_.address, "addr:" + request.client_address);
+      take(rates_.address, address);
+      if (create) take(rates_.reader_create, "reader-create:" + address);
     }
-  } else if (p->role == Role::kAdmin) {
-    take(rates_.admin, "admin:" + p->subject);
-  } else if (p->role == Role::kWorker) {
-    take(rates_.worker, "worker:" + p->subject);
-    if (create) take(rates_.worker_create, "worker-create:" + p->subject);
-  } else if (poll) {
-    take(rates_.poll, fmt::format("poll:{}:{}:{}", p->subject, *job, pattern));
+  } else if (p.role == Role::kAdmin) {
+    take(rates_.admin, "admin:" + p.subject);
+  } else if (p.role == Role::kWorker) {
+    take(rates_.worker, "worker:" + p.subject);
+    if (create) take(rates_.worker_create, "worker-create:" + p.subject);
+  } else if (job != nullptr) {
+    take(rates_.poll, fmt::format("poll:{}:{}:{}", p.subject, *job, pattern));
   } else {
-    take(rates_.reader, "reader:" + p->subject);
-    if (create) take(rates_.reader_create, "reader-create:" + p->subject);
+    take(rates_.reader, "reader:" + p.subject);
+    if (create) take(rates_.reader_create, "reader-create:" + p.subject);
   }
   const RateDecision* shown = denied ? &*denied : (tightest ? &*tightest : nullptr);
   if (shown == nullptr) return std::nullopt;
@@ -145,16 +153,16 @@ std::optional<ApiError> RequestGate::Charge(const HttpRequest& request,
   if (!denied) return std::nullopt;
   const Millis retry_s = std::max<Millis>(1, (denied->retry_after_ms + 999) / 1000);
   headers.emplace_back("Retry-After", std::to_string(retry_s));
-  return ApiError(MakeError(Code::kResourceExhausted, "RATE_LIMITED",
-                            fmt::format("rate limit exceeded; retry in {} s", retry_s)),
-                  fmt::format(R"({{"limit":{},"retry_after_seconds":{}}})", denied->limit,
-                              retry_s));
+  ApiError limited(MakeError(Code::kResourceExhausted, "RATE_LIMITED",
+                             fmt::format("rate limit exceeded; retry in {} s", retry_s)),
+                   fmt::format(R"({{"limit":{},"retry_after_seconds":{}}})", denied->limit,
+                               retry_s));
+  limited.retry_after_seconds = retry_s;
+  return limited;
 }
 
 std::optional<ApiError> RequestGate::Authorize(const HttpRequest& request, const Principal& p,
-                                               std::string_view method,
-                                               std::string_view pattern) {
-  const RouteAccess access = AccessFor(method, pattern, extra_access_);
+                                               RouteAccess access) {
   const bool job_route = access == RouteAccess::kJobRead || access == RouteAccess::kJobShare ||
                          access == RouteAccess::kJobWrite;
   if (job_route) {
@@ -203,16 +211,22 @@ std::optional<ApiError> RequestGate::Authorize(const HttpRequest& request, const
   }
 }
 
+HttpResponse RequestGate::Refuse(const ApiError& error, const RoutePolicy& policy,
+                                 const HttpRequest& request) const {
+  if (policy.render_error == nullptr) return ErrorResponse(error);
+  return JsonResponse(HttpStatusFor(error.error),
+                      policy.render_error(error, request, auth_.clock().Now()));
+}
+
 std::optional<HttpResponse> RequestGate::Admit(HttpRequest& request, std::string_view method,
                                                std::string_view pattern, StringPairs& headers) {
-  const RouteAccess access = AccessFor(method, pattern, extra_access_);
-  if (access == RouteAccess::kSelf) return std::nullopt;
+  const RoutePolicy policy = PolicyFor(method, pattern, extra_access_);
   // Liveness and readiness probes are not limited: a load balancer polling
   // them must never see 429 and take a healthy instance out.
-  if (access == RouteAccess::kProbe) return std::nullopt;
-  if (access == RouteAccess::kPublic) {
-    if (auto limited = Charge(request, nullptr, method, pattern, headers)) {
-      return ErrorResponse(*limited);
+  if (policy.access == RouteAccess::kProbe) return std::nullopt;
+  if (policy.access == RouteAccess::kPublic) {
+    if (auto limited = Charge(request, Caller::kAnonymous, policy, pattern, headers)) {
+      return Refuse(*limited, policy, request);
     }
     return std::nullopt;
   }
@@ -220,23 +234,31 @@ std::optional<HttpResponse> RequestGate::Admit(HttpRequest& request, std::string
   // The share token is a credential: handlers never see it (and their
   // strict parameter checks would reject it).
   std::erase_if(request.query, [](const auto& kv) { return kv.first == "token"; });
+  Caller caller = Caller::kPrincipal;
+  if (principal) {
+    request.principal = std::move(principal).value();
+  } else {
+    // Sending none is fine where the route decides (kSelf); every other
+    // failure is charged to the address, which slows down guessing.
+    const bool none_sent = principal.error().error.reason == "MISSING_CREDENTIALS";
+    caller = policy.access == RouteAccess::kSelf && none_sent ? Caller::kAnonymous
+                                                              : Caller::kFailedCredentials;
+  }
+  if (auto limited = Charge(request, caller, policy, pattern, headers)) {
+    return Refuse(*limited, policy, request);
+  }
+  // A kSelf route makes its own decision, with or without a principal.
+  if (policy.access == RouteAccess::kSelf) return std::nullopt;
   if (!principal) {
-    auto limited = Charge(request, nullptr, method, pattern, headers);
-    HttpResponse r = ErrorResponse(limited ? *limited : principal.error());
-    if (!limited) {
-      r.With("WWW-Authenticate",
-             principal.error().error.reason == "MISSING_CREDENTIALS"
-                 ? R"(Bearer realm="jobtrail")"
-                 : R"(Bearer realm="jobtrail", error="invalid_token")");
-    }
+    HttpResponse r = Refuse(principal.error(), policy, request);
+    r.With("WWW-Authenticate",
+           principal.error().error.reason == "MISSING_CREDENTIALS"
+               ? R"(Bearer realm="jobtrail")"
+               : R"(Bearer realm="jobtrail", error="invalid_token")");
     return r;
   }
-  request.principal = std::move(principal).value();
-  if (auto limited = Charge(request, &request.principal, method, pattern, headers)) {
-    return ErrorResponse(*limited);
-  }
-  if (auto denied = Authorize(request, request.principal, method, pattern)) {
-    return ErrorResponse(*denied);
+  if (auto denied = Authorize(request, request.principal, policy.access)) {
+    return Refuse(*denied, policy, request);
   }
   return std::nullopt;
 }

@@ -8,14 +8,19 @@
 // Admit(), once the route is known (route_access.h says who may call it):
 //   1. authenticate (authenticator.h); failures are charged to the client
 //      address's bucket (slows down guessing) and answer 401 with
-//      WWW-Authenticate;
-//   2. rate limits (token buckets, rate_limiter.h), by principal class:
+//      WWW-Authenticate (on kSelf routes the route answers instead);
+//   2. rate limits (token buckets, rate_limiter.h), by principal class and
+//      the route's RateClass:
 //        admin          admin bucket per subject
-//        worker         worker bucket per subject (+ worker-create on enqueues)
-//        reader         poll bucket per (subject, job, route) on one-job GETs;
+//        worker         worker bucket per subject (+ worker-create on creates)
+//        reader         poll bucket per (subject, job, route) on poll routes;
 //                       reader bucket per subject otherwise (+ reader-create)
-//        share link     poll bucket per (address, job, route)
-//        no/failed credentials, public routes: address bucket
+//        share link, no credentials (public and kSelf routes):
+//                       poll bucket per (address, job, route) on poll
+//                       routes; address bucket otherwise (+ reader-create
+//                       per address on creates)
+//        failed authentication: address bucket
+//        webhook routes: webhook and webhook-burst buckets per address
 //      (probes, /healthz and /readyz, are never limited);
 //      X-RateLimit-Limit/-Remaining/-Reset (epoch seconds) on the answer,
 //      429 RATE_LIMITED with Retry-After when a bucket is empty;
@@ -23,7 +28,8 @@
 //      exactly the body of a job that does not exist; a role that may not
 //      call the route 403 FORBIDDEN.
 // The principal is then on request.principal; the share-link `token` query
-// parameter is removed so that handlers never see it.
+// parameter is removed so that handlers never see it. The gate's refusals
+// on a route with an error renderer (a seed dialect's) are in its shape.
 //
 // Thread-safe.
 #include <optional>
@@ -53,10 +59,14 @@ struct RateLimitOptions {
   RateRule worker{100'000, 60'000};      // per worker
   RateRule worker_create{};              // off
   RateRule admin{10'000'000, 60'000};    // per admin
+  // Seed 002's webhook limits, per calling address.
+  RateRule webhook{10, 60'000};
+  RateRule webhook_burst{3, 10'000};
 };
 
 // "NAME=RULE", NAME one of address, reader, reader-create, poll, worker,
-// worker-create, admin (rate_limiter.h has RULE). Errors: kInvalidArgument.
+// worker-create, admin, webhook, webhook-burst (rate_limiter.h has RULE).
+// Errors: kInvalidArgument.
 Result<void> SetRateLimit(RateLimitOptions& options, std::string_view spec);
 // "address=100/15m reader=..." for the start-up log.
 std::string DescribeRateLimits(const RateLimitOptions& options);
@@ -77,12 +87,16 @@ class RequestGate {
   const Authenticator& authenticator() const { return auth_; }
 
  private:
+  // Who a request is charged as.
+  enum class Caller { kAnonymous, kFailedCredentials, kPrincipal };
   // nullopt: allowed. Adds the headers of the tightest bucket charged.
-  std::optional<ApiError> Charge(const HttpRequest& request, const Principal* principal,
-                                 std::string_view method, std::string_view pattern,
+  std::optional<ApiError> Charge(const HttpRequest& request, Caller caller,
+                                 const RoutePolicy& policy, std::string_view pattern,
                                  StringPairs& headers);
   std::optional<ApiError> Authorize(const HttpRequest& request, const Principal& p,
-                                    std::string_view method, std::string_view pattern);
+                                    RouteAccess access);
+  HttpResponse Refuse(const ApiError& error, const RoutePolicy& policy,
+                      const HttpRequest& request) const;
 
   const Authenticator& auth_;
   JobStore& store_;

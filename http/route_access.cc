@@ -9,18 +9,22 @@ struct Row {
   std::string_view method;
   std::string_view pattern;
   RouteAccess access;
+  RateClass rate = RateClass::kGeneral;  // kPoll routes name the job {id}
 };
+
+constexpr RateClass kPoll = RateClass::kPoll;
+constexpr RateClass kCreate = RateClass::kCreate;
 
 constexpr std::array kTable = {
     Row{"GET", "/healthz", RouteAccess::kProbe},
     Row{"GET", "/readyz", RouteAccess::kProbe},
     Row{"GET", "/metrics", RouteAccess::kAdmin},
-    Row{"POST", "/v1/jobs", RouteAccess::kWorker},
+    Row{"POST", "/v1/jobs", RouteAccess::kWorker, kCreate},
     Row{"GET", "/v1/jobs", RouteAccess::kListRead},
-    Row{"GET", "/v1/jobs/{id}", RouteAccess::kJobRead},
-    Row{"GET", "/v1/jobs/{id}/events", RouteAccess::kJobRead},
-    Row{"GET", "/v1/jobs/{id}/result", RouteAccess::kJobRead},
-    Row{"GET", "/v1/jobs/{id}/logs", RouteAccess::kJobRead},
+    Row{"GET", "/v1/jobs/{id}", RouteAccess::kJobRead, kPoll},
+    Row{"GET", "/v1/jobs/{id}/events", RouteAccess::kJobRead, kPoll},
+    Row{"GET", "/v1/jobs/{id}/result", RouteAccess::kJobRead, kPoll},
+    Row{"GET", "/v1/jobs/{id}/logs", RouteAccess::kJobRead, kPoll},
     Row{"POST", "/v1/jobs/{id}/share", RouteAccess::kJobShare},
     Row{"POST", "/v1/jobs/{id}/events", RouteAccess::kJobWrite},
     Row{"POST", "/v1/jobs/{id}/cancel", RouteAccess::kJobWrite},
@@ -28,7 +32,7 @@ constexpr std::array kTable = {
     Row{"GET", "/v1/events", RouteAccess::kListRead},
     Row{"GET", "/v1/stats", RouteAccess::kAdmin},
     Row{"GET", "/v1/health", RouteAccess::kWorker},
-    Row{"POST", "/v1/batch", RouteAccess::kWorker},
+    Row{"POST", "/v1/batch", RouteAccess::kWorker, kCreate},
     Row{"POST", "/v1/queues/{queue}/claim", RouteAccess::kWorker},
     Row{"POST", "/v1/maintenance", RouteAccess::kAdmin},
     // Schedules are server-wide configuration: workers may look, admins change.
@@ -37,50 +41,26 @@ constexpr std::array kTable = {
     Row{"PUT", "/v1/schedules/{name}", RouteAccess::kAdmin},
     Row{"DELETE", "/v1/schedules/{name}", RouteAccess::kAdmin},
     Row{"POST", "/v1/schedules/{name}/trigger", RouteAccess::kAdmin},
-    // Seed dialects (http/dialect_*.cc) register their rows at start in
-    // ApiContext::route_access (they are mounted under a configurable
-    // prefix); one that answers 401/403 in its own shape uses kSelf and
-    // calls Authenticator itself.
-    // 000 and 001 document no authentication (internal dashboards); their
-    // writes and 002's admin routes are admin-only.
-    Row{"GET", "/api/job-status/{captchaId}", RouteAccess::kPublic},
-    Row{"GET", "/api/jobs", RouteAccess::kPublic},
-    Row{"GET", "/api/jobs/stats", RouteAccess::kPublic},
-    Row{"GET", "/v1/jobs/status", RouteAccess::kPublic},
-    Row{"GET", "/v1/jobs/runs", RouteAccess::kPublic},
-    Row{"GET", "/v1/jobs/runs/{id}", RouteAccess::kPublic},
-    Row{"POST", "/v1/jobs/trigger/{jobName}", RouteAccess::kAdmin},
-    Row{"POST", "/api/jobs/{kind}/start", RouteAccess::kSelf},
-    Row{"GET", "/api/jobs/{kind}/status/{jobId}", RouteAccess::kPublic},
-    Row{"GET", "/api/jobs/health", RouteAccess::kPublic},
-    Row{"GET", "/api/jobs/process", RouteAccess::kAdmin},
-    Row{"POST", "/api/jobs/process", RouteAccess::kAdmin},
-    Row{"POST", "/api/cron/process-jobs", RouteAccess::kSelf},
-    Row{"GET", "/api/v1/books/jobs/{job_id}", RouteAccess::kSelf},
-    Row{"POST", "/api/v1/flickr/jobs/status", RouteAccess::kSelf},
-    Row{"GET", "/api/v1/flickr/jobs/{jobId}", RouteAccess::kSelf},
-    Row{"GET", "/api/v1/flickr/jobs/{jobId}/result", RouteAccess::kSelf},
+    // The seed dialects (http/dialect_*.cc) declare their rows where they
+    // mount their routes (under a configurable prefix, with their own error
+    // bodies): see MountDialect in dialect_support.h.
 };
 
 }  // namespace
 
-RouteAccess AccessFor(std::string_view method, std::string_view pattern,
+RoutePolicy PolicyFor(std::string_view method, std::string_view pattern,
                       const std::vector<RouteAccessRule>& extra) {
   for (const RouteAccessRule& rule : extra) {
-    if (rule.method == method && rule.pattern == pattern) return rule.access;
+    if (rule.method == method && rule.pattern == pattern) {
+      return {rule.access, rule.rate, rule.job_param, rule.render_error};
+    }
   }
   for (const Row& row : kTable) {
-    if (row.method == method && row.pattern == pattern) return row.access;
+    if (row.method == method && row.pattern == pattern) {
+      return {row.access, row.rate, "id", nullptr};
+    }
   }
-  return RouteAccess::kAdmin;
-}
-
-bool IsPollRoute(std::string_view method, std::string_view pattern) {
-  return method == "GET" && AccessFor(method, pattern) == RouteAccess::kJobRead;
-}
-
-bool IsCreateRoute(std::string_view method, std::string_view pattern) {
-  return method == "POST" && (pattern == "/v1/jobs" || pattern == "/v1/batch");
+  return {};
 }
 
 }  // namespace jobtrail::http

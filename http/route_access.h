@@ -6,9 +6,11 @@
 //   kProbe       no credentials, never rate limited (liveness, readiness:
 //                a load balancer polling them must never see 429)
 //   kPublic      no credentials; limited per client address
-//   kSelf        the route authenticates itself (seed dialects with their
-//                own 401/403 bodies call Authenticator directly); the gate
-//                only applies the abuse limits
+//   kSelf        the route decides itself who may call it (seed dialects
+//                with their own 401/403 rules): the gate authenticates the
+//                credentials if any are sent and leaves request.principal
+//                unauthenticated if not (or if they are wrong), rate limits
+//                by the result, and never refuses on its own
 //   kJobRead     one job, read: its owner (reader), any worker, admin, or a
 //                share link for that job. Others: 404, as if it did not exist
 //   kJobShare    one job, create a share link: its owner or an admin
@@ -22,9 +24,38 @@
 #include <string_view>
 #include <vector>
 
+#include "domain/job_event.h"
+#include "http/api_error.h"
+#include "http/http_types.h"
+
 namespace jobtrail::http {
 
 enum class RouteAccess { kProbe, kPublic, kSelf, kJobRead, kJobShare, kJobWrite, kListRead, kWorker, kAdmin };
+
+// Which budget a call is charged to (request_gate.h has the buckets):
+//   kGeneral  the caller's general bucket
+//   kPoll     one job's status, polled: a bucket per caller, job and route,
+//             so that polling one job neither starves nor is starved by
+//             the rest (the job is the path parameter `job_param`)
+//   kCreate   creates jobs: the general bucket and the creation budget
+//   kWebhook  called by an outside scheduler: the webhook buckets per
+//             client address, whatever the credentials
+enum class RateClass { kGeneral, kPoll, kCreate, kWebhook };
+
+// Writes an error in a route's own body shape (a seed dialect's); `now` is
+// the store's clock, for bodies that carry a timestamp.
+using ErrorBodyRenderer = std::string (*)(const ApiError& error, const HttpRequest& request,
+                                          Millis now);
+
+// Everything the request gate needs to know about a route.
+struct RoutePolicy {
+  RouteAccess access = RouteAccess::kAdmin;
+  RateClass rate = RateClass::kGeneral;
+  std::string_view job_param = "id";
+  // The gate's own refusals (401, 403, 404, 429) on this route are written
+  // by it; null: the standard error body (error_mapping.h).
+  ErrorBodyRenderer render_error = nullptr;
+};
 
 // A row added at start by routes outside the table, e.g. the seed dialects,
 // which are mounted under a configurable prefix: push one into
@@ -33,17 +64,19 @@ struct RouteAccessRule {
   std::string method;
   std::string pattern;
   RouteAccess access = RouteAccess::kAdmin;
+  RateClass rate = RateClass::kGeneral;
+  std::string job_param = "id";
+  ErrorBodyRenderer render_error = nullptr;
 };
 
 // `pattern` as registered on the Router ("/v1/jobs/{id}"). `extra` rows
-// win over the table.
-RouteAccess AccessFor(std::string_view method, std::string_view pattern,
+// win over the table. The policy may point into `extra`, which must
+// outlive it.
+RoutePolicy PolicyFor(std::string_view method, std::string_view pattern,
                       const std::vector<RouteAccessRule>& extra = {});
-
-// Poll routes (GET of one job's status, result, history, logs) are rate
-// limited per job rather than against the general per-principal budget.
-bool IsPollRoute(std::string_view method, std::string_view pattern);
-// Routes that create jobs (the per-principal creation budget).
-bool IsCreateRoute(std::string_view method, std::string_view pattern);
+inline RouteAccess AccessFor(std::string_view method, std::string_view pattern,
+                             const std::vector<RouteAccessRule>& extra = {}) {
+  return PolicyFor(method, pattern, extra).access;
+}
 
 }  // namespace jobtrail::http

@@ -224,12 +224,25 @@ TEST(RateLimiter, TokenBucketRefillsWithTheClock) {
   EXPECT_TRUE(limiter.Take("k", rule, kNow + 1000).allowed);
 }
 
+TEST(RateLimiter, AWholePeriodRefillsTheWholeBurstExactly) {
+  // 3 per 10 s: 3/10000 of a token a millisecond is not exact in binary
+  // floating point; the bucket must still be full after exactly 10 s.
+  RateLimiter limiter;
+  const RateRule rule{3, 10'000};
+  for (Millis t = kNow; t < kNow + 100'000; t += 10'000) {
+    for (int i = 0; i < 3; ++i) EXPECT_TRUE(limiter.Take("k", rule, t).allowed) << t;
+    EXPECT_FALSE(limiter.Take("k", rule, t).allowed) << t;
+  }
+}
+
 TEST(RateLimiter, ParsesRules) {
   EXPECT_EQ(ParseRateRule("100/15m").value().period_ms, 15 * 60000);
   EXPECT_EQ(ParseRateRule("5/1h").value().limit, 5u);
   EXPECT_EQ(ParseRateRule("1/s").value().period_ms, 1000);
   EXPECT_FALSE(ParseRateRule("off").value().enabled());
-  for (const char* bad : {"", "5", "/1s", "5/", "5/1y", "0/1s", "a/1s", "5/0s"}) {
+  EXPECT_EQ(ParseRateRule("10/366d").value().period_ms, 366 * 86'400'000LL);
+  for (const char* bad : {"", "5", "/1s", "5/", "5/1y", "0/1s", "a/1s", "5/0s", "1/367d",
+                          "1000000000/300d"}) {
     EXPECT_FALSE(ParseRateRule(bad)) << bad;
   }
   RateLimitOptions o;
@@ -247,6 +260,14 @@ TEST(RouteAccess, TableDefaultsToAdminAndExtraRowsWin) {
       {"GET", "/compat/api/v1/books/jobs/{job_id}", RouteAccess::kSelf}};
   EXPECT_EQ(AccessFor("GET", "/compat/api/v1/books/jobs/{job_id}", extra), RouteAccess::kSelf);
   EXPECT_EQ(AccessFor("POST", "/compat/api/v1/books/jobs/{job_id}", extra), RouteAccess::kAdmin);
+  // One job's reads are polls of {id}; creations have their own budget.
+  EXPECT_EQ(PolicyFor("GET", "/v1/jobs/{id}/result").rate, RateClass::kPoll);
+  EXPECT_EQ(PolicyFor("GET", "/v1/jobs/{id}/result").job_param, "id");
+  EXPECT_EQ(PolicyFor("POST", "/v1/jobs").rate, RateClass::kCreate);
+  EXPECT_EQ(PolicyFor("GET", "/v1/jobs").rate, RateClass::kGeneral);
+  const std::vector<RouteAccessRule> polled = {
+      {"GET", "/x/{jobId}", RouteAccess::kPublic, RateClass::kPoll, "jobId"}};
+  EXPECT_EQ(PolicyFor("GET", "/x/{jobId}", polled).job_param, "jobId");
 }
 
 TEST(Authenticator, InsecureModeIsAdminAndNoCredentialsIsMissing) {
