@@ -121,8 +121,16 @@ struct Cancelled {
   bool operator==(const Cancelled&) const = default;
 };
 
+// The job's retention ran out (its type's retention, or a cleanup of old
+// final jobs): the read models forget it, its events stay in the log for
+// audit. Appended by the store (actor "system"); nothing follows it.
+struct Expired {
+  std::string reason;  // "retention" or "cleanup"
+  bool operator==(const Expired&) const = default;
+};
+
 using EventBody = std::variant<Enqueued, Started, Progressed, Logged, Errored,
-                               Retried, Completed, Failed, Cancelled>;
+                               Retried, Completed, Failed, Cancelled, Expired>;
 
 // The order of EventBody's alternatives; the numbers are part of the on-disk
 // format (schemas/) and never change.
@@ -136,8 +144,9 @@ enum class EventKind {
   kCompleted,
   kFailed,
   kCancelled,
+  kExpired,
 };
-inline constexpr int kEventKindCount = 9;
+inline constexpr int kEventKindCount = 10;
 
 inline EventKind KindOf(const EventBody& body) {
   return static_cast<EventKind>(body.index());

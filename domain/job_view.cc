@@ -35,6 +35,7 @@ bool Allowed(JobStatus s, EventKind kind) {
     case EventKind::kLogged:
     case EventKind::kCancelled:
       return s == S::kPending || s == S::kRunning || s == S::kRetrying;
+    case EventKind::kExpired: return s != S::kNone;
   }
   return false;
 }
@@ -99,6 +100,7 @@ struct Checker {
   Result<void> operator()(const Cancelled&) const {
     return Ok();
   }
+  Result<void> operator()(const Expired&) const { return Ok(); }
 };
 
 void MergeItems(ItemCounts& into, const ItemCounts& from) {
@@ -194,6 +196,13 @@ struct Applier {
     job.cancelled_at = ev.timestamp;
     Finish();
   }
+  void operator()(const Expired& e) {
+    job.expired_at = ev.timestamp;
+    job.expired_reason = e.reason;
+    job.lease_deadline.reset();
+    job.next_retry_at.reset();
+    job.estimated_completion_at.reset();
+  }
   void Finish() {
     job.finished_at = ev.timestamp;
     job.next_retry_at.reset();
@@ -210,6 +219,10 @@ std::optional<Millis> JobView::ProcessingTime() const {
 }
 
 Result<void> CheckTransition(const JobView& job, const EventBody& body) {
+  // An expired job is gone for everyone but the audit log.
+  if (job.expired_at) {
+    return NotFound("JOB_NOT_FOUND", fmt::format("job '{}' not found", job.job_id));
+  }
   if (!Allowed(job.status, KindOf(body))) return IllegalTransition(job, body);
   return std::visit(Checker{job}, body);
 }

@@ -81,6 +81,10 @@ struct JobView {
   // Extrapolated from the latest progress report: when the job will be done
   // at the rate it has progressed since it started.
   std::optional<Millis> estimated_completion_at;
+  // Set by an expired event: the read models no longer hold the job (its
+  // status stays what it was).
+  std::optional<Millis> expired_at;
+  std::string expired_reason;
 
   int32_t RetriesLeft() const {
     return spec.max_attempts > attempts ? spec.max_attempts - attempts : 0;
@@ -100,6 +104,7 @@ struct JobView {
 //   kFailedPrecondition/ATTEMPT_MISMATCH    an attempt number that is not
 //                                           the current (or next) attempt
 //   kInvalidArgument/INVALID_INPUT          a field out of range
+//   kNotFound/JOB_NOT_FOUND                 the job has expired
 Result<void> CheckTransition(const JobView& job, const EventBody& body);
 
 // Applies an event that CheckTransition accepted (it checks again and

@@ -22,7 +22,7 @@ constexpr std::string_view kStatusNames[] = {
     "none", "pending", "running", "retrying", "completed", "failed", "cancelled"};
 constexpr std::string_view kKindNames[] = {
     "enqueued", "started",   "progressed", "logged",   "errored",
-    "retried",  "completed", "failed",     "cancelled"};
+    "retried",  "completed", "failed",     "cancelled", "expired"};
 constexpr std::string_view kLevelNames[] = {"TRACE", "INFO", "WARN", "ERROR",
                                             "FATAL"};
 

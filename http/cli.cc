@@ -37,6 +37,10 @@ int Run(int argc, char** argv) {
   serve_cmd->add_option("--retry-policy", serve.store.retry_policies,
                         "Per job type, repeatable: TYPE=BACKOFF:BASE_MS[:MAX_MS[:JITTER]]; a "
                         "job's own retry_* fields still win");
+  serve_cmd->add_option("--retention", serve.store.retentions,
+                        "Per job type, repeatable: TYPE=DURATION (e.g. report=30d) or TYPE=off. "
+                        "Past it a job is gone from the API and the next maintenance pass "
+                        "expires it (its events stay in the log). Default: pdf_chapter=7d");
   serve_cmd->add_flag("--no-sync", serve.store.no_sync,
                       "Acknowledge writes before the log is fsynced (faster; a power loss "
                       "may lose the last writes, a process crash does not)");

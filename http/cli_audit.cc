@@ -70,6 +70,9 @@ struct Describer {
     return fmt::format("cancelled{}{}", e.by.empty() ? "" : " by " + e.by,
                        e.reason.empty() ? "" : ": " + e.reason);
   }
+  std::string operator()(const Expired& e) const {
+    return fmt::format("expired ({}): read models no longer show the job", e.reason);
+  }
 };
 
 std::string StateLine(const JobView& job) {
@@ -99,7 +102,7 @@ void StripNulls(rapidjson::Value& v) {
 int Replay(const StoreFlags& flags, const std::string& job_id, bool json) {
   auto store = OpenStore(flags, /*create=*/false);
   if (!store) return 1;
-  auto history = store->History(job_id);
+  auto history = store->AuditHistory(job_id);
   if (!history) {
     std::cerr << "jobtrail: " << history.error().message << "\n";
     return 1;
@@ -134,7 +137,7 @@ int Export(const StoreFlags& flags, const std::string& job_id, uint64_t after) {
   auto store = OpenStore(flags, /*create=*/false);
   if (!store) return 1;
   if (!job_id.empty()) {
-    auto history = store->History(job_id);
+    auto history = store->AuditHistory(job_id);
     if (!history) {
       std::cerr << "jobtrail: " << history.error().message << "\n";
       return 1;
@@ -205,6 +208,18 @@ int Import(const StoreFlags& flags, const std::string& file) {
       request.actor = doc["actor"].GetString();
       request.timestamp = timestamp;
       written = store->Enqueue(std::move(request));
+    } else if (type == "expired") {
+      // Only the store writes expiries; the API refuses them, import keeps them.
+      const rapidjson::Value& data = doc["data"];
+      AppendRequest request;
+      request.job_id = job_id;
+      request.events = {Expired{data.HasMember("reason") && data["reason"].IsString()
+                                    ? data["reason"].GetString()
+                                    : ""}};
+      request.event_ids = {event_id};
+      request.actor = doc["actor"].GetString();
+      request.timestamp = timestamp;
+      written = store->Append(std::move(request));
     } else {
       rapidjson::Document event;
       event.SetObject();

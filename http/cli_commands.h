@@ -16,6 +16,7 @@ struct StoreFlags {
   bool no_sync = false;
   std::string default_retry_policy;         // BACKOFF:BASE_MS[:MAX_MS[:JITTER]]
   std::vector<std::string> retry_policies;  // TYPE=BACKOFF:BASE_MS[...]
+  std::vector<std::string> retentions;      // TYPE=DURATION, or TYPE=off
 };
 
 struct ServeFlags {

@@ -11,6 +11,8 @@
 #include <iostream>
 
 #include "domain/retry_policy.h"
+#include "http/dialect_pdf_chapters_003.h"
+#include "http/rate_limiter.h"
 #include "http/cli_commands.h"
 
 namespace jobtrail::cli {
@@ -56,6 +58,23 @@ std::unique_ptr<JobStore> OpenStore(const StoreFlags& flags, bool create) {
       }
       BOOST_OUTCOME_TRY(policy, ParseRetryPolicy(item.substr(eq + 1)));
       options.retry_by_type[item.substr(0, eq)] = policy;
+    }
+    // Seed 003's chapter jobs are kept 7 days (its TTL index), unless told.
+    options.retention_by_type[std::string(http::kPdfChapterJobType)] =
+        http::kPdfChapterRetentionMs;
+    for (const std::string& item : flags.retentions) {
+      const auto eq = item.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        return InvalidArgument("--retention wants TYPE=DURATION (e.g. report=30d) or TYPE=off, "
+                               "got '" + item + "'");
+      }
+      const std::string type = item.substr(0, eq);
+      if (item.substr(eq + 1) == "off") {
+        options.retention_by_type.erase(type);
+        continue;
+      }
+      BOOST_OUTCOME_TRY(retention, http::ParseDuration(item.substr(eq + 1)));
+      options.retention_by_type[type] = retention;
     }
     return Ok();
   }();
@@ -119,9 +138,15 @@ int Serve(const ServeFlags& flags) {
       lock.unlock();
       if (auto m = store->RunMaintenance({}); !m) {
         spdlog::error("maintenance pass failed: {}", m.error().ToString());
-      } else if (m.value().leases_expired > 0) {
-        spdlog::info("maintenance: {} lease(s) expired ({} retried, {} failed)",
-                     m.value().leases_expired, m.value().retried, m.value().failed);
+      } else {
+        if (m.value().leases_expired > 0) {
+          spdlog::info("maintenance: {} lease(s) expired ({} retried, {} failed)",
+                       m.value().leases_expired, m.value().retried, m.value().failed);
+        }
+        if (m.value().expired > 0) {
+          spdlog::info("maintenance: {} job(s) past their retention expired",
+                       m.value().expired);
+        }
       }
       if (auto fired = store->RunDueSchedules(); !fired) {
         spdlog::error("schedules: {}", fired.error().ToString());

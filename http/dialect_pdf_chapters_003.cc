@@ -71,10 +71,6 @@ ApiResult<HttpResponse> GetJob(ApiContext& ctx, const DialectOptions&,
   if (!IsUuid(id)) return not_found;
   auto job = ctx.store->LoadJob(id, std::nullopt);
   if (!job) return job.error().code == Code::kNotFound ? not_found : job.error();
-  if (job.value().spec.type == kPdfChapterJobType &&
-      ctx.store->clock().Now() - job.value().created_at >= kPdfChapterRetentionMs) {
-    return not_found;
-  }
   if (!principal.MayRead(id, job.value().spec.owner)) {
     return DialectError(Code::kPermissionDenied, "FORBIDDEN", "Access denied to this job");
   }

@@ -14,7 +14,8 @@
 namespace jobtrail::http {
 
 // Jobs of this type are gone (404) this long after their creation, as the
-// seed's TTL index removes them.
+// seed's TTL index removes them: `jobtrail serve` sets this as the type's
+// retention (JobStoreOptions::retention_by_type; --retention changes it).
 inline constexpr std::string_view kPdfChapterJobType = "pdf_chapter";
 inline constexpr int64_t kPdfChapterRetentionMs = 7LL * 24 * 3'600'000;
 

@@ -8,6 +8,31 @@
 
 namespace jobtrail::http {
 
+Result<Millis> ParseDuration(std::string_view text) {
+  auto bad = [&] {
+    return InvalidArgument(
+        fmt::format("duration '{}' must be N followed by ms, s, m, h or d (e.g. 7d)", text));
+  };
+  size_t digits = 0;
+  uint64_t amount = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') {
+    if (amount > 1'000'000'000) return bad();
+    amount = amount * 10 + uint64_t(text[digits] - '0');
+    ++digits;
+  }
+  if (digits == 0) amount = 1;  // "/s" means "/1s"
+  const std::string_view unit = text.substr(digits);
+  Millis scale = 0;
+  if (unit == "ms") scale = 1;
+  else if (unit == "s") scale = 1000;
+  else if (unit == "m") scale = 60'000;
+  else if (unit == "h") scale = 3'600'000;
+  else if (unit == "d") scale = 86'400'000;
+  else return bad();
+  if (amount == 0) return bad();
+  return Millis(amount) * scale;
+}
+
 Result<RateRule> ParseRateRule(std::string_view text) {
   if (text == "off") return RateRule{};
   const size_t slash = text.find('/');
@@ -21,26 +46,10 @@ Result<RateRule> ParseRateRule(std::string_view text) {
     if (c < '0' || c > '9' || limit > 1'000'000'000) return bad();
     limit = limit * 10 + uint64_t(c - '0');
   }
-  std::string_view period = text.substr(slash + 1);
-  size_t digits = 0;
-  uint64_t amount = 0;
-  while (digits < period.size() && period[digits] >= '0' && period[digits] <= '9') {
-    if (amount > 1'000'000'000) return bad();
-    amount = amount * 10 + uint64_t(period[digits] - '0');
-    ++digits;
-  }
-  if (digits == 0) amount = 1;  // "/s" means "/1s"
-  const std::string_view unit = period.substr(digits);
-  Millis scale = 0;
-  if (unit == "ms") scale = 1;
-  else if (unit == "s") scale = 1000;
-  else if (unit == "m") scale = 60'000;
-  else if (unit == "h") scale = 3'600'000;
-  else if (unit == "d") scale = 86'400'000;
-  else return bad();
-  if (limit == 0 || amount == 0) return bad();
+  auto period = ParseDuration(text.substr(slash + 1));
+  if (!period || limit == 0) return bad();
   // The limiter counts in limit x period units (see Take): keep them in range.
-  const Millis period_ms = Millis(amount) * scale;
+  const Millis period_ms = period.value();
   if (period_ms > 366 * 86'400'000LL || limit > uint64_t(INT64_MAX / period_ms)) {
     return InvalidArgument(fmt::format("rate limit '{}' is too large (at most a year's period)",
                                        text));

@@ -27,6 +27,10 @@ struct RateRule {
   bool enabled() const { return limit > 0 && period_ms > 0; }
 };
 
+// "500ms", "30s", "15m", "1h", "7d" (a bare unit is one of it: "s" = "1s").
+// Errors: kInvalidArgument.
+Result<Millis> ParseDuration(std::string_view text);
+
 // "100/15m", "5/1h", "1/1s", "20/500ms", "off". Errors: kInvalidArgument.
 Result<RateRule> ParseRateRule(std::string_view text);
 std::string FormatRateRule(const RateRule& rule);

@@ -228,6 +228,7 @@ ApiResult<EventBody> ParseEventData(EventKind kind, ObjectReader& r) {
       return EventBody(std::move(c));
     }
     case EventKind::kEnqueued: break;
+    case EventKind::kExpired: break;
   }
   return InvalidField(r.PathOf("type"), "'enqueued' is written by POST /v1/jobs");
 }
@@ -238,7 +239,9 @@ ApiResult<void> ParseEvent(const rapidjson::Value& value, const std::string& pat
   BOOST_OUTCOME_TRY(r, ObjectReader::Of(value, path));
   BOOST_OUTCOME_TRY(type, r.RequiredString("type", 32));
   auto kind = ParseEventKind(type);
-  if (!kind || *kind == EventKind::kEnqueued) {
+  // Clients write neither the job's first event nor its expiry (the
+  // store's retention does).
+  if (!kind || *kind == EventKind::kEnqueued || *kind == EventKind::kExpired) {
     return ApiError(
         MakeError(Code::kInvalidArgument, "INVALID_INPUT",
                   fmt::format("{}: unknown event type '{}'", r.PathOf("type"), type)),
@@ -435,7 +438,9 @@ std::string EventTypesJson() {
   w.StartArray();
   for (int i = 0; i < kEventKindCount; ++i) {
     const auto kind = static_cast<EventKind>(i);
-    if (kind != EventKind::kEnqueued) w.String(EventKindName(kind));
+    if (kind != EventKind::kEnqueued && kind != EventKind::kExpired) {
+      w.String(EventKindName(kind));
+    }
   }
   w.EndArray();
   return w.Take();

@@ -126,6 +126,7 @@ ApiResult<HttpResponse> Maintenance(ApiContext& ctx, const HttpRequest& request)
       .Field("retried", report.retried)
       .Field("failed", report.failed)
       .Field("cleaned", report.cleaned)
+      .Field("expired", report.expired)
       .EndObject();
   return JsonResponse(200, w.Take());
 }

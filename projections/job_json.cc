@@ -169,6 +169,7 @@ struct BodyWriter {
     KeyStrOrNull(w, "reason", e.reason);
     KeyStrOrNull(w, "by", e.by);
   }
+  void operator()(const Expired& e) { KeyStrOrNull(w, "reason", e.reason); }
 };
 
 }  // namespace

@@ -42,6 +42,11 @@ struct JobStoreOptions {
   std::map<std::string, RetryPolicy> retry_by_type;
   // Uniform [0,1) for backoff jitter; null: a seeded PRNG. Tests inject it.
   std::function<double()> random;
+  // Retention per job type: a job of the type is gone (JOB_NOT_FOUND) once
+  // this long has passed since it was enqueued, and a maintenance pass
+  // appends its expired event, which removes it from the read models. Its
+  // events stay in the log (AuditHistory, export).
+  std::map<std::string, Millis> retention_by_type;
 };
 
 struct EnqueueRequest {
@@ -116,8 +121,9 @@ struct HeartbeatOutcome {
 };
 
 struct MaintenanceOptions {
-  // Remove read-model entries of final jobs finished before now minus this
-  // (their events stay in the log). Unset: no cleanup.
+  // Expire final jobs whose last change is older than now minus this: an
+  // expired event each, which removes them from the read models (their
+  // events stay in the log). Unset: no cleanup.
   std::optional<Millis> cleanup_older_than_ms;
 };
 
@@ -127,7 +133,8 @@ struct MaintenanceReport {
   uint64_t leases_expired = 0;  // running jobs whose lease ran out
   uint64_t retried = 0;         // ... of which the policy retried
   uint64_t failed = 0;          // ... of which were out of attempts
-  uint64_t cleaned = 0;
+  uint64_t cleaned = 0;         // final jobs expired by the cleanup
+  uint64_t expired = 0;         // jobs expired by their type's retention
 };
 
 struct ScheduleView {
@@ -178,8 +185,12 @@ class JobStore {
   // Errors: kNotFound/JOB_NOT_FOUND, kNotFound/VERSION_NOT_FOUND.
   virtual Result<JobView> LoadJob(std::string_view job_id,
                                   std::optional<uint64_t> at_version) = 0;
-  // The job's events, in order. Errors: kNotFound/JOB_NOT_FOUND.
+  // The job's events, in order. Errors: kNotFound/JOB_NOT_FOUND (also for
+  // an expired job).
   virtual Result<std::vector<RecordedEvent>> History(std::string_view job_id) = 0;
+  // Every event of the job, expired or not: the audit trail, for operators
+  // (replay, export). Errors: kNotFound/JOB_NOT_FOUND.
+  virtual Result<std::vector<RecordedEvent>> AuditHistory(std::string_view job_id) = 0;
   // Looks a job id up by its external reference (newest first).
   virtual Result<std::string> FindByExternalRef(std::string_view external_ref) = 0;
   // The global feed: events with position > after, at most limit.
@@ -198,8 +209,10 @@ class JobStore {
   // Errors: kNotFound/JOB_NOT_FOUND, kFailedPrecondition/LEASE_LOST.
   virtual Result<HeartbeatOutcome> Heartbeat(const HeartbeatRequest& request) = 0;
   // One maintenance pass: expire overdue leases (errored LeaseExpired, then
-  // retried or failed by the retry policy, actor "system") and count what
-  // is due. Safe to run concurrently with everything else.
+  // retried or failed by the retry policy, actor "system"), expire jobs
+  // past their type's retention and, if asked, old final jobs (expired,
+  // actor "system"), and count what is due. Safe to run concurrently with
+  // everything else.
   virtual Result<MaintenanceReport> RunMaintenance(const MaintenanceOptions& options) = 0;
 
   // Schedules (projections/schedule_book.h). Errors: kInvalidArgument,

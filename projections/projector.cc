@@ -234,6 +234,42 @@ void Projector::UpdateIndexes(const JobView& before, const JobView& after, Batch
   }
 }
 
+void Projector::RemoveJob(const JobView& job, Batch& b) {
+  const std::string& id = job.job_id;
+  auto remove = [&](std::string_view dim, std::string_view value, char sort, Millis ts) {
+    b.Delete(vk::IndexKey(dim, value, sort, ts, id));
+  };
+  const std::pair<std::string_view, std::string_view> dims[] = {
+      {vk::kDimAll, ""},
+      {vk::kDimType, job.spec.type},
+      {vk::kDimQueue, job.spec.queue},
+      {vk::kDimOwner, job.spec.owner},
+      {vk::kDimExternalRef, job.spec.external_ref},
+      {vk::kDimStatus, StatusName(job.status)}};
+  for (const auto& [dim, value] : dims) {
+    if (dim != vk::kDimAll && value.empty()) continue;
+    remove(dim, value, 'c', job.created_at);
+    b.count_deltas[vk::CountKey(dim, value)] -= 1;
+  }
+  remove(vk::kDimAll, "", 'u', job.updated_at);
+  remove(vk::kDimStatus, StatusName(job.status), 'u', job.updated_at);
+  if (job.status == JobStatus::kPending) {
+    b.Delete(vk::ClaimKey(job.spec.queue, job.spec.priority,
+                          job.spec.run_at.value_or(job.created_at), id));
+  } else if (job.status == JobStatus::kRetrying) {
+    b.Delete(vk::ClaimKey(job.spec.queue, job.spec.priority,
+                          job.next_retry_at.value_or(job.updated_at), id));
+  }
+  if (!job.spec.unique_key.empty() && !IsFinal(job.status)) {
+    b.Delete(vk::UniqueKey(job.spec.unique_key));
+  }
+  if (job.status == JobStatus::kRunning && job.lease_deadline) {
+    b.Delete(vk::LeaseKey(*job.lease_deadline, id));
+  }
+  for (const LogLine& line : job.logs) b.Delete(vk::LogKey(id, line.seq));
+  b.Delete(vk::JobKey(id));
+}
+
 Result<void> Projector::ApplyBatch(const std::vector<eventstore::StoredEvent>& events) {
   if (events.empty()) return Ok();
   Batch b;
@@ -254,7 +290,11 @@ Result<void> Projector::ApplyBatch(const std::vector<eventstore::StoredEvent>& e
     }
     JobView after = before;
     BOOST_OUTCOME_TRYV(ApplyEvent(after, event));
-    UpdateIndexes(before, after, b);
+    if (after.expired_at) {
+      RemoveJob(before, b);
+    } else {
+      UpdateIndexes(before, after, b);
+    }
     if (const auto* logged = std::get_if<Logged>(&event.body)) {
       (void)logged;  // the line is in after.logs, numbered
       b.Put(vk::LogKey(after.job_id, after.logs.back().seq), RenderLogLineJson(after.logs.back()));
@@ -264,7 +304,12 @@ Result<void> Projector::ApplyBatch(const std::vector<eventstore::StoredEvent>& e
     checkpoint_ = stored.position;
   }
   std::vector<std::pair<std::string, std::shared_ptr<const StatusDocument>>> documents;
+  std::vector<std::string> removed;
   for (auto& [id, job] : touched) {
+    if (job.expired_at) {
+      removed.push_back(id);
+      continue;
+    }
     std::string json = RenderJobJson(job);
     b.Put(vk::JobKey(id), EncodeStatusRecord(job, json));
     if (status_cache_ != nullptr) {
@@ -297,7 +342,10 @@ Result<void> Projector::ApplyBatch(const std::vector<eventstore::StoredEvent>& e
   wo.disableWAL = true;
   rocksdb::Status s = views_->Write(wo, &b.writes);
   if (!s.ok()) return StoreIo(s);
-  for (auto& [id, doc] : documents) status_cache_->Put(id, std::move(doc));
+  if (status_cache_ != nullptr) {
+    for (auto& [id, doc] : documents) status_cache_->Put(id, std::move(doc));
+    for (const std::string& id : removed) status_cache_->Erase(id);
+  }
   if (cache_.size() + touched.size() > kCacheLimit) cache_.clear();
   for (auto& [id, job] : touched) cache_[id] = std::move(job);
   return Ok();

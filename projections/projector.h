@@ -51,6 +51,8 @@ class Projector {
   struct Batch;
   Result<JobView> JobBefore(const RecordedEvent& event);
   void UpdateIndexes(const JobView& before, const JobView& after, Batch& batch);
+  // An expired job leaves every view (its rows, index entries and counts).
+  void RemoveJob(const JobView& job, Batch& batch);
 
   rocksdb::DB* views_;
   eventstore::EventLog* log_;

@@ -341,6 +341,12 @@ Result<WriteOutcome> RocksJobStore::TryAppend(const AppendRequest& request) {
                           job.status, true};
     }
   }
+  // A job past its retention takes no more events (but its expiry); an
+  // import (which keeps original timestamps) replays history as it was.
+  if (!request.timestamp && PastRetention(job.spec.type, job.created_at) &&
+      !std::holds_alternative<Expired>(request.events.front())) {
+    return JobNotFound(request.job_id);
+  }
   if (request.expected_version && *request.expected_version != job.version) {
     return MakeError(Code::kAborted, "VERSION_CONFLICT",
                      fmt::format("job is at version {}, not {}", job.version,
@@ -404,14 +410,27 @@ void RocksJobStore::WaitReadable(const std::string& job_id, uint64_t version) {
   }
 }
 
+bool RocksJobStore::PastRetention(std::string_view type, Millis created_at) const {
+  if (options_.retention_by_type.empty()) return false;
+  auto it = options_.retention_by_type.find(std::string(type));
+  return it != options_.retention_by_type.end() && clock_->Now() - created_at >= it->second;
+}
+
 Result<StatusDocument> RocksJobStore::Status(std::string_view job_id) {
   if (!ValidJobId(job_id)) return JobNotFound(job_id);
-  if (auto cached = status_cache_.Get(job_id)) return *cached;
+  if (auto cached = status_cache_.Get(job_id)) {
+    // Past its retention a job is gone, whether or not a maintenance pass
+    // has expired it yet.
+    if (PastRetention(cached->type, cached->created_at)) return JobNotFound(job_id);
+    return *cached;
+  }
   std::string value;
   rocksdb::Status s = views_->Get(rocksdb::ReadOptions(), vk::JobKey(job_id), &value);
   if (s.IsNotFound()) return JobNotFound(job_id);
   if (!s.ok()) return ViewsIo(s);
-  return DecodeStatusRecord(value);
+  BOOST_OUTCOME_TRY(doc, DecodeStatusRecord(value));
+  if (PastRetention(doc.type, doc.created_at)) return JobNotFound(job_id);
+  return std::move(doc);
 }
 
 Result<std::string> RocksJobStore::StatusJson(std::string_view job_id) {
@@ -419,12 +438,22 @@ Result<std::string> RocksJobStore::StatusJson(std::string_view job_id) {
   return std::move(doc.json);
 }
 
-Result<std::vector<RecordedEvent>> RocksJobStore::History(std::string_view job_id) {
+Result<std::vector<RecordedEvent>> RocksJobStore::AuditHistory(std::string_view job_id) {
   if (!ValidJobId(job_id)) return JobNotFound(job_id);
   auto stored = log_->ReadStream(job_id, 1, std::numeric_limits<size_t>::max());
   if (!stored) return FromStoreError(stored.error());
   if (stored.value().empty()) return JobNotFound(job_id);
   return DecodeAll(stored.value());
+}
+
+Result<std::vector<RecordedEvent>> RocksJobStore::History(std::string_view job_id) {
+  BOOST_OUTCOME_TRY(events, AuditHistory(job_id));
+  const auto* enqueued = std::get_if<Enqueued>(&events.front().body);
+  if (std::holds_alternative<Expired>(events.back().body) ||
+      (enqueued != nullptr && PastRetention(enqueued->type, events.front().timestamp))) {
+    return JobNotFound(job_id);
+  }
+  return std::move(events);
 }
 
 Result<JobView> RocksJobStore::LoadJob(std::string_view job_id,

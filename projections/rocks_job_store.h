@@ -25,6 +25,7 @@ class RocksJobStore final : public JobStore {
   Result<StatusDocument> Status(std::string_view job_id) override;
   Result<JobView> LoadJob(std::string_view job_id, std::optional<uint64_t> at_version) override;
   Result<std::vector<RecordedEvent>> History(std::string_view job_id) override;
+  Result<std::vector<RecordedEvent>> AuditHistory(std::string_view job_id) override;
   Result<std::string> FindByExternalRef(std::string_view external_ref) override;
   Result<std::vector<RecordedEvent>> Feed(uint64_t after, size_t limit) override;
   Result<ListPage> List(const ListQuery& query) override;
@@ -58,6 +59,13 @@ class RocksJobStore final : public JobStore {
   // Waits (bounded) until the job's stream reads at least `version`.
   void WaitReadable(const std::string& job_id, uint64_t version);
   RetryPolicy PolicyFor(const JobView& job) const;
+  // Has the job's retention (retention_by_type) run out by now?
+  bool PastRetention(std::string_view type, Millis created_at) const;
+  // Jobs in one list index (view_keys.h) whose sort time is before `cutoff`.
+  std::vector<std::string> IndexedBefore(std::string_view dim, std::string_view value, char sort,
+                                         Millis cutoff);
+  // Appends an expired event (actor "system"); false if it already was.
+  Result<bool> ExpireJob(const std::string& job_id, std::string reason);
   double UnitRandom();
   EventBody FollowUpToError(const JobView& job, Millis now);
   Result<void> RetryAfterWorkerError(const std::string& job_id);

@@ -66,6 +66,17 @@ void StatsState::Apply(const JobView& before, const JobView& after, const Record
   ++events_total_;
   latest_event_ = std::max(latest_event_, event.timestamp);
   TypeTotals& type = by_type_[after.spec.type];
+  if (after.expired_at) {
+    // The job leaves the read models: the counts forget it; the throughput
+    // and duration history it contributed to stays true.
+    Dec(total_);
+    Dec(type.total);
+    Dec(by_status_[Slot(before.status)]);
+    Dec(attempts_by_status_[Slot(before.status)], uint64_t(before.attempts));
+    Dec(type.by_status[Slot(before.status)]);
+    Prune();
+    return;
+  }
   if (before.status == JobStatus::kNone) {
     ++total_;
     ++type.total;

@@ -31,6 +31,15 @@ void StatusCache::Put(const std::string& job_id, std::shared_ptr<const StatusDoc
   }
 }
 
+void StatusCache::Erase(const std::string& job_id) {
+  Shard& shard = ShardOf(job_id);
+  std::lock_guard lock(shard.mu);
+  auto it = shard.docs.find(job_id);
+  if (it == shard.docs.end()) return;
+  shard.bytes -= Cost(job_id, *it->second);
+  shard.docs.erase(it);
+}
+
 void StatusCache::Clear() {
   for (Shard& shard : shards_) {
     std::lock_guard lock(shard.mu);

@@ -27,6 +27,7 @@ class StatusCache {
 
   std::shared_ptr<const StatusDocument> Get(std::string_view job_id) const;
   void Put(const std::string& job_id, std::shared_ptr<const StatusDocument> doc);
+  void Erase(const std::string& job_id);
   void Clear();
 
  private:

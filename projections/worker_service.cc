@@ -157,8 +157,36 @@ Result<HeartbeatOutcome> RocksJobStore::Heartbeat(const HeartbeatRequest& reques
   }
 }
 
+std::vector<std::string> RocksJobStore::IndexedBefore(std::string_view dim,
+                                                      std::string_view value, char sort,
+                                                      Millis cutoff) {
+  std::vector<std::string> ids;
+  const std::string prefix = vk::IndexPrefix(dim, value, sort);
+  const std::string end = vk::IndexKey(dim, value, sort, cutoff, "");
+  std::unique_ptr<rocksdb::Iterator> it(views_->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek(prefix); it->Valid() && it->key().ToStringView() < std::string_view(end) &&
+                         ids.size() < kMaintenanceScanLimit;
+       it->Next()) {
+    ids.emplace_back(it->key().ToStringView().substr(prefix.size() + 8));
+  }
+  return ids;
+}
+
+Result<bool> RocksJobStore::ExpireJob(const std::string& job_id, std::string reason) {
+  AppendRequest request;
+  request.job_id = job_id;
+  request.actor = "system";
+  request.events.push_back(Expired{std::move(reason)});
+  auto out = Append(std::move(request));
+  if (!out) {
+    // Expired meanwhile (by another pass): nothing to do.
+    if (out.error().code == Code::kNotFound) return false;
+    return out.error();
+  }
+  return true;
+}
+
 Result<MaintenanceReport> RocksJobStore::RunMaintenance(const MaintenanceOptions& options) {
-  (void)options;  // the log is append-only: nothing is cleaned up (see README)
   MaintenanceReport report;
   const Millis now = clock_->Now();
   std::vector<std::string> expired;
@@ -218,6 +246,27 @@ Result<MaintenanceReport> RocksJobStore::RunMaintenance(const MaintenanceOptions
     }
     ++report.leases_expired;
     retried ? ++report.retried : ++report.failed;
+  }
+  // Retention, then cleanup: each expired job is an event (actor "system"),
+  // so the read models drop it the same way live and on rebuild.
+  for (const auto& [type, retention] : options_.retention_by_type) {
+    // Gone once `retention` has passed (PastRetention): created <= now - retention.
+    for (const std::string& job_id :
+         IndexedBefore(vk::kDimType, type, 'c', now - retention + 1)) {
+      BOOST_OUTCOME_TRY(done, ExpireJob(job_id, "retention"));
+      if (done) ++report.expired;
+    }
+  }
+  if (options.cleanup_older_than_ms) {
+    const Millis cutoff = now - *options.cleanup_older_than_ms;
+    for (JobStatus final_status : {JobStatus::kCompleted, JobStatus::kFailed,
+                                   JobStatus::kCancelled}) {
+      for (const std::string& job_id :
+           IndexedBefore(vk::kDimStatus, StatusName(final_status), 'u', cutoff)) {
+        BOOST_OUTCOME_TRY(done, ExpireJob(job_id, "cleanup"));
+        if (done) ++report.cleaned;
+      }
+    }
   }
   return report;
 }

@@ -133,6 +133,7 @@ struct BodyEncoder {
     o.setReason(Txt(e.reason));
     o.setBy(Txt(e.by));
   }
+  void operator()(const Expired& e) { b.initExpired().setReason(Txt(e.reason)); }
 };
 
 Result<EventBody> DecodeBody(cs::Event::Body::Reader b) {
@@ -220,6 +221,8 @@ Result<EventBody> DecodeBody(cs::Event::Body::Reader b) {
       auto r = b.getCancelled();
       return EventBody{Cancelled{Str(r.getReason()), Str(r.getBy())}};
     }
+    case cs::Event::Body::EXPIRED:
+      return EventBody{Expired{Str(b.getExpired().getReason())}};
   }
   // A union member added by a newer schema than this binary knows.
   return Corruption(

@@ -109,6 +109,11 @@ struct Cancelled {
   by @1 :Text;
 }
 
+# Added in v2: the job's retention ran out; read models drop the job.
+struct Expired {
+  reason @0 :Text;
+}
+
 # One event: the envelope and exactly one body.
 # globalPosition is assigned by the event log when the event is committed;
 # the stored copy carries 0 and the log's record key is authoritative
@@ -130,5 +135,6 @@ struct Event {
     completed @12 :Completed;
     failed @13 :Failed;
     cancelled @14 :Cancelled;
+    expired @15 :Expired;
   }
 }

@@ -143,6 +143,8 @@ EventBody SampleBody(EventKind kind) {
       return Failed{"gave up", "Fatal", ""};
     case EventKind::kCancelled:
       return Cancelled{"user asked", "bob"};
+    case EventKind::kExpired:
+      return Expired{"retention"};
   }
   return Logged{};
 }
@@ -182,6 +184,7 @@ const TransitionCase kTable[] = {
   {Start::kNone, K::kCompleted,  kIllegal},
   {Start::kNone, K::kFailed,     kIllegal},
   {Start::kNone, K::kCancelled,  kIllegal},
+  {Start::kNone, K::kExpired,    kIllegal},
 
   {Start::kPending, K::kEnqueued,   kIllegal},
   {Start::kPending, K::kStarted,    Accept(S::kRunning)},
@@ -192,6 +195,7 @@ const TransitionCase kTable[] = {
   {Start::kPending, K::kCompleted,  kIllegal},
   {Start::kPending, K::kFailed,     kIllegal},
   {Start::kPending, K::kCancelled,  Accept(S::kCancelled)},
+  {Start::kPending, K::kExpired,    Accept(S::kPending)},
 
   {Start::kRunning, K::kEnqueued,   kIllegal},
   {Start::kRunning, K::kStarted,    kIllegal},
@@ -203,6 +207,7 @@ const TransitionCase kTable[] = {
   {Start::kRunning, K::kCompleted,  Accept(S::kCompleted)},
   {Start::kRunning, K::kFailed,     Accept(S::kFailed)},
   {Start::kRunning, K::kCancelled,  Accept(S::kCancelled)},
+  {Start::kRunning, K::kExpired,    Accept(S::kRunning)},
 
   {Start::kRunningAfterError, K::kEnqueued,   kIllegal},
   {Start::kRunningAfterError, K::kStarted,    kIllegal},
@@ -213,6 +218,7 @@ const TransitionCase kTable[] = {
   {Start::kRunningAfterError, K::kCompleted,  Accept(S::kCompleted)},
   {Start::kRunningAfterError, K::kFailed,     Accept(S::kFailed)},
   {Start::kRunningAfterError, K::kCancelled,  Accept(S::kCancelled)},
+  {Start::kRunningAfterError, K::kExpired,    Accept(S::kRunning)},
 
   {Start::kRunningLastAttemptErr, K::kEnqueued,   kIllegal},
   {Start::kRunningLastAttemptErr, K::kStarted,    kIllegal},
@@ -223,6 +229,7 @@ const TransitionCase kTable[] = {
   {Start::kRunningLastAttemptErr, K::kCompleted,  Accept(S::kCompleted)},
   {Start::kRunningLastAttemptErr, K::kFailed,     Accept(S::kFailed)},
   {Start::kRunningLastAttemptErr, K::kCancelled,  Accept(S::kCancelled)},
+  {Start::kRunningLastAttemptErr, K::kExpired,    Accept(S::kRunning)},
 
   {Start::kRetrying, K::kEnqueued,   kIllegal},
   {Start::kRetrying, K::kStarted,    Accept(S::kRunning)},
@@ -233,8 +240,9 @@ const TransitionCase kTable[] = {
   {Start::kRetrying, K::kCompleted,  kIllegal},
   {Start::kRetrying, K::kFailed,     kIllegal},
   {Start::kRetrying, K::kCancelled,  Accept(S::kCancelled)},
+  {Start::kRetrying, K::kExpired,    Accept(S::kRetrying)},
 
-  // Final states accept nothing.
+  // Final states accept nothing but expiry (retention, cleanup).
   {Start::kCompleted, K::kEnqueued,   kIllegal},
   {Start::kCompleted, K::kStarted,    kIllegal},
   {Start::kCompleted, K::kProgressed, kIllegal},
@@ -244,6 +252,7 @@ const TransitionCase kTable[] = {
   {Start::kCompleted, K::kCompleted,  kIllegal},
   {Start::kCompleted, K::kFailed,     kIllegal},
   {Start::kCompleted, K::kCancelled,  kIllegal},
+  {Start::kCompleted, K::kExpired,    Accept(S::kCompleted)},
 
   {Start::kFailed, K::kEnqueued,   kIllegal},
   {Start::kFailed, K::kStarted,    kIllegal},
@@ -254,6 +263,7 @@ const TransitionCase kTable[] = {
   {Start::kFailed, K::kCompleted,  kIllegal},
   {Start::kFailed, K::kFailed,     kIllegal},
   {Start::kFailed, K::kCancelled,  kIllegal},
+  {Start::kFailed, K::kExpired,    Accept(S::kFailed)},
 
   {Start::kCancelled, K::kEnqueued,   kIllegal},
   {Start::kCancelled, K::kStarted,    kIllegal},
@@ -264,6 +274,7 @@ const TransitionCase kTable[] = {
   {Start::kCancelled, K::kCompleted,  kIllegal},
   {Start::kCancelled, K::kFailed,     kIllegal},
   {Start::kCancelled, K::kCancelled,  kIllegal},
+  {Start::kCancelled, K::kExpired,    Accept(S::kCancelled)},
 };
 // clang-format on
 
@@ -279,6 +290,27 @@ TEST(TransitionTableTest, CoversEveryStateAndEventKind) {
   EXPECT_EQ(rows.size(), std::size(kAllStarts) * kEventKindCount);
   // ...and the starts reach every status, kNone included.
   EXPECT_EQ(pairs.size(), (std::size(kAllStatuses) + 1) * kEventKindCount);
+}
+
+TEST(TransitionTableTest, AnExpiredJobAcceptsNothingAndIsNotFound) {
+  for (Start start : kAllStarts) {
+    if (start == Start::kNone) continue;
+    Result<JobView> built = FoldEvents(MakeStream(StartBodies(start)));
+    ASSERT_TRUE(built) << built.error().ToString();
+    testing_util::JobStream stream;
+    stream.mutable_job() = built.value();
+    JobView job = built.value();
+    RecordedEvent expired = stream.Next(Expired{"cleanup"}, job.updated_at + 500);
+    ASSERT_TRUE(ApplyEvent(job, expired));
+    EXPECT_EQ(job.status, StatusOf(start));
+    EXPECT_EQ(job.expired_at, job.updated_at);
+    EXPECT_EQ(job.expired_reason, "cleanup");
+    for (int k = 0; k < kEventKindCount; ++k) {
+      Result<void> checked = CheckTransition(job, SampleBody(EventKind(k)));
+      ASSERT_FALSE(checked) << EventKindName(EventKind(k));
+      EXPECT_EQ(checked.error().reason, "JOB_NOT_FOUND");
+    }
+  }
 }
 
 class TransitionTableTest : public ::testing::TestWithParam<TransitionCase> {};

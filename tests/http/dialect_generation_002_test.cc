@@ -242,6 +242,29 @@ TEST_F(Generation002Test, ProcessRunsAMaintenancePassAndReportsIt) {
   EXPECT_EQ(client_->Post("/api/jobs/process", R"({"cleanupDays":"soon"})").status, 400);
 }
 
+TEST_F(Generation002Test, CleanupExpiresFinishedJobsOlderThanItsDays) {
+  const std::string old_done = Start("cartoonize", R"({"prompt":"a fox","style":"anime"})");
+  MustAppend(old_done, R"({"events":[{"type":"started"},{"type":"completed","data":{"result":{}}}]})");
+  clock_.Advance(31LL * 86'400'000);
+  const std::string recent_done = Start("cartoonize", R"({"prompt":"a cat","style":"anime"})");
+  MustAppend(recent_done, R"({"events":[{"type":"started"},{"type":"completed"}]})");
+  const std::string old_pending = Start("cartoonize", R"({"prompt":"an owl","style":"anime"})");
+  clock_.Advance(1000);
+  HttpResult r = client_->Post("/api/jobs/process", R"({"cleanup":true,"cleanupDays":30})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  ExpectJsonMatches(r.Json()["cleanup"],
+                    rapidjson::Document().Parse(R"({"cleaned":1,"olderThanDays":30})"),
+                    "$.cleanup");
+  EXPECT_EQ(Status("cartoonize", old_done).status, 404);
+  EXPECT_EQ(Status("cartoonize", recent_done).status, 200);
+  EXPECT_EQ(Status("cartoonize", old_pending).status, 200);
+  // The expiry is in the log, for audit: the store wrote it.
+  auto history = client_->Get("/v1/events?limit=1000").Json();
+  const auto& last = history["events"][history["events"].Size() - 1];
+  EXPECT_STREQ(last["type"].GetString(), "expired");
+  EXPECT_STREQ(last["actor"].GetString(), "system");
+}
+
 TEST_F(Generation002Test, CronNeedsTheWebhookSecret) {
   for (std::vector<std::string> headers :
        {std::vector<std::string>{}, std::vector<std::string>{"x-webhook-secret: wrong"},

@@ -20,6 +20,8 @@ class PdfChapters003Test : public SecureServerTest {
     SecureServerTest::SetUp();
     options_.cors_origins = {kOrigin};
     clock_.Set(*ParseTime("2026-02-08T00:10:28.325Z"));
+    // What `jobtrail serve` configures by default.
+    retention_by_type_[std::string(http::kPdfChapterJobType)] = http::kPdfChapterRetentionMs;
     Start();
     id_ = EnqueueChapter(kUser);
   }
@@ -108,12 +110,32 @@ TEST_F(PdfChapters003Test, ErrorsAreTheSeedsDetailBodies) {
 
 TEST_F(PdfChapters003Test, JobsExpireSevenDaysAfterCreation) {
   const std::string token = Jwt(kUser, "", kAudience, 30 * 24 * 3600);
+  const std::string other = EnqueueFor("alice");  // a type without retention
   clock_.Advance(http::kPdfChapterRetentionMs - 1);
   EXPECT_EQ(Poll(id_, token).status, 200);
   clock_.Advance(1);
   HttpResult gone = Poll(id_, token);
   EXPECT_EQ(gone.status, 404);
   ExpectMatchesSeed(gone.body, R"({"detail":"Job )" + id_ + R"( not found"})");
+  // Gone from the canonical API too, before any maintenance pass ...
+  EXPECT_EQ(client_->Get("/v1/jobs/" + id_, Bearer(admin_key_)).status, 404);
+  EXPECT_EQ(client_->Get("/v1/jobs/" + id_ + "/events", Bearer(admin_key_)).status, 404);
+  // ... and takes no more events.
+  HttpResult late = client_->Post("/v1/jobs/" + id_ + "/events",
+                                  R"({"type":"logged","data":{"message":"late"}})",
+                                  Bearer(worker_key_));
+  EXPECT_EQ(late.status, 404) << late.body;
+  // The pass records the expiry as an event; the views drop the job.
+  HttpResult pass = client_->Post("/v1/maintenance", "{}", Bearer(admin_key_));
+  ASSERT_EQ(pass.status, 200) << pass.body;
+  EXPECT_EQ(pass.Json()["expired"].GetInt(), 1) << pass.body;
+  auto list = client_->Get("/v1/jobs?type=pdf_chapter", Bearer(admin_key_)).Json();
+  EXPECT_EQ(list["items"].Size(), 0u);
+  EXPECT_EQ(client_->Get("/v1/jobs/" + other, Bearer(admin_key_)).status, 200);
+  // A second pass finds nothing more to do.
+  EXPECT_EQ(client_->Post("/v1/maintenance", "{}", Bearer(admin_key_)).Json()["expired"].GetInt(),
+            0);
+  EXPECT_EQ(Poll(id_, token).status, 404);
 }
 
 // Under a prefix the dialect's routes keep their access rules (the request

@@ -75,6 +75,7 @@ class SecureServerTest : public ::testing::Test {
     JobStoreOptions store_options;
     store_options.data_dir = dir_;
     store_options.clock = &clock_;
+    store_options.retention_by_type = retention_by_type_;
     auto store = JobStore::Open(store_options);
     ASSERT_TRUE(store) << store.error().ToString();
     store_ = std::move(store).value();
@@ -125,6 +126,7 @@ class SecureServerTest : public ::testing::Test {
   }
 
   ManualClock clock_{1705314600000};  // 2024-01-15T10:30:00Z
+  std::map<std::string, Millis> retention_by_type_;  // set before Start()
   std::string dir_;
   std::string admin_key_, worker_key_, alice_key_, bob_key_, revoked_key_;
   http::ServerOptions options_;

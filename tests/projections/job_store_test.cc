@@ -236,5 +236,36 @@ TEST_F(JobStoreTest, ForeignDirectoryIsRefused) {
   std::filesystem::remove_all(foreign);
 }
 
+TEST_F(JobStoreTest, RetentionPerTypeHidesThenExpiresJobs) {
+  retention_by_type_["email"] = 3'600'000;
+  Reopen();
+  const std::string email = Enqueue("email");
+  const std::string pdf = Enqueue("pdf");
+  clock_.Advance(3'600'000 - 1);
+  ASSERT_TRUE(store_->Status(email));
+  clock_.Advance(1);
+  // Gone at once from every read, before any maintenance pass...
+  EXPECT_EQ(store_->Status(email).error().reason, "JOB_NOT_FOUND");
+  EXPECT_EQ(store_->LoadJob(email, std::nullopt).error().reason, "JOB_NOT_FOUND");
+  EXPECT_EQ(store_->History(email).error().reason, "JOB_NOT_FOUND");
+  EXPECT_EQ(Append(email, Started{}).error().reason, "JOB_NOT_FOUND");
+  EXPECT_EQ(store_->List(ListQuery{.type = "email"}).value().total, 1u);
+  // ...and from the read models once a pass has recorded the expiry.
+  auto report = store_->RunMaintenance({});
+  ASSERT_TRUE(report) << report.error().ToString();
+  EXPECT_EQ(report.value().expired, 1u);
+  EXPECT_EQ(store_->List(ListQuery{.type = "email"}).value().total, 0u);
+  EXPECT_EQ(store_->RunMaintenance({}).value().expired, 0u);
+  auto audit = store_->AuditHistory(email);
+  ASSERT_TRUE(audit);
+  ASSERT_EQ(audit.value().size(), 2u);
+  EXPECT_EQ(std::get<Expired>(audit.value().back().body).reason, "retention");
+  // Other types are untouched; a restart keeps the expiry.
+  EXPECT_TRUE(store_->Status(pdf));
+  Reopen();
+  EXPECT_EQ(store_->Status(email).error().reason, "JOB_NOT_FOUND");
+  EXPECT_TRUE(store_->Status(pdf));
+}
+
 }  // namespace
 }  // namespace jobtrail::testing

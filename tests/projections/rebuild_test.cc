@@ -64,6 +64,49 @@ TEST_F(RebuildTest, RebuildReproducesLiveViewsByteForByte) {
   EXPECT_EQ(store_->Status(id).value().version, 1u);
 }
 
+TEST_F(RebuildTest, ExpiredJobsLeaveEveryViewLiveAndOnRebuild) {
+  WriteVariedHistory();  // 60 jobs; every fourth stays pending
+  std::vector<std::string> ids;
+  auto page = store_->List(ListQuery{.limit = 100});
+  ASSERT_TRUE(page);
+  for (const std::string& doc : page.value().items_json) {
+    ids.push_back(doc.substr(doc.find("\"id\":\"") + 6, 36));
+  }
+  ASSERT_EQ(ids.size(), 60u);
+  clock_.Advance(3'600'000);
+  MaintenanceOptions cleanup;
+  cleanup.cleanup_older_than_ms = 60'000;
+  auto report = store_->RunMaintenance(cleanup);
+  ASSERT_TRUE(report) << report.error().ToString();
+  EXPECT_EQ(report.value().cleaned, 45u);
+  EXPECT_EQ(store_->RunMaintenance(cleanup).value().cleaned, 0u);
+  EXPECT_EQ(store_->List(ListQuery{.limit = 100}).value().total, 15u);
+  EXPECT_EQ(store_->Stats().total, 15u);
+
+  const auto live = DumpViews();
+  size_t expired = 0;
+  for (const std::string& id : ids) {
+    if (store_->Status(id)) continue;
+    ++expired;
+    EXPECT_EQ(store_->Status(id).error().reason, "JOB_NOT_FOUND");
+    EXPECT_EQ(store_->History(id).error().reason, "JOB_NOT_FOUND");
+    auto audit = store_->AuditHistory(id);
+    ASSERT_TRUE(audit);
+    EXPECT_EQ(audit.value().back().actor, "system");
+    EXPECT_EQ(std::get<Expired>(audit.value().back().body).reason, "cleanup");
+    for (const auto& [key, value] : live) {
+      EXPECT_EQ(key.find(id), std::string::npos) << "a view still holds " << id;
+    }
+  }
+  EXPECT_EQ(expired, 45u);
+
+  ASSERT_TRUE(store_->Rebuild(nullptr));
+  EXPECT_TRUE(DumpViews() == live);
+  auto verified = store_->Verify(nullptr);
+  ASSERT_TRUE(verified);
+  EXPECT_TRUE(verified.value().ok());
+}
+
 TEST_F(RebuildTest, VerifyPassesOnAHealthyStore) {
   WriteVariedHistory();
   auto report = store_->Verify(nullptr);

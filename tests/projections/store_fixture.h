@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 #include <random>
 
 #include "domain/clock.h"
@@ -36,6 +37,7 @@ class StoreTest : public ::testing::Test {
     JobStoreOptions options;
     options.data_dir = dir_;
     options.clock = &clock_;
+    options.retention_by_type = retention_by_type_;
     auto opened = JobStore::Open(options);
     ASSERT_TRUE(opened) << opened.error().ToString();
     store_ = std::move(opened).value();
@@ -97,6 +99,7 @@ class StoreTest : public ::testing::Test {
 
   std::string dir_;
   ManualClock clock_{kStart};
+  std::map<std::string, Millis> retention_by_type_;  // applied by Reopen()
   std::unique_ptr<JobStore> store_;
 };
 

@@ -64,6 +64,8 @@ EventBody FullBody(EventKind kind) {
       return Failed{"gave up after 3 attempts", "TimeoutError", "at a"};
     case EventKind::kCancelled:
       return Cancelled{"superseded", "ops@x.example"};
+    case EventKind::kExpired:
+      return Expired{"retention"};
   }
   return Logged{};
 }
@@ -93,6 +95,8 @@ EventBody SparseBody(EventKind kind) {
       return Failed{};
     case EventKind::kCancelled:
       return Cancelled{};
+    case EventKind::kExpired:
+      return Expired{};
   }
   return Logged{};
 }

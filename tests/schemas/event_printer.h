@@ -190,6 +190,12 @@ inline void PrintTo(const Cancelled& e, std::ostream* os) {
   *os << '}';
 }
 
+inline void PrintTo(const Expired& e, std::ostream* os) {
+  *os << "Expired{reason=";
+  event_printer_internal::Quoted(os, e.reason);
+  *os << '}';
+}
+
 inline void PrintTo(const EventBody& body, std::ostream* os) {
   std::visit([os](const auto& b) { PrintTo(b, os); }, body);
 }
