@@ -61,9 +61,10 @@ int Run(int argc, char** argv) {
   serve_cmd->add_flag("--no-access-log", no_access_log, "Do not log one line per request");
   serve_cmd->add_option("--dialect-prefix", serve.server.dialects.prefix,
                         "Path prefix of the seed dialects (default: the seeds' own paths)");
-  serve_cmd->add_flag("--no-dialects{false}", serve.server.dialects.enabled,
-                      "Do not serve the five seed APIs");
-  serve_cmd->add_flag("--no-seed-001-schedules{false}", serve.server.dialects.seed_001_schedules,
+  bool no_dialects = false;
+  bool no_seed_001_schedules = false;
+  serve_cmd->add_flag("--no-dialects", no_dialects, "Do not serve the five seed APIs");
+  serve_cmd->add_flag("--no-seed-001-schedules", no_seed_001_schedules,
                       "Do not register seed 001's worker job types as schedules");
   AddSecurityFlags(serve_cmd, serve.security);
 
@@ -125,6 +126,8 @@ int Run(int argc, char** argv) {
     return kUsageError;
   }
   serve.server.access_log = !no_access_log;
+  if (no_dialects) serve.server.dialects.enabled = false;
+  if (no_seed_001_schedules) serve.server.dialects.seed_001_schedules = false;
 
   if (*serve_cmd) return Serve(serve);
   if (*replay_cmd) return Replay(store, job_id, json);
