@@ -9,7 +9,6 @@
 #include <fmt/format.h>
 
 #include "http/dialect_support.h"
-#include "http/ids.h"
 #include "http/json_reader.h"
 
 namespace jobtrail::http {
@@ -86,7 +85,6 @@ HttpResponse Envelope(const HttpRequest& request, const JobView& job, bool resul
 // The job, if `may_read(owner)`; otherwise exactly the unknown job's error.
 template <typename MayRead>
 ApiResult<JobView> OwnedJob(JobStore& store, std::string_view id, MayRead may_read) {
-  if (!IsUuid(id)) return JobNotFound();
   auto job = store.LoadJob(id, std::nullopt);
   if (!job) return job.error().code == Code::kNotFound ? JobNotFound() : ApiError(job.error());
   if (!may_read(job.value().spec.owner)) return JobNotFound();

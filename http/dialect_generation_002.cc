@@ -16,7 +16,6 @@
 #include "http/dialect_generation_002.h"
 #include "http/dialect_support.h"
 #include "http/error_mapping.h"
-#include "http/ids.h"
 #include "http/json_reader.h"
 #include "projections/job_json.h"
 
@@ -284,7 +283,6 @@ ApiResult<HttpResponse> Status(ApiContext& ctx, const DialectOptions&,
                                const HttpRequest& request) {
   BOOST_OUTCOME_TRY(kind, KindParam(request));
   const std::string& id = PathParam(request, "jobId");
-  if (!IsUuid(id)) return JobNotFound(id);
   auto loaded = ctx.store->LoadJob(id, std::nullopt);
   if (!loaded) return loaded.error().code == Code::kNotFound ? JobNotFound(id) : loaded.error();
   const JobView& job = loaded.value();

@@ -12,7 +12,6 @@
 #include <fmt/format.h>
 
 #include "http/dialect_support.h"
-#include "http/ids.h"
 #include "projections/job_json.h"
 
 namespace jobtrail::http {
@@ -68,7 +67,6 @@ ApiResult<HttpResponse> GetJob(ApiContext& ctx, const DialectOptions&,
   const std::string& id = PathParam(request, "job_id");
   auto not_found = DialectError(Code::kNotFound, "JOB_NOT_FOUND",
                                 fmt::format("Job {} not found", id));
-  if (!IsUuid(id)) return not_found;
   auto job = ctx.store->LoadJob(id, std::nullopt);
   if (!job) return job.error().code == Code::kNotFound ? not_found : job.error();
   if (!principal.MayRead(id, job.value().spec.owner)) {

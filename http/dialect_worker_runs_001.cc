@@ -15,7 +15,6 @@
 
 #include "http/dialect_support.h"
 #include "http/error_mapping.h"
-#include "http/ids.h"
 #include "http/query_parsing.h"
 #include "projections/job_json.h"
 
@@ -182,7 +181,6 @@ ApiResult<HttpResponse> GetRun(ApiContext& ctx, const DialectOptions&,
                                const HttpRequest& request) {
   const std::string& id = PathParam(request, "id");
   auto not_found = DialectError(Code::kNotFound, "JOB_NOT_FOUND", "Job run not found");
-  if (!IsUuid(id)) return not_found;
   auto status = ctx.store->Status(id);
   if (!status) return status.error().code == Code::kNotFound ? not_found : status.error();
   BOOST_OUTCOME_TRY(schedules, ctx.store->ListSchedules());

@@ -4,6 +4,7 @@
 
 #include <charconv>
 
+#include "domain/job_id.h"
 #include "http/error_mapping.h"
 #include "http/ids.h"
 #include "http/json_writer.h"
@@ -200,11 +201,11 @@ ApiResult<FeedQuery> ParseFeedQuery(const HttpRequest& request) {
 
 ApiResult<std::string> JobIdParam(const HttpRequest& request) {
   const std::string* id = request.Param("id");
-  if (id == nullptr || !IsUuid(*id)) {
+  if (id == nullptr || !IsValidJobId(*id)) {
     JsonWriter d;
     d.StartObject().Field("parameter", "id").EndObject();
     return ApiError(MakeError(Code::kInvalidArgument, "INVALID_JOB_ID",
-                              fmt::format("job id '{}' is not a UUID", id ? *id : "")),
+                              fmt::format("a job id is {}", kJobIdRule)),
                     d.Take());
   }
   return *id;

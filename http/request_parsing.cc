@@ -4,6 +4,7 @@
 
 #include <limits>
 
+#include "domain/job_id.h"
 #include "domain/retry_policy.h"
 #include "http/error_mapping.h"
 #include "http/ids.h"
@@ -312,8 +313,10 @@ ApiResult<BatchOperation> ParseOperation(const rapidjson::Value& value,
                                 JsonQuote(r.PathOf("op"))));
   }
   out.kind = BatchOperation::Kind::kAppend;
-  BOOST_OUTCOME_TRY(job_id, r.RequiredString("job_id", 64));
-  if (!IsUuid(job_id)) return InvalidField(r.PathOf("job_id"), "must be a UUID");
+  BOOST_OUTCOME_TRY(job_id, r.RequiredString("job_id", kMaxJobIdLength));
+  if (!IsValidJobId(job_id)) {
+    return InvalidField(r.PathOf("job_id"), fmt::format("must be {}", kJobIdRule));
+  }
   BOOST_OUTCOME_TRY(expected, r.Int("expected_version", 0, kMaxCount));
   out.append.job_id = std::move(job_id);
   if (expected) out.append.expected_version = uint64_t(*expected);
@@ -349,7 +352,10 @@ ApiResult<EnqueueRequest> ParseEnqueue(const rapidjson::Value& value,
   BOOST_OUTCOME_TRY(labels, r.StringMap("labels"));
   BOOST_OUTCOME_TRY(unique_key, r.String("unique_key", 256));
   BOOST_OUTCOME_TRY(idempotency_key, r.String("idempotency_key", 256));
-  BOOST_OUTCOME_TRY(job_id, OptionalUuid(r, "job_id"));
+  BOOST_OUTCOME_TRY(job_id, r.String("job_id", kMaxJobIdLength));
+  if (job_id && !IsValidJobId(*job_id)) {
+    return InvalidField(r.PathOf("job_id"), fmt::format("must be {}", kJobIdRule));
+  }
   BOOST_OUTCOME_TRY(backoff, r.String("retry_backoff", 16));
   BOOST_OUTCOME_TRY(base_delay, r.Int("retry_base_delay_ms", 0, kMaxDelayMs));
   BOOST_OUTCOME_TRY(max_delay, r.Int("retry_max_delay_ms", 0, kMaxDelayMs));
@@ -382,7 +388,7 @@ ApiResult<EnqueueRequest> ParseEnqueue(const rapidjson::Value& value,
   s.labels = labels.value_or(Labels{});
   s.unique_key = unique_key.value_or("");
   s.idempotency_key = idempotency_key.value_or("");
-  req.job_id = std::move(job_id);
+  req.job_id = job_id.value_or("");
   return req;
 }
 

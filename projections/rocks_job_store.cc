@@ -9,6 +9,7 @@
 
 #include <filesystem>
 
+#include "domain/job_id.h"
 #include "projections/list_reader.h"
 #include "projections/uuid.h"
 #include "projections/view_keys.h"
@@ -23,21 +24,12 @@ constexpr size_t kProjectionBatch = 2048;
 constexpr auto kProjectionPoll = std::chrono::milliseconds(200);
 constexpr auto kReadYourWritesTimeout = std::chrono::seconds(30);
 constexpr int kUnconditionalRetries = 8;
-constexpr size_t kMaxJobIdLength = 128;
 
 Error JobNotFound(std::string_view id) {
   return NotFound("JOB_NOT_FOUND", fmt::format("job '{}' not found", id));
 }
 
-bool ValidJobId(std::string_view id) {
-  if (id.empty() || id.size() > kMaxJobIdLength) return false;
-  for (char c : id) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '-' || c == '_' || c == '.' || c == ':';
-    if (!ok) return false;
-  }
-  return true;
-}
+bool ValidJobId(std::string_view id) { return IsValidJobId(id); }
 
 Error ViewsIo(const rocksdb::Status& s) { return Internal(fmt::format("views: {}", s.ToString())); }
 
@@ -219,9 +211,7 @@ Result<WriteOutcome> RocksJobStore::Enqueue(EnqueueRequest request) {
                          ? RandomUuid()
                          : NameUuid("jobtrail-idempotency:" + spec.owner, spec.idempotency_key);
   } else if (!ValidJobId(request.job_id)) {
-    return InvalidArgument(fmt::format(
-        "job id must be 1 to {} characters of letters, digits, '-', '_', '.', ':'",
-        kMaxJobIdLength));
+    return InvalidArgument(fmt::format("job id must be {}", kJobIdRule));
   }
   // The enqueued event's id makes a repeat with the same idempotency key
   // a no-op that answers the original append.

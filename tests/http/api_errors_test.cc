@@ -52,7 +52,7 @@ TEST_F(ErrorsTest, BadEnqueueBodiesAre400AndCreateNothing) {
       {"max_attempts huge", R"({"type":"a","max_attempts":99999999999})", "INVALID_INPUT", "max_attempts"},
       {"bad time", R"({"type":"a","run_at":"yesterday"})", "INVALID_INPUT", "run_at"},
       {"labels not strings", R"({"type":"a","labels":{"n":1}})", "INVALID_INPUT", "labels.n"},
-      {"bad job id", R"({"type":"a","job_id":"not-a-uuid"})", "INVALID_INPUT", "job_id"},
+      {"bad job id", R"({"type":"a","job_id":"not a job id"})", "INVALID_INPUT", "job_id"},
   };
   for (const BadBody& c : cases) {
     SCOPED_TRACE(c.name);
@@ -102,7 +102,9 @@ TEST_F(ErrorsTest, BadEventBodiesAre400AndAppendNothing) {
 
 TEST_F(ErrorsTest, IdsHeadersAndStatesAnswerTheirOwnCodes) {
   const std::string id = Enqueue();
-  ExpectErrorBody(client_->Get("/v1/jobs/not-a-uuid"), 400, "INVALID_JOB_ID");
+  ExpectErrorBody(client_->Get("/v1/jobs/not%20an%20id"), 400, "INVALID_JOB_ID");
+  ExpectErrorBody(client_->Get("/v1/jobs/" + std::string(129, 'a')), 400, "INVALID_JOB_ID");
+  ExpectErrorBody(client_->Get("/v1/jobs/not-a-uuid"), 404, "JOB_NOT_FOUND");
   ExpectErrorBody(client_->Get("/v1/jobs/00000000-0000-4000-8000-000000000000"), 404,
                   "JOB_NOT_FOUND");
   ExpectErrorBody(Append("00000000-0000-4000-8000-000000000000", R"({"type":"started"})"), 404,
@@ -238,7 +240,7 @@ TEST_F(ErrorsTest, KeepAliveServesSeveralRequestsOnOneConnection) {
   HttpResult second = client.Get("/v1/stats");
   ASSERT_EQ(second.status, 200);
   EXPECT_EQ(second.new_connections, 0) << "the second request opened a new connection";
-  HttpResult error = client.Get("/v1/jobs/x");
+  HttpResult error = client.Get("/v1/jobs/x!");
   EXPECT_EQ(error.status, 400);
   HttpResult third = client.Post("/v1/jobs", R"({"type":"a"})");
   EXPECT_EQ(third.status, 201);

@@ -125,6 +125,30 @@ TEST_F(LifecycleTest, TwoErrorsWithScreenshotsARetryAndCompletion) {
   EXPECT_EQ(Version(id), 12u);
 }
 
+TEST_F(LifecycleTest, ClientChosenIdsFollowOneRuleOnEveryRoute) {
+  // Not only UUIDs: the ids another system gave its jobs (kept by import,
+  // or chosen on enqueue) are reachable on every route that names a job.
+  HttpResult r = client_->Post("/v1/jobs", R"({"type":"invoice","job_id":"bull:invoice-2024.001"})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string id = "bull:invoice-2024.001";
+  EXPECT_EQ(r.Json()["job_id"].GetString(), id);
+  MustAppend(id, R"({"type":"started"})");
+  EXPECT_EQ(client_->Get("/v1/jobs/" + id).Json()["status"].GetString(), std::string("running"));
+  EXPECT_EQ(client_->Get("/v1/jobs/" + id + "/events").status, 200);
+  HttpResult batch = client_->Post("/v1/batch", R"({"operations":[{"op":"append","job_id":")" +
+                                                    id + R"(","events":[{"type":"logged",
+                                                    "data":{"message":"slow"}}]}]})");
+  EXPECT_EQ(batch.status, 200) << batch.body;
+  EXPECT_EQ(Version(id), 3u);
+  EXPECT_EQ(client_->Post("/v1/jobs/" + id + "/cancel", "").status, 200);
+  // Outside the rule: 400, on enqueue and on reads.
+  EXPECT_EQ(client_->Post("/v1/jobs", R"({"type":"a","job_id":"has space"})").status, 400);
+  EXPECT_EQ(client_->Post("/v1/jobs", R"({"type":"a","job_id":")" + std::string(129, 'x') +
+                                          R"("})")
+                .status,
+            400);
+}
+
 TEST_F(LifecycleTest, StatusETagAnswers304UntilTheJobChanges) {
   const std::string id = Enqueue();
   HttpResult first = client_->Get("/v1/jobs/" + id);

@@ -89,7 +89,7 @@ TEST_F(WorkerTest, BadWorkerRequestsAre400) {
   EXPECT_STREQ(no_worker.Json()["error"]["details"]["field"].GetString(), "worker_id");
   EXPECT_EQ(client_->Post("/v1/queues/q/claim", R"({"worker_id":"w","max_jobs":101})").status, 400);
   EXPECT_EQ(client_->Post("/v1/queues/q/claim", R"({"worker_id":"w","lease_ms":0})").status, 400);
-  EXPECT_EQ(Heartbeat("nope", R"({"worker_id":"w"})").ErrorCode(), "INVALID_JOB_ID");
+  EXPECT_EQ(Heartbeat("no!pe", R"({"worker_id":"w"})").ErrorCode(), "INVALID_JOB_ID");
   EXPECT_EQ(Heartbeat("00000000-0000-4000-8000-000000000000", R"({"worker_id":"w"})").status, 404);
   EXPECT_EQ(client_->Post("/v1/maintenance", R"({"vacuum":true})").status, 400);
   HttpResult backoff = client_->Post("/v1/jobs", R"({"type":"a","retry_backoff":"random"})");
