@@ -29,6 +29,11 @@ void CorsPolicy::AddResponseHeaders(std::string_view origin, StringPairs& header
   if (!Allows(origin)) return;
   headers.emplace_back("Access-Control-Allow-Origin", std::string(origin));
   headers.emplace_back("Access-Control-Expose-Headers", std::string(kExposed));
+  // A browser sends `credentials: 'include'` requests (seed 003's client)
+  // only where this says so; never for "*", only for origins named.
+  if (std::find(origins_.begin(), origins_.end(), origin) != origins_.end()) {
+    headers.emplace_back("Access-Control-Allow-Credentials", "true");
+  }
 }
 
 void CorsPolicy::AddPreflightHeaders(std::string_view origin, std::string_view methods,

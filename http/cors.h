@@ -21,7 +21,8 @@ class CorsPolicy {
   bool Allows(std::string_view origin) const;
 
   // Headers for a normal response to a request from `origin` (empty origin:
-  // not a CORS request, no headers).
+  // not a CORS request, no headers). Origins named in the list (not those
+  // "*" lets in) may also send credentialed requests.
   void AddResponseHeaders(std::string_view origin, StringPairs& headers) const;
   // Headers for a preflight, allowing `methods` (e.g. "GET, POST").
   void AddPreflightHeaders(std::string_view origin, std::string_view methods,

@@ -11,6 +11,9 @@ namespace jobtrail::http {
 // 32 raw bytes.
 std::string Sha256(std::string_view data);
 std::string HmacSha256(std::string_view key, std::string_view data);
+// 20 raw bytes; only for checking signatures other services make with it
+// (Vercel's x-vercel-signature).
+std::string HmacSha1(std::string_view key, std::string_view data);
 
 // `n` bytes from OpenSSL's CSPRNG; nullopt if it fails (never silently weak).
 std::optional<std::string> RandomBytes(size_t n);

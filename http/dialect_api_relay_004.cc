@@ -91,6 +91,14 @@ ApiResult<JobView> OwnedJob(JobStore& store, std::string_view id, MayRead may_re
   return std::move(job).value();
 }
 
+// The job a POST status call polls (its body's job_id), so that polling is
+// limited per job, as the GET routes are.
+std::string PolledJob(const HttpRequest& request) {
+  rapidjson::Document body;
+  if (!ParseJsonBody(request.body, body) || !body.IsObject()) return {};
+  return std::string(DocString(body, "job_id"));
+}
+
 ApiResult<HttpResponse> PostStatus(ApiContext& ctx, const DialectOptions&,
                                    const HttpRequest& request) {
   auto invalid = DialectError(Code::kInvalidArgument, "INVALID_INPUT",
@@ -135,7 +143,8 @@ ApiResult<HttpResponse> GetResult(ApiContext& ctx, const DialectOptions&,
 void AddApiRelayDialect004(Router& router, ApiContext& context,
                            const DialectOptions& options) {
   MountDialect(router, context, options, ErrorBody,
-               {{"POST", "/api/v1/flickr/jobs/status", PostStatus, RouteAccess::kSelf},
+               {{"POST", "/api/v1/flickr/jobs/status", PostStatus, RouteAccess::kSelf,
+                 RateClass::kPoll, "id", PolledJob},
                 {"GET", "/api/v1/flickr/jobs/{jobId}", GetStatus, RouteAccess::kSelf, RateClass::kPoll,
                  "jobId"},
                 {"GET", "/api/v1/flickr/jobs/{jobId}/result", GetResult, RouteAccess::kSelf,

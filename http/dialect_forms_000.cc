@@ -311,8 +311,9 @@ void AddFormsDialect000(Router& router, ApiContext& context, const DialectOption
   MountDialect(router, context, options, ErrorBody,
                {{"GET", "/api/job-status/{captchaId}", GetJobStatus, RouteAccess::kPublic,
                  RateClass::kPoll, "captchaId"},
-                {"GET", "/api/jobs", ListJobs, RouteAccess::kPublic},
-                {"GET", "/api/jobs/stats", GetStats, RouteAccess::kPublic}});
+                {"GET", "/api/jobs", ListJobs, RouteAccess::kPublic, RateClass::kDashboard},
+                {"GET", "/api/jobs/stats", GetStats, RouteAccess::kPublic,
+                 RateClass::kDashboard}});
 }
 
 }  // namespace jobtrail::http

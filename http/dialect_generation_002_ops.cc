@@ -328,9 +328,21 @@ std::string_view Provider(const HttpRequest& request) {
   return "webhook";
 }
 
+// The webhook limits are per provider (and address).
+std::string ProviderSubject(const HttpRequest& request) { return std::string(Provider(request)); }
+
+// The seed: x-webhook-secret, "OR provider-specific headers": GitHub's
+// x-github-token carrying the same secret, Vercel's x-vercel-signature
+// (HMAC-SHA1 of the body under it).
+bool CronCallerProven(const HttpRequest& request, std::string_view secret) {
+  if (auto given = request.Header("x-webhook-secret")) return WebhookHeaderMatches(given, secret);
+  if (auto token = request.Header("x-github-token")) return WebhookHeaderMatches(token, secret);
+  return WebhookSignatureMatches(request.Header("x-vercel-signature"), request.body, secret);
+}
+
 ApiResult<HttpResponse> CronProcess(ApiContext& ctx, const DialectOptions&,
                                     const HttpRequest& request) {
-  if (!WebhookHeaderMatches(request.Header("x-webhook-secret"), ctx.webhook_secret)) {
+  if (!CronCallerProven(request, ctx.webhook_secret)) {
     return DialectError(Code::kUnauthenticated, "UNAUTHORIZED", "Invalid webhook secret");
   }
   BOOST_OUTCOME_TRY(pass_request, ParsePass(request.body));
@@ -364,7 +376,7 @@ void AddGenerationOpsDialect002(Router& router, ApiContext& context,
                 {"GET", "/api/jobs/process", ProcessingStatus, RouteAccess::kAdmin},
                 {"POST", "/api/jobs/process", ProcessNow, RouteAccess::kAdmin},
                 {"POST", "/api/cron/process-jobs", CronProcess, RouteAccess::kSelf,
-                 RateClass::kWebhook}});
+                 RateClass::kWebhook, "id", ProviderSubject}});
 }
 
 }  // namespace jobtrail::http

@@ -29,7 +29,7 @@ void MountDialect(Router& router, ApiContext& context, const DialectOptions& opt
   for (const DialectRoute& route : routes) {
     context.route_access.push_back(RouteAccessRule{
         std::string(route.method), options.prefix + std::string(route.path), route.access,
-        route.rate, std::string(route.job_param), render_error});
+        route.rate, std::string(route.job_param), render_error, route.rate_subject});
     router.Add(std::string(route.method), options.prefix + std::string(route.path),
                [&context, options, render_error,
                 handler = route.handler](const HttpRequest& request) {

@@ -52,6 +52,7 @@ struct DialectRoute {
   RouteAccess access = RouteAccess::kAdmin;
   RateClass rate = RateClass::kGeneral;
   std::string_view job_param = "id";  // kPoll: the parameter naming the job
+  RateSubjectFn rate_subject = nullptr;  // what a call is about, if not that
 };
 void MountDialect(Router& router, ApiContext& context, const DialectOptions& options,
                   DialectRoute::ErrorBody render_error,

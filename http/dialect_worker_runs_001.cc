@@ -253,8 +253,8 @@ ApiResult<HttpResponse> Trigger(ApiContext& ctx, const DialectOptions&,
 void AddWorkerRunsDialect001(Router& router, ApiContext& context,
                              const DialectOptions& options) {
   MountDialect(router, context, options, ErrorBody,
-               {{"GET", "/v1/jobs/status", GetStatus, RouteAccess::kPublic},
-                {"GET", "/v1/jobs/runs", ListRuns, RouteAccess::kPublic},
+               {{"GET", "/v1/jobs/status", GetStatus, RouteAccess::kPublic, RateClass::kDashboard},
+                {"GET", "/v1/jobs/runs", ListRuns, RouteAccess::kPublic, RateClass::kDashboard},
                 {"GET", "/v1/jobs/runs/{id}", GetRun, RouteAccess::kPublic, RateClass::kPoll},
                 {"POST", "/v1/jobs/trigger/{jobName}", Trigger, RouteAccess::kAdmin}});
 }

@@ -25,6 +25,7 @@ constexpr NamedRule kRules[] = {
     {"admin", &RateLimitOptions::admin},
     {"webhook", &RateLimitOptions::webhook},
     {"webhook-burst", &RateLimitOptions::webhook_burst},
+    {"dashboard", &RateLimitOptions::dashboard},
 };
 
 Error Forbidden(std::string message) {
@@ -63,7 +64,7 @@ Result<void> SetRateLimit(RateLimitOptions& options, std::string_view spec) {
   }
   return InvalidArgument(fmt::format(
       "unknown rate limit '{}': use address, reader, reader-create, poll, worker, "
-      "worker-create, admin, webhook or webhook-burst",
+      "worker-create, admin, webhook, webhook-burst or dashboard",
       name));
 }
 
@@ -117,19 +118,28 @@ std::optional<ApiError> RequestGate::Charge(const HttpRequest& request, Caller c
     if (!d.allowed && !denied) denied = d;
     if (!tightest || d.remaining < tightest->remaining) tightest = d;
   };
-  const std::string* job =
-      policy.rate == RateClass::kPoll ? request.Param(policy.job_param) : nullptr;
+  const bool poll = policy.rate == RateClass::kPoll;
   const bool create = policy.rate == RateClass::kCreate;
+  // What the call is about: the polled job, the calling provider.
+  std::string subject;
+  if (policy.rate_subject != nullptr) {
+    subject = policy.rate_subject(request);
+  } else if (const std::string* job = request.Param(policy.job_param); poll && job) {
+    subject = *job;
+  }
   const Principal& p = request.principal;
   const std::string address = "addr:" + request.client_address;
   if (policy.rate == RateClass::kWebhook) {
-    take(rates_.webhook, "webhook:" + address);
-    take(rates_.webhook_burst, "webhook-burst:" + address);
+    take(rates_.webhook, fmt::format("webhook:{}:{}", address, subject));
+    take(rates_.webhook_burst, fmt::format("webhook-burst:{}:{}", address, subject));
   } else if (caller == Caller::kFailedCredentials) {
     take(rates_.address, address);
+  } else if (policy.rate == RateClass::kDashboard) {
+    const bool anonymous = caller == Caller::kAnonymous || !p.authenticated() || p.share_link();
+    take(rates_.dashboard, "dashboard:" + (anonymous ? address : p.subject));
   } else if (caller == Caller::kAnonymous || p.share_link()) {
-    if (job != nullptr) {
-      take(rates_.poll, fmt::format("poll:{}:{}:{}", address, *job, pattern));
+    if (poll) {
+      take(rates_.poll, fmt::format("poll:{}:{}:{}", address, subject, pattern));
     } else {
       take(rates_.address, address);
       if (create) take(rates_.reader_create, "reader-create:" + address);
@@ -139,8 +149,8 @@ std::optional<ApiError> RequestGate::Charge(const HttpRequest& request, Caller c
   } else if (p.role == Role::kWorker) {
     take(rates_.worker, "worker:" + p.subject);
     if (create) take(rates_.worker_create, "worker-create:" + p.subject);
-  } else if (job != nullptr) {
-    take(rates_.poll, fmt::format("poll:{}:{}:{}", p.subject, *job, pattern));
+  } else if (poll) {
+    take(rates_.poll, fmt::format("poll:{}:{}:{}", p.subject, subject, pattern));
   } else {
     take(rates_.reader, "reader:" + p.subject);
     if (create) take(rates_.reader_create, "reader-create:" + p.subject);

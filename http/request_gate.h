@@ -13,14 +13,17 @@
 //      the route's RateClass:
 //        admin          admin bucket per subject
 //        worker         worker bucket per subject (+ worker-create on creates)
-//        reader         poll bucket per (subject, job, route) on poll routes;
+//        reader         poll bucket per (subject, polled thing, route) on
+//                       poll routes;
 //                       reader bucket per subject otherwise (+ reader-create)
 //        share link, no credentials (public and kSelf routes):
-//                       poll bucket per (address, job, route) on poll
-//                       routes; address bucket otherwise (+ reader-create
-//                       per address on creates)
+//                       poll bucket per (address, polled thing, route) on
+//                       poll routes; address bucket otherwise (+
+//                       reader-create per address on creates)
 //        failed authentication: address bucket
-//        webhook routes: webhook and webhook-burst buckets per address
+//        webhook routes: webhook and webhook-burst buckets per (address,
+//                       provider)
+//        dashboard routes: dashboard bucket per subject, or per address
 //      (probes, /healthz and /readyz, are never limited);
 //      X-RateLimit-Limit/-Remaining/-Reset (epoch seconds) on the answer,
 //      429 RATE_LIMITED with Retry-After when a bucket is empty;
@@ -62,10 +65,13 @@ struct RateLimitOptions {
   // Seed 002's webhook limits, per calling address.
   RateRule webhook{10, 60'000};
   RateRule webhook_burst{3, 10'000};
+  // Dashboards of seeds 000 and 001 (001 polls two routes every 15-30 s).
+  RateRule dashboard{1000, 15 * 60'000};
 };
 
 // "NAME=RULE", NAME one of address, reader, reader-create, poll, worker,
-// worker-create, admin, webhook, webhook-burst (rate_limiter.h has RULE).
+// worker-create, admin, webhook, webhook-burst, dashboard (rate_limiter.h
+// has RULE).
 // Errors: kInvalidArgument.
 Result<void> SetRateLimit(RateLimitOptions& options, std::string_view spec);
 // "address=100/15m reader=..." for the start-up log.

@@ -52,12 +52,12 @@ RoutePolicy PolicyFor(std::string_view method, std::string_view pattern,
                       const std::vector<RouteAccessRule>& extra) {
   for (const RouteAccessRule& rule : extra) {
     if (rule.method == method && rule.pattern == pattern) {
-      return {rule.access, rule.rate, rule.job_param, rule.render_error};
+      return {rule.access, rule.rate, rule.job_param, rule.rate_subject, rule.render_error};
     }
   }
   for (const Row& row : kTable) {
     if (row.method == method && row.pattern == pattern) {
-      return {row.access, row.rate, "id", nullptr};
+      return {row.access, row.rate, "id", nullptr, nullptr};
     }
   }
   return {};

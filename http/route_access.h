@@ -34,13 +34,23 @@ enum class RouteAccess { kProbe, kPublic, kSelf, kJobRead, kJobShare, kJobWrite,
 
 // Which budget a call is charged to (request_gate.h has the buckets):
 //   kGeneral  the caller's general bucket
-//   kPoll     one job's status, polled: a bucket per caller, job and route,
-//             so that polling one job neither starves nor is starved by
-//             the rest (the job is the path parameter `job_param`)
+//   kPoll     a status, polled: a bucket per caller, route and what is
+//             polled (the job named by the path parameter `job_param`, or
+//             what `rate_subject` says; nothing for a dashboard's list), so
+//             that polling one thing neither starves nor is starved by the
+//             rest
 //   kCreate   creates jobs: the general bucket and the creation budget
 //   kWebhook  called by an outside scheduler: the webhook buckets per
-//             client address, whatever the credentials
-enum class RateClass { kGeneral, kPoll, kCreate, kWebhook };
+//             client address and `rate_subject` (the provider), whatever
+//             the credentials
+//   kDashboard an operators' dashboard polling lists and counts (seeds 000
+//             and 001, which document no limits): the dashboard bucket per
+//             caller, larger than the general one
+enum class RateClass { kGeneral, kPoll, kCreate, kWebhook, kDashboard };
+
+// What one call is about, for its bucket's key (a job id in the body, the
+// calling provider); "" for nothing in particular.
+using RateSubjectFn = std::string (*)(const HttpRequest& request);
 
 // Writes an error in a route's own body shape (a seed dialect's); `now` is
 // the store's clock, for bodies that carry a timestamp.
@@ -52,6 +62,7 @@ struct RoutePolicy {
   RouteAccess access = RouteAccess::kAdmin;
   RateClass rate = RateClass::kGeneral;
   std::string_view job_param = "id";
+  RateSubjectFn rate_subject = nullptr;  // wins over job_param
   // The gate's own refusals (401, 403, 404, 429) on this route are written
   // by it; null: the standard error body (error_mapping.h).
   ErrorBodyRenderer render_error = nullptr;
@@ -67,6 +78,7 @@ struct RouteAccessRule {
   RateClass rate = RateClass::kGeneral;
   std::string job_param = "id";
   ErrorBodyRenderer render_error = nullptr;
+  RateSubjectFn rate_subject = nullptr;
 };
 
 // `pattern` as registered on the Router ("/v1/jobs/{id}"). `extra` rows

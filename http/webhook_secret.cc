@@ -15,4 +15,10 @@ bool WebhookHeaderMatches(const std::optional<std::string>& given, std::string_v
          given.has_value();
 }
 
+bool WebhookSignatureMatches(const std::optional<std::string>& signature_hex,
+                             std::string_view body, std::string_view secret) {
+  if (!signature_hex || secret.empty()) return false;
+  return ConstantTimeEquals(*signature_hex, HexEncode(HmacSha1(secret, body)));
+}
+
 }  // namespace jobtrail::http

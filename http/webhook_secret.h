@@ -16,4 +16,9 @@ bool WebhookSecretMatches(std::string_view given, std::string_view expected);
 // an absent header counts as wrong.
 bool WebhookHeaderMatches(const std::optional<std::string>& given, std::string_view expected);
 
+// Vercel's scheme: x-vercel-signature is the hex HMAC-SHA1 of the raw body
+// under the shared secret. Compared in constant time; absent: wrong.
+bool WebhookSignatureMatches(const std::optional<std::string>& signature_hex,
+                             std::string_view body, std::string_view secret);
+
 }  // namespace jobtrail::http

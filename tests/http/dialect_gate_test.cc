@@ -29,11 +29,22 @@ class DialectGateTest : public SecureServerTest {
 };
 
 TEST_F(DialectGateTest, Seed000AnswersLimitsInItsBody) {
-  EXPECT_EQ(client_->Get("/api/jobs").status, 200);
-  HttpResult limited = client_->Get("/api/jobs");
-  EXPECT_EQ(limited.status, 429) << limited.body;
-  ExpectMatchesSeed(limited.body, R"({"success":false,"message":"<string>"})");
-  EXPECT_EQ(limited.Header("Retry-After"), "60");
+  const std::string path = "/api/job-status/507f1f77bcf86cd799439011";
+  EXPECT_EQ(client_->Get(path).status, 404);  // no such captcha yet
+  ExpectLimited(client_->Get(path), R"({"success":false,"message":"<string>"})");
+}
+
+TEST_F(DialectGateTest, DashboardsOf000And001HaveTheirOwnLargerBudget) {
+  // 001's own advice: status every 15 s, runs every 30 s, from a few tabs.
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_EQ(client_->Get("/v1/jobs/status").status, 200) << i;
+    ASSERT_EQ(client_->Get("/v1/jobs/runs").status, 200) << i;
+    ASSERT_EQ(client_->Get("/api/jobs/stats").status, 200) << i;
+  }
+  HttpResult r = client_->Get("/api/jobs");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.Header("X-RateLimit-Limit"), "1000");
+  EXPECT_EQ(r.Header("X-RateLimit-Remaining"), "939");
 }
 
 TEST_F(DialectGateTest, Seed001AnswersAuthorizationInItsTriggerBody) {
@@ -56,6 +67,28 @@ TEST_F(DialectGateTest, Seed003AnswersPollLimitsInItsDetailBody) {
   ExpectLimited(client_->Get(path, Bearer(Jwt("alice"))), R"({"detail":"<string>"})");
   clock_.Advance(1000);
   EXPECT_EQ(client_->Get(path, Bearer(Jwt("alice"))).status, 200);
+}
+
+TEST_F(DialectGateTest, Seed004BodyPollsAreLimitedPerJob) {
+  auto enqueue = [&] {
+    HttpResult r = client_->Post("/v1/jobs", R"({"type":"flickr.test.echo","owner":"u1"})",
+                                 Bearer(admin_key_));
+    EXPECT_EQ(r.status, 201) << r.body;
+    return std::string(r.Json()["job_id"].GetString());
+  };
+  const std::string a = enqueue(), b = enqueue();
+  auto poll = [&](const std::string& id) {
+    return client_->Post("/api/v1/flickr/jobs/status",
+                         R"({"job_id":")" + id + R"(","user_id":"u1"})");
+  };
+  // More calls than the address budget (1), each job once a second.
+  EXPECT_EQ(poll(a).status, 200);
+  EXPECT_EQ(poll(b).status, 200);
+  HttpResult again = poll(a);
+  EXPECT_EQ(again.status, 429) << again.body;
+  EXPECT_EQ(again.Json()["error"]["code"].GetString(), std::string("ERR_RATE_LIMITED"));
+  clock_.Advance(1000);
+  EXPECT_EQ(poll(a).status, 200);
 }
 
 TEST_F(DialectGateTest, Seed004AnswersPollLimitsInItsEnvelope) {

@@ -3,6 +3,10 @@
 // job's life (driven by the canonical API on a manual clock), health, the
 // processing routes and the cron webhook with its secret.
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <fmt/format.h>
 
 #include "projections/job_json.h"
 #include "tests/http/dialect_test_util.h"
@@ -420,6 +424,39 @@ TEST_F(Generation002SecureTest, CronWebhookHasTheSeedsWebhookLimits) {
   EXPECT_EQ(refused.Header("X-RateLimit-Limit"), "10");
   // 6 tokens left after the burst and 1 2/3 back every 10 s: 14 calls fit.
   EXPECT_EQ(accepted, 14);
+}
+
+TEST_F(Generation002SecureTest, CronAcceptsTheProvidersOwnHeaders) {
+  EXPECT_EQ(client_->Post("/api/cron/process-jobs", "{}", {"x-github-token: cron-s3cret"}).status,
+            200);
+  EXPECT_EQ(client_->Post("/api/cron/process-jobs", "{}", {"x-github-token: nope"}).status, 401);
+  // Vercel signs the body: hex HMAC-SHA1 under the shared secret.
+  const std::string body = R"({"healthCheck":true})";
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha1(), "cron-s3cret", 11, reinterpret_cast<const unsigned char*>(body.data()),
+       body.size(), mac, &len);
+  std::string hex;
+  for (unsigned int i = 0; i < len; ++i) hex += fmt::format("{:02x}", mac[i]);
+  HttpResult signed_call =
+      client_->Post("/api/cron/process-jobs", body, {"x-vercel-signature: " + hex});
+  ASSERT_EQ(signed_call.status, 200) << signed_call.body;
+  EXPECT_STREQ(signed_call.Json()["provider"].GetString(), "vercel");
+  EXPECT_EQ(client_->Post("/api/cron/process-jobs", body + " ", {"x-vercel-signature: " + hex})
+                .status,
+            401);
+}
+
+TEST_F(Generation002SecureTest, WebhookLimitsArePerProvider) {
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(client_->Post("/api/cron/process-jobs", "{}", {"x-github-token: cron-s3cret"}).status,
+              200);
+  }
+  EXPECT_EQ(client_->Post("/api/cron/process-jobs", "{}", {"x-github-token: cron-s3cret"}).status,
+            429);
+  // Another scheduler calling from the same address has its own budget.
+  EXPECT_EQ(client_->Post("/api/cron/process-jobs", "{}", {"x-webhook-secret: cron-s3cret"}).status,
+            200);
 }
 
 TEST_F(Generation002SecureTest, TheGatesRefusalsAreInTheSeedsErrorBody) {

@@ -43,6 +43,8 @@ class PdfChapters003Test : public SecureServerTest {
     if (!token.empty()) headers.push_back("Authorization: Bearer " + token);
     HttpResult r = client_->Get("/api/v1/books/jobs/" + id, headers);
     EXPECT_EQ(r.Header("Access-Control-Allow-Origin"), kOrigin) << r.status << " " << r.body;
+    // The seed's client fetches with credentials: 'include'.
+    EXPECT_EQ(r.Header("Access-Control-Allow-Credentials"), "true");
     return r;
   }
   std::string Head() {
@@ -106,6 +108,24 @@ TEST_F(PdfChapters003Test, ErrorsAreTheSeedsDetailBodies) {
   ExpectMatchesSeed(missing.body, R"({"detail":"Job )" + std::string(unknown) + R"( not found"})");
   // Workers and admins read any job; an API key is a bearer token too.
   EXPECT_EQ(Poll(id_, worker_key_).status, 200);
+}
+
+TEST_F(PdfChapters003Test, BrowserPreflightAllowsTheSeedsCredentialedFetch) {
+  HttpResult preflight = client_->Request(
+      "OPTIONS", "/api/v1/books/jobs/" + id_, "",
+      {std::string("Origin: ") + kOrigin, "Access-Control-Request-Method: GET",
+       "Access-Control-Request-Headers: authorization"});
+  EXPECT_EQ(preflight.status, 204);
+  EXPECT_EQ(preflight.Header("Access-Control-Allow-Origin"), kOrigin);
+  EXPECT_EQ(preflight.Header("Access-Control-Allow-Credentials"), "true");
+  EXPECT_NE(preflight.Header("Access-Control-Allow-Headers").find("Authorization"),
+            std::string::npos);
+  EXPECT_NE(preflight.Header("Access-Control-Allow-Methods").find("GET"), std::string::npos);
+  // Another site gets none of it.
+  HttpResult other = client_->Request("OPTIONS", "/api/v1/books/jobs/" + id_, "",
+                                      {"Origin: https://evil.example"});
+  EXPECT_EQ(other.Header("Access-Control-Allow-Origin"), "");
+  EXPECT_EQ(other.Header("Access-Control-Allow-Credentials"), "");
 }
 
 TEST_F(PdfChapters003Test, JobsExpireSevenDaysAfterCreation) {
