@@ -139,7 +139,13 @@ ApiResult<HttpResponse> GetStatus(ApiContext& ctx, const DialectOptions&,
   w.StartObject().Field("timestamp", FormatTime(ctx.store->clock().Now()));
   w.Key("jobs").StartObject();
   for (const ScheduleView& v : schedules) {
-    w.Key(DisplayName(v.schedule)).StartObject().Field("isRunning", v.running).EndObject();
+    // Running as the runs list says RUNNING: triggered and not finished.
+    ListQuery active;
+    active.statuses = kWords.StatesNamed("RUNNING");
+    active.type = v.schedule.spec.job_type;
+    active.limit = 1;
+    BOOST_OUTCOME_TRY(page, ctx.store->List(active));
+    w.Key(DisplayName(v.schedule)).StartObject().Field("isRunning", page.total > 0).EndObject();
   }
   w.EndObject().EndObject();
   return JsonResponse(200, w.Take());
@@ -223,13 +229,23 @@ ApiResult<HttpResponse> Trigger(ApiContext& ctx, const DialectOptions&,
   if (!run) return fail(HttpStatusFor(run.error()) >= 500 ? Code::kInternal : run.error().code,
                         run.error().message);
   const std::string id = run.value().job_id;
-  const auto seconds = std::min<uint64_t>(wait.value().value_or(0), kMaxTriggerWaitSeconds);
+  // The seed's trigger answers when the run is done; jobtrail's runs are
+  // done by workers, so it waits for one (60 s at most; ?wait=0 answers at
+  // once that the run was started).
+  const auto seconds =
+      std::min<uint64_t>(wait.value().value_or(kMaxTriggerWaitSeconds), kMaxTriggerWaitSeconds);
   auto doc = AwaitRun(*ctx.store, id, std::chrono::seconds(seconds));
   if (!doc) return fail(Code::kInternal, doc.error().message);
   BOOST_OUTCOME_TRY(job, ctx.store->LoadJob(id, std::nullopt));
   JsonWriter w;
   w.StartObject().Field("timestamp", FormatTime(ctx.store->clock().Now()));
-  if (job.status == JobStatus::kFailed || job.status == JobStatus::kCancelled) {
+  int http_status = 200;
+  if (!IsFinal(job.status)) {
+    // Not done yet: no result to report, and no success to claim.
+    http_status = 202;
+    w.Field("success", false)
+        .Field("error", fmt::format("Job is still running after {} s", seconds));
+  } else if (job.status == JobStatus::kFailed || job.status == JobStatus::kCancelled) {
     std::string error = job.final_error ? job.final_error->reason : job.cancel_reason;
     if (error.empty()) error = job.status == JobStatus::kFailed ? "Job failed" : "Job cancelled";
     w.Field("success", false).Field("error", error);
@@ -245,7 +261,7 @@ ApiResult<HttpResponse> Trigger(ApiContext& ctx, const DialectOptions&,
   // Beyond the seed: which run this was and where it stands (RUNNING when
   // the wait ended first).
   w.Field("runId", id).Field("status", kWords.Word(job.status)).EndObject();
-  return JsonResponse(200, w.Take());
+  return JsonResponse(http_status, w.Take());
 }
 
 }  // namespace

@@ -14,7 +14,11 @@
 
 namespace jobtrail::http {
 
-// The longest a trigger waits for its run (?wait= is capped to this).
+// The longest a trigger waits for its run: the seed's trigger answers with
+// the run's outcome, so without ?wait it waits this long; ?wait=N waits at
+// most N s (0: answer at once). A run not done by then answers 202 with
+// success false, its runId and status RUNNING. The trigger is admin-only: it
+// makes work happen, and the seed documents no authentication at all.
 inline constexpr int kMaxTriggerWaitSeconds = 60;
 // Seed 001's runs go to this queue; its workers claim from it.
 inline constexpr std::string_view kWorkerRunsQueue = "worker-jobs";

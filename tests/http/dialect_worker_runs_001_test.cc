@@ -174,23 +174,29 @@ TEST_F(WorkerRuns001Test, TriggerUnknownJobIs400) {
     "error":"Unknown job: CheckNewVersions"})");
 }
 
-TEST_F(WorkerRuns001Test, TriggerWithoutWaitEnqueuesARunNow) {
-  HttpResult r = client_->Post("/v1/jobs/trigger/SendEmails", "");
-  ASSERT_EQ(r.status, 200) << r.body;
-  ExpectMatchesSeed(r.body, R"({"timestamp":"2026-01-20T15:30:00.000Z","success":true,
-    "result":{"processed":0,"total":0,"failed":0},"runId":"<string>","status":"RUNNING"})");
+TEST_F(WorkerRuns001Test, TriggerWithWaitZeroAnswersAtOnceThatTheRunIsRunning) {
+  HttpResult r = client_->Post("/v1/jobs/trigger/SendEmails?wait=0", "");
+  ASSERT_EQ(r.status, 202) << r.body;
+  // No result to report yet, and no success claimed.
+  ExpectMatchesSeed(r.body, R"({"timestamp":"2026-01-20T15:30:00.000Z","success":false,
+    "error":"Job is still running after 0 s","runId":"<string>","status":"RUNNING"})");
   const std::string run = r.Json()["runId"].GetString();
   auto runs = client_->Get("/v1/jobs/runs").Json();
   ASSERT_EQ(runs["runs"].Size(), 1u);
   EXPECT_EQ(std::string(runs["runs"][0]["id"].GetString()), run);
   EXPECT_STREQ(runs["runs"][0]["jobType"].GetString(), "SEND_EMAILS");
+  EXPECT_STREQ(runs["runs"][0]["status"].GetString(), "RUNNING");
+  // Queued for a worker: the status route agrees with the runs list.
+  auto status = client_->Get("/v1/jobs/status").Json();
+  EXPECT_TRUE(status["jobs"]["SendEmails"]["isRunning"].GetBool());
+  EXPECT_FALSE(status["jobs"]["ExpireServers"]["isRunning"].GetBool());
 }
 
-TEST_F(WorkerRuns001Test, TriggerWaitsForTheRunAWorkerCompletes) {
+TEST_F(WorkerRuns001Test, TriggerAsTheSeedCallsItAnswersTheRunsOutcome) {
   Completed done;
   done.items = {5, 5, 0};
   std::thread worker = Worker({Completed(done)});
-  HttpResult r = client_->Post("/v1/jobs/trigger/ExpireServers?wait=30", "");
+  HttpResult r = client_->Post("/v1/jobs/trigger/ExpireServers", "");
   worker.join();
   ASSERT_EQ(r.status, 200) << r.body;
   ExpectMatchesSeed(r.body, R"({"timestamp":"2026-01-20T15:30:00.000Z","success":true,
