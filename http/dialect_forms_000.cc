@@ -10,6 +10,8 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
+
 #include <cmath>
 
 #include "http/dialect_support.h"
@@ -164,6 +166,12 @@ ApiResult<HttpResponse> GetJobStatus(ApiContext& ctx, const DialectOptions&,
                         JsonQuote(captcha_id));
   };
   auto id = ctx.store->FindByExternalRef(captcha_id);
+  if (!id && id.error().code == Code::kNotFound) {
+    // An ObjectId's hex is case-insensitive; they are stored in lower case.
+    std::string lower = captcha_id;
+    for (char& c : lower) c = char(std::tolower(static_cast<unsigned char>(c)));
+    if (lower != captcha_id) id = ctx.store->FindByExternalRef(lower);
+  }
   if (!id) {
     if (id.error().code == Code::kNotFound) return not_found();
     return id.error();
@@ -198,23 +206,12 @@ ApiResult<ListQuery> ParseQuery(const HttpRequest& request, std::string& status_
   }
   q.limit = std::min<size_t>(limit.value().value_or(kDefaultLimit), kMaxLimit);
   q.skip = skip.value().value_or(0);
-  if (const std::string* sort = request.Query("sortBy")) {
-    if (*sort == "createdAt") {
-      q.sort = SortField::kCreated;
-    } else if (*sort == "updatedAt") {
-      q.sort = SortField::kUpdated;
-    } else {
-      return DialectError(Code::kInvalidArgument, "INVALID_PARAMETER",
-                          "Invalid sortBy. Must be one of: createdAt, updatedAt");
-    }
+  // The seed refuses only an unknown status: another sort field orders by
+  // createdAt (the default), any order but "asc" is descending.
+  if (const std::string* sort = request.Query("sortBy"); sort && *sort == "updatedAt") {
+    q.sort = SortField::kUpdated;
   }
-  if (const std::string* order = request.Query("sortOrder")) {
-    if (*order != "asc" && *order != "desc") {
-      return DialectError(Code::kInvalidArgument, "INVALID_PARAMETER",
-                          "Invalid sortOrder. Must be one of: asc, desc");
-    }
-    q.descending = *order == "desc";
-  }
+  if (const std::string* order = request.Query("sortOrder")) q.descending = *order != "asc";
   return q;
 }
 

@@ -40,9 +40,9 @@ const std::vector<Kind>& Kinds() {
   static const std::vector<Kind> kinds = {
       {"storybook", 10, true, "Storybook generation job created",
        fmt::format(R"({{"type":"object","required":["title","story","characterImage","pages",
-          "audience"],"properties":{{"title":{{"type":"string","minLength":1}},
-          "story":{{"type":"string","minLength":1}},"characterImage":{{"type":"string"}},
-          "pages":{{"type":"array","minItems":1,"items":{{"type":"object",
+          "audience"],"properties":{{"title":{{"type":"string"}},
+          "story":{{"type":"string"}},"characterImage":{{"type":"string"}},
+          "pages":{{"type":"array","items":{{"type":"object",
             "required":["pageNumber","scenes"],"properties":{{"pageNumber":{{"type":"number"}},
             "scenes":{{"type":"array","items":{{"type":"object",
               "required":["description","emotion","imagePrompt"],"properties":{{
@@ -54,8 +54,8 @@ const std::vector<Kind>& Kinds() {
        fmt::format(R"({{"type":"object","required":["genre","characterDescription",
           "cartoonImageUrl","audience"],"properties":{{"genre":{{"type":"string",
           "enum":["adventure","siblings","bedtime","fantasy","history"]}},
-          "characterDescription":{{"type":"string","minLength":1}},
-          "cartoonImageUrl":{{"type":"string","minLength":1}},"audience":{}}}}})",
+          "characterDescription":{{"type":"string"}},
+          "cartoonImageUrl":{{"type":"string"}},"audience":{}}}}})",
                    kAudience)},
       {"scenes", 3, false, "Scene generation job created",
        fmt::format(R"({{"type":"object","required":["story","audience"],"properties":{{
@@ -64,12 +64,12 @@ const std::vector<Kind>& Kinds() {
                    kAudience)},
       {"cartoonize", 2, false, "Cartoonize job created",
        R"({"type":"object","required":["prompt","style"],"properties":{
-          "prompt":{"type":"string","minLength":1},"style":{"type":"string",
+          "prompt":{"type":"string"},"style":{"type":"string",
           "enum":["storybook","semi-realistic","comic-book","flat-illustration","anime"]},
           "imageUrl":{"type":"string"}}})"},
       {"image", 2, false, "Image generation job created",
        fmt::format(R"({{"type":"object","required":["image_prompt","character_description",
-          "emotion","audience"],"properties":{{"image_prompt":{{"type":"string","minLength":1}},
+          "emotion","audience"],"properties":{{"image_prompt":{{"type":"string"}},
           "character_description":{{"type":"string"}},"emotion":{{"type":"string"}},
           "audience":{},"isReusedImage":{{"type":"boolean"}},"cartoon_image":{{"type":"string"}},
           "style":{{"type":"string"}}}}}})",

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "http/dialect_support.h"
+#include "http/error_mapping.h"
 #include "projections/job_json.h"
 
 namespace jobtrail::http {
@@ -22,7 +23,11 @@ constexpr StatusVocabulary kWords{
 
 std::string ErrorBody(const ApiError& e, const HttpRequest&, Millis) {
   JsonWriter w;
-  w.StartObject().Field("detail", e.error.message).EndObject();
+  // The seed's 500: {"detail": "Failed to get job status: <error>"}.
+  w.StartObject().Field("detail", HttpStatusFor(e.error) >= 500
+                                      ? "Failed to get job status: " + e.error.message
+                                      : e.error.message);
+  w.EndObject();
   return w.Take();
 }
 

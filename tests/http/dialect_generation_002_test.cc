@@ -80,7 +80,8 @@ TEST_F(Generation002Test, StartValidatesEachKindsBody) {
     const char* kind;
     std::string body;
   } cases[] = {
-      {"storybook", R"({"title":"t","story":"s","characterImage":"c","pages":[],"audience":"children"})"},
+      {"storybook", R"({"title":"t","story":"s","characterImage":"c","audience":"children"})"},
+      {"storybook", R"({"title":7,"story":"s","characterImage":"c","pages":[],"audience":"children"})"},
       {"storybook", R"({"title":"t","story":"s","characterImage":"c","pages":[{"pageNumber":1,
         "scenes":[{"description":"d"}]}],"audience":"children"})"},
       {"auto-story", R"({"genre":"horror","characterDescription":"a","cartoonImageUrl":"u",
