@@ -65,6 +65,15 @@ std::optional<std::string> RandomBytes(size_t n) {
   return out;
 }
 
+std::string Base64Encode(std::string_view bytes) {
+  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(bytes.data()),
+                                int(bytes.size()));
+  out.resize(size_t(n));
+  return out;
+}
+
 std::string Base64UrlEncode(std::string_view bytes) {
   std::string out;
   out.reserve((bytes.size() * 4 + 2) / 3);

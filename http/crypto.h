@@ -19,6 +19,8 @@ std::string HmacSha1(std::string_view key, std::string_view data);
 std::optional<std::string> RandomBytes(size_t n);
 
 std::string Base64UrlEncode(std::string_view bytes);
+// Standard base64 (RFC 4648 §4, padded), for bytes carried inside JSON.
+std::string Base64Encode(std::string_view bytes);
 // Accepts the unpadded URL-safe alphabet only; nullopt on anything else.
 std::optional<std::string> Base64UrlDecode(std::string_view text);
 

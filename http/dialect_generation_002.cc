@@ -14,7 +14,9 @@
 #include <cmath>
 
 #include "http/dialect_generation_002.h"
+#include "http/crypto.h"
 #include "http/dialect_support.h"
+#include "http/multipart_form.h"
 #include "http/error_mapping.h"
 #include "http/json_reader.h"
 #include "projections/job_json.h"
@@ -66,7 +68,7 @@ const std::vector<Kind>& Kinds() {
        R"({"type":"object","required":["prompt","style"],"properties":{
           "prompt":{"type":"string"},"style":{"type":"string",
           "enum":["storybook","semi-realistic","comic-book","flat-illustration","anime"]},
-          "imageUrl":{"type":"string"}}})"},
+          "imageUrl":{"type":"string"},"image":{"type":"object"}}})"},
       {"image", 2, false, "Image generation job created",
        fmt::format(R"({{"type":"object","required":["image_prompt","character_description",
           "emotion","audience"],"properties":{{"image_prompt":{{"type":"string"}},
@@ -178,7 +180,8 @@ void StartInfo(JsonWriter& w, const Kind& kind, const rapidjson::Value& body) {
         .StartObject()
         .Field("style", Str(body, "style"))
         .Field("promptLength", uint64_t{Str(body, "prompt").size()})
-        .Field("hasSourceImage", !Str(body, "imageUrl").empty())
+        .Field("hasSourceImage",
+               !Str(body, "imageUrl").empty() || DocMember(body, "image") != nullptr)
         .EndObject();
   } else if (kind.name == "image") {
     const rapidjson::Value* reused = DocMember(body, "isReusedImage");
@@ -194,6 +197,42 @@ void StartInfo(JsonWriter& w, const Kind& kind, const rapidjson::Value& body) {
   }
 }
 
+// The start body: JSON, or a form (the seed's cartoonize sends FormData).
+// A form's text fields become strings and a file field an object:
+// {"filename", "contentType", "size", "base64"}; the worker gets the bytes.
+ApiResult<void> ReadStartBody(const HttpRequest& request, rapidjson::Document& body) {
+  const std::optional<std::string> type = request.Header("Content-Type");
+  if (!type || !IsMultipartForm(*type)) {
+    if (auto parsed = ParseJsonBody(request.body, body); !parsed) {
+      return InvalidInput(fmt::format("Invalid input: {}", parsed.error().error.message));
+    }
+    return boost::outcome_v2::success();
+  }
+  auto fields = ParseMultipartForm(*type, request.body);
+  if (!fields) return InvalidInput(fmt::format("Invalid input: {}", fields.error().message));
+  body.SetObject();
+  auto& a = body.GetAllocator();
+  auto text = [&](std::string_view s) {
+    return rapidjson::Value(s.data(), rapidjson::SizeType(s.size()), a);
+  };
+  for (const FormField& f : fields.value()) {
+    if (body.HasMember(f.name.c_str())) {
+      return InvalidInput(fmt::format("Invalid input: field '{}' is given twice", f.name));
+    }
+    if (!f.filename) {
+      body.AddMember(text(f.name), text(f.data), a);
+      continue;
+    }
+    rapidjson::Value file(rapidjson::kObjectType);
+    file.AddMember("filename", text(*f.filename), a);
+    file.AddMember("contentType", text(f.content_type), a);
+    file.AddMember("size", uint64_t{f.data.size()}, a);
+    file.AddMember("base64", text(Base64Encode(f.data)), a);
+    body.AddMember(text(f.name), file, a);
+  }
+  return boost::outcome_v2::success();
+}
+
 ApiResult<HttpResponse> Start(ApiContext& ctx, const DialectOptions& options,
                               const HttpRequest& request) {
   BOOST_OUTCOME_TRY(kind, KindParam(request));
@@ -205,9 +244,7 @@ ApiResult<HttpResponse> Start(ApiContext& ctx, const DialectOptions& options,
   }
   std::string owner = request.principal.authenticated() ? request.principal.subject : "";
   rapidjson::Document body;
-  if (auto parsed = ParseJsonBody(request.body, body); !parsed) {
-    return InvalidInput(fmt::format("Invalid input: {}", parsed.error().error.message));
-  }
+  BOOST_OUTCOME_TRYV(ReadStartBody(request, body));
   BOOST_OUTCOME_TRYV(Validate(*kind, body));
   EnqueueRequest enqueue;
   enqueue.spec.type = std::string(kind->name);

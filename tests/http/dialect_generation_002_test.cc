@@ -75,6 +75,44 @@ TEST_F(Generation002Test, StartAnswersEveryKindInItsShape) {
     "isReusedImage":false,"promptLength":13}})");
 }
 
+TEST_F(Generation002Test, CartoonizeTakesTheSeedsFormData) {
+  const std::string image("\x89PNG\r\n\x1a\n\0\x01\xff", 11);
+  const std::string boundary = "----jtFormBoundary7MA4YWxk";
+  auto part = [&](const std::string& headers, const std::string& content) {
+    return "--" + boundary + "\r\n" + headers + "\r\n\r\n" + content + "\r\n";
+  };
+  const std::string body =
+      part("Content-Disposition: form-data; name=\"image\"; filename=\"fox.png\"\r\n"
+           "Content-Type: image/png",
+           image) +
+      part("Content-Disposition: form-data; name=\"prompt\"", "a smiling fox") +
+      part("Content-Disposition: form-data; name=\"style\"", "anime") + "--" + boundary +
+      "--\r\n";
+  HttpResult r = client_->Post("/api/jobs/cartoonize/start", body,
+                               {"Content-Type: multipart/form-data; boundary=" + boundary});
+  ASSERT_EQ(r.status, 200) << r.body;
+  ExpectMatchesSeed(r.body, R"({"jobId":"<string>","status":"pending",
+    "estimatedCompletion":"<string>","estimatedMinutes":"<number>","pollingUrl":"<string>",
+    "message":"Cartoonize job created",
+    "processingInfo":{"style":"anime","promptLength":13,"hasSourceImage":true}})");
+  // The worker gets the file with the job: its name, type, size and bytes.
+  auto job = client_->Get(std::string("/v1/jobs/") + r.Json()["jobId"].GetString()).Json();
+  const auto& file = job["payload"]["image"];
+  EXPECT_STREQ(file["filename"].GetString(), "fox.png");
+  EXPECT_STREQ(file["contentType"].GetString(), "image/png");
+  EXPECT_EQ(file["size"].GetUint64(), 11u);
+  EXPECT_STREQ(file["base64"].GetString(), "iVBORw0KGgoAAf8=");
+  EXPECT_STREQ(job["payload"]["prompt"].GetString(), "a smiling fox");
+  // The form is validated like the JSON body: a style the seed does not list.
+  const std::string bad = part("Content-Disposition: form-data; name=\"prompt\"", "p") +
+                          part("Content-Disposition: form-data; name=\"style\"", "oil") +
+                          "--" + boundary + "--\r\n";
+  HttpResult refused = client_->Post("/api/jobs/cartoonize/start", bad,
+                                     {"Content-Type: multipart/form-data; boundary=" + boundary});
+  EXPECT_EQ(refused.status, 400) << refused.body;
+  EXPECT_STREQ(refused.Json()["code"].GetString(), "INVALID_INPUT");
+}
+
 TEST_F(Generation002Test, StartValidatesEachKindsBody) {
   struct Case {
     const char* kind;
