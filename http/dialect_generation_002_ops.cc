@@ -4,6 +4,11 @@
 //   errors    = jobs the pass failed (out of attempts)
 //   skipped   = 0 (a pass never skips a due job)
 // Rates are percentages (0..100), times milliseconds.
+// The seed's processor runs jobs itself; jobtrail's workers do, and a pass
+// only promotes, expires and cleans. So the pass is always whole: maxJobs,
+// jobTypes and forceProcessing are accepted (validated) but do not narrow
+// it; filteredTypes echoes jobTypes, and specificJob.success says whether
+// that job exists.
 #include <rapidjson/schema.h>
 
 #include <fmt/format.h>
