@@ -17,6 +17,7 @@
 #include "http/crypto.h"
 #include "http/dialect_support.h"
 #include "http/multipart_form.h"
+#include "http/v1_writes.h"
 #include "http/error_mapping.h"
 #include "http/json_reader.h"
 #include "projections/job_json.h"
@@ -250,7 +251,7 @@ ApiResult<HttpResponse> Start(ApiContext& ctx, const DialectOptions& options,
   enqueue.spec.type = std::string(kind->name);
   enqueue.spec.owner = std::move(owner);
   enqueue.spec.payload_json = SerializeJson(body);
-  enqueue.actor = "api";
+  enqueue.actor = ActorNamed(request.principal, std::nullopt);
   BOOST_OUTCOME_TRY(written, ctx.store->Enqueue(std::move(enqueue)));
   const int minutes = EstimatedMinutes(*ctx.store, *kind);
   const Millis now = ctx.store->clock().Now();

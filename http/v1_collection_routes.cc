@@ -50,13 +50,7 @@ ApiResult<HttpResponse> Batch(ApiContext& ctx, const HttpRequest& request) {
   rapidjson::Document doc;
   BOOST_OUTCOME_TRYV(ParseJsonBody(request.body, doc));
   BOOST_OUTCOME_TRY(operations, ParseBatch(doc, ctx.max_batch_operations));
-  std::string actor = "api";
-  if (auto header = request.Header("X-Actor")) {
-    if (!IsAcceptableRequestId(*header)) {
-      return InvalidHeader("X-Actor", "must be 1..128 visible ASCII characters");
-    }
-    actor = std::move(*header);
-  }
+  BOOST_OUTCOME_TRY(actor, ActorOf(request));
   JsonWriter w;
   w.StartObject().Key("results").StartArray();
   uint64_t succeeded = 0;

@@ -20,17 +20,6 @@
 namespace jobtrail::http {
 namespace {
 
-constexpr std::string_view kDefaultActor = "api";
-
-// Who appends: the X-Actor header (a worker's or service's name), else "api".
-ApiResult<std::string> Actor(const HttpRequest& request) {
-  auto actor = request.Header("X-Actor");
-  if (!actor) return std::string(kDefaultActor);
-  if (!IsAcceptableRequestId(*actor)) {
-    return InvalidHeader("X-Actor", "must be 1..128 visible ASCII characters");
-  }
-  return std::move(*actor);
-}
 
 // ETag/If-None-Match for a read whose answer is a function of the version.
 bool NotModified(const HttpRequest& request, uint64_t version, HttpResponse& out) {
@@ -62,7 +51,7 @@ ApiResult<HttpResponse> Enqueue(ApiContext& ctx, const HttpRequest& request) {
     }
     enqueue.spec.idempotency_key = std::move(*key);
   }
-  BOOST_OUTCOME_TRY(actor, Actor(request));
+  BOOST_OUTCOME_TRY(actor, ActorOf(request));
   enqueue.actor = std::move(actor);
   BOOST_OUTCOME_TRYV(ApplyEnqueueOwner(request.principal, enqueue));
   return ExecuteEnqueue(ctx, std::move(enqueue));
@@ -91,7 +80,7 @@ ApiResult<HttpResponse> AppendEvents(ApiContext& ctx, const HttpRequest& request
   rapidjson::Document doc;
   BOOST_OUTCOME_TRYV(ParseJsonBody(request.body, doc));
   BOOST_OUTCOME_TRY(parsed, ParseEventsBody(doc));
-  BOOST_OUTCOME_TRY(actor, Actor(request));
+  BOOST_OUTCOME_TRY(actor, ActorOf(request));
   AppendRequest append;
   append.job_id = std::move(id);
   append.expected_version = expected;
@@ -106,7 +95,7 @@ ApiResult<HttpResponse> Cancel(ApiContext& ctx, const HttpRequest& request) {
   BOOST_OUTCOME_TRYV(CheckParameters(request, {}));
   BOOST_OUTCOME_TRY(expected, ParseIfMatch(request));
   BOOST_OUTCOME_TRY(cancel, ParseCancel(request.body));
-  BOOST_OUTCOME_TRY(actor, Actor(request));
+  BOOST_OUTCOME_TRY(actor, ActorOf(request));
   if (cancel.by.empty()) cancel.by = actor;
   AppendRequest append;
   append.job_id = std::move(id);

@@ -42,6 +42,7 @@ ApiResult<HttpResponse> Claim(ApiContext& ctx, const HttpRequest& request) {
   BOOST_OUTCOME_TRY(lease_ms, r.Int("lease_ms", 1, kMaxLeaseMs));
   BOOST_OUTCOME_TRY(max_jobs, r.Int("max_jobs", 1, kMaxClaimJobs));
   BOOST_OUTCOME_TRYV(r.Finish());
+  claim.actor = ActorNamed(request.principal, worker_id);
   claim.worker_id = std::move(worker_id);
   if (lease_ms) claim.lease_ms = *lease_ms;
   if (max_jobs) claim.max_jobs = size_t(*max_jobs);
@@ -80,6 +81,7 @@ ApiResult<HttpResponse> Heartbeat(ApiContext& ctx, const HttpRequest& request) {
   BOOST_OUTCOME_TRY(percent, r.Number("percent", 0, 100));
   BOOST_OUTCOME_TRY(message, r.String("message"));
   BOOST_OUTCOME_TRYV(r.Finish());
+  beat.actor = ActorNamed(request.principal, worker_id);
   beat.worker_id = std::move(worker_id);
   if (lease_ms) beat.lease_ms = *lease_ms;
   beat.percent = percent;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "http/error_mapping.h"
+#include "http/ids.h"
 #include "http/json_writer.h"
 #include "http/metrics.h"
 #include "http/query_parsing.h"
@@ -78,6 +79,24 @@ HttpResponse ExecuteAppend(ApiContext& context, AppendRequest request) {
   HttpResponse r = JsonResponse(200, w.Take());
   r.With("ETag", VersionETag(o.version));
   return r;
+}
+
+ApiResult<std::string> ActorOf(const HttpRequest& request) {
+  std::optional<std::string> named = request.Header("X-Actor");
+  if (named && !IsAcceptableRequestId(*named)) {
+    return InvalidHeader("X-Actor", "must be 1..128 visible ASCII characters");
+  }
+  return ActorNamed(request.principal, std::move(named));
+}
+
+std::string ActorNamed(const Principal& p, std::optional<std::string> named) {
+  if (!p.authenticated() || p.subject.empty() || p.admin()) {
+    if (named) return std::move(*named);
+    return p.subject.empty() ? std::string("api") : p.subject;
+  }
+  // The audit trail names who really wrote: a name cannot claim another.
+  if (!named || *named == p.subject) return p.subject;
+  return p.subject + "/" + *named;
 }
 
 }  // namespace jobtrail::http

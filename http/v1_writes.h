@@ -5,6 +5,7 @@
 // current version/status in details for 409/422).
 #include <string>
 
+#include "http/api_error.h"
 #include "http/api_routes.h"
 #include "http/http_types.h"
 #include "projections/job_store.h"
@@ -20,5 +21,14 @@ HttpResponse ExecuteEnqueue(ApiContext& context, EnqueueRequest request);
 HttpResponse ExecuteAppend(ApiContext& context, AppendRequest request);
 
 std::string StatusUrl(std::string_view job_id);
+
+// Who a write is recorded as (the events' actor). An admin's X-Actor is
+// taken as given (operators and import tools write for others); anyone else
+// writes as its own subject, and its X-Actor only names which of its
+// instances: "svc/worker-7". Without credentials (--insecure-no-auth):
+// X-Actor, else "api". Errors: 400 INVALID_HEADER for a malformed X-Actor.
+ApiResult<std::string> ActorOf(const HttpRequest& request);
+// The same rule for a name given otherwise (a claim's worker_id).
+std::string ActorNamed(const Principal& principal, std::optional<std::string> named);
 
 }  // namespace jobtrail::http

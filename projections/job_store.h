@@ -94,6 +94,7 @@ struct ClaimRequest {
   std::string worker_id;
   Millis lease_ms = 30000;
   size_t max_jobs = 1;  // 1..100
+  std::string actor;  // recorded on the started events; empty: worker_id
 };
 
 struct ClaimedJob {
@@ -110,6 +111,7 @@ struct HeartbeatRequest {
   Millis lease_ms = 30000;
   std::optional<double> percent;  // optional progress riding along
   std::string message;
+  std::string actor;  // recorded on the progressed event; empty: worker_id
 };
 
 struct HeartbeatOutcome {

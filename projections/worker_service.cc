@@ -103,7 +103,7 @@ Result<std::vector<ClaimedJob>> RocksJobStore::Claim(const ClaimRequest& request
     AppendRequest start;
     start.job_id = job_id;
     start.expected_version = doc.value().version;
-    start.actor = request.worker_id;
+    start.actor = request.actor.empty() ? request.worker_id : request.actor;
     start.events.push_back(Started{0, request.worker_id, now + request.lease_ms});
     auto out = Append(std::move(start));
     if (!out) {
@@ -143,7 +143,9 @@ Result<HeartbeatOutcome> RocksJobStore::Heartbeat(const HeartbeatRequest& reques
     AppendRequest beat;
     beat.job_id = request.job_id;
     beat.expected_version = job.version;
-    beat.actor = request.worker_id.empty() ? job.worker_id : request.worker_id;
+    beat.actor = !request.actor.empty()      ? request.actor
+                 : request.worker_id.empty() ? job.worker_id
+                                             : request.worker_id;
     beat.events.push_back(Progressed{request.percent, request.message, "", {}, deadline});
     auto written = Append(std::move(beat));
     if (!written) {

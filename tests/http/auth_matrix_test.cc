@@ -196,6 +196,35 @@ TEST_F(AuthMatrixTest, OwnerComesFromThePrincipalUnlessAnAdminSetsIt) {
   EXPECT_EQ(std::string(admin_doc.Json()["owner"].GetString()), "ops");
 }
 
+TEST_F(AuthMatrixTest, TheAuditTrailNamesTheCallerWhateverXActorClaims) {
+  auto actors = [&](const std::string& id) {
+    std::vector<std::string> out;
+    auto events = client_->Get("/v1/jobs/" + id + "/events", Bearer(admin_key_)).Json();
+    for (const auto& e : events["events"].GetArray()) out.push_back(e["actor"].GetString());
+    return out;
+  };
+  // A worker's X-Actor names its instance, under its own subject.
+  HttpResult w = client_->Post("/v1/jobs", R"({"type":"t","queue":"audit"})",
+                               {"Authorization: Bearer " + worker_key_, "X-Actor: ops"});
+  ASSERT_EQ(w.status, 201) << w.body;
+  const std::string id = w.Json()["job_id"].GetString();
+  HttpResult claimed = client_->Post("/v1/queues/audit/claim", R"({"worker_id":"w7"})",
+                                     Bearer(worker_key_));
+  ASSERT_EQ(claimed.status, 200) << claimed.body;
+  EXPECT_EQ(client_->Post("/v1/jobs/" + id + "/events", R"({"type":"completed"})",
+                          {"Authorization: Bearer " + worker_key_, "X-Actor: svc"})
+                .status,
+            200);
+  EXPECT_EQ(actors(id), (std::vector<std::string>{"svc/ops", "svc/w7", "svc"}));
+  // An admin (an operator, an import tool) writes under the name it gives.
+  HttpResult a = client_->Post("/v1/jobs", R"({"type":"t"})",
+                               {"Authorization: Bearer " + admin_key_, "X-Actor: importer"});
+  ASSERT_EQ(a.status, 201);
+  EXPECT_EQ(actors(a.Json()["job_id"].GetString()), (std::vector<std::string>{"importer"}));
+  HttpResult plain = client_->Post("/v1/jobs", R"({"type":"t"})", Bearer(admin_key_));
+  EXPECT_EQ(actors(plain.Json()["job_id"].GetString()), (std::vector<std::string>{"ops"}));
+}
+
 TEST_F(AuthMatrixTest, ShareLinksReadOneJobOnlyAndExpire) {
   const std::string a = EnqueueFor("alice");
   const std::string b = EnqueueFor("bob");
