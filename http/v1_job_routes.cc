@@ -149,10 +149,10 @@ ApiResult<HttpResponse> GetLogs(ApiContext& ctx, const HttpRequest& request) {
   BOOST_OUTCOME_TRY(id, JobIdParam(request));
   BOOST_OUTCOME_TRYV(CheckParameters(request, {"level"}));
   BOOST_OUTCOME_TRY(level, ParseMinLevel(request));
-  BOOST_OUTCOME_TRY(job, ctx.store->LoadJob(id, std::nullopt));
+  BOOST_OUTCOME_TRY(logs, ctx.store->Logs(id, level));
   HttpResponse out;
-  if (NotModified(request, job.version, out)) return out;
-  return Cacheable(JsonResponse(200, RenderLogs(job, level)), job.version);
+  if (NotModified(request, logs.version, out)) return out;
+  return Cacheable(JsonResponse(200, RenderLogs(id, logs, level)), logs.version);
 }
 
 }  // namespace

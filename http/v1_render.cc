@@ -121,17 +121,15 @@ std::string RenderFeed(const std::vector<RecordedEvent>& events, uint64_t after,
   return w.Take();
 }
 
-std::string RenderLogs(const JobView& job, LogLevel min_level) {
+std::string RenderLogs(std::string_view job_id, const JobLogs& logs, LogLevel min_level) {
   JsonWriter w;
   w.StartObject()
-      .Field("job_id", job.job_id)
-      .Field("version", job.version)
+      .Field("job_id", job_id)
+      .Field("version", logs.version)
       .Field("min_level", LogLevelName(min_level))
       .Key("logs")
       .StartArray();
-  for (const LogLine& line : job.logs) {
-    if (line.level >= min_level) w.Raw(RenderLogLineJson(line));
-  }
+  for (const std::string& line : logs.lines_json) w.Raw(line);
   w.EndArray().EndObject();
   return w.Take();
 }

@@ -6,6 +6,7 @@
 
 #include "domain/job_event.h"
 #include "domain/job_view.h"
+#include "projections/job_store.h"
 #include "projections/list_query.h"
 #include "projections/stats_snapshot.h"
 
@@ -21,6 +22,6 @@ std::string RenderHistory(std::string_view job_id, const std::vector<RecordedEve
 std::string RenderFeed(const std::vector<RecordedEvent>& events, uint64_t after,
                        bool has_more);
 // {"job_id", "version", "min_level", "logs": [...]}
-std::string RenderLogs(const JobView& job, LogLevel min_level);
+std::string RenderLogs(std::string_view job_id, const JobLogs& logs, LogLevel min_level);
 
 }  // namespace jobtrail::http

@@ -89,6 +89,12 @@ struct StatusDocument {
   std::optional<Millis> estimated_completion_at;
 };
 
+// A job's log lines from the logs read model, at one version.
+struct JobLogs {
+  uint64_t version = 0;                // the job's version they belong to
+  std::vector<std::string> lines_json;  // RenderLogLineJson's bytes, in order
+};
+
 struct ClaimRequest {
   std::string queue = "default";
   std::string worker_id;
@@ -193,6 +199,9 @@ class JobStore {
   // Every event of the job, expired or not: the audit trail, for operators
   // (replay, export). Errors: kNotFound/JOB_NOT_FOUND.
   virtual Result<std::vector<RecordedEvent>> AuditHistory(std::string_view job_id) = 0;
+  // The job's log lines at or above `min_level`, read from the logs read
+  // model (no replay). Errors: kNotFound/JOB_NOT_FOUND.
+  virtual Result<JobLogs> Logs(std::string_view job_id, LogLevel min_level) = 0;
   // Looks a job id up by its external reference (newest first).
   virtual Result<std::string> FindByExternalRef(std::string_view external_ref) = 0;
   // The global feed: events with position > after, at most limit.

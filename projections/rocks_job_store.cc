@@ -18,16 +18,17 @@
 namespace jobtrail {
 namespace vk = view_keys;
 namespace fs = std::filesystem;
+
+Error JobNotFound(std::string_view id) {
+  return NotFound("JOB_NOT_FOUND", fmt::format("job '{}' not found", id));
+}
+
 namespace {
 
 constexpr size_t kProjectionBatch = 2048;
 constexpr auto kProjectionPoll = std::chrono::milliseconds(200);
 constexpr auto kReadYourWritesTimeout = std::chrono::seconds(30);
 constexpr int kUnconditionalRetries = 8;
-
-Error JobNotFound(std::string_view id) {
-  return NotFound("JOB_NOT_FOUND", fmt::format("job '{}' not found", id));
-}
 
 bool ValidJobId(std::string_view id) { return IsValidJobId(id); }
 

@@ -14,6 +14,9 @@
 
 namespace jobtrail {
 
+// The store's one answer for a job that is not there (or not any more).
+Error JobNotFound(std::string_view job_id);
+
 class RocksJobStore final : public JobStore {
  public:
   static Result<std::unique_ptr<RocksJobStore>> OpenStore(const JobStoreOptions& options);
@@ -26,6 +29,7 @@ class RocksJobStore final : public JobStore {
   Result<JobView> LoadJob(std::string_view job_id, std::optional<uint64_t> at_version) override;
   Result<std::vector<RecordedEvent>> History(std::string_view job_id) override;
   Result<std::vector<RecordedEvent>> AuditHistory(std::string_view job_id) override;
+  Result<JobLogs> Logs(std::string_view job_id, LogLevel min_level) override;
   Result<std::string> FindByExternalRef(std::string_view external_ref) override;
   Result<std::vector<RecordedEvent>> Feed(uint64_t after, size_t limit) override;
   Result<ListPage> List(const ListQuery& query) override;

@@ -267,5 +267,27 @@ TEST_F(JobStoreTest, RetentionPerTypeHidesThenExpiresJobs) {
   EXPECT_TRUE(store_->Status(pdf));
 }
 
+TEST_F(JobStoreTest, LogsComeFromTheReadModelFilteredByLevel) {
+  const std::string id = Enqueue();
+  MustAppend(id, Logged{LogLevel::kInfo, "opened the page", "", {}});
+  MustAppend(id, Logged{LogLevel::kWarn, "slow answer", R"({"ms":900})", {{"user", "u1"}}});
+  MustAppend(id, Started{});
+  MustAppend(id, Logged{LogLevel::kError, "form rejected", "", {}});
+  auto all = store_->Logs(id, LogLevel::kTrace);
+  ASSERT_TRUE(all) << all.error().ToString();
+  EXPECT_EQ(all.value().version, 5u);
+  ASSERT_EQ(all.value().lines_json.size(), 3u);
+  auto job = store_->LoadJob(id, std::nullopt).value();
+  for (size_t i = 0; i < job.logs.size(); ++i) {
+    EXPECT_EQ(all.value().lines_json[i], RenderLogLineJson(job.logs[i]));  // as the fold says
+  }
+  auto warn = store_->Logs(id, LogLevel::kWarn);
+  ASSERT_TRUE(warn);
+  ASSERT_EQ(warn.value().lines_json.size(), 2u);
+  EXPECT_NE(warn.value().lines_json[0].find("slow answer"), std::string::npos);
+  EXPECT_EQ(store_->Logs("no-such-job", LogLevel::kTrace).error().reason, "JOB_NOT_FOUND");
+  EXPECT_EQ(store_->Logs("bad id", LogLevel::kTrace).error().reason, "JOB_NOT_FOUND");
+}
+
 }  // namespace
 }  // namespace jobtrail::testing
