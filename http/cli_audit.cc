@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "http/cli_commands.h"
+#include "http/crypto.h"
 #include "http/request_parsing.h"
 #include "projections/job_json.h"
 
@@ -134,6 +135,10 @@ int Replay(const StoreFlags& flags, const std::string& job_id, bool json) {
 }
 
 int Export(const StoreFlags& flags, const std::string& job_id, uint64_t after) {
+  // Inline artifact bytes (uploaded screenshots) travel with the export.
+  const InlineBytesEncoder with_bytes = [](std::string_view bytes) {
+    return http::Base64Encode(bytes);
+  };
   auto store = OpenStore(flags, /*create=*/false);
   if (!store) return 1;
   if (!job_id.empty()) {
@@ -143,7 +148,7 @@ int Export(const StoreFlags& flags, const std::string& job_id, uint64_t after) {
       return 1;
     }
     for (const auto& e : history.value()) {
-      if (e.position > after) std::cout << RenderEventJson(e) << "\n";
+      if (e.position > after) std::cout << RenderEventJson(e, with_bytes) << "\n";
     }
     return 0;
   }
@@ -154,7 +159,7 @@ int Export(const StoreFlags& flags, const std::string& job_id, uint64_t after) {
       return 1;
     }
     if (chunk.value().empty()) break;
-    for (const auto& e : chunk.value()) std::cout << RenderEventJson(e) << "\n";
+    for (const auto& e : chunk.value()) std::cout << RenderEventJson(e, with_bytes) << "\n";
     position = chunk.value().back().position;
   }
   return 0;

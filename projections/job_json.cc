@@ -68,7 +68,8 @@ void Items(Writer& w, const ItemCounts& items) {
   KeyInt(w, "failed", items.failed);
   w.EndObject();
 }
-void Artifacts(Writer& w, const std::vector<Artifact>& artifacts) {
+void Artifacts(Writer& w, const std::vector<Artifact>& artifacts,
+               const InlineBytesEncoder* encode_bytes = nullptr) {
   Key(w, "artifacts");
   w.StartArray();
   for (const Artifact& a : artifacts) {
@@ -79,6 +80,9 @@ void Artifacts(Writer& w, const std::vector<Artifact>& artifacts) {
     KeyStrOrNull(w, "content_type", a.content_type);
     Key(w, "size");
     w.Uint64(a.bytes.size());
+    if (encode_bytes != nullptr && *encode_bytes && !a.bytes.empty()) {
+      KeyStr(w, "content_base64", (*encode_bytes)(a.bytes));
+    }
     w.EndObject();
   }
   w.EndArray();
@@ -98,6 +102,7 @@ void ErrorObject(Writer& w, const ErrorEntry& e) {
 
 struct BodyWriter {
   Writer& w;
+  const InlineBytesEncoder* encode_bytes = nullptr;
   void operator()(const Enqueued& e) {
     KeyStr(w, "type", e.type);
     KeyStr(w, "queue", e.queue);
@@ -147,7 +152,7 @@ struct BodyWriter {
     KeyStr(w, "message", e.message);
     KeyStrOrNull(w, "stack", e.stack);
     KeyStrOrNull(w, "stage", e.stage);
-    Artifacts(w, e.artifacts);
+    Artifacts(w, e.artifacts, encode_bytes);
   }
   void operator()(const Retried& e) {
     Key(w, "attempt");
@@ -320,7 +325,7 @@ std::string RenderJobJson(const JobView& job) {
   return std::string(buf.GetString(), buf.GetSize());
 }
 
-std::string RenderEventJson(const RecordedEvent& e) {
+std::string RenderEventJson(const RecordedEvent& e, const InlineBytesEncoder& encode_bytes) {
   rapidjson::StringBuffer buf;
   Writer w(buf);
   w.StartObject();
@@ -335,7 +340,7 @@ std::string RenderEventJson(const RecordedEvent& e) {
   KeyStr(w, "type", EventKindName(KindOf(e.body)));
   Key(w, "data");
   w.StartObject();
-  std::visit(BodyWriter{w}, e.body);
+  std::visit(BodyWriter{w, &encode_bytes}, e.body);
   w.EndObject();
   w.EndObject();
   return std::string(buf.GetString(), buf.GetSize());

@@ -4,7 +4,9 @@
 // a poll is a key lookup and a rebuild reproduces them byte for byte.
 //
 // Times render as RFC 3339 UTC with milliseconds ("2024-01-15T10:30:45.123Z").
+#include <functional>
 #include <string>
+#include <string_view>
 
 #include "domain/job_event.h"
 #include "domain/job_view.h"
@@ -15,7 +17,12 @@ std::string FormatTime(Millis ms);               // RFC 3339, UTC, ms
 std::optional<Millis> ParseTime(std::string_view text);  // RFC 3339 or ms
 
 std::string RenderJobJson(const JobView& job);      // status document
-std::string RenderEventJson(const RecordedEvent& e);  // one event, with body
+// Turns an artifact's inline bytes into text (base64) for an export.
+using InlineBytesEncoder = std::function<std::string(std::string_view bytes)>;
+// One event, with its body. Artifacts show the size of their inline bytes;
+// with `encode_bytes` (exports) also the bytes, as "content_base64", which
+// the event parser reads back.
+std::string RenderEventJson(const RecordedEvent& e, const InlineBytesEncoder& encode_bytes = {});
 std::string RenderLogLineJson(const LogLine& line);
 
 }  // namespace jobtrail

@@ -264,9 +264,17 @@ Result<WriteOutcome> RocksJobStore::Enqueue(EnqueueRequest request) {
   WriteOutcome out{request.job_id, r.last_version, r.last_position, JobStatus::kPending,
                    r.duplicate};
   if (r.duplicate) {
-    BOOST_OUTCOME_TRY(doc, Status(request.job_id));
-    out.version = doc.version;
-    out.status = doc.status;
+    // The original enqueue: the job as it stands now, folded from the log
+    // when its views are gone (it expired).
+    if (auto doc = Status(request.job_id)) {
+      out.version = doc.value().version;
+      out.status = doc.value().status;
+    } else {
+      BOOST_OUTCOME_TRY(events, AuditHistory(request.job_id));
+      BOOST_OUTCOME_TRY(job, FoldEvents(events));
+      out.version = job.version;
+      out.status = job.status;
+    }
   }
   return out;
 }

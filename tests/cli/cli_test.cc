@@ -118,21 +118,36 @@ TEST_F(CliTest, RebuildReportsItsRate) {
 TEST_F(CliTest, ExportThenImportReproducesTheHistory) {
   WriteRetriedJob();
   Enqueue("pdf", "bob");
+  // An uploaded screenshot (inline bytes) and an expiry travel too.
+  const std::string shot = Enqueue("form-fill", "carol");
+  MustAppend(shot, Started{});
+  Errored uploaded = Screenshot("captcha not solved", 9);
+  uploaded.artifacts.push_back(
+      Artifact{"page_source", "", "", "text/html", std::string("<html>\0\xff</html>", 15)});
+  MustAppend(shot, uploaded);
+  MustAppend(shot, Failed{});
+  clock_.Advance(3'600'000);
+  MaintenanceOptions cleanup;
+  cleanup.cleanup_older_than_ms = 60'000;
+  ASSERT_EQ(store_->RunMaintenance(cleanup).value().cleaned, 2u);
   store_.reset();
   auto exported = Jobtrail({"export", "--data-dir", dir_});
   ASSERT_EQ(exported.exit_code, 0) << exported.err;
-  EXPECT_EQ(Lines(exported.out).size(), 10u);
+  EXPECT_EQ(Lines(exported.out).size(), 16u);
+  EXPECT_NE(exported.out.find(R"("content_base64":"PGh0bWw+AP88L2h0bWw+")"), std::string::npos)
+      << exported.out;
+  EXPECT_NE(exported.out.find(R"("type":"expired")"), std::string::npos);
 
   const std::string other = MakeTempDir("jobtrail-import");
   auto imported = Jobtrail({"import", "--data-dir", other, "-"}, exported.out);
   ASSERT_EQ(imported.exit_code, 0) << imported.err;
-  EXPECT_NE(imported.out.find("imported 10 event(s)"), std::string::npos) << imported.out;
+  EXPECT_NE(imported.out.find("imported 16 event(s)"), std::string::npos) << imported.out;
   auto again = Jobtrail({"export", "--data-dir", other});
   EXPECT_EQ(again.out, exported.out);
   // Importing the same file twice appends nothing.
   auto twice = Jobtrail({"import", "--data-dir", other, "-"}, exported.out);
   EXPECT_EQ(twice.exit_code, 0);
-  EXPECT_NE(twice.out.find("imported 0 event(s); 10 already present"), std::string::npos)
+  EXPECT_NE(twice.out.find("imported 0 event(s); 16 already present"), std::string::npos)
       << twice.out << twice.err;
   std::filesystem::remove_all(other);
 }
