@@ -51,6 +51,19 @@ int Run(int argc, char** argv) {
                         "Largest request body accepted (413 above)")
       ->capture_default_str()
       ->check(CLI::Range(1024, 64 << 20));
+  serve_cmd->add_option("--write-threads", serve.server.write_threads,
+                        "Threads that run writes (every POST waits for fsync there, not on "
+                        "the HTTP threads; concurrent writes share a group commit); 0: none")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1024));
+  serve_cmd->add_option("--max-queued-writes", serve.server.max_queued_writes,
+                        "Writes waiting for a write thread beyond this answer 503 OVERLOADED")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1 << 20));
+  serve_cmd->add_option("--max-batch-operations", serve.server.max_batch_operations,
+                        "Operations in one POST /v1/batch (more: 413 BATCH_TOO_LARGE)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
   serve_cmd->add_option("--cors-origin", serve.server.cors_origins,
                         "Origin allowed by CORS (repeatable; '*' for any)");
   serve_cmd->add_option("--tick-ms", serve.tick_ms,
