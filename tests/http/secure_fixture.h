@@ -5,17 +5,12 @@
 // (security_ before Start()).
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <memory>
 #include <string>
 #include <vector>
 
-#include "domain/clock.h"
-#include "http/http_server.h"
 #include "http/key_store.h"
-#include "projections/job_store.h"
-#include "tests/http/http_client.h"
 #include "tests/http/jwt_test_util.h"
+#include "tests/http/live_server.h"
 
 namespace jobtrail::testing {
 
@@ -23,12 +18,11 @@ inline constexpr const char* kJwtSecret = "jwt-secret-for-tests-0123456789abcdef
 inline constexpr const char* kIssuer = "https://auth.example.com";
 inline constexpr const char* kAudience = "jobtrail";
 
-class SecureServerTest : public ::testing::Test {
+class SecureServerTest : public LiveServerTest {
  protected:
   void SetUp() override {
-    std::string t = (std::filesystem::temp_directory_path() / "jobtrail-secure-XXXXXX").string();
-    ASSERT_NE(mkdtemp(t.data()), nullptr);
-    dir_ = t;
+    dir_ = MakeHttpTempDir("jobtrail-secure");
+    manual_clock_ = true;
     {
       // keys.json goes into a data directory, as `jobtrail keys create` does.
       JobStoreOptions init;
@@ -65,33 +59,6 @@ class SecureServerTest : public ::testing::Test {
     auth.share_secret = "share-secret-for-tests-0123456789abcdef";
     options_.security.rates.enabled = false;
   }
-  void TearDown() override {
-    Stop();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-
-  void Start() {
-    JobStoreOptions store_options;
-    store_options.data_dir = dir_;
-    store_options.clock = &clock_;
-    store_options.retention_by_type = retention_by_type_;
-    auto store = JobStore::Open(store_options);
-    ASSERT_TRUE(store) << store.error().ToString();
-    store_ = std::move(store).value();
-    auto server = http::HttpServer::Start(*store_, options_);
-    ASSERT_TRUE(server) << server.error().ToString();
-    server_ = std::move(server).value();
-    base_ = "http://127.0.0.1:" + std::to_string(server_->port());
-    client_ = std::make_unique<HttpClient>(base_);
-  }
-  void Stop() {
-    client_.reset();
-    if (server_) server_->Shutdown();
-    server_.reset();
-    store_.reset();
-  }
-
   static std::vector<std::string> Bearer(const std::string& token) {
     return {"Authorization: Bearer " + token};
   }
@@ -125,15 +92,7 @@ class SecureServerTest : public ::testing::Test {
     return doc.HasParseError() || !doc.HasMember("token") ? "" : doc["token"].GetString();
   }
 
-  ManualClock clock_{1705314600000};  // 2024-01-15T10:30:00Z
-  std::map<std::string, Millis> retention_by_type_;  // set before Start()
-  std::string dir_;
   std::string admin_key_, worker_key_, alice_key_, bob_key_, revoked_key_;
-  http::ServerOptions options_;
-  std::unique_ptr<JobStore> store_;
-  std::unique_ptr<http::HttpServer> server_;
-  std::string base_;
-  std::unique_ptr<HttpClient> client_;
 };
 
 }  // namespace jobtrail::testing

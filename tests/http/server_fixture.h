@@ -3,26 +3,14 @@
 // in a fresh temporary data directory; plus helpers that speak the API.
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <memory>
 #include <string>
+#include <vector>
 
-#include "domain/clock.h"
-#include "http/http_server.h"
-#include "projections/job_store.h"
-#include "tests/http/http_client.h"
+#include "tests/http/live_server.h"
 
 namespace jobtrail::testing {
 
-inline std::string MakeHttpTempDir() {
-  std::string tmpl =
-      (std::filesystem::temp_directory_path() / "jobtrail-http-XXXXXX").string();
-  char* made = mkdtemp(tmpl.data());
-  EXPECT_NE(made, nullptr);
-  return tmpl;
-}
-
-class ServerTest : public ::testing::Test {
+class ServerTest : public LiveServerTest {
  protected:
   void SetUp() override {
     dir_ = MakeHttpTempDir();
@@ -35,31 +23,6 @@ class ServerTest : public ::testing::Test {
     // (auth_matrix_test.cc is): every request acts as an admin.
     options_.security.auth.insecure_no_auth = true;
     Start();
-  }
-  void TearDown() override {
-    Stop();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-
-  void Start() {
-    JobStoreOptions store_options;
-    store_options.data_dir = dir_;
-    if (manual_clock_) store_options.clock = &clock_;
-    auto store = JobStore::Open(store_options);
-    ASSERT_TRUE(store) << store.error().ToString();
-    store_ = std::move(store).value();
-    auto server = http::HttpServer::Start(*store_, options_);
-    ASSERT_TRUE(server) << server.error().ToString();
-    server_ = std::move(server).value();
-    base_ = "http://127.0.0.1:" + std::to_string(server_->port());
-    client_ = std::make_unique<HttpClient>(base_);
-  }
-  void Stop() {
-    client_.reset();
-    if (server_) server_->Shutdown();
-    server_.reset();
-    store_.reset();
   }
 
   // POST /v1/jobs; returns the job id (asserting 201).
@@ -96,17 +59,6 @@ class ServerTest : public ::testing::Test {
       if (!doc["has_more"].GetBool()) return after;
     }
   }
-
-  // Set before ServerTest::SetUp to give the store clock_ instead of the
-  // system clock: tests then move time forward instead of waiting.
-  bool manual_clock_ = false;
-  ManualClock clock_{1705314600000};  // 2024-01-15T10:30:00Z
-  std::string dir_;
-  http::ServerOptions options_;
-  std::unique_ptr<JobStore> store_;
-  std::unique_ptr<http::HttpServer> server_;
-  std::string base_;
-  std::unique_ptr<HttpClient> client_;
 };
 
 }  // namespace jobtrail::testing
