@@ -193,5 +193,22 @@ TEST_F(Forms000Test, StatsCountByTheSeedsStatuses) {
     "metrics":{"completed":1,"failed":1,"pending":1,"processing":1}}})");
 }
 
+TEST_F(Forms000Test, StatsAverageAttemptsAsTheSeedPrintsThem) {
+  CompletedJane();  // one attempt
+  const std::string second = Enqueue(R"({"type":"reliance-form"})");
+  MustAppend(second, R"({"events":[{"type":"started"},{"type":"completed"}]})");
+  const std::string retried = Enqueue(R"({"type":"reliance-form"})");
+  MustAppend(retried, R"({"events":[{"type":"started"},{"type":"errored","data":
+    {"message":"Element not found"}},{"type":"retried","data":{"next_run_at":"2024-01-15T10:40:00Z"}},
+    {"type":"started"},{"type":"completed"}]})");
+  HttpResult r = client_->Get("/api/jobs/stats");
+  ASSERT_EQ(r.status, 200) << r.body;
+  // (1 + 1 + 2) / 3, to two decimals, like the seed's 1.05.
+  ExpectJsonMatches(r.Json()["data"]["byStatus"]["completed"],
+                    rapidjson::Document().Parse(R"({"count":3,"avgAttempts":1.33})"),
+                    "$.data.byStatus.completed");
+  EXPECT_STREQ(r.Json()["data"]["successRate"].GetString(), "100%");
+}
+
 }  // namespace
 }  // namespace jobtrail::testing

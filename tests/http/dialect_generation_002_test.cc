@@ -181,6 +181,47 @@ TEST_F(Generation002Test, StatusFollowsTheJobThroughItsLife) {
     "sceneInfo":{"totalPages":2,"totalScenes":3,"averageScenesPerPage":1.5}})");
 }
 
+TEST_F(Generation002Test, EachKindsStatusBlockAndTheCancelledWord) {
+  // auto-story: its phase while it runs.
+  const std::string story = Start("auto-story", R"({"genre":"fantasy",
+    "characterDescription":"a fox","cartoonImageUrl":"https://x/fox.png","audience":"adults"})");
+  MustAppend(story, R"({"events":[{"type":"started"},{"type":"progressed","data":
+    {"percent":30,"step":"scene_generation"}}]})");
+  auto phase = Status("auto-story", story).Json();
+  EXPECT_STREQ(phase["currentPhase"].GetString(), "scene_generation");
+  // cartoonize: its result {url, cached} and processingInfo.
+  const std::string cartoon = Start("cartoonize", R"({"prompt":"fox","style":"anime"})");
+  MustAppend(cartoon, R"({"events":[{"type":"started"},{"type":"completed","data":{"result":
+    {"url":"https://cdn.example.com/fox.png","cached":true}}}]})");
+  HttpResult done = Status("cartoonize", cartoon);
+  auto d = done.Json();
+  ExpectJsonMatches(d["result"],
+                    rapidjson::Document().Parse(R"({"url":"https://cdn.example.com/fox.png",
+                      "cached":true})"),
+                    "$.result");
+  ExpectJsonMatches(d["processingInfo"],
+                    rapidjson::Document().Parse(R"({"cached":true,
+                      "message":"Served from cache"})"),
+                    "$.processingInfo");
+  // image: generationInfo from the result and the start body.
+  const std::string image = Start("image", R"({"image_prompt":"fox on a hill",
+    "character_description":"red fox","emotion":"happy","audience":"children","style":"comic"})");
+  MustAppend(image, R"({"events":[{"type":"started"},{"type":"completed","data":{"result":
+    {"url":"https://cdn.example.com/i.png","reused":false,"prompt_used":"a red fox, happy"}}}]})");
+  ExpectJsonMatches(Status("image", image).Json()["generationInfo"],
+                    rapidjson::Document().Parse(R"({"reused":false,
+                      "promptUsed":"a red fox, happy","style":"comic"})"),
+                    "$.generationInfo");
+  // A cancelled job: the seed's status word, and why.
+  const std::string cancelled = Start("scenes", std::string(R"({"story":")") + kStory +
+                                                    R"(","audience":"children"})");
+  ASSERT_EQ(client_->Post("/v1/jobs/" + cancelled + "/cancel", R"({"reason":"user left"})").status,
+            200);
+  auto c = Status("scenes", cancelled).Json();
+  EXPECT_STREQ(c["status"].GetString(), "cancelled");
+  EXPECT_STREQ(c["error"].GetString(), "user left");
+}
+
 TEST_F(Generation002Test, FailedJobAnswersItsErrorAndRetries) {
   const std::string id = Start("cartoonize", R"({"prompt":"fox","style":"anime"})");
   MustAppend(id, R"({"events":[{"type":"started"},{"type":"errored","data":{"message":"timeout"}},

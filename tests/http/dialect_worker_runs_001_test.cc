@@ -100,6 +100,24 @@ TEST_F(WorkerRuns001Test, RecentRunsNewestFirstInTheSeedsShape) {
      "errorMessage":"Pterodactyl API error: 503 Service Unavailable"}]})");
 }
 
+TEST_F(WorkerRuns001Test, CancelledAndFailedRunsWithTheirStack) {
+  const std::string failed = Run("DELETE_SERVERS", "2026-01-20T03:00:00.000Z",
+      "2026-01-20T03:00:30.000Z", R"({"type":"failed","data":{"reason":"Database connection failed",
+      "stack":"Error: connect ECONNREFUSED\n    at TCPConnectWrap.afterConnect"}})");
+  auto f = client_->Get("/v1/jobs/runs/" + failed).Json();
+  EXPECT_STREQ(f["status"].GetString(), "FAILED");
+  EXPECT_STREQ(f["errorMessage"].GetString(), "Database connection failed");
+  ASSERT_TRUE(f["errorStack"].IsString());
+  EXPECT_STREQ(f["errorStack"].GetString(),
+               "Error: connect ECONNREFUSED\n    at TCPConnectWrap.afterConnect");
+  const std::string cancelled = Run("SEND_EMAILS", "2026-01-20T15:00:00.000Z",
+      "2026-01-20T15:00:05.000Z", R"({"type":"cancelled","data":{"reason":"manual intervention"}})");
+  auto c = client_->Get("/v1/jobs/runs/" + cancelled).Json();
+  EXPECT_STREQ(c["status"].GetString(), "CANCELLED");
+  EXPECT_STREQ(c["endedAt"].GetString(), "2026-01-20T15:00:05.000Z");
+  EXPECT_TRUE(c["errorStack"].IsNull());
+}
+
 TEST_F(WorkerRuns001Test, RunDetailsWithLogsAndRelatedSubjects) {
   clock_.Set(At("2026-01-20T15:00:00.000Z"));
   const std::string id = Enqueue(R"({"type":"EXPIRE_SERVERS","queue":"worker-jobs"})");
