@@ -25,7 +25,7 @@ constexpr NamedRule kRules[] = {
     {"admin", &RateLimitOptions::admin},
     {"webhook", &RateLimitOptions::webhook},
     {"webhook-burst", &RateLimitOptions::webhook_burst},
-    {"dashboard", &RateLimitOptions::dashboard},
+    {"public-reads", &RateLimitOptions::public_reads},
 };
 
 Error Forbidden(std::string message) {
@@ -64,7 +64,7 @@ Result<void> SetRateLimit(RateLimitOptions& options, std::string_view spec) {
   }
   return InvalidArgument(fmt::format(
       "unknown rate limit '{}': use address, reader, reader-create, poll, worker, "
-      "worker-create, admin, webhook, webhook-burst or dashboard",
+      "worker-create, admin, webhook, webhook-burst or public-reads",
       name));
 }
 
@@ -136,10 +136,13 @@ std::optional<ApiError> RequestGate::Charge(const HttpRequest& request, Caller c
     take(rates_.address, address);
   } else if (policy.rate == RateClass::kDashboard) {
     const bool anonymous = caller == Caller::kAnonymous || !p.authenticated() || p.share_link();
-    take(rates_.dashboard, "dashboard:" + (anonymous ? address : p.subject));
+    take(rates_.public_reads, "public-reads:" + (anonymous ? address : p.subject));
   } else if (caller == Caller::kAnonymous || p.share_link()) {
     if (poll) {
       take(rates_.poll, fmt::format("poll:{}:{}:{}", address, subject, pattern));
+      // The polled job is the caller's to choose: a ceiling per address, so
+      // that naming ever new jobs is no way around the limits.
+      take(rates_.public_reads, "public-reads:" + address);
     } else {
       take(rates_.address, address);
       if (create) take(rates_.reader_create, "reader-create:" + address);

@@ -17,13 +17,14 @@
 //                       poll routes;
 //                       reader bucket per subject otherwise (+ reader-create)
 //        share link, no credentials (public and kSelf routes):
-//                       poll bucket per (address, polled thing, route) on
-//                       poll routes; address bucket otherwise (+
-//                       reader-create per address on creates)
+//                       poll bucket per (address, polled thing, route) and
+//                       public-reads per address on poll routes; address
+//                       bucket otherwise (+ reader-create per address on
+//                       creates)
 //        failed authentication: address bucket
 //        webhook routes: webhook and webhook-burst buckets per (address,
 //                       provider)
-//        dashboard routes: dashboard bucket per subject, or per address
+//        dashboard routes: public-reads bucket per subject, or per address
 //      (probes, /healthz and /readyz, are never limited);
 //      X-RateLimit-Limit/-Remaining/-Reset (epoch seconds) on the answer,
 //      429 RATE_LIMITED with Retry-After when a bucket is empty;
@@ -65,12 +66,13 @@ struct RateLimitOptions {
   // Seed 002's webhook limits, per calling address.
   RateRule webhook{10, 60'000};
   RateRule webhook_burst{3, 10'000};
-  // Dashboards of seeds 000 and 001 (001 polls two routes every 15-30 s).
-  RateRule dashboard{1000, 15 * 60'000};
+  // Dashboards of seeds 000 and 001 (001 polls two routes every 15-30 s),
+  // and the ceiling on anonymous polls per address.
+  RateRule public_reads{1000, 15 * 60'000};
 };
 
 // "NAME=RULE", NAME one of address, reader, reader-create, poll, worker,
-// worker-create, admin, webhook, webhook-burst, dashboard (rate_limiter.h
+// worker-create, admin, webhook, webhook-burst, public-reads (rate_limiter.h
 // has RULE).
 // Errors: kInvalidArgument.
 Result<void> SetRateLimit(RateLimitOptions& options, std::string_view spec);

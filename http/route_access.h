@@ -44,8 +44,8 @@ enum class RouteAccess { kProbe, kPublic, kSelf, kJobRead, kJobShare, kJobWrite,
 //             client address and `rate_subject` (the provider), whatever
 //             the credentials
 //   kDashboard an operators' dashboard polling lists and counts (seeds 000
-//             and 001, which document no limits): the dashboard bucket per
-//             caller, larger than the general one
+//             and 001, which document no limits): the public-reads bucket
+//             per caller, larger than the general one
 enum class RateClass { kGeneral, kPoll, kCreate, kWebhook, kDashboard };
 
 // What one call is about, for its bucket's key (a job id in the body, the

@@ -4,6 +4,8 @@
 // dialect_generation_002_test.cc.)
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include "tests/http/dialect_test_util.h"
 #include "tests/http/secure_fixture.h"
 
@@ -45,6 +47,21 @@ TEST_F(DialectGateTest, DashboardsOf000And001HaveTheirOwnLargerBudget) {
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.Header("X-RateLimit-Limit"), "1000");
   EXPECT_EQ(r.Header("X-RateLimit-Remaining"), "939");
+}
+
+TEST_F(DialectGateTest, AnonymousPollsOfEverNewJobsHitTheAddressCeiling) {
+  options_.security.rates.public_reads = {3, 60'000};
+  Stop();
+  Start();
+  auto poll = [&](int n) {
+    return client_->Get(fmt::format("/api/jobs/scenes/status/00000000-0000-4000-8000-{:012}", n));
+  };
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(poll(i).status, 404) << i;  // unknown, but answered
+  HttpResult limited = poll(3);
+  EXPECT_EQ(limited.status, 429) << limited.body;
+  EXPECT_EQ(limited.Header("X-RateLimit-Limit"), "3");
+  clock_.Advance(20'000);  // one poll back
+  EXPECT_EQ(poll(4).status, 404);
 }
 
 TEST_F(DialectGateTest, Seed001AnswersAuthorizationInItsTriggerBody) {
