@@ -84,7 +84,12 @@ void AddSecurityFlags(CLI::App* serve, SecurityFlags& f) {
       ->group(group);
   serve->add_option("--rate-limit", f.rate_limits,
                     "NAME=N/PERIOD or NAME=off (repeatable); NAME: address, reader, "
-                    "reader-create, poll, worker, worker-create, admin; PERIOD like 1s, 15m, 1h")
+                    "reader-create, poll, worker, worker-create, admin, webhook, webhook-burst, "
+                    "public-reads; PERIOD like 1s, 15m, 1h")
+      ->group(group);
+  serve->add_option("--trusted-proxy", o->trusted_proxies,
+                    "A reverse proxy (address or CIDR block, repeatable) whose "
+                    "X-Forwarded-For names the client for limits and logs; none by default")
       ->group(group);
   serve->add_flag("--no-rate-limit", f.no_rate_limit, "Turn every rate limit off")->group(group);
   serve->add_option("--max-connections-per-address", o->max_connections_per_address,

@@ -111,6 +111,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(JobStore& store,
   handler_options.max_body_bytes = options.max_body_bytes;
   handler_options.cors_origins = options.cors_origins;
   if (options.access_log) handler_options.access_log = AccessLogger();
+  BOOST_OUTCOME_TRY(proxies, TrustedProxies::Parse(options.security.trusted_proxies));
+  handler_options.trusted_proxies = std::move(proxies);
   RateLimitOptions rates = options.security.rates;
   if (options.security.auth.insecure_no_auth) rates.enabled = false;
   handler_options.gate = std::make_shared<RequestGate>(

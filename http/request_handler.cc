@@ -50,6 +50,8 @@ HttpResponse RequestHandler::Handle(HttpRequest& request, size_t& route_index) n
   HttpResponse response;
   try {
     AssignRequestId(request);
+    request.client_address = options_.trusted_proxies.ClientAddress(
+        request.client_address, request.Header("X-Forwarded-For"));
     response = Route(request, route_index);
   } catch (const std::exception& e) {
     SPDLOG_ERROR("request {} {} {} failed: {}", request.request_id, request.method,

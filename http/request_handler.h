@@ -19,6 +19,7 @@
 #include "http/cors.h"
 #include "http/http_types.h"
 #include "http/router.h"
+#include "http/trusted_proxies.h"
 
 namespace spdlog {
 class logger;
@@ -38,6 +39,9 @@ class RequestHandler {
     // Abuse limits, authentication, rate limits and authorization
     // (request_gate.h). Null: none (unit tests of the routing only).
     std::shared_ptr<RequestGate> gate;
+    // Whose X-Forwarded-For names the client (the address limits and logs
+    // then use); none by default.
+    TrustedProxies trusted_proxies;
   };
 
   // `metrics` (may be null) must outlive the handler and have been built

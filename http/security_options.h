@@ -7,6 +7,7 @@
 // accepted until keys.json has some, seed 002's rate limits for end users.
 #include <cstddef>
 #include <string>
+#include <vector>
 
 #include "domain/job_event.h"
 #include "http/authenticator.h"
@@ -29,6 +30,9 @@ struct SecurityOptions {
   // The shared secret of webhook routes (seed 002's cron: x-webhook-secret,
   // checked with webhook_secret.h). Empty: those routes refuse every call.
   std::string webhook_secret;
+  // Peers (addresses or CIDR blocks) whose X-Forwarded-For names the client
+  // (trusted_proxies.h). Empty: the peer is the client.
+  std::vector<std::string> trusted_proxies;
 };
 
 }  // namespace jobtrail::http

@@ -75,5 +75,46 @@ TEST_F(RateLimitTest, WorkersAndAdminsHaveTheirOwnGenerousBuckets) {
   }
 }
 
+// Behind a trusted reverse proxy, each client has its own address bucket.
+class ProxiedRateLimitTest : public SecureServerTest {
+ protected:
+  void SetUp() override {
+    SecureServerTest::SetUp();
+    options_.security.rates.enabled = true;
+    options_.security.rates.address = {1, 60'000};
+    options_.security.trusted_proxies = {"127.0.0.0/8"};
+    Start();
+  }
+};
+
+TEST_F(ProxiedRateLimitTest, ForwardedClientsHaveTheirOwnBuckets) {
+  auto from = [&](const std::string& forwarded) {
+    return client_->Get("/v1/jobs", {"X-Forwarded-For: " + forwarded});
+  };
+  EXPECT_EQ(from("198.51.100.7").status, 401);
+  EXPECT_EQ(from("198.51.100.7").status, 429);  // that client's one call is spent
+  EXPECT_EQ(from("203.0.113.9").status, 401);   // another client is not
+  // A client naming another address in its own header does not escape:
+  // the proxy appended its real one.
+  EXPECT_EQ(from("203.0.113.50, 198.51.100.7").status, 429);
+}
+
+TEST(ProxiedServerOptions, ABadProxySpecStopsTheServerFromStarting) {
+  JobStoreOptions store_options;
+  store_options.data_dir = MakeHttpTempDir("jobtrail-proxy");
+  auto store = JobStore::Open(store_options);
+  ASSERT_TRUE(store);
+  http::ServerOptions options;
+  options.host = "127.0.0.1";
+  options.port = 0;
+  options.security.auth.insecure_no_auth = true;
+  options.security.trusted_proxies = {"10.0.0.0/99"};
+  auto server = http::HttpServer::Start(*store.value(), options);
+  ASSERT_FALSE(server);
+  EXPECT_EQ(server.error().code, Code::kInvalidArgument);
+  store.value().reset();
+  std::filesystem::remove_all(store_options.data_dir);
+}
+
 }  // namespace
 }  // namespace jobtrail::testing
