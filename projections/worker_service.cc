@@ -1,7 +1,8 @@
 // The worker protocol of JobStore: claims with leases, heartbeats, the
 // store's own retries (retry policy) and the maintenance pass that expires
-// leases. Every decision the store makes on its own is an event with actor
-// "system", so an audit replay explains it.
+// leases, and jobs past their retention or a cleanup's age. Every decision
+// the store makes on its own is an event with actor "system", so an audit
+// replay explains it.
 #include <fmt/format.h>
 
 #include <random>
