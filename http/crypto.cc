@@ -12,13 +12,39 @@ namespace {
 constexpr char kB64Url[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-int B64Value(char c) {
+// A base64 digit's value in the alphabet whose last two digits are
+// `c62` and `c63` ('-' '_' for base64url, '+' '/' for base64); -1 if none.
+int B64Value(char c, char c62, char c63) {
   if (c >= 'A' && c <= 'Z') return c - 'A';
   if (c >= 'a' && c <= 'z') return c - 'a' + 26;
   if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '-') return 62;
-  if (c == '_') return 63;
+  if (c == c62) return 62;
+  if (c == c63) return 63;
   return -1;
+}
+
+struct Sextets {
+  std::string bytes;
+  uint32_t acc = 0;  // the bits not yet emitted are its low `bits`
+  int bits = 0;
+};
+
+// Decodes every digit of `text`; nullopt on one outside the alphabet. The
+// callers judge what is left over.
+std::optional<Sextets> DecodeSextets(std::string_view text, char c62, char c63) {
+  Sextets out;
+  out.bytes.reserve(text.size() * 3 / 4);
+  for (char c : text) {
+    const int v = B64Value(c, c62, c63);
+    if (v < 0) return std::nullopt;
+    out.acc = (out.acc << 6) | uint32_t(v);
+    out.bits += 6;
+    if (out.bits >= 8) {
+      out.bits -= 8;
+      out.bytes += char((out.acc >> out.bits) & 0xff);
+    }
+  }
+  return out;
 }
 
 int HexValue(char c) {
@@ -103,23 +129,18 @@ std::string Base64UrlEncode(std::string_view bytes) {
 
 std::optional<std::string> Base64UrlDecode(std::string_view text) {
   if (text.size() % 4 == 1) return std::nullopt;
-  std::string out;
-  out.reserve(text.size() * 3 / 4);
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : text) {
-    const int v = B64Value(c);
-    if (v < 0) return std::nullopt;
-    acc = (acc << 6) | uint32_t(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += char((acc >> bits) & 0xff);
-    }
-  }
+  auto decoded = DecodeSextets(text, '-', '_');
+  if (!decoded) return std::nullopt;
   // Leftover bits must be zero (canonical encoding only).
-  if ((acc & ((1u << bits) - 1)) != 0) return std::nullopt;
-  return out;
+  if ((decoded->acc & ((1u << decoded->bits) - 1)) != 0) return std::nullopt;
+  return std::move(decoded->bytes);
+}
+
+std::optional<std::string> Base64Decode(std::string_view text) {
+  while (!text.empty() && text.back() == '=') text.remove_suffix(1);
+  auto decoded = DecodeSextets(text, '+', '/');
+  if (!decoded || decoded->bits >= 6) return std::nullopt;  // a dangling digit: truncated
+  return std::move(decoded->bytes);
 }
 
 std::string HexEncode(std::string_view bytes) {

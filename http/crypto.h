@@ -21,6 +21,9 @@ std::optional<std::string> RandomBytes(size_t n);
 std::string Base64UrlEncode(std::string_view bytes);
 // Standard base64 (RFC 4648 §4, padded), for bytes carried inside JSON.
 std::string Base64Encode(std::string_view bytes);
+// Standard base64, padding optional; nullopt on any byte outside the
+// alphabet or a truncated last group.
+std::optional<std::string> Base64Decode(std::string_view text);
 // Accepts the unpadded URL-safe alphabet only; nullopt on anything else.
 std::optional<std::string> Base64UrlDecode(std::string_view text);
 

@@ -6,6 +6,7 @@
 
 #include "domain/job_id.h"
 #include "domain/retry_policy.h"
+#include "http/crypto.h"
 #include "http/error_mapping.h"
 #include "http/ids.h"
 #include "http/json_reader.h"
@@ -23,35 +24,6 @@ constexpr int64_t kMaxDelayMs = RetryPolicy::kMaxDelayLimitMs;
 
 std::string Indexed(std::string_view path, size_t i) {
   return fmt::format("{}[{}]", path, i);
-}
-
-// Standard base64 (RFC 4648), padding optional. nullopt on any bad byte.
-std::optional<std::string> DecodeBase64(std::string_view in) {
-  auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
-  while (!in.empty() && in.back() == '=') in.remove_suffix(1);
-  std::string out;
-  out.reserve(in.size() * 3 / 4);
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    const int v = value(c);
-    if (v < 0) return std::nullopt;
-    acc = (acc << 6) | uint32_t(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(char((acc >> bits) & 0xFF));
-    }
-  }
-  if (bits >= 6) return std::nullopt;  // a dangling sextet: truncated input
-  return out;
 }
 
 ApiResult<std::string> OptionalUuid(ObjectReader& r, std::string_view key) {
@@ -96,7 +68,7 @@ ApiResult<std::vector<Artifact>> ParseArtifacts(ObjectReader& parent) {
     a.key = key.value_or("");
     a.content_type = content_type.value_or("");
     if (b64) {
-      auto bytes = DecodeBase64(*b64);
+      auto bytes = Base64Decode(*b64);
       if (!bytes) return InvalidField(r.PathOf("content_base64"), "is not valid base64");
       a.bytes = std::move(*bytes);
     }
