@@ -118,6 +118,7 @@ struct Applier {
     job.spec = e;
     job.status = JobStatus::kPending;
     job.created_at = ev.timestamp;
+    job.created_position = ev.position;
   }
   void operator()(const Started& e) {
     job.status = JobStatus::kRunning;
@@ -152,8 +153,9 @@ struct Applier {
     if (e.lease_deadline) job.lease_deadline = e.lease_deadline;
   }
   void operator()(const Logged& e) {
-    job.logs.push_back(LogLine{job.logs.size() + 1, ev.version, ev.timestamp,
-                               e.level, e.message, e.details_json, e.subjects});
+    job.last_log = LogLine{job.log_count + 1, ev.version, ev.timestamp,
+                           e.level, e.message, e.details_json, e.subjects};
+    ++job.log_count;
   }
   void operator()(const Errored& e) {
     job.errors.push_back(ErrorEntry{ev.timestamp, job.attempts, e.error_type,
@@ -241,6 +243,17 @@ Result<void> ApplyEvent(JobView& job, const RecordedEvent& event) {
   job.last_position = event.position;
   job.updated_at = event.timestamp;
   return Ok();
+}
+
+std::vector<LogLine> LogLinesOf(const std::vector<RecordedEvent>& events) {
+  std::vector<LogLine> lines;
+  for (const RecordedEvent& e : events) {
+    if (const auto* logged = std::get_if<Logged>(&e.body)) {
+      lines.push_back(LogLine{lines.size() + 1, e.version, e.timestamp, logged->level,
+                              logged->message, logged->details_json, logged->subjects});
+    }
+  }
+  return lines;
 }
 
 Result<JobView> FoldEvents(const std::vector<RecordedEvent>& events) {

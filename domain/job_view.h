@@ -50,6 +50,7 @@ struct JobView {
   JobStatus status = JobStatus::kNone;
   uint64_t version = 0;
   uint64_t last_position = 0;
+  uint64_t created_position = 0;  // of the enqueued event: creation order
 
   Enqueued spec;  // what the job was enqueued with
 
@@ -63,7 +64,12 @@ struct JobView {
   ItemCounts items;
 
   std::vector<ErrorEntry> errors;
-  std::vector<LogLine> logs;
+  // Only the count and the newest log line: the aggregate stays the same
+  // size however many lines a job logs, so an append costs the same at the
+  // 100,000th event as at the 10th. The lines are in the logs read model
+  // (and in the log: LogLinesOf).
+  uint64_t log_count = 0;
+  std::optional<LogLine> last_log;
   std::optional<FinalError> final_error;
   std::string result_json;
   std::string cancel_reason;
@@ -111,6 +117,9 @@ Result<void> CheckTransition(const JobView& job, const EventBody& body);
 // returns the same errors, leaving `job` unchanged on error). Also:
 //   kDataLoss/DATA_LOSS  event.version is not job.version + 1 (checked first)
 Result<void> ApplyEvent(JobView& job, const RecordedEvent& event);
+
+// The log lines of a job's events, numbered as the fold numbers them.
+std::vector<LogLine> LogLinesOf(const std::vector<RecordedEvent>& events);
 
 // Folds a whole stream, in order, from an empty job.
 Result<JobView> FoldEvents(const std::vector<RecordedEvent>& events);

@@ -35,6 +35,13 @@ struct StoredEvent {
   std::string hash;  // 32 bytes: SHA-256 chaining this record to the one before
 };
 
+// One stream's part of an AppendMany.
+struct StreamAppend {
+  std::string stream;
+  uint64_t expected_version = kAnyVersion;
+  std::vector<EventToAppend> events;
+};
+
 struct AppendResult {
   uint64_t first_position = 0;
   uint64_t last_position = 0;
@@ -75,6 +82,15 @@ class EventLog {
   virtual StoreResult<AppendResult> Append(std::string_view stream,
                                            uint64_t expected_version,
                                            std::vector<EventToAppend> events) = 0;
+
+  // Appends several streams' events in one commit: each part is checked and
+  // answered exactly as Append would (one part's error does not stop the
+  // others, and parts may name the same stream, applied in order), and the
+  // parts that pass are written in one atomic write and made durable by one
+  // sync. Results are in the order of `appends`. Used for claims of many
+  // jobs and for batches, so K jobs cost one commit, not K.
+  virtual std::vector<StoreResult<AppendResult>> AppendMany(
+      std::vector<StreamAppend> appends) = 0;
 
   // Events of `stream` with version >= from_version, in order, at most
   // max_count. An unknown stream yields an empty vector.

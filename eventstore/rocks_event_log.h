@@ -74,6 +74,8 @@ class RocksEventLog final : public EventLog {
   StoreResult<AppendResult> Append(std::string_view stream,
                                    uint64_t expected_version,
                                    std::vector<EventToAppend> events) override;
+  std::vector<StoreResult<AppendResult>> AppendMany(
+      std::vector<StreamAppend> appends) override;
   StoreResult<std::vector<StoredEvent>> ReadStream(std::string_view stream,
                                                    uint64_t from_version,
                                                    size_t max_count) override;

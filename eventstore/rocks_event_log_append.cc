@@ -69,6 +69,11 @@ struct RocksEventLog::Writer {
   std::vector<EventToAppend>* events = nullptr;
   size_t bytes = 0;  // of ids and data, for the group bound
   StoreResult<AppendResult> result = StoreError{StoreCode::kClosed, {}, 0};
+  // AppendMany queues its parts together: the first says how many writers
+  // belong to it (a group never splits them); the others are never woken,
+  // because their one caller waits on the first and may return at once.
+  size_t parts = 1;
+  bool silent = false;
   internal::WakeEvent wake;       // in the write queue: done, or lead
   internal::WakeEvent sync_wake;  // a leader awaiting its sync: done, or sync
 };
@@ -95,6 +100,38 @@ StoreResult<AppendResult> RocksEventLog::Append(std::string_view stream,
   return std::move(w.result);
 }
 
+std::vector<StoreResult<AppendResult>> RocksEventLog::AppendMany(
+    std::vector<StreamAppend> appends) {
+  std::vector<StoreResult<AppendResult>> results;
+  if (appends.empty()) return results;
+  std::vector<Writer> writers(appends.size());
+  for (size_t i = 0; i < appends.size(); ++i) {
+    Writer& w = writers[i];
+    w.stream = appends[i].stream;
+    w.expected_version = appends[i].expected_version;
+    w.events = &appends[i].events;
+    for (const auto& e : appends[i].events) w.bytes += e.event_id.size() + e.data.size();
+    w.silent = i > 0;
+  }
+  writers[0].parts = writers.size();
+  bool lead = false;
+  {
+    std::lock_guard lock(mu_);
+    if (closed_) {
+      for (size_t i = 0; i < appends.size(); ++i) {
+        results.push_back(StoreError{StoreCode::kClosed, "event log is closed", 0});
+      }
+      return results;
+    }
+    for (Writer& w : writers) writers_.push_back(&w);
+    lead = writers_.size() == writers.size();
+  }
+  if (lead || writers[0].wake.Wait() != kWokenDone) LeadGroup(writers[0]);
+  results.reserve(writers.size());
+  for (Writer& w : writers) results.push_back(std::move(w.result));
+  return results;
+}
+
 size_t RocksEventLog::PendingAppends() {
   std::lock_guard lock(mu_);
   return writers_.size();
@@ -106,11 +143,16 @@ void RocksEventLog::LeadGroup(Writer& leader) {
     std::lock_guard lock(mu_);
     size_t events = 0;
     size_t bytes = 0;
+    size_t parts_left = 0;  // writers of an AppendMany still to take
     for (Writer* w : writers_) {
-      if (!group.empty() && (events + w->events->size() > options_.max_group_events ||
-                             bytes + w->bytes > options_.max_group_bytes)) {
-        break;
+      if (parts_left == 0) {
+        if (!group.empty() && (events + w->events->size() > options_.max_group_events ||
+                               bytes + w->bytes > options_.max_group_bytes)) {
+          break;
+        }
+        parts_left = w->parts;
       }
+      --parts_left;
       group.push_back(w);
       events += w->events->size();
       bytes += w->bytes;
@@ -210,7 +252,7 @@ void RocksEventLog::Settle(const SyncWaiter& waiter) {
 
 void RocksEventLog::WakeSettled(const SyncWaiter& waiter, const Writer& me) {
   for (Writer* w : waiter.group) {
-    if (w == &me) continue;
+    if (w == &me || w->silent) continue;
     if (w == waiter.leader) {
       w->sync_wake.Signal(kWokenDone);
     } else {

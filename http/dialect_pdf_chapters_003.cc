@@ -47,9 +47,9 @@ std::string RenderJob(const JobView& job) {
   if (failed) {
     w.Field("message", fmt::format("PDF processing failed: {}", error));
   } else {
-    w.StringOrNull("message", !job.message.empty() || job.logs.empty()
+    w.StringOrNull("message", !job.message.empty() || !job.last_log
                                   ? std::string_view(job.message)
-                                  : std::string_view(job.logs.back().message));
+                                  : std::string_view(job.last_log->message));
   }
   if (job.status == JobStatus::kCompleted) w.RawField("result", job.result_json);
   if (failed) w.Field("error", error);

@@ -102,7 +102,8 @@ void SubjectObject(JsonWriter& w, const Labels& subjects, std::string_view kind,
   w.EndObject();
 }
 
-std::string RenderRun(const JobView& job, const std::string& status_json) {
+std::string RenderRun(const JobView& job, const std::vector<LogLine>& logs,
+                      const std::string& status_json) {
   rapidjson::Document doc;
   doc.Parse(status_json.data(), status_json.size());
   JsonWriter w;
@@ -113,7 +114,7 @@ std::string RenderRun(const JobView& job, const std::string& status_json) {
   const bool no_metadata = job.spec.payload_json.empty() || job.spec.payload_json == "{}";
   w.RawField("metadata", no_metadata ? std::string_view() : job.spec.payload_json);
   w.Key("logs").StartArray();
-  for (const LogLine& line : job.logs) {
+  for (const LogLine& line : logs) {
     w.StartObject()
         .Field("id", line.seq)
         .Field("jobType", job.spec.type)
@@ -191,8 +192,9 @@ ApiResult<HttpResponse> GetRun(ApiContext& ctx, const DialectOptions&,
   if (!status) return status.error().code == Code::kNotFound ? not_found : status.error();
   BOOST_OUTCOME_TRY(schedules, ctx.store->ListSchedules());
   if (!IsRegisteredType(schedules, status.value().type)) return not_found;
-  BOOST_OUTCOME_TRY(job, ctx.store->LoadJob(id, std::nullopt));
-  return JsonResponse(200, RenderRun(job, status.value().json));
+  BOOST_OUTCOME_TRY(events, ctx.store->History(id));
+  BOOST_OUTCOME_TRY(job, FoldEvents(events));
+  return JsonResponse(200, RenderRun(job, LogLinesOf(events), status.value().json));
 }
 
 // Waits for the run to reach a final state, polling its status document

@@ -309,7 +309,7 @@ std::string RenderJobJson(const JobView& job) {
     w.Null();
   }
   Key(w, "log_count");
-  w.Uint64(job.logs.size());
+  w.Uint64(job.log_count);
   KeyTime(w, "created_at", job.created_at);
   KeyTime(w, "updated_at", job.updated_at);
   KeyTime(w, "run_at", job.spec.run_at);

@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "domain/clock.h"
@@ -95,11 +96,14 @@ struct JobLogs {
   std::vector<std::string> lines_json;  // RenderLogLineJson's bytes, in order
 };
 
+// One write of a batch (JobStore::WriteMany).
+using WriteCommand = std::variant<EnqueueRequest, AppendRequest>;
+
 struct ClaimRequest {
   std::string queue = "default";
   std::string worker_id;
   Millis lease_ms = 30000;
-  size_t max_jobs = 1;  // 1..100
+  size_t max_jobs = 1;  // 1..100 (0 when appends ride along: finish only)
   std::string actor;  // recorded on the started events; empty: worker_id
 };
 
@@ -109,6 +113,13 @@ struct ClaimedJob {
   int32_t attempt = 0;
   Millis lease_deadline = 0;
   std::string json;  // the status document after the claim
+};
+
+// What AppendAndClaim did: each append's outcome, in order, and the jobs
+// handed out.
+struct ClaimOutcome {
+  std::vector<Result<WriteOutcome>> appended;
+  std::vector<ClaimedJob> jobs;
 };
 
 struct HeartbeatRequest {
@@ -184,6 +195,13 @@ class JobStore {
   // Nothing is appended on any error.
   virtual Result<WriteOutcome> Append(AppendRequest request) = 0;
 
+  // Runs each command as Enqueue or Append would and answers each in order,
+  // but hands every write that passes its checks to the log in one commit
+  // (one atomic write, one sync). Commands to one job see the earlier ones
+  // of the batch. An enqueue with a unique key runs on its own first (its
+  // key is taken under a lock).
+  virtual std::vector<Result<WriteOutcome>> WriteMany(std::vector<WriteCommand> commands) = 0;
+
   // The status document (projections/job_json.h), as stored.
   // Errors: kNotFound/JOB_NOT_FOUND.
   virtual Result<std::string> StatusJson(std::string_view job_id) = 0;
@@ -215,6 +233,12 @@ class JobStore {
   // gets a started event (actor = worker) with a lease. Two concurrent
   // claims never return the same job. Errors: kInvalidArgument.
   virtual Result<std::vector<ClaimedJob>> Claim(const ClaimRequest& request) = 0;
+  // The worker's round trip: the appends (typically completing or failing
+  // the jobs it holds) and the claim of the next jobs, in one commit. Each
+  // append is answered as Append would; a failed append does not stop the
+  // claim. Errors (of the whole call): kInvalidArgument for the claim.
+  virtual Result<ClaimOutcome> AppendAndClaim(std::vector<AppendRequest> appends,
+                                              const ClaimRequest& request) = 0;
   // Extends the lease of a running job held by this worker (a progressed
   // event with the new deadline) and says whether to keep working.
   // Errors: kNotFound/JOB_NOT_FOUND, kFailedPrecondition/LEASE_LOST.

@@ -111,7 +111,7 @@ Result<ListPage> ReadListPage(rocksdb::DB* views, const rocksdb::Snapshot* snaps
   std::string start;  // exclusive bound from the cursor
   if (!q.cursor.empty()) {
     auto raw = FromHex(q.cursor);
-    if (!raw || raw->size() < 10 || (*raw)[0] != sort || (*raw)[1] != (q.descending ? 'd' : 'a')) {
+    if (!raw || raw->size() < 2 + vk::kIndexOrderBytes || (*raw)[0] != sort || (*raw)[1] != (q.descending ? 'd' : 'a')) {
       return BadCursor();
     }
     start = prefix + raw->substr(2);
@@ -148,7 +148,7 @@ Result<ListPage> ReadListPage(rocksdb::DB* views, const rocksdb::Snapshot* snaps
   std::string last_suffix;
   for (; in_range(); advance()) {
     const std::string_view key = it->key().ToStringView();
-    const std::string_view job_id = key.substr(prefix.size() + 8);
+    const std::string_view job_id = key.substr(prefix.size() + vk::kIndexOrderBytes);
     std::string value;
     rocksdb::Status s = views->Get(ro, vk::JobKey(job_id), &value);
     if (!s.ok()) return Internal(fmt::format("views: {}", s.ToString()));
@@ -204,7 +204,7 @@ Result<ListPage> ReadListPage(rocksdb::DB* views, const rocksdb::Snapshot* snaps
     for (walk->Seek(lower); walk->Valid() && walk->key().starts_with(prefix) &&
                             walk->key().ToStringView() < std::string_view(upper);
          walk->Next()) {
-      const std::string_view job_id = walk->key().ToStringView().substr(prefix.size() + 8);
+      const std::string_view job_id = walk->key().ToStringView().substr(prefix.size() + vk::kIndexOrderBytes);
       std::string value;
       rocksdb::Status s = views->Get(ro, vk::JobKey(job_id), &value);
       if (!s.ok()) return Internal(fmt::format("views: {}", s.ToString()));

@@ -116,7 +116,13 @@ Result<std::vector<RecordedEvent>> DecodeAll(const std::vector<eventstore::Store
 }
 
 struct Projector::Batch {
+  struct ClaimChange {
+    std::string queue;
+    ClaimIndex::Entry entry;
+    bool remove = false;
+  };
   rocksdb::WriteBatch writes;
+  std::vector<ClaimChange> claim_changes;  // for the ClaimIndex, in order
   std::map<std::string, int64_t> count_deltas;
   rocksdb::Status status;
 
@@ -170,10 +176,12 @@ void Projector::UpdateIndexes(const JobView& before, const JobView& after, Batch
   const std::string& id = after.job_id;
   const bool is_new = before.status == JobStatus::kNone;
   auto add = [&](std::string_view dim, std::string_view value, char sort, Millis ts) {
-    b.Put(vk::IndexKey(dim, value, sort, ts, id), "");
+    const uint64_t pos = sort == 'c' ? after.created_position : after.last_position;
+    b.Put(vk::IndexKey(dim, value, sort, ts, pos, id), "");
   };
   auto remove = [&](std::string_view dim, std::string_view value, char sort, Millis ts) {
-    b.Delete(vk::IndexKey(dim, value, sort, ts, id));
+    const uint64_t pos = sort == 'c' ? before.created_position : before.last_position;
+    b.Delete(vk::IndexKey(dim, value, sort, ts, pos, id));
   };
   auto count = [&](std::string_view dim, std::string_view value, int64_t delta) {
     b.count_deltas[vk::CountKey(dim, value)] += delta;
@@ -214,16 +222,28 @@ void Projector::UpdateIndexes(const JobView& before, const JobView& after, Batch
     return j.status == JobStatus::kPending ? j.spec.run_at.value_or(j.created_at)
                                            : j.next_retry_at.value_or(j.updated_at);
   };
-  if (claimable(before)) {
-    b.Delete(vk::ClaimKey(before.spec.queue, before.spec.priority, ready_at(before), id));
-  }
-  if (claimable(after)) {
-    b.Put(vk::ClaimKey(after.spec.queue, after.spec.priority, ready_at(after), id), "");
+  // A claim row is rewritten only when it moves, so its value (the log
+  // position that made the job claimable: ties are broken by it) stays.
+  const bool was = claimable(before);
+  const bool is = claimable(after);
+  if (was != is || (is && ready_at(before) != ready_at(after))) {
+    if (was) {
+      b.Delete(vk::ClaimKey(before.spec.queue, before.spec.priority, ready_at(before), id));
+      b.claim_changes.push_back({before.spec.queue, {id, 0, 0, 0}, true});
+    }
+    if (is) {
+      b.Put(vk::ClaimKey(after.spec.queue, after.spec.priority, ready_at(after), id),
+            vk::EncodeU64(after.last_position));
+      b.claim_changes.push_back(
+          {after.spec.queue, {id, after.spec.priority, ready_at(after), after.last_position},
+           false});
+    }
   }
   if (!after.spec.unique_key.empty()) {
-    if (is_new && !IsFinal(after.status)) b.Put(vk::UniqueKey(after.spec.unique_key), id);
+    const std::string key = vk::UniqueKey(after.spec.owner, after.spec.unique_key);
+    if (is_new && !IsFinal(after.status)) b.Put(key, id);
     if (!IsFinal(before.status) && !is_new && IsFinal(after.status)) {
-      b.Delete(vk::UniqueKey(after.spec.unique_key));
+      b.Delete(key);
     }
   }
   if (before.status == JobStatus::kRunning && before.lease_deadline) {
@@ -237,7 +257,8 @@ void Projector::UpdateIndexes(const JobView& before, const JobView& after, Batch
 void Projector::RemoveJob(const JobView& job, Batch& b) {
   const std::string& id = job.job_id;
   auto remove = [&](std::string_view dim, std::string_view value, char sort, Millis ts) {
-    b.Delete(vk::IndexKey(dim, value, sort, ts, id));
+    const uint64_t pos = sort == 'c' ? job.created_position : job.last_position;
+    b.Delete(vk::IndexKey(dim, value, sort, ts, pos, id));
   };
   const std::pair<std::string_view, std::string_view> dims[] = {
       {vk::kDimAll, ""},
@@ -260,13 +281,16 @@ void Projector::RemoveJob(const JobView& job, Batch& b) {
     b.Delete(vk::ClaimKey(job.spec.queue, job.spec.priority,
                           job.next_retry_at.value_or(job.updated_at), id));
   }
+  if (job.status == JobStatus::kPending || job.status == JobStatus::kRetrying) {
+    b.claim_changes.push_back({job.spec.queue, {id, 0, 0, 0}, true});
+  }
   if (!job.spec.unique_key.empty() && !IsFinal(job.status)) {
-    b.Delete(vk::UniqueKey(job.spec.unique_key));
+    b.Delete(vk::UniqueKey(job.spec.owner, job.spec.unique_key));
   }
   if (job.status == JobStatus::kRunning && job.lease_deadline) {
     b.Delete(vk::LeaseKey(*job.lease_deadline, id));
   }
-  for (const LogLine& line : job.logs) b.Delete(vk::LogKey(id, line.seq));
+  for (uint64_t seq = 1; seq <= job.log_count; ++seq) b.Delete(vk::LogKey(id, seq));
   b.Delete(vk::JobKey(id));
 }
 
@@ -296,8 +320,8 @@ Result<void> Projector::ApplyBatch(const std::vector<eventstore::StoredEvent>& e
       UpdateIndexes(before, after, b);
     }
     if (const auto* logged = std::get_if<Logged>(&event.body)) {
-      (void)logged;  // the line is in after.logs, numbered
-      b.Put(vk::LogKey(after.job_id, after.logs.back().seq), RenderLogLineJson(after.logs.back()));
+      (void)logged;  // the line is after.last_log, numbered
+      b.Put(vk::LogKey(after.job_id, after.last_log->seq), RenderLogLineJson(*after.last_log));
     }
     stats_.Apply(before, after, event);
     touched[event.job_id] = std::move(after);
@@ -342,6 +366,15 @@ Result<void> Projector::ApplyBatch(const std::vector<eventstore::StoredEvent>& e
   wo.disableWAL = true;
   rocksdb::Status s = views_->Write(wo, &b.writes);
   if (!s.ok()) return StoreIo(s);
+  if (claims_ != nullptr) {
+    for (auto& change : b.claim_changes) {
+      if (change.remove) {
+        claims_->Remove(change.queue, change.entry.job_id);
+      } else {
+        claims_->Upsert(change.queue, std::move(change.entry));
+      }
+    }
+  }
   if (status_cache_ != nullptr) {
     for (auto& [id, doc] : documents) status_cache_->Put(id, std::move(doc));
     for (const std::string& id : removed) status_cache_->Erase(id);

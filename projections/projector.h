@@ -16,6 +16,7 @@
 #include "domain/error.h"
 #include "domain/job_view.h"
 #include "eventstore/event_log.h"
+#include "projections/claim_index.h"
 #include "projections/job_store.h"
 #include "projections/stats_state.h"
 #include "projections/status_cache.h"
@@ -33,9 +34,11 @@ Error FromStoreError(const eventstore::StoreError& e);
 
 class Projector {
  public:
-  // `cache` (may be null) receives every status document written.
-  Projector(rocksdb::DB* views, eventstore::EventLog* log, StatusCache* cache = nullptr)
-      : views_(views), log_(log), status_cache_(cache) {}
+  // `cache` (may be null) receives every status document written, and
+  // `claims` (may be null) every change of a claim row, once it is written.
+  Projector(rocksdb::DB* views, eventstore::EventLog* log, StatusCache* cache = nullptr,
+            ClaimIndex* claims = nullptr)
+      : views_(views), log_(log), status_cache_(cache), claims_(claims) {}
 
   // Reads the checkpoint and the stats state from the views.
   Result<void> Load();
@@ -57,6 +60,7 @@ class Projector {
   rocksdb::DB* views_;
   eventstore::EventLog* log_;
   StatusCache* status_cache_;
+  ClaimIndex* claims_;
   uint64_t checkpoint_ = 0;
   StatsState stats_;
   // Recently touched jobs, so a busy job is not refolded for every event.

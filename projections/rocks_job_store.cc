@@ -28,7 +28,6 @@ namespace {
 constexpr size_t kProjectionBatch = 2048;
 constexpr auto kProjectionPoll = std::chrono::milliseconds(200);
 constexpr auto kReadYourWritesTimeout = std::chrono::seconds(30);
-constexpr int kUnconditionalRetries = 8;
 
 bool ValidJobId(std::string_view id) { return IsValidJobId(id); }
 
@@ -75,7 +74,16 @@ Result<std::unique_ptr<RocksJobStore>> RocksJobStore::OpenStore(const JobStoreOp
   if (!log) return FromStoreError(log.error());
   store->log_ = std::move(log).value();
   store->views_dir_ = (dir / "views").string();
-  BOOST_OUTCOME_TRYV(store->OpenViews(true));
+  if (auto opened = store->OpenViews(true); !opened) {
+    if (opened.error().reason != "VIEWS_FORMAT") return opened.error();
+    // Read models of another format: they are derived data, refold them.
+    spdlog::warn("{}; rebuilding them from the log", opened.error().message);
+    BOOST_OUTCOME_TRYV(store->Rebuild(nullptr));
+    BOOST_OUTCOME_TRY(book, ScheduleBook::Open((dir / "schedules.json").string(),
+                                               store->clock_->Now()));
+    store->schedules_ = std::move(book);
+    return store;
+  }
   BOOST_OUTCOME_TRY(book, ScheduleBook::Open((dir / "schedules.json").string(),
                                              store->clock_->Now()));
   store->schedules_ = std::move(book);
@@ -116,12 +124,14 @@ Result<void> RocksJobStore::OpenViews(bool create) {
   } else if (!s.ok()) {
     return ViewsIo(s);
   } else if (marker != vk::kViewsFormat) {
-    return DataLoss(fmt::format("read models have unknown format '{}'; run `jobtrail rebuild`",
-                                marker));
+    return MakeError(Code::kDataLoss, "VIEWS_FORMAT",
+                     fmt::format("read models have format '{}', not '{}'", marker,
+                                 vk::kViewsFormat));
   }
   status_cache_.Clear();
-  projector_ = std::make_unique<Projector>(views_.get(), log_.get(), &status_cache_);
+  projector_ = std::make_unique<Projector>(views_.get(), log_.get(), &status_cache_, &claims_);
   BOOST_OUTCOME_TRYV(projector_->Load());
+  BOOST_OUTCOME_TRYV(LoadClaimIndex());
   {
     std::lock_guard lock(progress_mu_);
     projected_ = projector_->checkpoint();
@@ -202,213 +212,6 @@ Result<void> RocksJobStore::WaitProjected(uint64_t position) {
                    "the write is durable but the read models have not caught up yet");
 }
 
-Result<WriteOutcome> RocksJobStore::Enqueue(EnqueueRequest request) {
-  Enqueued& spec = request.spec;
-  if (spec.queue.empty()) spec.queue = "default";
-  BOOST_OUTCOME_TRYV(CheckTransition(JobView{}, spec));
-  std::string event_id;
-  if (request.job_id.empty()) {
-    request.job_id = spec.idempotency_key.empty()
-                         ? RandomUuid()
-                         : NameUuid("jobtrail-idempotency:" + spec.owner, spec.idempotency_key);
-  } else if (!ValidJobId(request.job_id)) {
-    return InvalidArgument(fmt::format("job id must be {}", kJobIdRule));
-  }
-  // The enqueued event's id makes a repeat with the same idempotency key
-  // a no-op that answers the original append.
-  event_id = !request.event_id.empty()         ? request.event_id
-             : spec.idempotency_key.empty() ? RandomUuid()
-                 : NameUuid("jobtrail-enqueue:" + spec.owner, spec.idempotency_key);
-
-  std::unique_lock<std::mutex> unique_lock;
-  if (!spec.unique_key.empty()) {
-    // While a job holding the key is not final, the key names that job.
-    unique_lock = std::unique_lock(unique_mu_);
-    std::string holder;
-    rocksdb::Status s =
-        views_->Get(rocksdb::ReadOptions(), vk::UniqueKey(spec.unique_key), &holder);
-    if (s.ok()) {
-      auto doc = Status(holder);
-      if (doc && !IsFinal(doc.value().status)) {
-        return WriteOutcome{holder, doc.value().version, 0, doc.value().status, true};
-      }
-    } else if (!s.IsNotFound()) {
-      return ViewsIo(s);
-    }
-  }
-  RecordedEvent event;
-  event.event_id = event_id;
-  event.job_id = request.job_id;
-  event.version = 1;
-  event.timestamp = request.timestamp.value_or(clock_->Now());
-  event.actor = request.actor;
-  event.body = spec;
-  std::vector<eventstore::EventToAppend> batch;
-  batch.push_back({event_id, EncodeEvent(event)});
-  auto appended = log_->Append(request.job_id, eventstore::kNoStream, std::move(batch));
-  if (!appended) {
-    if (appended.error().code == eventstore::StoreCode::kWrongExpectedVersion) {
-      return MakeError(Code::kAlreadyExists, "JOB_EXISTS",
-                       fmt::format("job '{}' already exists", request.job_id));
-    }
-    if (appended.error().code == eventstore::StoreCode::kInvalidArgument) {
-      // The event id is taken by another stream: the same idempotency key
-      // was used for a different job id.
-      return MakeError(Code::kAlreadyExists, "IDEMPOTENCY_KEY_REUSED",
-                       "the idempotency key was already used for another job");
-    }
-    return FromStoreError(appended.error());
-  }
-  const auto& r = appended.value();
-  BOOST_OUTCOME_TRYV(WaitProjected(r.last_position));
-  WriteOutcome out{request.job_id, r.last_version, r.last_position, JobStatus::kPending,
-                   r.duplicate};
-  if (r.duplicate) {
-    // The original enqueue: the job as it stands now, folded from the log
-    // when its views are gone (it expired).
-    if (auto doc = Status(request.job_id)) {
-      out.version = doc.value().version;
-      out.status = doc.value().status;
-    } else {
-      BOOST_OUTCOME_TRY(events, AuditHistory(request.job_id));
-      BOOST_OUTCOME_TRY(job, FoldEvents(events));
-      out.version = job.version;
-      out.status = job.status;
-    }
-  }
-  return out;
-}
-
-Result<WriteOutcome> RocksJobStore::Append(AppendRequest request) {
-  if (request.events.empty()) return InvalidArgument("at least one event is required");
-  if (!request.event_ids.empty() && request.event_ids.size() != request.events.size()) {
-    return InvalidArgument("give an event id for every event, or for none");
-  }
-  for (const EventBody& body : request.events) {
-    if (KindOf(body) == EventKind::kEnqueued) {
-      return InvalidArgument("jobs are enqueued with POST /v1/jobs, not appended");
-    }
-  }
-  if (!ValidJobId(request.job_id)) return JobNotFound(request.job_id);
-  for (int attempt = 0;; ++attempt) {
-    auto result = TryAppend(request);
-    if (result && !result.value().duplicate && result.value().status == JobStatus::kRunning &&
-        std::holds_alternative<Errored>(request.events.back()) && request.actor != "system") {
-      // A leased attempt is under the store's supervision: the store
-      // decides the retry (see RetryAfterWorkerError).
-      auto job = LoadJob(request.job_id, std::nullopt);
-      if (job && job.value().lease_deadline) {
-        BOOST_OUTCOME_TRYV(RetryAfterWorkerError(request.job_id));
-        BOOST_OUTCOME_TRY(now, LoadJob(request.job_id, std::nullopt));
-        result.value().status = now.status;
-        result.value().version = now.version;
-        result.value().position = now.last_position;
-      }
-    }
-    // Without If-Match the caller asked for "apply to whatever is current":
-    // a race with another writer is retried against the new state.
-    if (!result && result.error().code == Code::kAborted && !request.expected_version &&
-        attempt < kUnconditionalRetries) {
-      continue;
-    }
-    return result;
-  }
-}
-
-Result<WriteOutcome> RocksJobStore::TryAppend(const AppendRequest& request) {
-  auto stored = log_->ReadStream(request.job_id, 1, std::numeric_limits<size_t>::max());
-  if (!stored) return FromStoreError(stored.error());
-  if (stored.value().empty()) return JobNotFound(request.job_id);
-  JobView job;
-  for (const auto& s : stored.value()) {
-    BOOST_OUTCOME_TRY(e, DecodeStored(s));
-    BOOST_OUTCOME_TRYV(ApplyEvent(job, e));
-  }
-  // A retry of an append that already landed (same client event ids)
-  // answers the original result instead of failing the state machine.
-  if (!request.event_ids.empty() && !request.event_ids.front().empty()) {
-    const auto& events = stored.value();
-    for (size_t i = 0; i < events.size(); ++i) {
-      if (events[i].event_id != request.event_ids.front()) continue;
-      const size_t n = request.event_ids.size();
-      for (size_t k = 0; k < n; ++k) {
-        if (i + k >= events.size() || events[i + k].event_id != request.event_ids[k]) {
-          return InvalidArgument("event ids were already used for a different append");
-        }
-      }
-      return WriteOutcome{request.job_id, events[i + n - 1].version, events[i + n - 1].position,
-                          job.status, true};
-    }
-  }
-  // A job past its retention takes no more events (but its expiry); an
-  // import (which keeps original timestamps) replays history as it was.
-  if (!request.timestamp && PastRetention(job.spec.type, job.created_at) &&
-      !std::holds_alternative<Expired>(request.events.front())) {
-    return JobNotFound(request.job_id);
-  }
-  if (request.expected_version && *request.expected_version != job.version) {
-    return MakeError(Code::kAborted, "VERSION_CONFLICT",
-                     fmt::format("job is at version {}, not {}", job.version,
-                                 *request.expected_version));
-  }
-  const Millis now = request.timestamp.value_or(clock_->Now());
-  std::vector<eventstore::EventToAppend> batch;
-  for (size_t i = 0; i < request.events.size(); ++i) {
-    RecordedEvent e;
-    e.event_id = request.event_ids.empty() || request.event_ids[i].empty()
-                     ? RandomUuid()
-                     : request.event_ids[i];
-    e.job_id = request.job_id;
-    e.version = job.version + 1;
-    e.timestamp = now;
-    e.actor = request.actor;
-    e.body = request.events[i];
-    // "The current/next attempt" (0) is recorded as its number, so the log
-    // reads on its own.
-    if (auto* started = std::get_if<Started>(&e.body); started && started->attempt == 0) {
-      started->attempt = job.attempts + 1;
-    } else if (auto* errored = std::get_if<Errored>(&e.body); errored && errored->attempt == 0) {
-      errored->attempt = job.attempts;
-    } else if (auto* retried = std::get_if<Retried>(&e.body); retried && retried->attempt == 0) {
-      retried->attempt = job.attempts + 1;
-    }
-    BOOST_OUTCOME_TRYV(ApplyEvent(job, e));
-    batch.push_back({e.event_id, EncodeEvent(e)});
-  }
-  const uint64_t base_version = job.version - request.events.size();
-  auto appended = log_->Append(request.job_id, base_version, std::move(batch));
-  if (!appended) {
-    if (appended.error().code == eventstore::StoreCode::kWrongExpectedVersion) {
-      // The winning append may still be syncing (the log validates against
-      // written-but-unsynced groups). Let it become readable, so a retry
-      // folds the state the conflict was about.
-      WaitReadable(request.job_id, appended.error().current_version);
-      return MakeError(Code::kAborted, "VERSION_CONFLICT",
-                       fmt::format("job is at version {}, not {}",
-                                   appended.error().current_version, base_version));
-    }
-    return FromStoreError(appended.error());
-  }
-  const auto& r = appended.value();
-  BOOST_OUTCOME_TRYV(WaitProjected(r.last_position));
-  WriteOutcome out{request.job_id, r.last_version, r.last_position, job.status, r.duplicate};
-  if (r.duplicate) {
-    BOOST_OUTCOME_TRY(doc, Status(request.job_id));
-    out.status = doc.status;
-    out.version = doc.version;
-  }
-  return out;
-}
-
-void RocksJobStore::WaitReadable(const std::string& job_id, uint64_t version) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (std::chrono::steady_clock::now() < deadline) {
-    auto current = log_->StreamVersion(job_id);
-    if (!current || current.value() >= version) return;
-    log_->WaitForCommitAfter(log_->LastPosition(), deadline, nullptr);
-  }
-}
-
 bool RocksJobStore::PastRetention(std::string_view type, Millis created_at) const {
   if (options_.retention_by_type.empty()) return false;
   auto it = options_.retention_by_type.find(std::string(type));
@@ -455,8 +258,37 @@ Result<std::vector<RecordedEvent>> RocksJobStore::History(std::string_view job_i
   return std::move(events);
 }
 
+Result<JobView> RocksJobStore::LatestJob(std::string_view job_id) {
+  if (!ValidJobId(job_id)) return JobNotFound(job_id);
+  BOOST_OUTCOME_TRY(job, CurrentJob(job_id));
+  if (job.expired_at || PastRetention(job.spec.type, job.created_at)) return JobNotFound(job_id);
+  return job;
+}
+
+Result<void> RocksJobStore::LoadClaimIndex() {
+  claims_.Clear();
+  std::unique_ptr<rocksdb::Iterator> it(views_->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek("q"); it->Valid() && it->key().starts_with("q"); it->Next()) {
+    const std::string_view key = it->key().ToStringView();
+    const size_t zero = key.find('\0');
+    if (zero == std::string_view::npos || key.size() < zero + 1 + 16) {
+      return DataLoss("views: a malformed claim row");
+    }
+    ClaimIndex::Entry entry;
+    entry.priority = int32_t((int64_t{1} << 31) - int64_t(vk::DecodeU64(key.substr(zero + 1))));
+    entry.ready_at = vk::TimeFromSortable(vk::DecodeU64(key.substr(zero + 1 + 8)));
+    entry.job_id.assign(key.substr(zero + 1 + 16));
+    const std::string_view value = it->value().ToStringView();
+    entry.seq = value.size() == 8 ? vk::DecodeU64(value) : 0;
+    claims_.Upsert(key.substr(1, zero - 1), std::move(entry));
+  }
+  if (!it->status().ok()) return ViewsIo(it->status());
+  return Ok();
+}
+
 Result<JobView> RocksJobStore::LoadJob(std::string_view job_id,
                                        std::optional<uint64_t> at_version) {
+  if (!at_version) return LatestJob(job_id);
   BOOST_OUTCOME_TRY(events, History(job_id));
   if (at_version && (*at_version == 0 || *at_version > events.size())) {
     return NotFound("VERSION_NOT_FOUND",
@@ -470,10 +302,10 @@ Result<std::string> RocksJobStore::FindByExternalRef(std::string_view external_r
   const std::string prefix = vk::IndexPrefix(vk::kDimExternalRef, external_ref, 'c');
   std::unique_ptr<rocksdb::Iterator> it(views_->NewIterator(rocksdb::ReadOptions()));
   std::string upper = prefix;
-  upper.append(9, '\xff');
+  upper.append(vk::kIndexOrderBytes + 1, '\xff');
   it->SeekForPrev(upper);
   if (it->Valid() && it->key().starts_with(prefix)) {
-    return std::string(it->key().ToStringView().substr(prefix.size() + 8));
+    return std::string(it->key().ToStringView().substr(prefix.size() + vk::kIndexOrderBytes));
   }
   if (!it->status().ok()) return ViewsIo(it->status());
   return NotFound("JOB_NOT_FOUND", "no job has that external reference");

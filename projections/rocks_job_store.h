@@ -9,6 +9,8 @@
 #include <thread>
 
 #include "eventstore/rocks_event_log.h"
+#include "projections/aggregate_cache.h"
+#include "projections/claim_index.h"
 #include "projections/job_store.h"
 #include "projections/projector.h"
 
@@ -24,6 +26,7 @@ class RocksJobStore final : public JobStore {
 
   Result<WriteOutcome> Enqueue(EnqueueRequest request) override;
   Result<WriteOutcome> Append(AppendRequest request) override;
+  std::vector<Result<WriteOutcome>> WriteMany(std::vector<WriteCommand> commands) override;
   Result<std::string> StatusJson(std::string_view job_id) override;
   Result<StatusDocument> Status(std::string_view job_id) override;
   Result<JobView> LoadJob(std::string_view job_id, std::optional<uint64_t> at_version) override;
@@ -34,6 +37,8 @@ class RocksJobStore final : public JobStore {
   Result<std::vector<RecordedEvent>> Feed(uint64_t after, size_t limit) override;
   Result<ListPage> List(const ListQuery& query) override;
   Result<std::vector<ClaimedJob>> Claim(const ClaimRequest& request) override;
+  Result<ClaimOutcome> AppendAndClaim(std::vector<AppendRequest> appends,
+                                      const ClaimRequest& request) override;
   Result<HeartbeatOutcome> Heartbeat(const HeartbeatRequest& request) override;
   Result<MaintenanceReport> RunMaintenance(const MaintenanceOptions& options) override;
   Result<std::vector<ScheduleView>> ListSchedules() override;
@@ -59,7 +64,29 @@ class RocksJobStore final : public JobStore {
   void StopProjection();
   void ProjectionLoop();
   Result<void> WaitProjected(uint64_t position);
+  // A write checked and encoded, ready for the log.
+  struct PreparedWrite {
+    eventstore::StreamAppend part;
+    std::shared_ptr<JobView> after;  // the job once the part is appended
+    bool enqueue = false;
+  };
+  // The job as the log has it now (deleted or past retention included).
+  Result<JobView> CurrentJob(std::string_view job_id);
+  // CurrentJob, but JOB_NOT_FOUND for a job that expired or is past its
+  // retention (what readers see).
+  Result<JobView> LatestJob(std::string_view job_id);
+  Result<PreparedWrite> PrepareEnqueue(EnqueueRequest& request);
+  Result<PreparedWrite> PrepareAppend(const AppendRequest& request, const JobView& current);
+  // The store's answer for a prepared write, given the log's.
+  Result<WriteOutcome> Settle(PreparedWrite& prepared,
+                              eventstore::StoreResult<eventstore::AppendResult> appended);
+  Result<void> CompleteDuplicate(WriteOutcome& out);
+  // An append whose client event ids are in the log already: its original
+  // outcome (duplicate=true), or nullopt.
+  Result<std::optional<WriteOutcome>> FindRetriedAppend(const AppendRequest& request);
   Result<WriteOutcome> TryAppend(const AppendRequest& request);
+  // Fills the ClaimIndex from the claim rows of the views.
+  Result<void> LoadClaimIndex();
   // Waits (bounded) until the job's stream reads at least `version`.
   void WaitReadable(const std::string& job_id, uint64_t version);
   RetryPolicy PolicyFor(const JobView& job) const;
@@ -72,7 +99,6 @@ class RocksJobStore final : public JobStore {
   Result<bool> ExpireJob(const std::string& job_id, std::string reason);
   double UnitRandom();
   EventBody FollowUpToError(const JobView& job, Millis now);
-  Result<void> RetryAfterWorkerError(const std::string& job_id);
   Result<ScheduleView> ViewOf(Schedule schedule);
   Result<WriteOutcome> EnqueueRun(const Schedule& schedule, const std::string& actor,
                                   const std::string& idempotency_key,
@@ -86,8 +112,9 @@ class RocksJobStore final : public JobStore {
   std::string views_dir_;
   std::unique_ptr<ScheduleBook> schedules_;
   StatusCache status_cache_{256 << 20};
+  AggregateCache aggregates_{200000};
+  ClaimIndex claims_;
 
-  std::mutex claim_mu_;      // one claim at a time
   std::mutex unique_mu_;     // enqueues with a unique key, one at a time
   std::mutex projector_mu_;  // guards projector_
   std::unique_ptr<Projector> projector_;

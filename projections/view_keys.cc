@@ -36,9 +36,10 @@ std::string IndexPrefix(std::string_view dim, std::string_view value, char sort)
   return k;
 }
 std::string IndexKey(std::string_view dim, std::string_view value, char sort, int64_t ts,
-                     std::string_view job_id) {
+                     uint64_t pos, std::string_view job_id) {
   std::string k = IndexPrefix(dim, value, sort);
   k += EncodeU64(SortableTime(ts));
+  k += EncodeU64(pos);
   k.append(job_id);
   return k;
 }
@@ -70,8 +71,10 @@ std::string ClaimKey(std::string_view queue, int32_t priority, int64_t ready_at,
   k.append(job_id);
   return k;
 }
-std::string UniqueKey(std::string_view unique_key) {
+std::string UniqueKey(std::string_view owner, std::string_view unique_key) {
   std::string k = "k";
+  k.append(owner);
+  k.push_back('\0');
   k.append(unique_key);
   return k;
 }

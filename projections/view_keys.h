@@ -7,12 +7,16 @@
 //   "stats"                           -> StatsState as JSON
 //   "j" job                           -> status record (StatusRecord)
 //   "l" job 0x00 seq(u64 BE)          -> log line JSON
-//   "x" dim 0x00 value 0x00 sort ts(u64 BE) job -> ""   list indexes
+//   "x" dim 0x00 value 0x00 sort ts(u64 BE) pos(u64 BE) job -> ""   list
+//        indexes; pos (log position: of the enqueue for 'c', of the last
+//        event for 'u') orders jobs of the same millisecond as they happened
 //   "n" dim 0x00 value                -> u64 BE: jobs in that index
 //   "r" deadline(u64 BE) job          -> ""   running jobs by lease deadline
-//   "q" queue 0x00 rank(u64 BE) ready(u64 BE) job -> ""   claimable jobs:
-//        pending or retrying; rank = 2^31 - priority (higher first)
-//   "k" unique key                    -> job id of the non-final job holding it
+//   "q" queue 0x00 rank(u64 BE) ready(u64 BE) job -> u64 BE: the log position
+//        that made the job claimable; claimable jobs: pending or retrying;
+//        rank = 2^31 - priority (higher first). Loaded into the ClaimIndex.
+//   "k" owner 0x00 unique key         -> job id of the owner's non-final job
+//        holding it (unique keys are per owner)
 //
 // dims: "all" (value ""), "status", "type", "queue", "owner", "ext".
 // sort: 'c' created (every dim), 'u' updated ("all" and "status" only).
@@ -23,7 +27,7 @@
 
 namespace jobtrail::view_keys {
 
-inline constexpr std::string_view kViewsFormat = "jobtrail-views-v1";
+inline constexpr std::string_view kViewsFormat = "jobtrail-views-v2";
 inline constexpr std::string_view kFormatKey = "format";
 inline constexpr std::string_view kCheckpointKey = "checkpoint";
 inline constexpr std::string_view kStatsKey = "stats";
@@ -45,7 +49,10 @@ std::string LogKey(std::string_view job_id, uint64_t seq);
 std::string LogPrefix(std::string_view job_id);
 // Prefix of one index: "x" dim 0x00 value 0x00 sort
 std::string IndexPrefix(std::string_view dim, std::string_view value, char sort);
+// Bytes between an index prefix and the job id: ts then pos.
+inline constexpr size_t kIndexOrderBytes = 16;
 std::string IndexKey(std::string_view dim, std::string_view value, char sort, int64_t ts,
+                     uint64_t pos,
                      std::string_view job_id);
 std::string CountKey(std::string_view dim, std::string_view value);
 std::string LeaseKey(int64_t deadline, std::string_view job_id);
@@ -53,6 +60,6 @@ inline constexpr std::string_view kLeasePrefix = "r";
 std::string ClaimPrefix(std::string_view queue);
 std::string ClaimKey(std::string_view queue, int32_t priority, int64_t ready_at,
                      std::string_view job_id);
-std::string UniqueKey(std::string_view unique_key);
+std::string UniqueKey(std::string_view owner, std::string_view unique_key);
 
 }  // namespace jobtrail::view_keys

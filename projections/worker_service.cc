@@ -19,6 +19,8 @@ constexpr size_t kMaxClaim = 100;
 constexpr Millis kMaxLeaseMs = 24 * 3600 * 1000;
 constexpr int kHeartbeatRetries = 5;
 constexpr size_t kMaintenanceScanLimit = 100000;
+// Claim rounds when starts lose races (a job changed while being claimed).
+constexpr int kClaimRounds = 3;
 
 }  // namespace
 
@@ -51,74 +53,98 @@ EventBody RocksJobStore::FollowUpToError(const JobView& job, Millis now) {
   return Failed{};  // inherits the last error as the final error
 }
 
-Result<void> RocksJobStore::RetryAfterWorkerError(const std::string& job_id) {
-  BOOST_OUTCOME_TRY(job, LoadJob(job_id, std::nullopt));
-  const ErrorEntry* last = job.LastError();
-  if (job.status != JobStatus::kRunning || last == nullptr || last->attempt != job.attempts) {
-    return Ok();  // someone already decided
-  }
-  AppendRequest follow;
-  follow.job_id = job_id;
-  follow.expected_version = job.version;
-  follow.actor = "system";
-  follow.events.push_back(FollowUpToError(job, clock_->Now()));
-  auto out = Append(std::move(follow));
-  if (!out && out.error().code != Code::kAborted) return out.error();
-  return Ok();
+Result<std::vector<ClaimedJob>> RocksJobStore::Claim(const ClaimRequest& request) {
+  BOOST_OUTCOME_TRY(out, AppendAndClaim({}, request));
+  return std::move(out.jobs);
 }
 
-Result<std::vector<ClaimedJob>> RocksJobStore::Claim(const ClaimRequest& request) {
+// Candidates come from the in-memory ClaimIndex (taken out of it, so two
+// claimers never propose the same job), are checked against each job's
+// current state, and get their started events in one WriteMany with the
+// caller's appends: K jobs cost one commit. The expected version on each
+// started event is what makes a double claim impossible, whatever the index
+// says; a job whose start lost a race goes back to the index if it is
+// still claimable.
+Result<ClaimOutcome> RocksJobStore::AppendAndClaim(std::vector<AppendRequest> appends,
+                                                   const ClaimRequest& request) {
   if (request.queue.empty()) return InvalidArgument("queue is required");
   if (request.worker_id.empty()) return InvalidArgument("worker_id is required");
-  if (request.max_jobs == 0 || request.max_jobs > kMaxClaim) {
+  if ((request.max_jobs == 0 && appends.empty()) || request.max_jobs > kMaxClaim) {
     return InvalidArgument(fmt::format("max_jobs must be between 1 and {}", kMaxClaim));
   }
   if (request.lease_ms <= 0 || request.lease_ms > kMaxLeaseMs) {
     return InvalidArgument(fmt::format("lease must be between 1 ms and {} ms", kMaxLeaseMs));
   }
-  // One claimer at a time per store: candidates are read from the claim
-  // index, and each started event is appended with the expected version,
-  // so even a racing writer elsewhere cannot make a job be handed out twice.
-  std::lock_guard lock(claim_mu_);
+  if (appends.size() > kMaxClaim) {
+    return InvalidArgument(fmt::format("at most {} appends ride along a claim", kMaxClaim));
+  }
   const Millis now = clock_->Now();
-  const std::string prefix = vk::ClaimPrefix(request.queue);
-  std::vector<std::pair<std::string, uint64_t>> candidates;
-  {
-    std::unique_ptr<rocksdb::Iterator> it(views_->NewIterator(rocksdb::ReadOptions()));
-    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix) &&
-                           candidates.size() < request.max_jobs * 4;
-         it->Next()) {
-      const std::string_view key = it->key().ToStringView();
-      if (key.size() < prefix.size() + 16) continue;
-      const Millis ready = vk::TimeFromSortable(vk::DecodeU64(key.substr(prefix.size() + 8)));
-      if (ready > now) continue;  // delayed, or a retry whose time has not come
-      candidates.emplace_back(std::string(key.substr(prefix.size() + 16)), 0);
-    }
-    if (!it->status().ok()) return Internal(it->status().ToString());
-  }
-  std::vector<ClaimedJob> claimed;
-  for (const auto& [job_id, unused] : candidates) {
-    if (claimed.size() == request.max_jobs) break;
-    auto doc = Status(job_id);
-    if (!doc) continue;
-    AppendRequest start;
-    start.job_id = job_id;
-    start.expected_version = doc.value().version;
-    start.actor = request.actor.empty() ? request.worker_id : request.actor;
-    start.events.push_back(Started{0, request.worker_id, now + request.lease_ms});
-    auto out = Append(std::move(start));
-    if (!out) {
-      if (out.error().code == Code::kAborted || out.error().code == Code::kFailedPrecondition) {
-        continue;  // changed under us (cancelled, claimed elsewhere)
+  const Millis deadline = now + request.lease_ms;
+  const std::string actor = request.actor.empty() ? request.worker_id : request.actor;
+  ClaimOutcome out;
+  const size_t append_count = appends.size();
+  std::vector<WriteCommand> commands;
+  for (AppendRequest& a : appends) commands.emplace_back(std::move(a));
+  for (int round = 0; round < kClaimRounds; ++round) {
+    std::vector<ClaimIndex::Entry> starting;
+    while (starting.size() + out.jobs.size() < request.max_jobs) {
+      auto taken = claims_.Take(request.queue, now,
+                                request.max_jobs - out.jobs.size() - starting.size());
+      if (taken.empty()) break;
+      for (ClaimIndex::Entry& entry : taken) {
+        auto job = LatestJob(entry.job_id);
+        if (!job) continue;  // gone (expired); the index only proposed it
+        const JobView& j = job.value();
+        if (j.spec.queue != request.queue ||
+            (j.status != JobStatus::kPending && j.status != JobStatus::kRetrying)) {
+          continue;  // claimed or finished meanwhile: a stale proposal
+        }
+        AppendRequest start;
+        start.job_id = entry.job_id;
+        start.expected_version = j.version;
+        start.actor = actor;
+        start.events.push_back(Started{0, request.worker_id, deadline});
+        commands.emplace_back(std::move(start));
+        starting.push_back(std::move(entry));
       }
-      return out.error();
     }
-    BOOST_OUTCOME_TRY(after, Status(job_id));
-    BOOST_OUTCOME_TRY(job, LoadJob(job_id, std::nullopt));
-    claimed.push_back(ClaimedJob{job_id, after.version, job.attempts, now + request.lease_ms,
-                                 std::move(after.json)});
+    if (commands.empty()) break;
+    auto results = WriteMany(std::move(commands));
+    commands.clear();
+    size_t k = 0;
+    if (round == 0) {
+      for (; k < append_count; ++k) out.appended.push_back(std::move(results[k]));
+    }
+    bool lost_race = false;
+    for (size_t s = 0; s < starting.size(); ++s, ++k) {
+      Result<WriteOutcome>& r = results[k];
+      if (!r) {
+        if (r.error().code != Code::kAborted && r.error().code != Code::kFailedPrecondition &&
+            r.error().code != Code::kNotFound) {
+          claims_.Upsert(request.queue, std::move(starting[s]));  // not started: keep it
+          continue;
+        }
+        lost_race = true;
+        // Changed under us (cancelled, claimed, logged to): back in line if
+        // it can still be claimed; the projector does not re-add a job
+        // whose claim row did not move.
+        if (auto job = LatestJob(starting[s].job_id);
+            job && (job.value().status == JobStatus::kPending ||
+                    job.value().status == JobStatus::kRetrying)) {
+          claims_.Upsert(request.queue, std::move(starting[s]));
+        }
+        continue;
+      }
+      auto doc = Status(r.value().job_id);
+      if (!doc) return doc.error();
+      auto job = aggregates_.Get(r.value().job_id);
+      const int32_t attempt = job ? job->attempts : 0;
+      out.jobs.push_back(ClaimedJob{r.value().job_id, doc.value().version, attempt, deadline,
+                                    std::move(doc.value().json)});
+    }
+    if (!lost_race || out.jobs.size() >= request.max_jobs) break;
   }
-  return claimed;
+  return out;
 }
 
 Result<HeartbeatOutcome> RocksJobStore::Heartbeat(const HeartbeatRequest& request) {
@@ -129,7 +155,7 @@ Result<HeartbeatOutcome> RocksJobStore::Heartbeat(const HeartbeatRequest& reques
     return InvalidArgument("percent must be between 0 and 100");
   }
   for (int attempt = 0;; ++attempt) {
-    BOOST_OUTCOME_TRY(job, LoadJob(request.job_id, std::nullopt));
+    BOOST_OUTCOME_TRY(job, LatestJob(request.job_id));
     HeartbeatOutcome out;
     out.status = job.status;
     out.version = job.version;
@@ -165,12 +191,12 @@ std::vector<std::string> RocksJobStore::IndexedBefore(std::string_view dim,
                                                       Millis cutoff) {
   std::vector<std::string> ids;
   const std::string prefix = vk::IndexPrefix(dim, value, sort);
-  const std::string end = vk::IndexKey(dim, value, sort, cutoff, "");
+  const std::string end = vk::IndexKey(dim, value, sort, cutoff, 0, "");
   std::unique_ptr<rocksdb::Iterator> it(views_->NewIterator(rocksdb::ReadOptions()));
   for (it->Seek(prefix); it->Valid() && it->key().ToStringView() < std::string_view(end) &&
                          ids.size() < kMaintenanceScanLimit;
        it->Next()) {
-    ids.emplace_back(it->key().ToStringView().substr(prefix.size() + 8));
+    ids.emplace_back(it->key().ToStringView().substr(prefix.size() + vk::kIndexOrderBytes));
   }
   return ids;
 }
@@ -221,7 +247,7 @@ Result<MaintenanceReport> RocksJobStore::RunMaintenance(const MaintenanceOptions
     }
   }
   for (const std::string& job_id : expired) {
-    auto loaded = LoadJob(job_id, std::nullopt);
+    auto loaded = LatestJob(job_id);
     if (!loaded) continue;
     const JobView& job = loaded.value();
     if (job.status != JobStatus::kRunning || !job.lease_deadline || *job.lease_deadline >= now) {

@@ -50,15 +50,20 @@ class JobStream {
   }
 
   Result<void> Append(EventBody body, Millis timestamp) {
-    return ApplyEvent(job_, Next(std::move(body), timestamp));
+    RecordedEvent event = Next(std::move(body), timestamp);
+    BOOST_OUTCOME_TRYV(ApplyEvent(job_, event));
+    events_.push_back(std::move(event));
+    return Ok();
   }
 
   const JobView& job() const { return job_; }
+  const std::vector<RecordedEvent>& events() const { return events_; }
   JobView& mutable_job() { return job_; }
 
  private:
   std::string job_id_;
   JobView job_;
+  std::vector<RecordedEvent> events_;  // the ones Append accepted
 };
 
 // Versions 1..n, timestamps start, start + step, ...

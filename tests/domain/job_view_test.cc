@@ -429,11 +429,13 @@ TEST(JobViewTest, LogLinesAreNumberedInOrder) {
   ASSERT_OK(s.Append(Started{}, 2'000));
   ASSERT_OK(s.Append(
       Logged{LogLevel::kError, "restart", R"({"code":7})", subjects}, 2'500));
-  ASSERT_EQ(s.job().logs.size(), 2u);
-  EXPECT_EQ(s.job().logs[0],
-            (LogLine{1, 2, 1'100, LogLevel::kInfo, "queued", "", {}}));
-  EXPECT_EQ(s.job().logs[1], (LogLine{2, 4, 2'500, LogLevel::kError, "restart",
-                                      R"({"code":7})", subjects}));
+  EXPECT_EQ(s.job().log_count, 2u);
+  EXPECT_EQ(s.job().last_log, (LogLine{2, 4, 2'500, LogLevel::kError, "restart",
+                                       R"({"code":7})", subjects}));
+  const std::vector<LogLine> lines = LogLinesOf(s.events());
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0], (LogLine{1, 2, 1'100, LogLevel::kInfo, "queued", "", {}}));
+  EXPECT_EQ(lines[1], *s.job().last_log);
 }
 
 TEST(JobViewTest, CancelRecordsWhoAndWhy) {

@@ -277,9 +277,10 @@ TEST_F(JobStoreTest, LogsComeFromTheReadModelFilteredByLevel) {
   ASSERT_TRUE(all) << all.error().ToString();
   EXPECT_EQ(all.value().version, 5u);
   ASSERT_EQ(all.value().lines_json.size(), 3u);
-  auto job = store_->LoadJob(id, std::nullopt).value();
-  for (size_t i = 0; i < job.logs.size(); ++i) {
-    EXPECT_EQ(all.value().lines_json[i], RenderLogLineJson(job.logs[i]));  // as the fold says
+  const std::vector<LogLine> lines = LogLinesOf(store_->History(id).value());
+  ASSERT_EQ(lines.size(), 3u);
+  for (size_t i = 0; i < lines.size(); ++i) {
+    EXPECT_EQ(all.value().lines_json[i], RenderLogLineJson(lines[i]));  // as the fold says
   }
   auto warn = store_->Logs(id, LogLevel::kWarn);
   ASSERT_TRUE(warn);
