@@ -378,6 +378,24 @@ ApiResult<ParsedEvents> ParseEventsBody(const rapidjson::Value& value) {
   return out;
 }
 
+ApiResult<AppendRequest> ParseJobAppend(const rapidjson::Value& value, const std::string& path) {
+  BOOST_OUTCOME_TRY(r, ObjectReader::Of(value, path));
+  AppendRequest out;
+  BOOST_OUTCOME_TRY(job_id, r.RequiredString("job_id", kMaxJobIdLength));
+  if (!IsValidJobId(job_id)) {
+    return InvalidField(r.PathOf("job_id"), fmt::format("must be {}", kJobIdRule));
+  }
+  BOOST_OUTCOME_TRY(expected, r.Int("expected_version", 0, kMaxCount));
+  BOOST_OUTCOME_TRY(events, ParseEventList(r.Get("events"), r.PathOf("events")));
+  BOOST_OUTCOME_TRYV(r.Finish());
+  NormalizeEventIds(events);
+  out.job_id = std::move(job_id);
+  if (expected) out.expected_version = uint64_t(*expected);
+  out.events = std::move(events.events);
+  out.event_ids = std::move(events.event_ids);
+  return out;
+}
+
 ApiResult<Cancelled> ParseCancel(std::string_view body) {
   if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) return Cancelled{};
   rapidjson::Document doc;

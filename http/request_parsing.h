@@ -53,6 +53,10 @@ struct BatchOperation {
 ApiResult<std::vector<ApiResult<BatchOperation>>> ParseBatch(
     const rapidjson::Value& value, size_t max_operations);
 
+// One job's part of a claim's "append" list: {"job_id", "events": [...],
+// "expected_version"?} (the shape of a batch's append operation, no "op").
+ApiResult<AppendRequest> ParseJobAppend(const rapidjson::Value& value, const std::string& path);
+
 // The allowed values of each enum-like field, as a JSON array (for details).
 std::string EventTypesJson();
 std::string LogLevelsJson();

@@ -51,25 +51,41 @@ ApiResult<HttpResponse> Batch(ApiContext& ctx, const HttpRequest& request) {
   BOOST_OUTCOME_TRYV(ParseJsonBody(request.body, doc));
   BOOST_OUTCOME_TRY(operations, ParseBatch(doc, ctx.max_batch_operations));
   BOOST_OUTCOME_TRY(actor, ActorOf(request));
-  JsonWriter w;
-  w.StartObject().Key("results").StartArray();
-  uint64_t succeeded = 0;
+  // Every operation that passes its own checks goes to the store in one
+  // WriteMany: one commit for the whole batch.
+  std::vector<HttpResponse> answers(operations.size());
+  std::vector<WriteCommand> commands;
+  std::vector<size_t> command_of;  // commands[k] answers operations[command_of[k]]
   for (size_t i = 0; i < operations.size(); ++i) {
-    HttpResponse r;
     if (!operations[i]) {
-      r = ErrorResponse(operations[i].error());
+      answers[i] = ErrorResponse(operations[i].error());
     } else if (BatchOperation& op = operations[i].value();
                op.kind == BatchOperation::Kind::kEnqueue) {
       op.enqueue.actor = actor;
       if (auto owned = ApplyEnqueueOwner(request.principal, op.enqueue); !owned) {
-        r = ErrorResponse(owned.error());
+        answers[i] = ErrorResponse(owned.error());
       } else {
-        r = ExecuteEnqueue(ctx, std::move(op.enqueue));
+        commands.emplace_back(op.enqueue);
+        command_of.push_back(i);
       }
     } else {
       op.append.actor = actor;
-      r = ExecuteAppend(ctx, std::move(op.append));
+      commands.emplace_back(op.append);
+      command_of.push_back(i);
     }
+  }
+  auto outcomes = ctx.store->WriteMany(std::move(commands));
+  for (size_t k = 0; k < outcomes.size(); ++k) {
+    BatchOperation& op = operations[command_of[k]].value();
+    answers[command_of[k]] = op.kind == BatchOperation::Kind::kEnqueue
+                                 ? RenderEnqueue(ctx, outcomes[k])
+                                 : RenderAppend(ctx, outcomes[k], op.append);
+  }
+  JsonWriter w;
+  w.StartObject().Key("results").StartArray();
+  uint64_t succeeded = 0;
+  for (size_t i = 0; i < operations.size(); ++i) {
+    const HttpResponse& r = answers[i];
     if (r.status < 400) ++succeeded;
     w.StartObject()
         .Field("index", uint64_t{i})

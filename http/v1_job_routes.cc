@@ -20,6 +20,9 @@
 namespace jobtrail::http {
 namespace {
 
+// Events in one page of GET /v1/jobs/{id}/events, by default and at most.
+constexpr uint64_t kMaxHistoryPage = 1000;
+
 
 // ETag/If-None-Match for a read whose answer is a function of the version.
 bool NotModified(const HttpRequest& request, uint64_t version, HttpResponse& out) {
@@ -135,14 +138,25 @@ ApiResult<HttpResponse> GetResult(ApiContext& ctx, const HttpRequest& request) {
   return Cacheable(JsonResponse(200, std::move(result)), doc.version);
 }
 
+// Page by page: `after_version` (default 0) and `limit` (default and most
+// kMaxHistoryPage events); a page that is not the last links to the next.
 ApiResult<HttpResponse> GetHistory(ApiContext& ctx, const HttpRequest& request) {
   BOOST_OUTCOME_TRY(id, JobIdParam(request));
-  BOOST_OUTCOME_TRYV(CheckParameters(request, {}));
-  BOOST_OUTCOME_TRY(events, ctx.store->History(id));
-  const uint64_t version = events.empty() ? 0 : events.back().version;
+  BOOST_OUTCOME_TRYV(CheckParameters(request, {"after_version", "limit"}));
+  BOOST_OUTCOME_TRY(after, ParseUintParameter(request, "after_version", 0, INT64_MAX));
+  BOOST_OUTCOME_TRY(limit, ParseUintParameter(request, "limit", 1, kMaxHistoryPage));
+  BOOST_OUTCOME_TRY(page, ctx.store->ReadHistory(id, after.value_or(0),
+                                                  limit.value_or(kMaxHistoryPage)));
   HttpResponse out;
-  if (NotModified(request, version, out)) return out;
-  return Cacheable(JsonResponse(200, RenderHistory(id, events)), version);
+  if (NotModified(request, page.version, out)) return out;
+  std::optional<std::string> next;
+  if (page.has_more) {
+    next = fmt::format("/v1/jobs/{}/events?after_version={}&limit={}", id,
+                       page.events.back().version, limit.value_or(kMaxHistoryPage));
+  }
+  HttpResponse response = JsonResponse(200, RenderHistory(id, page, next));
+  if (next) response.With("Link", fmt::format("<{}>; rel=\"next\"", *next));
+  return Cacheable(std::move(response), page.version);
 }
 
 ApiResult<HttpResponse> GetLogs(ApiContext& ctx, const HttpRequest& request) {

@@ -97,15 +97,18 @@ std::string RenderHealth(const HealthReport& h) {
   return w.Take();
 }
 
-std::string RenderHistory(std::string_view job_id, const std::vector<RecordedEvent>& events) {
+std::string RenderHistory(std::string_view job_id, const EventPage& page,
+                          const std::optional<std::string>& next) {
   JsonWriter w;
-  w.StartObject()
-      .Field("job_id", job_id)
-      .Field("version", events.empty() ? uint64_t{0} : events.back().version)
-      .Key("events")
-      .StartArray();
-  for (const RecordedEvent& e : events) w.Raw(RenderEventJson(e));
-  w.EndArray().EndObject();
+  w.StartObject().Field("job_id", job_id).Field("version", page.version).Key("events").StartArray();
+  for (const RecordedEvent& e : page.events) w.Raw(RenderEventJson(e));
+  w.EndArray().Field("has_more", page.has_more).Key("next");
+  if (next) {
+    w.String(*next);
+  } else {
+    w.Null();
+  }
+  w.EndObject();
   return w.Take();
 }
 

@@ -17,7 +17,10 @@ std::string RenderListPage(const ListPage& page, const ListQuery& query);
 std::string RenderStats(const StatsSnapshot& stats);
 std::string RenderHealth(const HealthReport& health);
 // {"job_id", "version", "events": [...]}
-std::string RenderHistory(std::string_view job_id, const std::vector<RecordedEvent>& events);
+// {"job_id", "version", "events", "has_more", "next"}: one page of a job's
+// history; `next` is the next page's URL, if there is one.
+std::string RenderHistory(std::string_view job_id, const EventPage& page,
+                          const std::optional<std::string>& next);
 // {"events": [...], "next_after", "has_more"}
 std::string RenderFeed(const std::vector<RecordedEvent>& events, uint64_t after,
                        bool has_more);

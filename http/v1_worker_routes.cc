@@ -12,6 +12,7 @@
 #include "http/json_writer.h"
 #include "http/metrics.h"
 #include "http/query_parsing.h"
+#include "http/request_parsing.h"
 #include "http/route_binding.h"
 #include "http/v1_writes.h"
 #include "projections/job_json.h"
@@ -31,6 +32,53 @@ ApiResult<void> ParseOptionalBody(std::string_view body, rapidjson::Document& do
   return ParseJsonBody(body, doc);
 }
 
+// "append": [{"job_id", "events": [...], "expected_version"?}, ...] riding
+// along a claim (the worker's finish-and-fetch-next round trip).
+ApiResult<std::vector<AppendRequest>> ParseClaimAppends(ObjectReader& r,
+                                                        const std::string& actor) {
+  std::vector<AppendRequest> appends;
+  const rapidjson::Value* list = r.Get("append");
+  if (list == nullptr) return appends;
+  if (!list->IsArray() || list->Size() > kMaxClaimJobs) {
+    return InvalidField("append", fmt::format("must be an array of at most {} appends",
+                                              kMaxClaimJobs));
+  }
+  for (rapidjson::SizeType i = 0; i < list->Size(); ++i) {
+    BOOST_OUTCOME_TRY(append, ParseJobAppend((*list)[i], fmt::format("append[{}]", i)));
+    append.actor = actor;
+    appends.push_back(std::move(append));
+  }
+  return appends;
+}
+
+void RenderAppended(JsonWriter& w, ApiContext& ctx, const std::vector<AppendRequest>& appends,
+                    const std::vector<Result<WriteOutcome>>& outcomes) {
+  w.Key("appended").StartArray();
+  for (size_t i = 0; i < outcomes.size(); ++i) {
+    const Result<WriteOutcome>& o = outcomes[i];
+    w.StartObject().Field("job_id", appends[i].job_id);
+    if (o) {
+      w.Field("status", StatusName(o.value().status))
+          .Field("version", o.value().version)
+          .Field("position", o.value().position);
+      if (ctx.metrics != nullptr) {
+        EventKindCounts kinds{};
+        for (const EventBody& e : appends[i].events) ++kinds[e.index()];
+        ctx.metrics->RecordAppend(kinds);
+      }
+    } else {
+      w.Field("http_status", int64_t{HttpStatusFor(o.error())})
+          .Key("error")
+          .StartObject()
+          .Field("code", o.error().reason)
+          .Field("message", o.error().message)
+          .EndObject();
+    }
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
 ApiResult<HttpResponse> Claim(ApiContext& ctx, const HttpRequest& request) {
   BOOST_OUTCOME_TRYV(CheckParameters(request, {}));
   rapidjson::Document doc;
@@ -40,20 +88,29 @@ ApiResult<HttpResponse> Claim(ApiContext& ctx, const HttpRequest& request) {
   claim.queue = *request.Param("queue");
   BOOST_OUTCOME_TRY(worker_id, r.RequiredString("worker_id", 256));
   BOOST_OUTCOME_TRY(lease_ms, r.Int("lease_ms", 1, kMaxLeaseMs));
-  BOOST_OUTCOME_TRY(max_jobs, r.Int("max_jobs", 1, kMaxClaimJobs));
-  BOOST_OUTCOME_TRYV(r.Finish());
+  BOOST_OUTCOME_TRY(max_jobs, r.Int("max_jobs", 0, kMaxClaimJobs));
   claim.actor = ActorNamed(request.principal, worker_id);
+  const bool with_appends = r.Get("append") != nullptr;
+  BOOST_OUTCOME_TRY(appends, ParseClaimAppends(r, claim.actor));
+  BOOST_OUTCOME_TRYV(r.Finish());
+  if (max_jobs && *max_jobs == 0 && appends.empty()) {
+    return InvalidField("max_jobs", "may be 0 only when \"append\" is given");
+  }
   claim.worker_id = std::move(worker_id);
   if (lease_ms) claim.lease_ms = *lease_ms;
   if (max_jobs) claim.max_jobs = size_t(*max_jobs);
-  BOOST_OUTCOME_TRY(jobs, ctx.store->Claim(claim));
+  std::vector<AppendRequest> sent = appends;  // for the answer
+  BOOST_OUTCOME_TRY(outcome, ctx.store->AppendAndClaim(std::move(appends), claim));
+  const std::vector<ClaimedJob>& jobs = outcome.jobs;
   if (ctx.metrics != nullptr && !jobs.empty()) {
     EventKindCounts kinds{};
     kinds[size_t(EventKind::kStarted)] = jobs.size();
     ctx.metrics->RecordAppend(kinds);
   }
   JsonWriter w;
-  w.StartObject().Field("queue", claim.queue).Key("jobs").StartArray();
+  w.StartObject().Field("queue", claim.queue);
+  if (with_appends) RenderAppended(w, ctx, sent, outcome.appended);
+  w.Key("jobs").StartArray();
   for (const ClaimedJob& job : jobs) {
     w.StartObject()
         .Field("job_id", job.job_id)

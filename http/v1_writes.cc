@@ -34,7 +34,10 @@ HttpResponse WriteError(ApiContext& context, const Error& error, const AppendReq
 std::string StatusUrl(std::string_view job_id) { return fmt::format("/v1/jobs/{}", job_id); }
 
 HttpResponse ExecuteEnqueue(ApiContext& context, EnqueueRequest request) {
-  auto outcome = context.store->Enqueue(std::move(request));
+  return RenderEnqueue(context, context.store->Enqueue(std::move(request)));
+}
+
+HttpResponse RenderEnqueue(ApiContext& context, const Result<WriteOutcome>& outcome) {
   if (!outcome) return ErrorResponse(outcome.error());
   const WriteOutcome& o = outcome.value();
   if (context.metrics != nullptr) context.metrics->RecordEnqueue(o.duplicate);
@@ -57,16 +60,20 @@ HttpResponse ExecuteEnqueue(ApiContext& context, EnqueueRequest request) {
 }
 
 HttpResponse ExecuteAppend(ApiContext& context, AppendRequest request) {
+  auto outcome = context.store->Append(request);
+  return RenderAppend(context, outcome, request);
+}
+
+HttpResponse RenderAppend(ApiContext& context, const Result<WriteOutcome>& outcome,
+                          const AppendRequest& request) {
   const size_t count = request.events.size();
-  EventKindCounts kinds{};
-  for (const EventBody& e : request.events) ++kinds[e.index()];
-  AppendRequest for_errors;
-  for_errors.job_id = request.job_id;
-  for_errors.expected_version = request.expected_version;
-  auto outcome = context.store->Append(std::move(request));
-  if (!outcome) return WriteError(context, outcome.error(), for_errors);
+  if (!outcome) return WriteError(context, outcome.error(), request);
   const WriteOutcome& o = outcome.value();
-  if (context.metrics != nullptr) context.metrics->RecordAppend(kinds);
+  if (context.metrics != nullptr) {
+    EventKindCounts kinds{};
+    for (const EventBody& e : request.events) ++kinds[e.index()];
+    context.metrics->RecordAppend(kinds);
+  }
   JsonWriter w;
   w.StartObject()
       .Field("job_id", o.job_id)

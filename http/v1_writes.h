@@ -20,6 +20,13 @@ HttpResponse ExecuteEnqueue(ApiContext& context, EnqueueRequest request);
 // "status_url"} + ETag.
 HttpResponse ExecuteAppend(ApiContext& context, AppendRequest request);
 
+// The answers of ExecuteEnqueue and ExecuteAppend for a write the store
+// already ran (POST /v1/batch runs them all in one JobStore::WriteMany).
+// `request` is the append as sent (its job, expected version and events).
+HttpResponse RenderEnqueue(ApiContext& context, const Result<WriteOutcome>& outcome);
+HttpResponse RenderAppend(ApiContext& context, const Result<WriteOutcome>& outcome,
+                          const AppendRequest& request);
+
 std::string StatusUrl(std::string_view job_id);
 
 // Who a write is recorded as (the events' actor). An admin's X-Actor is

@@ -90,6 +90,13 @@ struct StatusDocument {
   std::optional<Millis> estimated_completion_at;
 };
 
+// One page of a job's history (JobStore::ReadHistory).
+struct EventPage {
+  std::vector<RecordedEvent> events;
+  uint64_t version = 0;    // the job's current version
+  bool has_more = false;   // events after the last one returned
+};
+
 // A job's log lines from the logs read model, at one version.
 struct JobLogs {
   uint64_t version = 0;                // the job's version they belong to
@@ -214,6 +221,11 @@ class JobStore {
   // The job's events, in order. Errors: kNotFound/JOB_NOT_FOUND (also for
   // an expired job).
   virtual Result<std::vector<RecordedEvent>> History(std::string_view job_id) = 0;
+  // The job's events with version > after_version, at most `limit` (1..):
+  // its history page by page, so a job of 100,000 events is never read in
+  // one go. Errors: kNotFound/JOB_NOT_FOUND (also for an expired job).
+  virtual Result<EventPage> ReadHistory(std::string_view job_id, uint64_t after_version,
+                                        size_t limit) = 0;
   // Every event of the job, expired or not: the audit trail, for operators
   // (replay, export). Errors: kNotFound/JOB_NOT_FOUND.
   virtual Result<std::vector<RecordedEvent>> AuditHistory(std::string_view job_id) = 0;

@@ -258,6 +258,21 @@ Result<std::vector<RecordedEvent>> RocksJobStore::History(std::string_view job_i
   return std::move(events);
 }
 
+Result<EventPage> RocksJobStore::ReadHistory(std::string_view job_id, uint64_t after_version,
+                                             size_t limit) {
+  if (limit == 0) return InvalidArgument("limit must be at least 1");
+  BOOST_OUTCOME_TRY(doc, Status(job_id));  // JOB_NOT_FOUND when expired or gone
+  auto stored = log_->ReadStream(job_id, after_version + 1, limit + 1);
+  if (!stored) return FromStoreError(stored.error());
+  EventPage page;
+  page.has_more = stored.value().size() > limit;
+  if (page.has_more) stored.value().pop_back();
+  BOOST_OUTCOME_TRY(events, DecodeAll(stored.value()));
+  page.events = std::move(events);
+  page.version = std::max(doc.version, page.events.empty() ? 0 : page.events.back().version);
+  return page;
+}
+
 Result<JobView> RocksJobStore::LatestJob(std::string_view job_id) {
   if (!ValidJobId(job_id)) return JobNotFound(job_id);
   BOOST_OUTCOME_TRY(job, CurrentJob(job_id));

@@ -32,6 +32,8 @@ class RocksJobStore final : public JobStore {
   Result<JobView> LoadJob(std::string_view job_id, std::optional<uint64_t> at_version) override;
   Result<std::vector<RecordedEvent>> History(std::string_view job_id) override;
   Result<std::vector<RecordedEvent>> AuditHistory(std::string_view job_id) override;
+  Result<EventPage> ReadHistory(std::string_view job_id, uint64_t after_version,
+                                size_t limit) override;
   Result<JobLogs> Logs(std::string_view job_id, LogLevel min_level) override;
   Result<std::string> FindByExternalRef(std::string_view external_ref) override;
   Result<std::vector<RecordedEvent>> Feed(uint64_t after, size_t limit) override;

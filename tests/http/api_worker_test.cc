@@ -97,5 +97,68 @@ TEST_F(WorkerTest, BadWorkerRequestsAre400) {
   EXPECT_TRUE(backoff.Json()["error"]["details"]["allowed"].IsArray());
 }
 
+
+// The worker protocol at two requests per job: progress rides on the
+// heartbeat, and completing a job rides on the claim of the next one.
+TEST_F(WorkerTest, CompletingAJobRidesOnTheNextClaim) {
+  const std::string first = Enqueue(R"({"type":"scrape","queue":"bots"})");
+  clock_.Advance(1);
+  const std::string second = Enqueue(R"({"type":"scrape","queue":"bots"})");
+  ASSERT_EQ(Claim("bots", "w1").Json()["jobs"][0]["job_id"].GetString(), first);
+  HttpResult beat = Heartbeat(first, R"({"worker_id":"w1","percent":50})");
+  ASSERT_EQ(beat.status, 200) << beat.body;
+
+  HttpResult next = client_->Post("/v1/queues/bots/claim", R"({"worker_id":"w1","max_jobs":1,
+      "append":[{"job_id":")" + first + R"(","events":[{"type":"completed","data":{"result":{"n":1}}}]},
+                {"job_id":"no-such-job","events":[{"type":"completed"}]}]})");
+  ASSERT_EQ(next.status, 200) << next.body;
+  auto n = next.Json();
+  ASSERT_EQ(n["appended"].Size(), 2u);
+  EXPECT_STREQ(n["appended"][0]["status"].GetString(), "completed");
+  EXPECT_EQ(n["appended"][0]["version"].GetUint64(), 4u);
+  EXPECT_EQ(n["appended"][1]["http_status"].GetInt(), 404);
+  EXPECT_STREQ(n["appended"][1]["error"]["code"].GetString(), "JOB_NOT_FOUND");
+  ASSERT_EQ(n["jobs"].Size(), 1u);
+  EXPECT_EQ(n["jobs"][0]["job_id"].GetString(), second);
+  auto done = client_->Get("/v1/jobs/" + first).Json();
+  EXPECT_STREQ(done["status"].GetString(), "completed");
+  EXPECT_EQ(done["progress"].GetDouble(), 100.0);
+
+  // max_jobs 0 finishes without taking more; without appends it is a 400.
+  HttpResult last = client_->Post("/v1/queues/bots/claim", R"({"worker_id":"w1","max_jobs":0,
+      "append":[{"job_id":")" + second + R"(","events":[{"type":"completed"}]}]})");
+  ASSERT_EQ(last.status, 200) << last.body;
+  EXPECT_EQ(last.Json()["jobs"].Size(), 0u);
+  EXPECT_EQ(client_->Post("/v1/queues/bots/claim", R"({"worker_id":"w1","max_jobs":0})").status,
+            400);
+  EXPECT_EQ(client_->Post("/v1/queues/bots/claim",
+                          R"({"worker_id":"w1","append":[{"job_id":"x"}]})").status,
+            400);
+}
+
+// A long history is read page by page, each page linking to the next.
+TEST_F(WorkerTest, HistoryIsPaged) {
+  const std::string id = Enqueue(R"({"type":"scrape","queue":"bots"})");
+  for (int i = 0; i < 5; ++i) {
+    MustAppend(id, R"({"type":"logged","data":{"message":"line )" + std::to_string(i) + R"("}})");
+  }
+  HttpResult page = client_->Get("/v1/jobs/" + id + "/events?limit=3");
+  ASSERT_EQ(page.status, 200) << page.body;
+  auto p = page.Json();
+  ASSERT_EQ(p["events"].Size(), 3u);
+  EXPECT_EQ(p["version"].GetUint64(), 6u);
+  EXPECT_TRUE(p["has_more"].GetBool());
+  const std::string next = p["next"].GetString();
+  EXPECT_EQ(next, "/v1/jobs/" + id + "/events?after_version=3&limit=3");
+  EXPECT_EQ(page.Header("Link"), "<" + next + ">; rel=\"next\"");
+  auto q = client_->Get(next).Json();
+  ASSERT_EQ(q["events"].Size(), 3u);
+  EXPECT_EQ(q["events"][0]["version"].GetUint64(), 4u);
+  EXPECT_FALSE(q["has_more"].GetBool());
+  EXPECT_TRUE(q["next"].IsNull());
+  EXPECT_EQ(client_->Get("/v1/jobs/" + id + "/events").Json()["events"].Size(), 6u);
+  EXPECT_EQ(client_->Get("/v1/jobs/" + id + "/events?limit=0").status, 400);
+}
+
 }  // namespace
 }  // namespace jobtrail::testing

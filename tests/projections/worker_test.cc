@@ -197,5 +197,162 @@ TEST_F(WorkerTest, UniqueKeyDeduplicatesUntilTheJobIsFinal) {
   EXPECT_FALSE(third.value().duplicate);
 }
 
+
+TEST_F(WorkerTest, UniqueKeysArePerOwner) {
+  EnqueueRequest mine;
+  mine.spec.type = "report";
+  mine.spec.owner = "alice";
+  mine.spec.unique_key = "daily";
+  EnqueueRequest theirs = mine;
+  theirs.spec.owner = "mallory";
+  auto a = store_->Enqueue(mine);
+  auto m = store_->Enqueue(theirs);
+  ASSERT_TRUE(a && m);
+  // Another owner's enqueue with the same key never gets alice's job.
+  EXPECT_NE(a.value().job_id, m.value().job_id);
+  EXPECT_FALSE(m.value().duplicate);
+  auto again = store_->Enqueue(mine);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again.value().job_id, a.value().job_id);
+}
+
+// The issue's guarantee: 16 claimers racing over 1,000 jobs hand each job
+// out exactly once, and every job ends up started once.
+TEST_F(WorkerTest, SixteenClaimersHandEachOfAThousandJobsOutOnce) {
+  constexpr int kJobs = 1000;
+  std::vector<WriteCommand> enqueues;
+  for (int i = 0; i < kJobs; ++i) {
+    EnqueueRequest r;
+    r.spec.type = "scrape";
+    r.spec.queue = "q";
+    r.spec.priority = i % 3;
+    enqueues.emplace_back(std::move(r));
+  }
+  for (const auto& r : store_->WriteMany(std::move(enqueues))) ASSERT_TRUE(r);
+  std::mutex mu;
+  std::vector<std::string> all;
+  std::vector<std::thread> workers;
+  for (int w = 0; w < 16; ++w) {
+    workers.emplace_back([&, w] {
+      for (;;) {
+        auto got = store_->Claim(ClaimRequest{"q", "w" + std::to_string(w), 30000, size_t(1 + w % 7)});
+        ASSERT_TRUE(got) << got.error().ToString();
+        if (got.value().empty()) return;
+        std::lock_guard lock(mu);
+        for (const auto& c : got.value()) all.push_back(c.job_id);
+      }
+    });
+  }
+  for (auto& t : workers) t.join();
+  EXPECT_EQ(all.size(), size_t(kJobs));
+  EXPECT_EQ(std::set<std::string>(all.begin(), all.end()).size(), size_t(kJobs));
+  for (const std::string& id : all) {
+    auto job = store_->LoadJob(id, std::nullopt);
+    ASSERT_TRUE(job);
+    EXPECT_EQ(job.value().attempts, 1);
+    EXPECT_EQ(job.value().status, JobStatus::kRunning);
+  }
+}
+
+// The worker's round trip: finishing the jobs it holds and claiming the
+// next ones is one call, and one commit.
+TEST_F(WorkerTest, AppendAndClaimFinishesAndFetchesInOneCall) {
+  const std::string first = EnqueueIn("q");
+  clock_.Advance(1);
+  const std::string second = EnqueueIn("q");
+  ASSERT_EQ(ClaimIds("q", 1), std::vector<std::string>{first});
+  const uint64_t before = store_->Progress().log_position;
+  AppendRequest done;
+  done.job_id = first;
+  done.actor = "w1";
+  done.events.push_back(Progressed{50.0, "half", "", {}, std::nullopt});
+  done.events.push_back(Completed{R"({"ok":true})", {}});
+  AppendRequest bad;  // refused: fails alone, the rest goes on
+  bad.job_id = second;
+  bad.actor = "w1";
+  bad.events.push_back(Completed{"{}", {}});
+  auto out = store_->AppendAndClaim({done, bad}, ClaimRequest{"q", "w1", 30000, 5});
+  ASSERT_TRUE(out) << out.error().ToString();
+  ASSERT_EQ(out.value().appended.size(), 2u);
+  ASSERT_TRUE(out.value().appended[0]);
+  EXPECT_EQ(out.value().appended[0].value().status, JobStatus::kCompleted);
+  ASSERT_FALSE(out.value().appended[1]);
+  EXPECT_EQ(out.value().appended[1].error().reason, "INVALID_TRANSITION");
+  ASSERT_EQ(out.value().jobs.size(), 1u);
+  EXPECT_EQ(out.value().jobs[0].job_id, second);
+  EXPECT_EQ(out.value().jobs[0].attempt, 1);
+  // progressed, completed, started: three events, nothing of the refusal.
+  EXPECT_EQ(store_->Progress().log_position, before + 3);
+  EXPECT_EQ(store_->Status(first).value().status, JobStatus::kCompleted);
+  EXPECT_EQ(store_->Status(second).value().status, JobStatus::kRunning);
+  // Only appends (max_jobs 0): finish without fetching more.
+  AppendRequest finish;
+  finish.job_id = second;
+  finish.actor = "w1";
+  finish.events.push_back(Completed{"{}", {}});
+  auto last = store_->AppendAndClaim({finish}, ClaimRequest{"q", "w1", 30000, 0});
+  ASSERT_TRUE(last);
+  EXPECT_TRUE(last.value().jobs.empty());
+  EXPECT_TRUE(last.value().appended[0]);
+  EXPECT_FALSE(store_->AppendAndClaim({}, ClaimRequest{"q", "w1", 30000, 0}));
+}
+
+// The claim index lives in memory: reopening the store rebuilds it from
+// the views (ready and delayed jobs alike, a logged-to job included).
+TEST_F(WorkerTest, ClaimIndexIsRebuiltOnReopen) {
+  const std::string a = EnqueueIn("q");
+  clock_.Advance(1);
+  const std::string b = EnqueueIn("q", 0, clock_.Now() + 5000);  // delayed
+  MustAppend(a, Logged{LogLevel::kInfo, "waiting", "", {}});
+  // Reopen: the claim index is rebuilt from the views.
+  store_.reset();
+  JobStoreOptions options;
+  options.data_dir = dir_;
+  options.clock = &clock_;
+  store_ = JobStore::Open(options).value();
+  EXPECT_EQ(ClaimIds("q", 5), std::vector<std::string>{a});
+  clock_.Advance(5000);
+  EXPECT_EQ(ClaimIds("q", 5), std::vector<std::string>{b});
+  EXPECT_TRUE(ClaimIds("q", 5).empty());
+}
+
+// POST /v1/batch's store call: every write in one commit, each answered
+// as its own Enqueue/Append would be, later writes seeing earlier ones.
+TEST_F(WorkerTest, WriteManyAnswersEachCommandInOrder) {
+  const std::string existing = EnqueueIn("q");
+  std::vector<WriteCommand> commands;
+  EnqueueRequest fresh;
+  fresh.job_id = "batch-job-1";
+  fresh.spec.type = "scrape";
+  commands.emplace_back(fresh);
+  AppendRequest start;
+  start.job_id = "batch-job-1";
+  start.events.push_back(Started{0, "w", std::nullopt});
+  commands.emplace_back(start);
+  AppendRequest done = start;
+  done.events = {Completed{"{}", {}}};
+  commands.emplace_back(done);
+  AppendRequest stale;
+  stale.job_id = existing;
+  stale.expected_version = 7;
+  stale.events.push_back(Cancelled{});
+  commands.emplace_back(stale);
+  AppendRequest missing;
+  missing.job_id = "no-such-job";
+  missing.events.push_back(Cancelled{});
+  commands.emplace_back(missing);
+  commands.emplace_back(fresh);  // the same id again: exists now
+  auto results = store_->WriteMany(std::move(commands));
+  ASSERT_EQ(results.size(), 6u);
+  ASSERT_TRUE(results[0] && results[1] && results[2]);
+  EXPECT_EQ(results[2].value().status, JobStatus::kCompleted);
+  EXPECT_EQ(results[2].value().version, 3u);
+  EXPECT_EQ(results[3].error().reason, "VERSION_CONFLICT");
+  EXPECT_EQ(results[4].error().reason, "JOB_NOT_FOUND");
+  EXPECT_EQ(results[5].error().reason, "JOB_EXISTS");
+  EXPECT_EQ(store_->Status("batch-job-1").value().status, JobStatus::kCompleted);
+  EXPECT_EQ(store_->Status(existing).value().version, 1u);
+}
+
 }  // namespace
 }  // namespace jobtrail::testing
