@@ -14,6 +14,7 @@
 #include <rapidjson/document.h>
 
 #include <chrono>
+#include <optional>
 #include <cstdio>
 #include <string>
 #include <thread>
@@ -88,55 +89,76 @@ int main(int argc, char** argv) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
   Api api(url, token);
   int handled = 0, errored = 0, idle = 0;
-  while ((max_jobs == 0 || handled < max_jobs) && idle < idle_polls) {
-    Answer claim = api.Post("/v1/queues/" + queue + "/claim",
-                            R"({"worker_id":")" + worker_id + R"(","lease_ms":30000})");
+  // The worker protocol (two requests a job): a heartbeat carries the
+  // progress, and the job's final events ride on the claim of the next one
+  // ("append"), so finishing one job and fetching the next is one round
+  // trip and one commit on the server.
+  std::string finish;         // the held job's final append, not sent yet
+  std::string finish_line;    // what to print once the server took it
+  auto claim_next = [&](int want) -> std::optional<rapidjson::Document> {
+    std::string body = R"({"worker_id":")" + worker_id + R"(","lease_ms":30000,"max_jobs":)" +
+                       std::to_string(want);
+    if (!finish.empty()) body += R"(,"append":[)" + finish + "]";
+    body += "}";
+    Answer claim = api.Post("/v1/queues/" + queue + "/claim", body);
     rapidjson::Document doc;
     doc.Parse(claim.body.c_str());
     if (claim.status != 200 || doc.HasParseError() || !doc.HasMember("jobs")) {
       std::fprintf(stderr, "claim answered %ld: %s\n", claim.status, claim.body.c_str());
-      return 1;
+      return std::nullopt;
     }
-    if (doc["jobs"].Empty()) {
+    if (!finish.empty()) {
+      const auto& appended = doc["appended"][0];
+      if (appended.HasMember("error")) {
+        std::fprintf(stderr, "report answered %s\n", claim.body.c_str());
+        return std::nullopt;
+      }
+      std::printf("%s\n", finish_line.c_str());
+      finish.clear();
+    }
+    return doc;
+  };
+  while ((max_jobs == 0 || handled < max_jobs) && idle < idle_polls) {
+    auto doc = claim_next(1);
+    if (!doc) return 1;
+    if ((*doc)["jobs"].Empty()) {
       ++idle;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));  // poll interval
       continue;
     }
     idle = 0;
-    const std::string id = doc["jobs"][0]["job_id"].GetString();
+    const std::string id = (*doc)["jobs"][0]["job_id"].GetString();
     const std::string base = "/v1/jobs/" + id;
     ++handled;
     if (die_after > 0 && handled == die_after) {
       std::printf("died holding %s\n", id.c_str());
       return 0;  // the lease runs out; the store retries the job
     }
-    Answer beat = api.Post(base + "/heartbeat", R"({"worker_id":")" + worker_id + R"(","percent":10})");
+    Answer beat = api.Post(base + "/heartbeat", R"({"worker_id":")" + worker_id +
+                                                    R"(","percent":50,"message":"filling form"})");
     rapidjson::Document b;
     b.Parse(beat.body.c_str());
     if (beat.status != 200 || b.HasParseError() || !b["keep_working"].GetBool()) {
       std::printf("stopped %s\n", id.c_str());  // cancelled meanwhile
       continue;
     }
-    api.Post(base + "/events", Event("progressed", R"({"percent":50,"step":"filling form"})"));
-    api.Post(base + "/events", Event("logged", R"({"level":"INFO","message":"form submitted",)"
-                                               R"("subjects":{"worker":")" + worker_id + R"("}})"));
-    Answer end;
+    const std::string logged =
+        Event("logged", R"({"level":"INFO","message":"form submitted","subjects":{"worker":")" +
+                            worker_id + R"("}})");
+    std::string last;
     if (error_every > 0 && handled % error_every == 0) {
       ++errored;
-      end = api.Post(base + "/events",
-                     Event("errored", R"({"error_type":"FormFillError","message":"Element not found",)"
-                                      R"("stage":"form-filling","artifacts":[{"kind":"screenshot",)"
-                                      R"("url":"https://s3.example.com/)" + id + R"(.png"}]})"));
-      std::printf("errored %s\n", id.c_str());
+      last = Event("errored", R"({"error_type":"FormFillError","message":"Element not found",)"
+                              R"("stage":"form-filling","artifacts":[{"kind":"screenshot",)"
+                              R"("url":"https://s3.example.com/)" + id + R"(.png"}]})");
+      finish_line = "errored " + id;
     } else {
-      end = api.Post(base + "/events", Event("completed", R"({"result":{"ok":true}})"));
-      std::printf("completed %s\n", id.c_str());
+      last = Event("completed", R"({"result":{"ok":true}})");
+      finish_line = "completed " + id;
     }
-    if (end.status != 200) {
-      std::fprintf(stderr, "report answered %ld: %s\n", end.status, end.body.c_str());
-      return 1;
-    }
+    finish = R"({"job_id":")" + id + R"(","events":[)" + logged + "," + last + "]}";
   }
+  if (!finish.empty() && !claim_next(0)) return 1;  // report the last job, take no more
   std::printf("handled %d job(s), %d errored\n", handled, errored);
   curl_global_cleanup();
   return 0;

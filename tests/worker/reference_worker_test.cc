@@ -49,13 +49,15 @@ TEST_F(ReferenceWorkerTest, WorksTheQueueAndTheStoreRetriesItsErrors) {
       story.push_back(e["type"].GetString());
       actors.push_back(e["actor"].GetString());
     }
-    if (story.size() == 6) continue;  // completed at the first attempt
+    if (story.size() == 5) continue;  // completed at the first attempt
     ++told;
-    EXPECT_EQ(story, (std::vector<std::string>{"enqueued", "started", "progressed", "progressed",
-                                               "logged", "errored", "retried", "started",
-                                               "progressed", "progressed", "logged", "completed"}));
-    EXPECT_EQ(actors[6], "system");
-    EXPECT_EQ(actors[7], "w2");
+    // The heartbeat carries the progress; the log line and the final event
+    // rode on the next claim.
+    ASSERT_EQ(story, (std::vector<std::string>{"enqueued", "started", "progressed", "logged",
+                                               "errored", "retried", "started", "progressed",
+                                               "logged", "completed"}));
+    EXPECT_EQ(actors[5], "system");
+    EXPECT_EQ(actors[6], "w2");
   }
   EXPECT_EQ(told, 2);
 }
