@@ -1,43 +1,31 @@
 #include "projections/uuid.h"
 
 #include <openssl/evp.h>
-#include <openssl/rand.h>
+#include <uuid/uuid.h>
 
-#include <cstdint>
-#include <random>
+#include <string>
 
 namespace jobtrail {
 namespace {
 
-std::string Format(unsigned char b[16], int version) {
-  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | (version << 4));
-  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(36);
-  for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
-    out.push_back(kHex[b[i] >> 4]);
-    out.push_back(kHex[b[i] & 15]);
-  }
-  return out;
+std::string Unparse(const uuid_t u) {
+  char text[37];  // 36 characters and the NUL uuid_unparse writes
+  uuid_unparse_lower(u, text);
+  return std::string(text, 36);
 }
 
 }  // namespace
 
 std::string RandomUuid() {
-  unsigned char b[16];
-  if (RAND_bytes(b, sizeof(b)) != 1) {
-    // OpenSSL's generator failed (no entropy): fall back to the OS device.
-    thread_local std::mt19937_64 rng{std::random_device{}()};
-    for (int i = 0; i < 16; i += 8) {
-      const uint64_t r = rng();
-      for (int j = 0; j < 8; ++j) b[i + j] = static_cast<unsigned char>(r >> (8 * j));
-    }
-  }
-  return Format(b, 4);
+  uuid_t u;
+  uuid_generate_random(u);  // libuuid: getrandom(2), version 4
+  return Unparse(u);
 }
 
+// Not libuuid's uuid_generate_sha1 (RFC 4122 v5): job ids derived from
+// idempotency keys are stored, and a repeat of a key after an upgrade must
+// map to the same job, so the derivation stays SHA-256 of "space\nname",
+// marked as version 5 / RFC variant.
 std::string NameUuid(std::string_view name_space, std::string_view name) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
@@ -48,20 +36,18 @@ std::string NameUuid(std::string_view name_space, std::string_view name) {
   EVP_DigestUpdate(ctx, name.data(), name.size());
   EVP_DigestFinal_ex(ctx, digest, &len);
   EVP_MD_CTX_free(ctx);
-  return Format(digest, 5);
+  uuid_t u;
+  for (int i = 0; i < 16; ++i) u[i] = digest[i];
+  u[6] = static_cast<unsigned char>((u[6] & 0x0f) | (5 << 4));
+  u[8] = static_cast<unsigned char>((u[8] & 0x3f) | 0x80);
+  return Unparse(u);
 }
 
-bool IsUuid(std::string_view t) {
-  if (t.size() != 36) return false;
-  for (size_t i = 0; i < t.size(); ++i) {
-    const char c = t[i];
-    if (i == 8 || i == 13 || i == 18 || i == 23) {
-      if (c != '-') return false;
-    } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
-      return false;
-    }
-  }
-  return true;
+bool IsUuid(std::string_view text) {
+  if (text.size() != 36) return false;
+  const std::string copy(text);  // uuid_parse wants a NUL-terminated string
+  uuid_t unused;
+  return uuid_parse(copy.c_str(), unused) == 0;
 }
 
 }  // namespace jobtrail
