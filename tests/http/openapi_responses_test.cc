@@ -24,8 +24,10 @@ namespace {
 const std::string kOpenApi = JOBTRAIL_SOURCE_DIR "/schemas/openapi.yaml";
 const std::string kValidator = JOBTRAIL_SOURCE_DIR "/tests/openapi/validate-responses.mjs";
 
-// One recorded answer as a line of the validator's input.
-std::string ExchangeLine(const std::string& method, const std::string& path, const HttpResult& r) {
+// One recorded answer, with its request's body, as a line of the validator's
+// input.
+std::string ExchangeLine(const std::string& method, const std::string& path,
+                         const std::string& request_body, const HttpResult& r) {
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
   w.StartObject();
@@ -33,6 +35,8 @@ std::string ExchangeLine(const std::string& method, const std::string& path, con
   w.String(method.c_str());
   w.Key("path");
   w.String(path.c_str());
+  w.Key("request_body");
+  w.String(request_body.data(), rapidjson::SizeType(request_body.size()));
   w.Key("status");
   w.Int(int(r.status));
   w.Key("content_type");
@@ -66,7 +70,7 @@ class RecordingClient {
     if (authenticate) headers.push_back("Authorization: Bearer " + key_);
     if (!body.empty()) headers.push_back("Content-Type: application/json");
     HttpResult r = client_.Request(method, path, body, std::move(headers));
-    lines_.push_back(ExchangeLine(method, path, r));
+    lines_.push_back(ExchangeLine(method, path, body, r));
     return r;
   }
   HttpResult Get(const std::string& path, std::vector<std::string> headers = {}) {
@@ -268,16 +272,20 @@ TEST_F(OpenApiResponsesTest, EveryAnswerOfARealServerIsDescribed) {
 // openapi.yaml in one way, and each is reported.
 TEST_F(OpenApiResponsesTest, ValidatorRefusesWhatTheDescriptionDoesNotSay) {
   auto line = [](const std::string& method, const std::string& path, long status,
-                 const std::string& content_type, const std::string& body) {
+                 const std::string& content_type, const std::string& body,
+                 const std::string& request_body = "") {
     HttpResult r;
     r.status = status;
     r.headers["content-type"] = content_type;
     r.body = body;
-    return ExchangeLine(method, path, r);
+    return ExchangeLine(method, path, request_body, r);
   };
+  const std::string enqueued =
+      R"({"job_id":"j1","status":"pending","version":1,"status_url":"/v1/jobs/j1"})";
   const std::string json = "application/json";
   const std::string ok = line("GET", "/healthz", 200, json, R"({"status":"ok"})");
-  const ProcessResult good = Validate(dir_, {ok}, false);
+  const ProcessResult good =
+      Validate(dir_, {ok, line("POST", "/v1/jobs", 201, json, enqueued, R"({"type":"t"})")}, false);
   EXPECT_EQ(good.exit_code, 0) << good.out << good.err;
 
   const std::vector<std::pair<std::string, std::string>> bad = {
@@ -290,6 +298,10 @@ TEST_F(OpenApiResponsesTest, ValidatorRefusesWhatTheDescriptionDoesNotSay) {
       {line("DELETE", "/v1/schedules/s", 204, json, "{}"), "documents no body"},
       {line("GET", "/v1/jobs/j1", 404, json, R"({"error":{"code":"NOPE","message":"m"}})"),
        "/error"},
+      // The server accepting what the description refuses.
+      {line("POST", "/v1/jobs", 201, json, enqueued, R"({"type":"t","colour":"red"})"),
+       "accepted a request body the description refuses"},
+      {line("POST", "/v1/jobs", 201, json, enqueued, ""), "without its required body"},
   };
   for (const auto& [exchange, why] : bad) {
     const ProcessResult r = Validate(dir_, {ok, exchange}, false);

@@ -2,13 +2,16 @@
 //
 //   node validate-responses.mjs OPENAPI.yaml EXCHANGES.ndjson [--all-operations]
 //
-// Each line of EXCHANGES is one answer the server gave:
-//   {"method":"GET","path":"/v1/jobs/x?limit=1","status":200,
-//    "content_type":"application/json","body":"{...}"}
+// Each line of EXCHANGES is one answer the server gave, and the request's body:
+//   {"method":"GET","path":"/v1/jobs/x?limit=1","request_body":"",
+//    "status":200,"content_type":"application/json","body":"{...}"}
 // An answer passes when the document has its operation (method and path
 // template), a response for its status (exact code, then the NXX range, then
 // `default`, as OpenAPI matches them), its media type, and a schema its body
 // satisfies. An empty body passes only where the response has no content.
+// A request the server accepted (2XX) must match the operation's documented
+// request body too: the server taking what the document calls invalid is a
+// mismatch as well.
 // With --all-operations, every operation of the document must have been
 // exercised at least once. Exit 0: all passed; 1: a mismatch (each one is
 // printed); 2: bad usage or input.
@@ -76,6 +79,13 @@ function pathMatchers(doc) {
   return matchers.sort((a, b) => a.params - b.params);
 }
 
+function formatErrors(errors) {
+  return errors
+    .map((e) => `      ${e.instancePath || '(body)'} ${e.message}` +
+                (e.params && Object.keys(e.params).length ? ` ${JSON.stringify(e.params)}` : ''))
+    .join('\n');
+}
+
 function responseFor(operation, status) {
   const responses = operation.responses ?? {};
   const range = `${String(status)[0]}XX`;
@@ -109,6 +119,31 @@ function main() {
   const exercised = new Set();
   const failures = [];
 
+  // Returns why an accepted request does not match the documented request
+  // body, or null.
+  const checkAcceptedRequest = (operation, ex, operationKey) => {
+    if (ex.status < 200 || ex.status > 299 || !operation.requestBody) return null;
+    const requestBody = operation.requestBody;
+    const text = ex.request_body ?? '';
+    if (text === '') {
+      return requestBody.required ? 'accepted a request without its required body' : null;
+    }
+    const schema = requestBody.content?.['application/json']?.schema;
+    if (!schema) return null;
+    let instance;
+    try {
+      instance = JSON.parse(text);
+    } catch (e) {
+      return `accepted a request body that is not JSON: ${e.message}`;
+    }
+    const key = `${operationKey} request`;
+    if (!validators.has(key)) validators.set(key, ajv.compile(prepare(schema)));
+    const validate = validators.get(key);
+    if (validate(instance)) return null;
+    return `accepted a request body the description refuses:\n${formatErrors(validate.errors)}` +
+           `\n    request: ${text.slice(0, 600)}`;
+  };
+
   lines.forEach((line, index) => {
     let ex;
     try {
@@ -129,6 +164,9 @@ function main() {
     if (!found) return fail(`status ${ex.status} is not among the documented responses (${Object.keys(operation.responses ?? {}).join(', ')})`);
     const response = resolveResponse(doc, found.response);
     if (!response) return fail(`response ${found.key} has a dangling $ref`);
+
+    const requestProblem = checkAcceptedRequest(operation, ex, `${method} ${match.template}`);
+    if (requestProblem) fail(requestProblem);
 
     const body = ex.body ?? '';
     const content = response.content ?? {};
@@ -152,10 +190,7 @@ function main() {
     if (!validators.has(key)) validators.set(key, ajv.compile(prepare(media.schema)));
     const validate = validators.get(key);
     if (!validate(instance)) {
-      const errors = validate.errors
-        .map((e) => `      ${e.instancePath || '(body)'} ${e.message}${e.params && Object.keys(e.params).length ? ' ' + JSON.stringify(e.params) : ''}`)
-        .join('\n');
-      fail(`body does not match response ${found.key}:\n${errors}`);
+      fail(`body does not match response ${found.key}:\n${formatErrors(validate.errors)}`);
     }
   });
 
