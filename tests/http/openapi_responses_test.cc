@@ -151,6 +151,9 @@ TEST_F(OpenApiResponsesTest, EveryAnswerOfARealServerIsDescribed) {
   EXPECT_EQ(c.Post("/v1/jobs", enqueue, {"Idempotency-Key: order-1"}).status, 201);
   EXPECT_EQ(c.Post("/v1/jobs", R"({"type":"t","max_attempts":"three"})").status, 400);
   EXPECT_EQ(c.Post("/v1/jobs", R"({"type":)").status, 400);
+  EXPECT_EQ(
+      c.Post("/v1/jobs", R"({"type":"t","payload":")" + std::string(1100000, 'x') + R"("})").status,
+      413);
   EXPECT_EQ(c.Post("/v1/jobs", R"({"type":"t","job_id":")" + job_a + R"("})").status, 409);
 
   // A worker's life: claim with a lease, heartbeat, progress, a log line,
@@ -188,7 +191,9 @@ TEST_F(OpenApiResponsesTest, EveryAnswerOfARealServerIsDescribed) {
   EXPECT_EQ(c.Get("/v1/jobs/" + job_a + "?at_version=99").status, 404);
   HttpResult current = c.Get("/v1/jobs/" + job_a);
   EXPECT_EQ(c.Get("/v1/jobs/" + job_a, {"If-None-Match: " + current.Header("etag")}).status, 304);
-  EXPECT_EQ(c.Get(events_a).status, 200);
+  HttpResult history = c.Get(events_a);
+  EXPECT_EQ(history.status, 200);
+  EXPECT_EQ(c.Get(events_a, {"If-None-Match: " + history.Header("etag")}).status, 304);
   EXPECT_EQ(c.Get("/v1/jobs/" + job_a + "/result").status, 200);
   EXPECT_EQ(c.Get("/v1/jobs/" + job_a + "/logs?level=info").status, 200);
   EXPECT_EQ(c.Get("/v1/jobs/" + job_a + "/logs?level=loud").status, 400);
