@@ -37,7 +37,8 @@ void MountDialect(Router& router, ApiContext& context, const DialectOptions& opt
                  if (response) return std::move(response).value();
                  return JsonResponse(
                      HttpStatusFor(response.error().error),
-                     render_error(response.error(), request, context.store->clock().Now()));
+                     render_error(Redacted(response.error(), request.request_id), request,
+                                  context.store->clock().Now()));
                });
   }
 }

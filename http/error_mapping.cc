@@ -1,6 +1,7 @@
 #include "http/error_mapping.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "http/json_writer.h"
 
@@ -44,9 +45,32 @@ std::string RenderErrorBody(const Error& error, std::string_view details_json) {
   return w.Take();
 }
 
-HttpResponse ErrorResponse(const ApiError& error) {
-  return JsonResponse(HttpStatusFor(error.error),
-                      RenderErrorBody(error.error, error.details_json));
+namespace {
+thread_local std::string_view current_request_id;
+}  // namespace
+
+RequestIdScope::RequestIdScope(std::string_view request_id) : previous_(current_request_id) {
+  current_request_id = request_id;
+}
+RequestIdScope::~RequestIdScope() { current_request_id = previous_; }
+std::string_view CurrentRequestId() { return current_request_id; }
+
+ApiError Redacted(const ApiError& error, std::string_view request_id) {
+  if (HttpStatusFor(error.error) != 500) return error;
+  const std::string_view id = request_id.empty() ? std::string_view("-") : request_id;
+  SPDLOG_ERROR("request {} failed inside: {}", id, error.error.ToString());
+  const bool data_loss = error.error.code == Code::kDataLoss;
+  return ApiError(MakeError(data_loss ? Code::kDataLoss : Code::kInternal,
+                            data_loss ? "DATA_LOSS" : "INTERNAL",
+                            fmt::format("internal error; the server log has the details under "
+                                        "request id {}",
+                                        id)));
+}
+
+HttpResponse ErrorResponse(const ApiError& error, std::string_view request_id) {
+  const ApiError shown = Redacted(error, request_id);
+  return JsonResponse(HttpStatusFor(shown.error),
+                      RenderErrorBody(shown.error, shown.details_json));
 }
 
 ApiError InvalidJson(std::string message) {

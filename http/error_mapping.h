@@ -26,7 +26,31 @@ int HttpStatusFor(const Error& error);
 // The error body for `error` (details: JSON text or empty for null).
 std::string RenderErrorBody(const Error& error, std::string_view details_json);
 
-HttpResponse ErrorResponse(const ApiError& error);
+// While a RequestIdScope lives, errors rendered on its thread belong to its
+// request: the request is handled on one thread, and errors are rendered
+// deep inside routes (batch items, write helpers) that do not carry it.
+class RequestIdScope {
+ public:
+  explicit RequestIdScope(std::string_view request_id);
+  ~RequestIdScope();
+  RequestIdScope(const RequestIdScope&) = delete;
+  RequestIdScope& operator=(const RequestIdScope&) = delete;
+
+ private:
+  std::string_view previous_;
+};
+std::string_view CurrentRequestId();
+
+// A 500 (kInternal, kDataLoss) says only that something failed inside and
+// which request it was: INTERNAL or DATA_LOSS, a fixed message with the
+// request id, null details. What failed (library messages, file paths,
+// exception text) is logged here, with the request id, and never sent.
+// Other errors are returned as they are.
+ApiError Redacted(const ApiError& error, std::string_view request_id = CurrentRequestId());
+
+// The error's answer, redacted as above.
+HttpResponse ErrorResponse(const ApiError& error,
+                           std::string_view request_id = CurrentRequestId());
 
 // Builders for the HTTP layer's own errors, with their details.
 ApiError InvalidJson(std::string message);

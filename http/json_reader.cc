@@ -160,7 +160,11 @@ ApiResult<std::optional<bool>> ObjectReader::Bool(std::string_view key) {
 ApiResult<std::optional<Millis>> ObjectReader::Time(std::string_view key) {
   const rapidjson::Value* v = Get(key);
   if (v == nullptr) return std::optional<Millis>();
-  if (v->IsInt64()) return std::optional<Millis>(v->GetInt64());
+  // Times RFC 3339 cannot write (before year 0000, after 9999) are refused
+  // here, so that none is ever stored (projections/job_json.h).
+  if (v->IsInt64() && v->GetInt64() >= kEarliestTime && v->GetInt64() <= kLatestTime) {
+    return std::optional<Millis>(v->GetInt64());
+  }
   if (v->IsString()) {
     if (auto t = ParseTime(std::string_view(v->GetString(), v->GetStringLength()))) {
       return std::optional<Millis>(*t);
@@ -168,7 +172,7 @@ ApiResult<std::optional<Millis>> ObjectReader::Time(std::string_view key) {
   }
   return InvalidField(PathOf(key),
                       "must be an RFC 3339 time (\"2024-01-15T10:30:45.123Z\") or "
-                      "integer milliseconds since the epoch");
+                      "integer milliseconds since the epoch, from year 0000 to 9999");
 }
 
 ApiResult<std::optional<std::string>> ObjectReader::AnyJson(std::string_view key) {

@@ -50,17 +50,19 @@ HttpResponse RequestHandler::Handle(HttpRequest& request, size_t& route_index) n
   HttpResponse response;
   try {
     AssignRequestId(request);
+    RequestIdScope scope(request.request_id);
     request.client_address = options_.trusted_proxies.ClientAddress(
         request.client_address, request.Header("X-Forwarded-For"));
     response = Route(request, route_index);
   } catch (const std::exception& e) {
-    SPDLOG_ERROR("request {} {} {} failed: {}", request.request_id, request.method,
-                 request.path, e.what());
-    response = ErrorResponse(Internal("internal error; the request id is in X-Request-Id"));
+    // ErrorResponse logs the exception's text and answers a generic 500.
+    response = ErrorResponse(
+        Internal(fmt::format("{} {}: exception: {}", request.method, request.path, e.what())),
+        request.request_id);
   } catch (...) {
-    SPDLOG_ERROR("request {} {} {} failed with a non-standard exception",
-                 request.request_id, request.method, request.path);
-    response = ErrorResponse(Internal("internal error; the request id is in X-Request-Id"));
+    response = ErrorResponse(
+        Internal(fmt::format("{} {}: a non-standard exception", request.method, request.path)),
+        request.request_id);
   }
   Decorate(request, response);
   return response;

@@ -3,7 +3,9 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <cstdio>
 #include <ctime>
 
@@ -180,13 +182,18 @@ struct BodyWriter {
 }  // namespace
 
 std::string FormatTime(Millis ms) {
-  const std::time_t seconds = std::time_t(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
-  const int millis = int(ms - Millis(seconds) * 1000);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
+  // Clamped first: no arithmetic below can overflow, and the year has four
+  // digits as RFC 3339 requires.
+  using namespace std::chrono;
+  const sys_time<milliseconds> t{milliseconds(std::clamp(ms, kEarliestTime, kLatestTime))};
+  const sys_days day = floor<days>(t);
+  const year_month_day ymd{day};
+  const hh_mm_ss<milliseconds> hms{t - day};
   char buf[32];
-  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
+  std::snprintf(buf, sizeof(buf), "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", int(ymd.year()),
+                unsigned(ymd.month()), unsigned(ymd.day()), int(hms.hours().count()),
+                int(hms.minutes().count()), int(hms.seconds().count()),
+                int(hms.subseconds().count()));
   return buf;
 }
 
@@ -195,7 +202,10 @@ std::optional<Millis> ParseTime(std::string_view text) {
   // Plain integers are milliseconds since the epoch.
   Millis ms = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), ms);
-  if (ec == std::errc() && end == text.data() + text.size()) return ms;
+  if (ec == std::errc() && end == text.data() + text.size()) {
+    if (ms < kEarliestTime || ms > kLatestTime) return std::nullopt;
+    return ms;
+  }
 
   std::tm tm{};
   int year, month, day, hour = 0, minute = 0, second = 0, consumed = 0;
@@ -238,7 +248,10 @@ std::optional<Millis> ParseTime(std::string_view text) {
   tm.tm_min = minute;
   tm.tm_sec = second;
   const std::time_t t = timegm(&tm);
-  return Millis(t) * 1000 + frac_ms - Millis(offset_minutes) * 60000;
+  const Millis parsed = Millis(t) * 1000 + frac_ms - Millis(offset_minutes) * 60000;
+  // An offset can move a time of year 0000 or 9999 outside what FormatTime writes.
+  if (parsed < kEarliestTime || parsed > kLatestTime) return std::nullopt;
+  return parsed;
 }
 
 std::string RenderJobJson(const JobView& job) {

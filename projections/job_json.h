@@ -13,6 +13,12 @@
 
 namespace jobtrail {
 
+// The times RFC 3339 can write, 0000-01-01T00:00:00.000Z to
+// 9999-12-31T23:59:59.999Z. ParseTime refuses times outside (so inputs get
+// 400 INVALID_INPUT); FormatTime clamps to them, so it is total.
+inline constexpr Millis kEarliestTime = -62167219200000;
+inline constexpr Millis kLatestTime = 253402300799999;
+
 std::string FormatTime(Millis ms);               // RFC 3339, UTC, ms
 std::optional<Millis> ParseTime(std::string_view text);  // RFC 3339 or ms
 

@@ -50,6 +50,8 @@ Result<std::unique_ptr<RocksJobStore>> RocksJobStore::OpenStore(const JobStoreOp
                       fmt::format("data directory '{}' does not exist", options.data_dir));
     }
     fs::create_directories(dir, ec);
+    // Owner only, whatever the umask: the store holds every job's data.
+    if (!ec) fs::permissions(dir, fs::perms::owner_all, ec);
     if (ec) return Internal(fmt::format("cannot create '{}': {}", options.data_dir, ec.message()));
   } else if (!fs::is_directory(dir, ec)) {
     return InvalidArgument(fmt::format("'{}' is not a directory", options.data_dir));

@@ -12,66 +12,10 @@
 #include <thread>
 
 #include "tests/http/http_client.h"
+#include "tests/http/server_process.h"
 
 namespace jobtrail::testing {
 namespace {
-
-// One `jobtrail serve` process. Its first stdout line announces the port.
-class ServerProcess {
- public:
-  explicit ServerProcess(const std::string& data_dir) {
-    int out[2];
-    EXPECT_EQ(pipe(out), 0);
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(out[1], STDOUT_FILENO);
-      close(out[0]);
-      close(out[1]);
-      execl(JOBTRAIL_BINARY, JOBTRAIL_BINARY, "serve", "--data-dir", data_dir.c_str(),
-            "--listen", "127.0.0.1:0", "--no-access-log", "--insecure-no-auth",
-            static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    close(out[1]);
-    fd_ = out[0];
-    // Read the announcement byte by byte (a blocking read: it ends with the
-    // line or with EOF if the server dies).
-    std::string line;
-    char c;
-    while (read(fd_, &c, 1) == 1 && c != '\n') line += c;
-    const std::string prefix = "jobtrail listening on http://";
-    EXPECT_EQ(line.rfind(prefix, 0), 0u) << "unexpected first line: " << line;
-    if (line.rfind(prefix, 0) == 0) base_ = "http://" + line.substr(prefix.size());
-    // Keep draining stdout so the server never blocks on a full pipe.
-    drain_ = std::thread([fd = fd_] {
-      char buf[4096];
-      while (read(fd, buf, sizeof buf) > 0) {
-      }
-    });
-  }
-  ~ServerProcess() {
-    if (pid_ > 0) Stop(SIGKILL);
-  }
-
-  const std::string& base() const { return base_; }
-
-  // Sends `sig` and waits for the exit; returns the wait status.
-  int Stop(int sig) {
-    int status = 0;
-    kill(pid_, sig);
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-    drain_.join();
-    close(fd_);
-    return status;
-  }
-
- private:
-  pid_t pid_ = -1;
-  int fd_ = -1;
-  std::string base_;
-  std::thread drain_;
-};
 
 class ProcessTest : public ::testing::Test {
  protected:
