@@ -183,6 +183,16 @@ TEST_F(OpenApiResponsesTest, EveryAnswerOfARealServerIsDescribed) {
                 .status,
             200);
   EXPECT_EQ(c.Post(events_a, R"({"type":"progressed","data":{"percent":50}})").status, 422);
+  // The worker's round trip: a finish riding on a claim (one refused), and
+  // a finish-only claim.
+  EXPECT_EQ(c.Post("/v1/queues/forms/claim", R"({"worker_id":"bot-7","max_jobs":1,
+      "append":[{"job_id":")" + job_a + R"(","events":[{"type":"logged","data":{"message":"done"}}]},
+                {"job_id":")" + job_a + R"(","events":[{"type":"completed"}]}]})").status,
+            200);
+  EXPECT_EQ(c.Post("/v1/queues/forms/claim", R"({"worker_id":"bot-7","max_jobs":0,
+      "append":[{"job_id":")" + job_a + R"(","events":[{"type":"logged","data":{"message":"x"}}]}]})")
+                .status,
+            200);
   EXPECT_EQ(c.Post(events_a, R"({"type":"exploded"})").status, 400);
 
   // Reads of that job, conditional and historical ones included.
@@ -193,6 +203,8 @@ TEST_F(OpenApiResponsesTest, EveryAnswerOfARealServerIsDescribed) {
   EXPECT_EQ(c.Get("/v1/jobs/" + job_a, {"If-None-Match: " + current.Header("etag")}).status, 304);
   HttpResult history = c.Get(events_a);
   EXPECT_EQ(history.status, 200);
+  EXPECT_EQ(c.Get(events_a + "?limit=2&after_version=1").status, 200);
+  EXPECT_EQ(c.Get(events_a + "?limit=0").status, 400);
   EXPECT_EQ(c.Get(events_a, {"If-None-Match: " + history.Header("etag")}).status, 304);
   EXPECT_EQ(c.Get("/v1/jobs/" + job_a + "/result").status, 200);
   EXPECT_EQ(c.Get("/v1/jobs/" + job_a + "/logs?level=info").status, 200);
