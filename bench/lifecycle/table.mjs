@@ -1,0 +1,59 @@
+// Prints compare.sh's table from the reports in OUT_DIR (markdown, so it can
+// go straight into bench/RESULTS-lifecycle.md) and writes OUT_DIR/summary.json.
+//   node table.mjs OUT_DIR
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const dir = process.argv[2];
+const read = (f) => (existsSync(join(dir, f)) ? readFileSync(join(dir, f), 'utf8') : null);
+const fmt = (x, d = 0) => (x == null || Number.isNaN(x) ? 'n/a' : x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }));
+
+const bullmqReport = read('bullmq.json') && JSON.parse(read('bullmq.json'));
+const bullmq = bullmqReport && bullmqReport.failed === 0 ? bullmqReport.jobs_per_s : null;
+const ratio = (x) => (bullmq && x != null ? `${fmt(x / bullmq, 2)}×` : 'n/a');
+
+const rows = [];
+const summary = { bullmq: bullmqReport, jobtrail: {}, db_bench: null };
+if (bullmqReport) {
+  rows.push(['BullMQ 6 + Redis 7 (AOF everysec)', fmt(bullmq), ratio(bullmq), 'n/a', '—', '—',
+             bullmqReport.failed === 0 ? 'all completed' : `${bullmqReport.failed} failed`]);
+}
+
+const order = ['per-transition', 'batch', 'protocol', 'protocol-batch'];
+const names = [...order, ...order.map((m) => `${m}-nosync`)];
+for (const name of names) {
+  const text = read(`jobtrail-${name}.json`);
+  if (!text) continue;
+  const r = JSON.parse(text);
+  const l = r.lifecycle;
+  const clean = l.all_completed && l.errors === 0;
+  const err = read(`jobtrail-${name}.err`) || '';
+  const why = (err.match(/^stopped: (.*)$/m) || [])[1];
+  const jobsPerS = clean ? l.jobs_per_s : null;
+  // The request that dominates the mode: its median and p99 latency.
+  const main = ['claim+append', 'batch', 'complete'].find((k) => r.requests[k]) || 'claim';
+  const m = r.requests[main];
+  rows.push([`jobtrail ${r.mode}${name.endsWith('-nosync') ? ', --no-sync' : ', synced'}`, fmt(jobsPerS), ratio(jobsPerS),
+             fmt(l.events_per_s), l.completed ? fmt(l.requests / l.completed, 2) : 'n/a',
+             m ? `${main} ${fmt(m.p50_ms, 2)} / ${fmt(m.p99_ms, 2)}` : '—',
+             clean ? 'all completed' : `${l.completed}/${r.jobs} completed, ${l.errors} errors${why ? `: ${why.slice(0, 120)}` : ''}`]);
+  summary.jobtrail[name] = { jobs_per_s: jobsPerS, ratio_to_bullmq: bullmq && jobsPerS ? jobsPerS / bullmq : null,
+                             events_per_s: l.events_per_s, requests_per_job: l.completed ? l.requests / l.completed : null,
+                             clean, enqueue_jobs_per_s: r.enqueue.jobs_per_s };
+}
+
+const dbBench = read('db_bench.txt');
+const opsMatch = dbBench && dbBench.match(/^fillseq\s*:.*?([\d.]+) ops\/sec/m);
+if (opsMatch) {
+  const ops = Number(opsMatch[1]);
+  const ceiling = ops / 3;  // started, progressed, completed
+  rows.push(['ceiling: db_bench fillseq synced, batch 100, ÷ 3 events/job', fmt(ceiling), ratio(ceiling),
+             `${fmt(ops)} appends/s`, '—', '—', '']);
+  summary.db_bench = { ops_per_s: ops, jobs_per_s_ceiling: ceiling };
+}
+
+const header = ['run', 'jobs/s', '÷ BullMQ', 'events/s', 'requests/job', 'main request p50 / p99 ms', 'outcome'];
+console.log(`| ${header.join(' | ')} |`);
+console.log(`| ${header.map((h, i) => (i === 0 || i === header.length - 1 ? '---' : '---:')).join(' | ')} |`);
+for (const row of rows) console.log(`| ${row.join(' | ')} |`);
+writeFileSync(join(dir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
