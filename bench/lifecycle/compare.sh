@@ -99,11 +99,12 @@ run_jobtrail() {
     > "$work/server-$name.out" 2> "$work/server-$name.err" &
   server_pid=$!
   for _ in $(seq 1 200); do grep -q "listening on" "$work/server-$name.out" 2>/dev/null && break; sleep 0.05; done
-  local addr
-  addr=$(grep -m1 "listening on" "$work/server-$name.out" | sed 's/.*listening on //')
-  echo "== jobtrail $mode ($sync) at $addr"
+  local url
+  url=$(grep -m1 "listening on" "$work/server-$name.out" | sed 's/.*listening on //')
+  case $url in http://*) ;; *) url="http://$url" ;; esac
+  echo "== jobtrail $mode ($sync) at $url"
   # jobtrail_load bounds itself with --timeout; `timeout` is the backstop.
-  timeout $((step_timeout + 60)) "$load" --url "http://$addr" --mode "$mode" --jobs "$jobs" \
+  timeout $((step_timeout + 60)) "$load" --url "$url" --mode "$mode" --jobs "$jobs" \
     --workers "$workers" --progress 1 --timeout "$step_timeout" --json "$out/jobtrail-$name.json" \
     > "$out/jobtrail-$name.txt" 2> "$out/jobtrail-$name.err" || echo "jobtrail $name: not clean (see $out/jobtrail-$name.err)" >&2
   cat "$out/jobtrail-$name.txt"

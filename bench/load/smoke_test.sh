@@ -23,11 +23,13 @@ for _ in $(seq 1 200); do
   kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.err"; echo "server exited"; exit 1; }
   sleep 0.05
 done
-addr=$(grep -m1 "listening on" "$work/server.out" | sed 's/.*listening on //')
-[ -n "$addr" ] || { cat "$work/server.err"; echo "server did not say where it listens"; exit 1; }
+# "jobtrail listening on http://127.0.0.1:PORT" (or HOST:PORT without a scheme).
+url=$(grep -m1 "listening on" "$work/server.out" | sed 's/.*listening on //')
+[ -n "$url" ] || { cat "$work/server.err"; echo "server did not say where it listens"; exit 1; }
+case $url in http://*) ;; *) url="http://$url" ;; esac
 
 status=0
-"$load" --url "http://$addr" --mode per-transition --jobs 200 --workers 8 --pollers 2 \
+"$load" --url "$url" --mode per-transition --jobs 200 --workers 8 --pollers 2 \
   --progress 2 --error-every 25 --timeout 90 --json "$work/report.json" || status=$?
 cat "$work/report.json" 2>/dev/null || true
 [ "$status" -eq 0 ] || { echo "jobtrail_load exited $status"; exit 1; }
