@@ -15,7 +15,8 @@ const ratio = (x) => (bullmq && x != null ? `${fmt(x / bullmq, 2)}×` : 'n/a');
 const rows = [];
 const summary = { bullmq: bullmqReport, jobtrail: {}, db_bench: null };
 if (bullmqReport) {
-  rows.push(['BullMQ 6 + Redis 7 (AOF everysec)', fmt(bullmq), ratio(bullmq), 'n/a', '—', '—',
+  rows.push([`BullMQ ${bullmqReport.version || ''} + Redis (AOF everysec)`, fmt(bullmq), ratio(bullmq),
+             fmt(bullmqReport.enqueue_jobs_per_s), 'n/a', '—', '—',
              bullmqReport.failed === 0 ? 'all completed' : `${bullmqReport.failed} failed`]);
 }
 
@@ -28,15 +29,19 @@ for (const name of names) {
   const l = r.lifecycle;
   const clean = l.all_completed && l.errors === 0;
   const err = read(`jobtrail-${name}.err`) || '';
-  const why = (err.match(/^stopped: (.*)$/m) || [])[1];
+  // Why a run stopped early, shortened to the server's error message.
+  const stopped = (err.match(/^stopped: (.*)$/m) || [])[1];
+  const why = stopped && ((stopped.match(/"message":"([^"]*)"/) || [])[1] || stopped).slice(0, 100);
   const jobsPerS = clean ? l.jobs_per_s : null;
-  // The request that dominates the mode: its median and p99 latency.
-  const main = ['claim+append', 'batch', 'complete'].find((k) => r.requests[k]) || 'claim';
-  const m = r.requests[main];
+  // Latency of the requests that make up the mode (those with at least 5 %
+  // of the worker requests: leaves out the few empty claims at the start).
+  const latency = Object.entries(r.requests)
+    .filter(([k, v]) => k !== 'enqueue' && k !== 'poll' && v.count >= 0.05 * l.requests)
+    .map(([k, v]) => `${k} ${fmt(v.p50_ms, 1)} / ${fmt(v.p99_ms, 1)}`).join('; ');
   rows.push([`jobtrail ${r.mode}${name.endsWith('-nosync') ? ', --no-sync' : ', synced'}`, fmt(jobsPerS), ratio(jobsPerS),
-             fmt(l.events_per_s), l.completed ? fmt(l.requests / l.completed, 2) : 'n/a',
-             m ? `${main} ${fmt(m.p50_ms, 2)} / ${fmt(m.p99_ms, 2)}` : '—',
-             clean ? 'all completed' : `${l.completed}/${r.jobs} completed, ${l.errors} errors${why ? `: ${why.slice(0, 120)}` : ''}`]);
+             fmt(r.enqueue.jobs_per_s), clean ? fmt(l.events_per_s) : 'n/a', l.completed ? fmt(l.requests / l.completed, 2) : 'n/a',
+             clean && latency ? latency : '—',
+             clean ? 'all completed' : `${l.completed}/${r.jobs} completed, ${l.errors} errors${why ? `: ${why}` : ''}`]);
   summary.jobtrail[name] = { jobs_per_s: jobsPerS, ratio_to_bullmq: bullmq && jobsPerS ? jobsPerS / bullmq : null,
                              events_per_s: l.events_per_s, requests_per_job: l.completed ? l.requests / l.completed : null,
                              clean, enqueue_jobs_per_s: r.enqueue.jobs_per_s };
@@ -47,12 +52,12 @@ const opsMatch = dbBench && dbBench.match(/^fillseq\s*:.*?([\d.]+) ops\/sec/m);
 if (opsMatch) {
   const ops = Number(opsMatch[1]);
   const ceiling = ops / 3;  // started, progressed, completed
-  rows.push(['ceiling: db_bench fillseq synced, batch 100, ÷ 3 events/job', fmt(ceiling), ratio(ceiling),
+  rows.push(['ceiling: db_bench fillseq synced, batch 100, ÷ 3 events/job', fmt(ceiling), ratio(ceiling), '—',
              `${fmt(ops)} appends/s`, '—', '—', '']);
   summary.db_bench = { ops_per_s: ops, jobs_per_s_ceiling: ceiling };
 }
 
-const header = ['run', 'jobs/s', '÷ BullMQ', 'events/s', 'requests/job', 'main request p50 / p99 ms', 'outcome'];
+const header = ['run', 'jobs/s', '÷ BullMQ', 'enqueue jobs/s', 'events/s', 'requests/job', 'p50 / p99 ms per request', 'outcome'];
 console.log(`| ${header.join(' | ')} |`);
 console.log(`| ${header.map((h, i) => (i === 0 || i === header.length - 1 ? '---' : '---:')).join(' | ')} |`);
 for (const row of rows) console.log(`| ${row.join(' | ')} |`);

@@ -8,6 +8,7 @@
 // does); the timed phase is the Worker processing all of them.
 import { Queue, Worker } from 'bullmq';
 import { writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({
@@ -66,8 +67,11 @@ process.stderr.write('\n');
 await worker.close();
 await queue.close();
 
+const require = createRequire(import.meta.url);
 const report = {
   system: 'bullmq',
+  version: require('bullmq/package.json').version,
+  ioredis_version: require('ioredis/package.json').version,
   jobs, concurrency, completed, failed,
   enqueue_seconds: enqueueSeconds,
   enqueue_jobs_per_s: jobs / enqueueSeconds,
