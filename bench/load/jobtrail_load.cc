@@ -128,10 +128,15 @@ int main(int argc, char** argv) {
 
   const bool tty = isatty(STDERR_FILENO) != 0;
   const double interval = tty ? 1.0 : 5.0;
-  int64_t last_completed = 0;
+  int64_t last_completed = 0, last_second_completed = 0;
   auto last_line = start;
   while (!shared.Done()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (Since(start) >= double(report.per_second.size() + 1)) {
+      const int64_t now = shared.completed.load();
+      report.per_second.push_back(now - last_second_completed);
+      last_second_completed = now;
+    }
     if (Since(last_line) >= interval) {
       ProgressLine(shared, Since(start), last_completed, Since(last_line));
       last_completed = shared.completed.load();

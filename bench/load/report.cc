@@ -92,6 +92,18 @@ void PrintTable(const Report& r, std::FILE* out) {
   if (r.server_completed >= 0) {
     std::fprintf(out, "  %10lld completed by the server's count\n", static_cast<long long>(r.server_completed));
   }
+  if (r.per_second.size() >= 2) {
+    // Tenths of the run (whole seconds only), so a decaying rate is visible.
+    const size_t n = r.per_second.size(), parts = std::min<size_t>(10, n);
+    std::fprintf(out, "  jobs/s by tenth of the run:");
+    for (size_t p = 0; p < parts; ++p) {
+      const size_t from = p * n / parts, to = (p + 1) * n / parts;
+      int64_t sum = 0;
+      for (size_t i = from; i < to; ++i) sum += r.per_second[i];
+      std::fprintf(out, " %.0f", double(sum) / double(to - from));
+    }
+    std::fputc('\n', out);
+  }
   std::fprintf(out, "%-13s %9s %7s %9s %9s %9s %9s\n", "request", "count", "errors", "p50 ms", "p95 ms",
                "p99 ms", "max ms");
   for (const auto& k : r.kinds) {
@@ -138,6 +150,10 @@ bool WriteJson(const Report& r, const std::string& path) {
   w.Key("events_per_s"); w.Double(PerSecond(r.events, r.seconds));
   w.Key("requests_per_s"); w.Double(PerSecond(r.requests, r.seconds));
   w.Key("polls_per_s"); w.Double(PerSecond(r.polls, r.seconds));
+  w.Key("completed_per_second");
+  w.StartArray();
+  for (const int64_t n : r.per_second) w.Int64(n);
+  w.EndArray();
   w.EndObject();
   w.Key("requests");
   w.StartObject();

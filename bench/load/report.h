@@ -62,6 +62,9 @@ struct Report {
   int64_t errors = 0;           // failed requests or operations, all kinds
   int64_t server_completed = -1;  // the server's own count afterwards (-1: unknown)
   bool timed_out = false;
+  // Jobs completed in each whole second of the lifecycle: shows whether the
+  // rate holds as the store fills up, or decays.
+  std::vector<int64_t> per_second;
   std::vector<KindSummary> kinds;
 };
 
