@@ -15,6 +15,7 @@
 #   bench/lifecycle/compare.sh [BUILD_DIR=build]
 #   env: JOBS=30000 WORKERS=50 MODES="per-transition batch protocol protocol-batch"
 #        NOSYNC_MODES="per-transition batch" STEP_TIMEOUT=600 OUT=(a temp dir, kept)
+#        JOBTRAIL_BIN=BUILD_DIR/jobtrail
 # Run it alone: `flock /tmp/jobtrail-cpu.lock bench/lifecycle/compare.sh`.
 # Needs bench/install-bench-deps (redis-server, rocksdb-tools) and node + npm.
 set -euo pipefail
@@ -29,7 +30,9 @@ step_timeout=${STEP_TIMEOUT:-600}
 out=${OUT:-$(mktemp -d /tmp/jobtrail-lifecycle-XXXXXX)}
 mkdir -p "$out"
 work=$(mktemp -d /tmp/jobtrail-lifecycle-work-XXXXXX)
-jobtrail=$build/jobtrail
+# JOBTRAIL_BIN measures another server build (say, a branch's) with this
+# build's jobtrail_load.
+jobtrail=${JOBTRAIL_BIN:-$build/jobtrail}
 load=$build/bench/load/jobtrail_load
 
 for tool in redis-server redis-cli node npm db_bench "$jobtrail" "$load"; do
@@ -68,6 +71,7 @@ free_port() {
   echo "host: $(uname -srm), $(nproc) cores"
   echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "jobs: $jobs, workers: $workers"
+  echo "server: $jobtrail"
   echo "redis: $(redis-server --version | cut -d' ' -f3), node: $(node --version), db_bench: $(dpkg-query -W -f='${Version}' rocksdb-tools 2>/dev/null || echo '?')"
 } | tee "$out/machine.txt"
 
