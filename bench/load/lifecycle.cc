@@ -23,6 +23,24 @@ struct Held {
   int events = 0;     // events its final append carries (counted when acknowledged)
 };
 
+// Reads that tolerate a malformed answer (RapidJSON's getters assert): a
+// missing or mistyped field reads as "" or `fallback`.
+std::string GetStr(const rapidjson::Value& v, const char* key) {
+  if (!v.IsObject()) return "";
+  const auto it = v.FindMember(key);
+  return it != v.MemberEnd() && it->value.IsString() ? it->value.GetString() : "";
+}
+int64_t GetInt(const rapidjson::Value& v, const char* key, int64_t fallback = -1) {
+  if (!v.IsObject()) return fallback;
+  const auto it = v.FindMember(key);
+  return it != v.MemberEnd() && it->value.IsInt64() ? it->value.GetInt64() : fallback;
+}
+bool GetBool(const rapidjson::Value& v, const char* key) {
+  if (!v.IsObject()) return false;
+  const auto it = v.FindMember(key);
+  return it != v.MemberEnd() && it->value.IsBool() && it->value.GetBool();
+}
+
 void Str(Writer& w, const char* key, const std::string& value) {
   w.Key(key);
   w.String(value.c_str(), rapidjson::SizeType(value.size()));
@@ -109,6 +127,7 @@ class Worker {
     if (r.ok()) return true;
     s_.errors.fetch_add(1, std::memory_order_relaxed);
     rec_.Note(Describe(what, r));
+    Idle();  // a failing server is not hammered in a tight loop
     return false;
   }
 
@@ -165,19 +184,25 @@ class Worker {
       for (rapidjson::SizeType i = 0; i < appended.Size(); ++i) {
         const auto& a = appended[i];
         const Held* job = i < append.size() ? &append[i] : nullptr;
-        if (a.HasMember("error") || !a.HasMember("status") || job == nullptr) {
+        const std::string status = GetStr(a, "status");
+        if (!a.IsObject() || a.HasMember("error") || status.empty() || job == nullptr ||
+            GetStr(a, "job_id") != job->id) {
           s_.errors.fetch_add(1, std::memory_order_relaxed);
           ++rec_.errors[size_t(Kind::kClaimAppend)];
           rec_.Note("appended: " + std::string(r.body.substr(0, 300)));
           continue;
         }
-        Acknowledged(*job, a["status"].GetString(), job->events);
+        Acknowledged(*job, status, job->events);
       }
     }
     for (const auto& j : doc["jobs"].GetArray()) {
       Held h;
-      h.id = j["job_id"].GetString();
-      const int attempt = j["attempt"].GetInt();
+      h.id = GetStr(j, "job_id");
+      const int64_t attempt = GetInt(j, "attempt", 1);
+      if (h.id.empty()) {
+        s_.Fatal("claim answered a job without job_id: " + r.body.substr(0, 200));
+        return false;
+      }
       if (attempt <= 1) {
         const int64_t n = s_.first_claims.fetch_add(1) + 1;
         h.fail = opt_.error_every > 0 && n % opt_.error_every == 0;
@@ -258,21 +283,24 @@ class Worker {
     if (!Count(Kind::kBatch, r, "batch")) return;
     rapidjson::Document doc;
     doc.Parse(r.body.c_str());
-    if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("results")) {
+    if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("results") || !doc["results"].IsArray()) {
       s_.Fatal("batch answered without results: " + r.body.substr(0, 200));
       return;
     }
+    bool failed = false;
     for (const auto& result : doc["results"].GetArray()) {
-      const size_t index = result["index"].GetUint();
-      const auto& b = result["body"];
-      if (result["status"].GetInt() != 200 || index >= jobs.size() || !b.HasMember("status")) {
+      const int64_t index = GetInt(result, "index");
+      const std::string status = result.HasMember("body") ? GetStr(result["body"], "status") : "";
+      if (GetInt(result, "status") != 200 || index < 0 || size_t(index) >= jobs.size() || status.empty()) {
         s_.errors.fetch_add(1, std::memory_order_relaxed);
         ++rec_.errors[size_t(Kind::kBatch)];
         rec_.Note("batch operation: " + r.body.substr(0, 300));
+        failed = true;
         continue;
       }
-      Acknowledged(jobs[index], b["status"].GetString(), opt_.progress + 1);
+      Acknowledged(jobs[size_t(index)], status, opt_.progress + 1);
     }
+    if (failed) Idle();
   }
 
   // The worker protocol: each claim carries the previous jobs' events, so a
@@ -315,7 +343,7 @@ class Worker {
       s_.events.fetch_add(1, std::memory_order_relaxed);  // a heartbeat is a progressed event
       rapidjson::Document doc;
       doc.Parse(r.body.c_str());
-      if (doc.HasParseError() || !doc.HasMember("keep_working") || !doc["keep_working"].GetBool()) {
+      if (doc.HasParseError() || !GetBool(doc, "keep_working")) {
         s_.errors.fetch_add(1, std::memory_order_relaxed);
         rec_.Note("heartbeat said stop: " + r.body.substr(0, 200));
         return false;
@@ -327,8 +355,8 @@ class Worker {
   static std::string StatusOf(const std::string& body) {
     rapidjson::Document doc;
     doc.Parse(body.c_str());
-    if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("status")) return "?";
-    return doc["status"].GetString();
+    const std::string status = doc.HasParseError() ? "" : GetStr(doc, "status");
+    return status.empty() ? "?" : status;
   }
 
   Shared& s_;
@@ -397,13 +425,16 @@ bool Enqueue(Shared& s, Recorder& recorder) {
       local.Add(Kind::kEnqueue, r.ms, r.ok());
       rapidjson::Document doc;
       doc.Parse(r.body.c_str());
-      if (!r.ok() || doc.HasParseError() || !doc.HasMember("failed") || doc["failed"].GetInt() != 0) {
+      if (!r.ok() || doc.HasParseError() || GetInt(doc, "failed") != 0 || !doc.HasMember("results") ||
+          !doc["results"].IsArray()) {
         local.Note(Describe("enqueue batch", r));
         ok = false;
         break;
       }
       for (const auto& result : doc["results"].GetArray()) {
-        s.ids[size_t(first) + result["index"].GetUint()] = result["body"]["job_id"].GetString();
+        const int64_t index = GetInt(result, "index");
+        if (index < 0 || first + index >= last || !result.HasMember("body")) continue;
+        s.ids[size_t(first + index)] = GetStr(result["body"], "job_id");
       }
     }
     std::lock_guard lock(mu);
@@ -412,6 +443,9 @@ bool Enqueue(Shared& s, Recorder& recorder) {
   std::vector<std::thread> threads;
   for (int i = 0; i < opt.enqueue_threads; ++i) threads.emplace_back(run);
   for (auto& t : threads) t.join();
+  for (const auto& id : s.ids) {
+    if (id.empty()) return false;  // an answer without a job id: pollers need them all
+  }
   return ok;
 }
 
@@ -439,8 +473,7 @@ int64_t ServerCompleted(const Shared& s) {
   const Response r = http.Get("/v1/jobs?status=completed&limit=1&queue=" + s.queue_escaped);
   rapidjson::Document doc;
   doc.Parse(r.body.c_str());
-  if (!r.ok() || doc.HasParseError() || !doc.IsObject() || !doc.HasMember("total")) return -1;
-  return doc["total"].GetInt64();
+  return r.ok() && !doc.HasParseError() ? GetInt(doc, "total") : -1;
 }
 
 }  // namespace jobtrail::load
