@@ -100,11 +100,11 @@ run_jobtrail() {
   local flags=(--insecure-no-auth --no-dialects --no-access-log)
   [ "$sync" = nosync ] && flags+=(--no-sync)
   "$jobtrail" serve --data-dir "$data" --listen 127.0.0.1:0 "${flags[@]}" \
-    > "$work/server-$name.out" 2> "$work/server-$name.err" &
+    > "$out/server-$name.out" 2> "$out/server-$name.err" &
   server_pid=$!
-  for _ in $(seq 1 200); do grep -q "listening on" "$work/server-$name.out" 2>/dev/null && break; sleep 0.05; done
+  for _ in $(seq 1 200); do grep -q "listening on" "$out/server-$name.out" 2>/dev/null && break; sleep 0.05; done
   local url
-  url=$(grep -m1 "listening on" "$work/server-$name.out" | sed 's/.*listening on //')
+  url=$(grep -m1 "listening on" "$out/server-$name.out" | sed 's/.*listening on //')
   case $url in http://*) ;; *) url="http://$url" ;; esac
   echo "== jobtrail $mode ($sync) at $url"
   # jobtrail_load bounds itself with --timeout; `timeout` is the backstop.
@@ -113,7 +113,15 @@ run_jobtrail() {
     > "$out/jobtrail-$name.txt" 2> "$out/jobtrail-$name.err" || echo "jobtrail $name: not clean (see $out/jobtrail-$name.err)" >&2
   cat "$out/jobtrail-$name.txt"
   grep -E "^(stopped|error):" "$out/jobtrail-$name.err" | head -3 || true
-  stop_pid "$server_pid"
+  # A server that died during the run is reported, with how it ended.
+  if ! kill -0 "$server_pid" 2>/dev/null; then
+    local status=0
+    wait "$server_pid" || status=$?
+    echo "jobtrail $name: the SERVER EXITED during the run (status $status; log $out/server-$name.err)" | tee -a "$out/jobtrail-$name.err" >&2
+    tail -5 "$out/server-$name.err" >&2
+  else
+    stop_pid "$server_pid"
+  fi
   server_pid=""
   rm -rf "$data"
 }

@@ -31,7 +31,9 @@ for (const name of names) {
   const err = read(`jobtrail-${name}.err`) || '';
   // Why a run stopped early, shortened to the server's error message.
   const stopped = (err.match(/^stopped: (.*)$/m) || [])[1];
-  const why = stopped && ((stopped.match(/"message":"([^"]*)"/) || [])[1] || stopped).slice(0, 100);
+  const exited = (err.match(/the SERVER EXITED during the run \(status (\d+)/) || [])[1];
+  const why = exited ? `the server exited (status ${exited})`
+    : stopped && ((stopped.match(/"message":"([^"]*)"/) || [])[1] || stopped).slice(0, 100);
   const jobsPerS = clean ? l.jobs_per_s : null;
   // Latency of the requests that make up the mode (those with at least 5 %
   // of the worker requests: leaves out the few empty claims at the start).

@@ -61,6 +61,7 @@ Response HttpClient::Perform() {
     curl_easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &r.status);
   } else {
     r.transport_error = curl_easy_strerror(rc);
+    r.refused = rc == CURLE_COULDNT_CONNECT;
   }
   return r;
 }

@@ -13,6 +13,7 @@ struct Response {
   std::string body;
   double ms = 0;            // wall time of the whole request
   std::string transport_error;
+  bool refused = false;     // nothing listens there (any more): the server is gone
   bool ok() const { return status >= 200 && status < 300; }
 };
 

@@ -127,6 +127,7 @@ class Worker {
     if (r.ok()) return true;
     s_.errors.fetch_add(1, std::memory_order_relaxed);
     rec_.Note(Describe(what, r));
+    if (r.refused) s_.Fatal("the server refuses connections (did it exit?): " + Describe(what, r));
     Idle();  // a failing server is not hammered in a tight loop
     return false;
   }
