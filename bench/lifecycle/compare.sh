@@ -14,7 +14,7 @@
 #
 #   bench/lifecycle/compare.sh [BUILD_DIR=build]
 #   env: JOBS=30000 WORKERS=50 MODES="per-transition batch protocol protocol-batch"
-#        NOSYNC_MODES="per-transition batch" STEP_TIMEOUT=600 OUT=(a temp dir, kept)
+#        NOSYNC_MODES="per-transition batch" STEP_TIMEOUT=300 OUT=(a temp dir, kept)
 #        JOBTRAIL_BIN=BUILD_DIR/jobtrail
 # Run it alone: `flock /tmp/jobtrail-cpu.lock bench/lifecycle/compare.sh`.
 # Needs bench/install-bench-deps (redis-server, rocksdb-tools) and node + npm.
@@ -26,7 +26,7 @@ jobs=${JOBS:-30000}
 workers=${WORKERS:-50}
 modes=${MODES:-per-transition batch protocol protocol-batch}
 nosync_modes=${NOSYNC_MODES:-per-transition batch}
-step_timeout=${STEP_TIMEOUT:-600}
+step_timeout=${STEP_TIMEOUT:-300}
 out=${OUT:-$(mktemp -d /tmp/jobtrail-lifecycle-XXXXXX)}
 mkdir -p "$out"
 work=$(mktemp -d /tmp/jobtrail-lifecycle-work-XXXXXX)
