@@ -51,7 +51,7 @@ for (const name of names) {
   const slowest = Math.min(...tenths);
   const trend = clean && ps.length >= 10 ? `${fmt(tenths[0])} / ${fmt(slowest)}` : '—';
   rows.push([`jobtrail ${r.mode}${name.endsWith('-nosync') ? ', --no-sync' : ', synced'}`, fmt(jobsPerS), ratio(jobsPerS), trend,
-             fmt(r.enqueue.jobs_per_s), clean ? fmt(l.events_per_s) : 'n/a', l.completed ? fmt(l.requests / l.completed, 2) : 'n/a',
+             r.enqueue.jobs ? fmt(r.enqueue.jobs_per_s) : 'failed', clean ? fmt(l.events_per_s) : 'n/a', l.completed ? fmt(l.requests / l.completed, 2) : 'n/a',
              clean && latency ? latency : '—',
              clean ? 'all completed' : `${l.completed}/${r.jobs} completed, ${l.errors} errors${why ? `: ${why}` : ''}`]);
   summary.jobtrail[name] = { jobs_per_s: jobsPerS, ratio_to_bullmq: bullmq && jobsPerS ? jobsPerS / bullmq : null,

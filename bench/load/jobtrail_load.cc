@@ -110,8 +110,14 @@ int main(int argc, char** argv) {
   report.enqueue_seconds = Since(start);
   report.enqueued = enqueued ? opt.jobs : 0;
   if (!enqueued) {
-    for (const auto& s : merged.samples) std::fprintf(stderr, "  %s\n", s.c_str());
-    std::fprintf(stderr, "enqueue failed; is the server at %s, and does it accept the token?\n", opt.url.c_str());
+    // Still a report (0 completed), so a script's table says what happened.
+    std::fprintf(stderr, "stopped: enqueue failed: %s\n",
+                 merged.samples.empty() ? "?" : merged.samples.front().c_str());
+    for (const auto& s : merged.samples) std::fprintf(stderr, "error: %s\n", s.c_str());
+    report.errors = int64_t(merged.samples.size());
+    report.kinds = Summarize(merged);
+    PrintTable(report, stdout);
+    if (!opt.json.empty()) WriteJson(report, opt.json);
     return 1;
   }
 
