@@ -30,15 +30,6 @@ step_timeout=${STEP_TIMEOUT:-300}
 out=${OUT:-$(mktemp -d /tmp/jobtrail-lifecycle-XXXXXX)}
 mkdir -p "$out"
 work=$(mktemp -d /tmp/jobtrail-lifecycle-work-XXXXXX)
-# JOBTRAIL_BIN measures another server build (say, a branch's) with this
-# build's jobtrail_load.
-jobtrail=${JOBTRAIL_BIN:-$build/jobtrail}
-load=$build/bench/load/jobtrail_load
-
-for tool in redis-server redis-cli node npm db_bench "$jobtrail" "$load"; do
-  command -v "$tool" > /dev/null || { echo "missing: $tool (bench/install-bench-deps; cmake --build $build --target jobtrail jobtrail_load)" >&2; exit 2; }
-done
-
 redis_pid=""
 server_pid=""
 stop_pid() {  # SIGTERM, then SIGKILL after 10 s: a stop never hangs the run
@@ -49,12 +40,21 @@ stop_pid() {  # SIGTERM, then SIGKILL after 10 s: a stop never hangs the run
   wait "$pid" 2>/dev/null || true
 }
 cleanup() {
-  [ -n "$server_pid" ] && stop_pid "$server_pid"
-  [ -n "$redis_pid" ] && stop_pid "$redis_pid"
+  if [ -n "$server_pid" ]; then stop_pid "$server_pid"; fi
+  if [ -n "$redis_pid" ]; then stop_pid "$redis_pid"; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+# JOBTRAIL_BIN measures another server build (say, a branch's) with this
+# build's jobtrail_load.
+jobtrail=${JOBTRAIL_BIN:-$build/jobtrail}
+load=$build/bench/load/jobtrail_load
+
+for tool in redis-server redis-cli node npm db_bench "$jobtrail" "$load"; do
+  command -v "$tool" > /dev/null || { echo "missing: $tool (bench/install-bench-deps; cmake --build $build --target jobtrail jobtrail_load)" >&2; exit 2; }
+done
 
 # A free loopback port: nothing answers a connect there (redis cannot pick
 # its own, unlike jobtrail's --listen 127.0.0.1:0).
