@@ -24,6 +24,7 @@ constexpr size_t kVersionCacheLimit = 1 << 18;
 constexpr uint32_t kWokenDone = 1;    // its result is set
 constexpr uint32_t kWokenLeader = 2;  // it leads the next group (Writer::wake)
 constexpr uint32_t kWokenSync = 3;    // it runs the next sync (Writer::sync_wake)
+constexpr size_t kMaxInlineWakes = 128;  // WakeSettled's targets without allocating
 
 StoreError IoError(const rocksdb::Status& s) {
   return StoreError{StoreCode::kIOError, s.ToString(), 0};
@@ -251,14 +252,23 @@ void RocksEventLog::Settle(const SyncWaiter& waiter) {
 }
 
 void RocksEventLog::WakeSettled(const SyncWaiter& waiter, const Writer& me) {
+  // Decide whom to wake before waking anyone: a woken AppendMany caller
+  // frees all of its writers at once, the silent ones after it included,
+  // so no writer may be read once the first signal is out.
+  internal::WakeEvent* wakes[kMaxInlineWakes];
+  std::vector<internal::WakeEvent*> more;
+  size_t n = 0;
   for (Writer* w : waiter.group) {
     if (w == &me || w->silent) continue;
-    if (w == waiter.leader) {
-      w->sync_wake.Signal(kWokenDone);
+    internal::WakeEvent* e = w == waiter.leader ? &w->sync_wake : &w->wake;
+    if (n < kMaxInlineWakes) {
+      wakes[n++] = e;
     } else {
-      w->wake.Signal(kWokenDone);
+      more.push_back(e);
     }
   }
+  for (size_t i = 0; i < n; ++i) wakes[i]->Signal(kWokenDone);
+  for (internal::WakeEvent* e : more) e->Signal(kWokenDone);
 }
 
 void RocksEventLog::WriteGroup(const std::vector<Writer*>& group) {

@@ -32,7 +32,7 @@ class ClaimIndex {
     std::string job_id;
     int32_t priority = 0;
     Millis ready_at = 0;
-    uint64_t seq = 0;  // log position that made it claimable; ties by age
+    uint64_t seq = 0;  // log position of the job's enqueue: ties by age
   };
 
   // Adds the job to the queue, or moves it if it is there already.

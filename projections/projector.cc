@@ -222,8 +222,8 @@ void Projector::UpdateIndexes(const JobView& before, const JobView& after, Batch
     return j.status == JobStatus::kPending ? j.spec.run_at.value_or(j.created_at)
                                            : j.next_retry_at.value_or(j.updated_at);
   };
-  // A claim row is rewritten only when it moves, so its value (the log
-  // position that made the job claimable: ties are broken by it) stays.
+  // A claim row is rewritten only when it moves. Its value, the enqueue's
+  // log position, breaks ties of priority and ready time by age.
   const bool was = claimable(before);
   const bool is = claimable(after);
   if (was != is || (is && ready_at(before) != ready_at(after))) {
@@ -233,9 +233,9 @@ void Projector::UpdateIndexes(const JobView& before, const JobView& after, Batch
     }
     if (is) {
       b.Put(vk::ClaimKey(after.spec.queue, after.spec.priority, ready_at(after), id),
-            vk::EncodeU64(after.last_position));
+            vk::EncodeU64(after.created_position));
       b.claim_changes.push_back(
-          {after.spec.queue, {id, after.spec.priority, ready_at(after), after.last_position},
+          {after.spec.queue, {id, after.spec.priority, ready_at(after), after.created_position},
            false});
     }
   }
@@ -297,7 +297,17 @@ void Projector::RemoveJob(const JobView& job, Batch& b) {
 Result<void> Projector::ApplyBatch(const std::vector<eventstore::StoredEvent>& events) {
   if (events.empty()) return Ok();
   Batch b;
-  std::unordered_map<std::string, JobView> touched;
+  // Each job's state before the batch (what its rows in the views are) and
+  // after each event. Index rows are written once per job, from the first
+  // state to the last: a job that went pending, running and completed in
+  // one batch never writes (and deletes) its pending and running rows. The
+  // rows depend only on those two states, so live batches and a rebuild's
+  // big ones give the same views.
+  struct Touched {
+    JobView first;
+    JobView last;
+  };
+  std::unordered_map<std::string, Touched> touched;
   for (const auto& stored : events) {
     if (stored.position != checkpoint_ + 1) {
       return DataLoss(fmt::format("projector at {} was given position {}", checkpoint_,
@@ -305,35 +315,38 @@ Result<void> Projector::ApplyBatch(const std::vector<eventstore::StoredEvent>& e
     }
     BOOST_OUTCOME_TRY(decoded, DecodeStored(stored));
     RecordedEvent event = std::move(decoded);
-    JobView before;
-    if (auto it = touched.find(event.job_id); it != touched.end()) {
-      before = it->second;
-    } else {
+    auto it = touched.find(event.job_id);
+    if (it == touched.end()) {
       BOOST_OUTCOME_TRY(loaded, JobBefore(event));
-      before = std::move(loaded);
+      it = touched.emplace(event.job_id, Touched{loaded, loaded}).first;
     }
-    JobView after = before;
-    BOOST_OUTCOME_TRYV(ApplyEvent(after, event));
-    if (after.expired_at) {
-      RemoveJob(before, b);
-    } else {
-      UpdateIndexes(before, after, b);
-    }
+    JobView& job = it->second.last;
+    const JobView before = job;
+    BOOST_OUTCOME_TRYV(ApplyEvent(job, event));
     if (const auto* logged = std::get_if<Logged>(&event.body)) {
-      (void)logged;  // the line is after.last_log, numbered
-      b.Put(vk::LogKey(after.job_id, after.last_log->seq), RenderLogLineJson(*after.last_log));
+      (void)logged;  // the line is job.last_log, numbered
+      b.Put(vk::LogKey(job.job_id, job.last_log->seq), RenderLogLineJson(*job.last_log));
     }
-    stats_.Apply(before, after, event);
-    touched[event.job_id] = std::move(after);
+    stats_.Apply(before, job, event);
     checkpoint_ = stored.position;
   }
   std::vector<std::pair<std::string, std::shared_ptr<const StatusDocument>>> documents;
   std::vector<std::string> removed;
-  for (auto& [id, job] : touched) {
+  for (auto& [id, t] : touched) {
+    JobView& job = t.last;
     if (job.expired_at) {
+      if (t.first.status != JobStatus::kNone) {
+        JobView rows = t.first;  // the rows in the views are the first state's
+        rows.log_count = job.log_count;
+        RemoveJob(rows, b);
+      } else {
+        // Enqueued and expired in this batch: only its log lines were written.
+        for (uint64_t seq = 1; seq <= job.log_count; ++seq) b.Delete(vk::LogKey(id, seq));
+      }
       removed.push_back(id);
       continue;
     }
+    UpdateIndexes(t.first, job, b);
     std::string json = RenderJobJson(job);
     b.Put(vk::JobKey(id), EncodeStatusRecord(job, json));
     if (status_cache_ != nullptr) {
@@ -380,7 +393,7 @@ Result<void> Projector::ApplyBatch(const std::vector<eventstore::StoredEvent>& e
     for (const std::string& id : removed) status_cache_->Erase(id);
   }
   if (cache_.size() + touched.size() > kCacheLimit) cache_.clear();
-  for (auto& [id, job] : touched) cache_[id] = std::move(job);
+  for (auto& [id, t] : touched) cache_[id] = std::move(t.last);
   return Ok();
 }
 

@@ -26,6 +26,9 @@ Error JobNotFound(std::string_view id) {
 namespace {
 
 constexpr size_t kProjectionBatch = 2048;
+// A rebuild reads bigger batches: a job's whole lifecycle then mostly
+// falls into one, and its index rows are written once (Projector).
+constexpr size_t kRebuildBatch = 32768;
 constexpr auto kProjectionPoll = std::chrono::milliseconds(200);
 constexpr auto kReadYourWritesTimeout = std::chrono::seconds(30);
 
@@ -371,7 +374,7 @@ Result<void> RocksJobStore::Rebuild(const std::function<void(uint64_t, uint64_t)
   const uint64_t last = log_->LastPosition();
   uint64_t position = 0;
   while (position < last) {
-    auto batch = log_->ReadAll(position + 1, kProjectionBatch);
+    auto batch = log_->ReadAll(position + 1, kRebuildBatch);
     if (!batch) return FromStoreError(batch.error());
     if (batch.value().empty()) break;
     {

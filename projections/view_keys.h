@@ -13,7 +13,7 @@
 //   "n" dim 0x00 value                -> u64 BE: jobs in that index
 //   "r" deadline(u64 BE) job          -> ""   running jobs by lease deadline
 //   "q" queue 0x00 rank(u64 BE) ready(u64 BE) job -> u64 BE: the log position
-//        that made the job claimable; claimable jobs: pending or retrying;
+//        of the job's enqueue (ties by age); claimable jobs: pending or retrying;
 //        rank = 2^31 - priority (higher first). Loaded into the ClaimIndex.
 //   "k" owner 0x00 unique key         -> job id of the owner's non-final job
 //        holding it (unique keys are per owner)

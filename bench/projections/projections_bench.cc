@@ -155,6 +155,44 @@ void BM_Rebuild(benchmark::State& state) {
 }
 BENCHMARK(BM_Rebuild)->Arg(100000)->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 
+// `jobtrail rebuild` on a log of 5-event lifecycles (enqueued, started,
+// progressed, completed... as workers write them): range(0) jobs.
+void BM_RebuildLifecycles(benchmark::State& state) {
+  SetUpStore(false, 0);
+  const int64_t jobs = state.range(0);
+  for (int64_t done = 0; done < jobs;) {
+    std::vector<WriteCommand> batch;
+    std::vector<std::string> ids;
+    for (int k = 0; k < 500 && done < jobs; ++k, ++done) {
+      EnqueueRequest r = NewJob(uint64_t(done));
+      r.job_id = "job-" + std::to_string(done);
+      ids.push_back(r.job_id);
+      batch.emplace_back(std::move(r));
+    }
+    for (EventBody body : {EventBody{Started{}}, EventBody{Progressed{50.0, "half", "", {}, std::nullopt}},
+                           EventBody{Logged{LogLevel::kInfo, "page done", "", {}}},
+                           EventBody{Completed{R"({"ok":true})", {}}}}) {
+      for (const std::string& id : ids) {
+        AppendRequest a;
+        a.job_id = id;
+        a.events.push_back(body);
+        batch.emplace_back(std::move(a));
+      }
+    }
+    for (const auto& r : shared.store->WriteMany(std::move(batch))) {
+      if (!r) state.SkipWithError("setup write failed");
+    }
+  }
+  for (auto _ : state) {
+    if (!shared.store->Rebuild(nullptr)) state.SkipWithError("rebuild failed");
+  }
+  state.counters["events/s"] = benchmark::Counter(double(state.iterations() * jobs * 5),
+                                                  benchmark::Counter::kIsRate);
+  TearDownStore();
+}
+BENCHMARK(BM_RebuildLifecycles)->Arg(40000)->Iterations(1)->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
 }  // namespace
 }  // namespace jobtrail
 
