@@ -380,6 +380,12 @@ class Generation002SecureTest : public SecureServerTest {
     options_.security.rates.address = {2, 60'000};
     Start();
   }
+  // Opens seed 002's unauthenticated routes, as --public-dialect 002 does.
+  void MakePublic() {
+    options_.dialects.public_dialects = {"002"};
+    Stop();
+    Start();
+  }
   HttpResult StartScenes(const std::vector<std::string>& headers = {}) {
     return client_->Post("/api/jobs/scenes/start",
                          std::string(R"({"story":")") + kStory + R"(","audience":"adults"})",
@@ -408,22 +414,27 @@ TEST_F(Generation002SecureTest, StorybookNeedsAUserWhoOwnsTheJob) {
   const std::string id = r.Json()["jobId"].GetString();
   auto job = client_->Get("/v1/jobs/" + id, Bearer(admin_key_)).Json();
   EXPECT_STREQ(job["owner"].GetString(), "alice");
-  // Scenes take a user if one is given, and work without.
-  EXPECT_EQ(client_->Post("/api/jobs/scenes/start", std::string(R"({"story":")") + kStory +
-                                                        R"(","audience":"adults"})")
-                .status,
-            200);
+  // Scenes take a user if one is given; without one, only where the
+  // operator opened the seed (--public-dialect 002).
+  HttpResult closed = StartScenes();
+  EXPECT_EQ(closed.status, 401) << closed.body;
+  ExpectMatchesSeed(closed.body,
+                    R"({"error":"Missing or invalid authentication","code":"UNAUTHORIZED"})");
+  MakePublic();
+  EXPECT_EQ(StartScenes().status, 200);
+  EXPECT_EQ(client_->Post("/api/jobs/storybook/start", kStorybookBody).status, 401);
 }
 
 TEST_F(Generation002SecureTest, PublicRoutesCarryRateLimitHeadersAnd429) {
+  MakePublic();
   for (int i = 0; i < 2; ++i) {
-    HttpResult r = client_->Get("/api/jobs/health");
+    HttpResult r = StartScenes();
     ASSERT_EQ(r.status, 200) << r.body;
     EXPECT_EQ(r.Header("X-RateLimit-Limit"), "2");
     EXPECT_EQ(r.Header("X-RateLimit-Remaining"), std::to_string(1 - i));
     EXPECT_FALSE(r.Header("X-RateLimit-Reset").empty());
   }
-  HttpResult limited = client_->Get("/api/jobs/health");
+  HttpResult limited = StartScenes();
   ExpectSeedRateLimited(limited);
   EXPECT_EQ(limited.Header("Retry-After"), "30");
 }
@@ -451,13 +462,13 @@ TEST_F(Generation002SecureTest, EachUserMayCreateFiveJobsAnHour) {
 TEST_F(Generation002SecureTest, AnonymousCreationsAreBudgetedPerAddress) {
   // Scenes need no user; anonymous starts share the address's budget of 5.
   options_.security.rates.address = {100, 60'000};
-  Stop();
-  Start();
+  MakePublic();
   for (int i = 0; i < 5; ++i) ASSERT_EQ(StartScenes().status, 200);
   ExpectSeedRateLimited(StartScenes());
 }
 
 TEST_F(Generation002SecureTest, StatusPollsAreLimitedPerJobNotByTheAddressBudget) {
+  MakePublic();
   std::vector<std::string> ids;
   for (int i = 0; i < 3; ++i) {
     HttpResult r = StartScenes(Bearer(Jwt("alice")));
