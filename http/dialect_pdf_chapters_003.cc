@@ -23,6 +23,10 @@ constexpr StatusVocabulary kWords{
 
 std::string ErrorBody(const ApiError& e, const HttpRequest&, Millis) {
   JsonWriter w;
+  // The seed's one 401, whoever refuses (the gate or the route).
+  if (e.error.code == Code::kUnauthenticated) {
+    return w.StartObject().Field("detail", "Could not validate credentials").EndObject().Take();
+  }
   // The seed's 500: {"detail": "Failed to get job status: <error>"}.
   w.StartObject().Field("detail", HttpStatusFor(e.error) >= 500
                                       ? "Failed to get job status: " + e.error.message

@@ -296,8 +296,15 @@ std::optional<HttpResponse> RequestGate::Admit(HttpRequest& request, std::string
   if (principal && request.principal.share_link() && !ShareLinkMayCall(policy.access)) {
     return Refuse(ApiError(Forbidden("a share link reads only its one job")), policy, request);
   }
-  // A kSelf route makes its own decision, with or without a principal.
-  if (decides_itself) return std::nullopt;
+  // A kSelf route makes its own decision, with or without a principal; but
+  // credentials that were sent and are wrong are refused, never taken for
+  // none (a mistyped or expired token must not start an anonymous job).
+  // Webhook routes check their provider's own secrets, which may come in
+  // an Authorization header that is not ours.
+  const bool wrong_credentials = !principal && caller == Caller::kFailedCredentials;
+  if (decides_itself && (!wrong_credentials || policy.rate == RateClass::kWebhook)) {
+    return std::nullopt;
+  }
   if (!principal) {
     HttpResponse r = Refuse(principal.error(), policy, request);
     r.With("WWW-Authenticate",

@@ -9,8 +9,10 @@
 //   kSelf        the route decides itself who may call it (seed dialects
 //                with their own 401/403 rules): the gate authenticates the
 //                credentials if any are sent and leaves request.principal
-//                unauthenticated if not (or if they are wrong), rate limits
-//                by the result, and never refuses on its own
+//                unauthenticated if not, rate limits by the result, and
+//                refuses only credentials that were sent and are wrong (401;
+//                on webhook routes, which check their provider's secrets,
+//                not even those)
 //   kSelfRead    kSelf for a route that reads one job (a share link may
 //                call it; the route checks that it is the link's job)
 //   kCaller      any valid credentials, a share link included, or 401; the

@@ -277,6 +277,14 @@ TEST_F(DialectAuthMatrixTest, ShareLinksReadTheirJobAndCreateNothing) {
   Start();
   EXPECT_EQ(client_->Post("/api/jobs/scenes/start?token=" + to_scenes, kScenes).status, 403);
   EXPECT_EQ(client_->Post("/api/jobs/scenes/start", kScenes).status, 200);
+  // Wrong or expired credentials are refused, not taken for none.
+  for (const std::string& token :
+       {std::string("not-a-token"), Jwt("alice", "", kAudience, -3600)}) {
+    HttpResult r = client_->Post("/api/jobs/scenes/start", kScenes, Bearer(token));
+    EXPECT_EQ(r.status, 401) << r.body;
+  }
+  HttpResult after = client_->Get("/v1/jobs?limit=100", Bearer(admin_key_));
+  EXPECT_EQ(after.Json()["total"].GetUint64(), 3u) << after.body;
 }
 
 // --public-dialect: the seed's internal-use behaviour, still within scope.
