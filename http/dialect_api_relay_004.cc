@@ -158,7 +158,7 @@ void AddApiRelayDialect004(Router& router, ApiContext& context,
   // job; --public-dialect 004 answers whoever names the owner, as the seed.
   MountDialect(router, context, options, ErrorBody,
                {{"POST", "/api/v1/flickr/jobs/status", PostStatus,
-                 AccessFor(options, kSeed, RouteAccess::kCaller, RouteAccess::kSelfRead),
+                 DialectAccess(options, kSeed, RouteAccess::kCaller, RouteAccess::kSelfRead),
                  RateClass::kPoll, "id", PolledJob},
                 {"GET", "/api/v1/flickr/jobs/{jobId}", GetStatus, RouteAccess::kSelfRead,
                  RateClass::kPoll, "jobId"},

@@ -374,10 +374,12 @@ void AddFormsDialect000(Router& router, ApiContext& context, const DialectOption
   // suggests an x-api-key for production: credentials by default (a reader
   // sees its own jobs; the stats are the whole queue's, so an admin's),
   // anyone with --public-dialect 000.
-  const auto access = [&](RouteAccess secured) { return AccessFor(options, kSeed, secured); };
+  const auto access = [&](RouteAccess secured) {
+    return DialectAccess(options, kSeed, secured);
+  };
   MountDialect(router, context, options, ErrorBody,
-               {{"GET", "/api/job-status/{captchaId}", GetJobStatus, access(RouteAccess::kCaller),
-                 RateClass::kPoll, "captchaId"},
+               {{"GET", "/api/job-status/{captchaId}", GetJobStatus,
+                 access(RouteAccess::kCaller), RateClass::kPoll, "captchaId"},
                 {"GET", "/api/jobs", ListJobs, access(RouteAccess::kListRead),
                  RateClass::kDashboard},
                 {"GET", "/api/jobs/stats", GetStats, access(RouteAccess::kAdmin),

@@ -400,10 +400,10 @@ void AddGenerationDialect002(Router& router, ApiContext& context,
   // status of the five kinds.
   MountDialect(router, context, options, GenerationErrorBody002,
                {{"POST", "/api/jobs/{kind}/start", Start,
-                 AccessFor(options, kSeed, RouteAccess::kUser, RouteAccess::kSelf),
+                 DialectAccess(options, kSeed, RouteAccess::kUser, RouteAccess::kSelf),
                  RateClass::kCreate},
                 {"GET", "/api/jobs/{kind}/status/{jobId}", Status,
-                 AccessFor(options, kSeed, RouteAccess::kCaller), RateClass::kPoll, "jobId"}});
+                 DialectAccess(options, kSeed, RouteAccess::kCaller), RateClass::kPoll, "jobId"}});
 }
 
 }  // namespace jobtrail::http

@@ -91,7 +91,8 @@ ApiResult<HttpResponse> GetJob(ApiContext& ctx, const DialectOptions& options,
 void AddPdfChaptersDialect003(Router& router, ApiContext& context,
                               const DialectOptions& options) {
   MountDialect(router, context, options, ErrorBody,
-               {{"GET", "/api/v1/books/jobs/{job_id}", GetJob, RouteAccess::kSelfRead, RateClass::kPoll,
+               {{"GET", "/api/v1/books/jobs/{job_id}", GetJob, RouteAccess::kSelfRead,
+                 RateClass::kPoll,
                  "job_id"}});
 }
 

@@ -61,7 +61,7 @@ void MountDialect(Router& router, ApiContext& context, const DialectOptions& opt
 
 // A dialect route's access: `open` when the operator made the seed public
 // (DialectOptions::public_dialects), `secured` otherwise.
-inline RouteAccess AccessFor(const DialectOptions& options, std::string_view seed,
+inline RouteAccess DialectAccess(const DialectOptions& options, std::string_view seed,
                              RouteAccess secured, RouteAccess open = RouteAccess::kPublic) {
   return options.IsPublic(seed) ? open : secured;
 }

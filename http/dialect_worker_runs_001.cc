@@ -280,7 +280,9 @@ void AddWorkerRunsDialect001(Router& router, ApiContext& context,
   // schedules run now) is for workers, like GET /v1/schedules; runs are
   // listed and read as /v1's jobs are (a reader its own, workers any by
   // id). --public-dialect 001 opens the three reads to anyone.
-  const auto access = [&](RouteAccess secured) { return AccessFor(options, kSeed, secured); };
+  const auto access = [&](RouteAccess secured) {
+    return DialectAccess(options, kSeed, secured);
+  };
   MountDialect(router, context, options, ErrorBody,
                {{"GET", "/v1/jobs/status", GetStatus, access(RouteAccess::kWorker),
                  RateClass::kDashboard},

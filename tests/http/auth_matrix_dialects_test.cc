@@ -36,7 +36,8 @@ struct Row {
 };
 
 constexpr const char* kScenes =
-    R"({"story":"Once upon a time a small fox found a lantern in the snowy woods.","audience":"adults"})";
+    R"({"story":"Once upon a time a small fox found a lantern in the snowy woods.",)"
+    R"("audience":"adults"})";
 
 const Row kMatrix[] = {
     {"GET", "/api/job-status/{captchaId}", "/api/job-status/{ref}", Scope::kForms000,
@@ -50,8 +51,8 @@ const Row kMatrix[] = {
      Scope::kRun001, "UUUUFFFAF", ""},
     {"POST", "/api/jobs/{kind}/start", "/api/jobs/scenes/start", Scope::kNone, "UUUUAAAAF",
      kScenes},
-    {"GET", "/api/jobs/{kind}/status/{jobId}", "/api/jobs/scenes/status/{ref}", Scope::kScenes002,
-     "UUUUAHAAH", ""},
+    {"GET", "/api/jobs/{kind}/status/{jobId}", "/api/jobs/scenes/status/{ref}",
+     Scope::kScenes002, "UUUUAHAAH", ""},
     {"GET", "/api/jobs/health", "/api/jobs/health", Scope::kNone, "UUUUFFFAF", ""},
     {"GET", "/api/jobs/process", "/api/jobs/process", Scope::kNone, "UUUUFFFAF", ""},
     {"POST", "/api/jobs/process", "/api/jobs/process", Scope::kNone, "UUUUFFFAF", "{}"},
@@ -91,7 +92,9 @@ class DialectAuthMatrixTest : public SecureServerTest {
     std::vector<std::string> h = {"X-Request-Id: req-matrix"};
     auto add = [&](const std::string& token) { h.push_back("Authorization: Bearer " + token); };
     switch (c) {
-      case kWrongKey: add("jt_0123456789abcdef_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"); break;
+      case kWrongKey:
+        add("jt_0123456789abcdef_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+        break;
       case kExpired: add(Jwt("alice", "admin", kAudience, -3600)); break;
       case kWrongAudience: add(Jwt("alice", "admin", "someone-else")); break;
       case kReaderA: h.push_back("X-API-Key: " + alice_key_); break;  // seed 000's header
@@ -171,7 +174,8 @@ TEST_F(DialectAuthMatrixTest, EveryDialectRouteForEveryCaller) {
       }
       HttpResult r = Call(row.method, path, body, Credentials(caller));
       const std::string where = std::string(row.method) + " " + row.pattern + " as " +
-                                kCallerNames[c] + ": " + std::to_string(r.status) + " " + r.body;
+                                kCallerNames[c] + ": " + std::to_string(r.status) + " " +
+                                r.body;
       switch (row.expected[c]) {
         case 'A':
           EXPECT_NE(r.status, 0) << where;
@@ -264,8 +268,8 @@ TEST_F(DialectAuthMatrixTest, ShareLinksReadTheirJobAndCreateNothing) {
   EXPECT_EQ(client_->Get("/api/v1/flickr/jobs/" + relay + "?token=" + to_relay).status, 200);
   EXPECT_EQ(client_->Get("/api/v1/flickr/jobs/" + relay + "?token=" + to_scenes).status, 404);
   for (const char* kind : {"storybook", "scenes"}) {
-    HttpResult start = client_->Post(fmt::format("/api/jobs/{}/start?token={}", kind, to_scenes),
-                                     kScenes);
+    HttpResult start =
+        client_->Post(fmt::format("/api/jobs/{}/start?token={}", kind, to_scenes), kScenes);
     EXPECT_EQ(start.status, 403) << kind << ": " << start.body;
   }
   HttpResult all = client_->Get("/v1/jobs?limit=100", Bearer(admin_key_));
