@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <map>
 #include <thread>
+#include <vector>
 
 #include "tests/http/http_client.h"
 
@@ -19,7 +20,16 @@ namespace {
 // One `jobtrail serve` process. Its first stdout line announces the port.
 class ServerProcess {
  public:
-  explicit ServerProcess(const std::string& data_dir) {
+  // `flags` replace the default --insecure-no-auth (e.g. security on, with
+  // dialect flags).
+  explicit ServerProcess(const std::string& data_dir,
+                         std::vector<std::string> flags = {"--insecure-no-auth"}) {
+    std::vector<std::string> args = {JOBTRAIL_BINARY, "serve",      "--data-dir", data_dir,
+                                     "--listen",      "127.0.0.1:0", "--no-access-log"};
+    args.insert(args.end(), flags.begin(), flags.end());
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
     int out[2];
     EXPECT_EQ(pipe(out), 0);
     pid_ = fork();
@@ -27,9 +37,7 @@ class ServerProcess {
       dup2(out[1], STDOUT_FILENO);
       close(out[0]);
       close(out[1]);
-      execl(JOBTRAIL_BINARY, JOBTRAIL_BINARY, "serve", "--data-dir", data_dir.c_str(),
-            "--listen", "127.0.0.1:0", "--no-access-log", "--insecure-no-auth",
-            static_cast<char*>(nullptr));
+      execv(JOBTRAIL_BINARY, argv.data());
       _exit(127);
     }
     close(out[1]);
@@ -190,6 +198,31 @@ TEST_F(ProcessTest, EveryAcknowledgedWriteSurvivesKill9) {
     }
   }
   EXPECT_GE(total, 1u);
+}
+
+// The dialect flags reach the server: by default seed 000's routes need
+// credentials; --public-dialect 000 opens them (and only them), scoped to
+// the queue --dialect-000-queue names.
+TEST_F(ProcessTest, PublicDialectFlagOpensOnlyThatSeed) {
+  {
+    ServerProcess closed(dir_, {});
+    ASSERT_FALSE(closed.base().empty());
+    HttpClient client(closed.base());
+    ASSERT_TRUE(WaitReady(client));
+    EXPECT_EQ(client.Get("/api/jobs").status, 401);
+    EXPECT_EQ(client.Get("/api/jobs/stats").status, 401);
+    closed.Stop(SIGTERM);
+  }
+  ServerProcess open(dir_, {"--public-dialect", "000", "--dialect-000-queue", "webforms"});
+  ASSERT_FALSE(open.base().empty());
+  HttpClient client(open.base());
+  ASSERT_TRUE(WaitReady(client));
+  HttpResult list = client.Get("/api/jobs");
+  EXPECT_EQ(list.status, 200) << list.body;
+  EXPECT_EQ(client.Get("/api/jobs/stats").status, 200);
+  EXPECT_EQ(client.Get("/v1/jobs/runs").status, 401);  // 001 stays closed
+  EXPECT_EQ(client.Get("/v1/jobs").status, 401);        // and /v1 of course
+  open.Stop(SIGTERM);
 }
 
 }  // namespace
