@@ -1,4 +1,5 @@
 #include "domain/job_view.h"
+#include "domain/names.h"
 
 #include <fmt/format.h>
 
@@ -45,6 +46,7 @@ struct Checker {
 
   Result<void> operator()(const Enqueued& e) const {
     if (e.type.empty()) return InvalidArgument("type is required");
+    BOOST_OUTCOME_TRYV(CheckEnqueuedNames(e));
     if (e.max_attempts < 1 || e.max_attempts > 1000) {
       return InvalidArgument("max_attempts must be between 1 and 1000");
     }

@@ -1,11 +1,15 @@
-// String names of the domain's enums: part of the public API and the export
-// format, so they never change once released.
+// String names of the domain's enums (part of the public API and the export
+// format, so they never change once released), and the rule for the names
+// users give (names.h).
 #include <algorithm>
 #include <cctype>
 #include <string>
 
+#include <fmt/format.h>
+
 #include "domain/job_event.h"
 #include "domain/job_status.h"
+#include "domain/names.h"
 
 namespace jobtrail {
 namespace {
@@ -60,6 +64,34 @@ std::optional<LogLevel> ParseLogLevel(std::string_view name) {
   }
   if (EqualsIgnoreCase(name, "WARNING")) return LogLevel::kWarn;
   return std::nullopt;
+}
+
+}  // namespace jobtrail
+
+namespace jobtrail {
+
+bool IsValidName(std::string_view name) {
+  if (name.size() > kMaxNameLength) return false;
+  return std::none_of(name.begin(), name.end(), [](char c) {
+    const auto b = static_cast<unsigned char>(c);
+    return b < 0x20 || b == 0x7F;
+  });
+}
+
+Result<void> CheckName(std::string_view field, std::string_view value) {
+  if (IsValidName(value)) return Ok();
+  return InvalidArgument(fmt::format(
+      "{} must be at most {} bytes without control characters (0x00-0x1F, 0x7F)", field,
+      kMaxNameLength));
+}
+
+Result<void> CheckEnqueuedNames(const Enqueued& spec) {
+  BOOST_OUTCOME_TRYV(CheckName("type", spec.type));
+  BOOST_OUTCOME_TRYV(CheckName("queue", spec.queue));
+  BOOST_OUTCOME_TRYV(CheckName("owner", spec.owner));
+  BOOST_OUTCOME_TRYV(CheckName("external_ref", spec.external_ref));
+  BOOST_OUTCOME_TRYV(CheckName("unique_key", spec.unique_key));
+  return Ok();
 }
 
 }  // namespace jobtrail

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <iostream>
+#include <vector>
 
 #include "http/cli_commands.h"
 
@@ -79,6 +80,21 @@ int Run(int argc, char** argv) {
   serve_cmd->add_flag("--no-dialects", no_dialects, "Do not serve the five seed APIs");
   serve_cmd->add_flag("--no-seed-001-schedules", no_seed_001_schedules,
                       "Do not register seed 001's worker job types as schedules");
+  std::vector<std::string> public_dialects;
+  serve_cmd
+      ->add_option("--public-dialect", public_dialects,
+                   "Serve this seed's routes documented without authentication to anyone, "
+                   "as the seed does for internal use (000, 001, 002 or 004; repeatable)")
+      ->check(CLI::IsMember({"000", "001", "002", "004"}));
+  serve_cmd->add_option("--dialect-000-queue", serve.server.dialects.forms_queue,
+                        "The queue whose jobs seed 000's routes see")
+      ->capture_default_str();
+  serve_cmd->add_option("--dialect-003-type", serve.server.dialects.pdf_chapter_type,
+                        "The job type seed 003's route sees")
+      ->capture_default_str();
+  serve_cmd->add_option("--dialect-004-queue", serve.server.dialects.relay_queue,
+                        "The queue whose jobs seed 004's routes see")
+      ->capture_default_str();
   AddSecurityFlags(serve_cmd, serve.security);
 
   StoreFlags store;
@@ -141,6 +157,7 @@ int Run(int argc, char** argv) {
   serve.server.access_log = !no_access_log;
   if (no_dialects) serve.server.dialects.enabled = false;
   if (no_seed_001_schedules) serve.server.dialects.seed_001_schedules = false;
+  serve.server.dialects.public_dialects.insert(public_dialects.begin(), public_dialects.end());
 
   if (*serve_cmd) return Serve(serve);
   if (*replay_cmd) return Replay(store, job_id, json);

@@ -126,6 +126,12 @@ int Serve(const ServeFlags& flags) {
     spdlog::warn("--no-sync: writes are acknowledged before the log is fsynced");
   }
   spdlog::info("serving {} from data directory {}", flags.listen, flags.store.data_dir);
+  if (flags.server.dialects.enabled) {
+    for (const std::string& seed : flags.server.dialects.public_dialects) {
+      spdlog::warn("--public-dialect {}: that seed's undocumented-auth routes answer anyone "
+                   "(README, Seed dialects)", seed);
+    }
+  }
 
   // The store keeps time on its own: expire leases, fire due schedules.
   std::mutex tick_mu;

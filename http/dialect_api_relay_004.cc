@@ -4,6 +4,7 @@
 //   completed <- completed      failed <- failed, cancelled
 // returnvalue is the job's result, failedReason its final error's reason,
 // stacktrace the lines of the final (else the latest) error's stack.
+// The dialect sees the relay queue's jobs only (DialectOptions::relay_queue).
 #include "http/dialect_api_relay_004.h"
 
 #include <fmt/format.h>
@@ -16,6 +17,7 @@ namespace {
 
 constexpr StatusVocabulary kWords{
     {"", "queued", "queued", "retrying", "completed", "failed", "failed"}};
+constexpr std::string_view kSeed = "004";
 
 std::string_view State(const JobView& job) {
   if (job.status == JobStatus::kRunning && job.attempts > 1) return "retrying";
@@ -82,11 +84,14 @@ HttpResponse Envelope(const HttpRequest& request, const JobView& job, bool resul
   return JsonResponse(200, w.Take());
 }
 
-// The job, if `may_read(owner)`; otherwise exactly the unknown job's error.
+// The job, if it is the relay queue's and `may_read(owner)`; otherwise
+// exactly the unknown job's error.
 template <typename MayRead>
-ApiResult<JobView> OwnedJob(JobStore& store, std::string_view id, MayRead may_read) {
+ApiResult<JobView> OwnedJob(JobStore& store, const DialectOptions& options, std::string_view id,
+                            MayRead may_read) {
   auto job = store.LoadJob(id, std::nullopt);
   if (!job) return job.error().code == Code::kNotFound ? JobNotFound() : ApiError(job.error());
+  if (job.value().spec.queue != options.relay_queue) return JobNotFound();
   if (!may_read(job.value().spec.owner)) return JobNotFound();
   return std::move(job).value();
 }
@@ -99,7 +104,7 @@ std::string PolledJob(const HttpRequest& request) {
   return std::string(DocString(body, "job_id"));
 }
 
-ApiResult<HttpResponse> PostStatus(ApiContext& ctx, const DialectOptions&,
+ApiResult<HttpResponse> PostStatus(ApiContext& ctx, const DialectOptions& options,
                                    const HttpRequest& request) {
   auto invalid = DialectError(Code::kInvalidArgument, "INVALID_INPUT",
                               "job_id and user_id are required");
@@ -108,19 +113,25 @@ ApiResult<HttpResponse> PostStatus(ApiContext& ctx, const DialectOptions&,
   const std::string_view job_id = DocString(body, "job_id");
   const std::string_view user_id = DocString(body, "user_id");
   if (job_id.empty() || user_id.empty()) return invalid;
-  BOOST_OUTCOME_TRY(job, OwnedJob(*ctx.store, job_id,
-                                  [&](std::string_view owner) { return owner == user_id; }));
+  // The body's user_id must be the owner, as in the seed; unless the seed is
+  // public the caller must also be allowed to read the job (/v1's rules):
+  // guessing an owner's name is no credential.
+  const bool open = options.IsPublic(kSeed);
+  BOOST_OUTCOME_TRY(job, OwnedJob(*ctx.store, options, job_id, [&](std::string_view owner) {
+                      return owner == user_id && CallerMayRead(request, open, job_id, owner);
+                    }));
   return Envelope(request, job, /*result_only=*/false);
 }
 
-ApiResult<HttpResponse> GetJob(ApiContext& ctx, const HttpRequest& request, bool result_only) {
+ApiResult<HttpResponse> GetJob(ApiContext& ctx, const DialectOptions& options,
+                               const HttpRequest& request, bool result_only) {
   // The request gate authenticated the bearer token, if one was sent.
   const Principal& principal = request.principal;
   if (!principal.authenticated()) {
     return DialectError(Code::kUnauthenticated, "UNAUTHORIZED", "unauthorized");
   }
   const std::string& id = PathParam(request, "jobId");
-  BOOST_OUTCOME_TRY(job, OwnedJob(*ctx.store, id, [&](std::string_view owner) {
+  BOOST_OUTCOME_TRY(job, OwnedJob(*ctx.store, options, id, [&](std::string_view owner) {
                       return principal.MayRead(id, owner);
                     }));
   if (result_only && job.status != JobStatus::kCompleted) {
@@ -129,25 +140,29 @@ ApiResult<HttpResponse> GetJob(ApiContext& ctx, const HttpRequest& request, bool
   return Envelope(request, job, result_only);
 }
 
-ApiResult<HttpResponse> GetStatus(ApiContext& ctx, const DialectOptions&,
+ApiResult<HttpResponse> GetStatus(ApiContext& ctx, const DialectOptions& options,
                                   const HttpRequest& request) {
-  return GetJob(ctx, request, /*result_only=*/false);
+  return GetJob(ctx, options, request, /*result_only=*/false);
 }
-ApiResult<HttpResponse> GetResult(ApiContext& ctx, const DialectOptions&,
+ApiResult<HttpResponse> GetResult(ApiContext& ctx, const DialectOptions& options,
                                   const HttpRequest& request) {
-  return GetJob(ctx, request, /*result_only=*/true);
+  return GetJob(ctx, options, request, /*result_only=*/true);
 }
 
 }  // namespace
 
 void AddApiRelayDialect004(Router& router, ApiContext& context,
                            const DialectOptions& options) {
+  // The seed's POST status takes the owner from the body, without
+  // authentication: by default it also needs credentials that may read the
+  // job; --public-dialect 004 answers whoever names the owner, as the seed.
   MountDialect(router, context, options, ErrorBody,
-               {{"POST", "/api/v1/flickr/jobs/status", PostStatus, RouteAccess::kSelf,
+               {{"POST", "/api/v1/flickr/jobs/status", PostStatus,
+                 DialectAccess(options, kSeed, RouteAccess::kCaller, RouteAccess::kSelfRead),
                  RateClass::kPoll, "id", PolledJob},
-                {"GET", "/api/v1/flickr/jobs/{jobId}", GetStatus, RouteAccess::kSelf, RateClass::kPoll,
-                 "jobId"},
-                {"GET", "/api/v1/flickr/jobs/{jobId}/result", GetResult, RouteAccess::kSelf,
+                {"GET", "/api/v1/flickr/jobs/{jobId}", GetStatus, RouteAccess::kSelfRead,
+                 RateClass::kPoll, "jobId"},
+                {"GET", "/api/v1/flickr/jobs/{jobId}/result", GetResult, RouteAccess::kSelfRead,
                  RateClass::kPoll, "jobId"}});
 }
 

@@ -6,6 +6,8 @@
 // Error artifacts of kind "screenshot" give screenshotUrl/Key, of kind
 // "page_source" pageSourceUrl. customerData is the payload's "formData"
 // object (or the payload itself when it has none).
+// The dialect sees the jobs of one queue (DialectOptions::forms_queue): its
+// list, counts and captcha lookups never reach another queue's jobs.
 #include "http/dialect_forms_000.h"
 
 #include <fmt/format.h>
@@ -27,9 +29,15 @@ constexpr StatusVocabulary kWords{
 constexpr std::string_view kStatusWords[] = {"pending", "processing", "completed", "failed"};
 constexpr size_t kDefaultLimit = 50;
 constexpr size_t kMaxLimit = 100;
+constexpr std::string_view kSeed = "000";
 
 std::string ErrorBody(const ApiError& e, const HttpRequest&, Millis) {
   JsonWriter w;
+  // Missing or wrong credentials: the body of the seed's "For Production"
+  // authenticateRequest (which reads the x-api-key header, accepted here).
+  if (e.error.code == Code::kUnauthenticated) {
+    return w.StartObject().Field("error", "Unauthorized").EndObject().Take();
+  }
   w.StartObject().Field("success", false);
   if (HttpStatusFor(e.error) >= 500) {
     // The seed's 500 body: a fixed message, the details in "error".
@@ -155,33 +163,61 @@ std::string RenderStatus(const JobView& job) {
   return w.Take();
 }
 
-ApiResult<HttpResponse> GetJobStatus(ApiContext& ctx, const DialectOptions&,
+// The newest job of the form queue with this captcha id that the caller
+// may see; nullopt when there is none (or only other owners').
+ApiResult<std::optional<JobView>> FindForm(ApiContext& ctx, const DialectOptions& options,
+                                           const HttpRequest& request,
+                                           const std::string& captcha_id) {
+  const bool open = options.IsPublic(kSeed);
+  ListQuery q;
+  q.queue = options.forms_queue;
+  q.external_ref = captcha_id;
+  q.limit = 1;
+  // A reader looks among its own jobs, so that another owner's job with the
+  // same captcha id neither hides nor reveals its own. Workers and admins
+  // (and a share link, checked below) look at the newest.
+  const Principal& p = request.principal;
+  if (!open && p.authenticated() && !p.share_link() && p.role == Role::kReader) {
+    q.owner = p.subject;
+  }
+  BOOST_OUTCOME_TRY(page, ctx.store->List(q));
+  if (page.items_json.empty()) return std::optional<JobView>();
+  rapidjson::Document doc;
+  BOOST_OUTCOME_TRYV(ParseStatusDocument(page.items_json.front(), doc));
+  const std::string id(DocString(doc, "id"));
+  auto job = ctx.store->LoadJob(id, std::nullopt);
+  if (!job) {
+    if (job.error().code == Code::kNotFound) return std::optional<JobView>();
+    return job.error();
+  }
+  if (job.value().spec.queue != options.forms_queue ||
+      !CallerMayRead(request, open, id, job.value().spec.owner)) {
+    return std::optional<JobView>();
+  }
+  return std::optional<JobView>(std::move(job).value());
+}
+
+ApiResult<HttpResponse> GetJobStatus(ApiContext& ctx, const DialectOptions& options,
                                      const HttpRequest& request) {
   const std::string& captcha_id = PathParam(request, "captchaId");
   if (!IsObjectId(captcha_id)) {
     return DialectError(Code::kInvalidArgument, "INVALID_INPUT", "Invalid captcha ID format");
   }
-  auto not_found = [&] {
-    return DialectError(Code::kNotFound, "JOB_NOT_FOUND", "Job not found for this captcha ID",
-                        JsonQuote(captcha_id));
-  };
-  auto id = ctx.store->FindByExternalRef(captcha_id);
-  if (!id && id.error().code == Code::kNotFound) {
+  BOOST_OUTCOME_TRY(job, FindForm(ctx, options, request, captcha_id));
+  if (!job) {
     // An ObjectId's hex is case-insensitive; they are stored in lower case.
     std::string lower = captcha_id;
     for (char& c : lower) c = char(std::tolower(static_cast<unsigned char>(c)));
-    if (lower != captcha_id) id = ctx.store->FindByExternalRef(lower);
+    if (lower != captcha_id) {
+      BOOST_OUTCOME_TRY(again, FindForm(ctx, options, request, lower));
+      job = std::move(again);
+    }
   }
-  if (!id) {
-    if (id.error().code == Code::kNotFound) return not_found();
-    return id.error();
-  }
-  auto job = ctx.store->LoadJob(id.value(), std::nullopt);
   if (!job) {
-    if (job.error().code == Code::kNotFound) return not_found();
-    return job.error();
+    return DialectError(Code::kNotFound, "JOB_NOT_FOUND", "Job not found for this captcha ID",
+                        JsonQuote(captcha_id));
   }
-  return JsonResponse(200, RenderStatus(job.value()));
+  return JsonResponse(200, RenderStatus(*job));
 }
 
 ApiResult<ListQuery> ParseQuery(const HttpRequest& request, std::string& status_word) {
@@ -246,11 +282,16 @@ ApiResult<void> SummaryRow(JsonWriter& w, const std::string& json) {
   return boost::outcome_v2::success();
 }
 
-ApiResult<HttpResponse> ListJobs(ApiContext& ctx, const DialectOptions&,
+ApiResult<HttpResponse> ListJobs(ApiContext& ctx, const DialectOptions& options,
                                  const HttpRequest& request) {
   std::string status_word;
   BOOST_OUTCOME_TRY(query, ParseQuery(request, status_word));
-  BOOST_OUTCOME_TRY(page, ctx.store->List(query));
+  query.queue = options.forms_queue;
+  ListPage page;
+  if (RestrictToCaller(request, options.IsPublic(kSeed), query)) {
+    BOOST_OUTCOME_TRY(listed, ctx.store->List(query));
+    page = std::move(listed);
+  }
   JsonWriter w;
   w.StartObject().Field("success", true).Key("data").StartArray();
   for (const std::string& json : page.items_json) {
@@ -276,9 +317,33 @@ ApiResult<HttpResponse> ListJobs(ApiContext& ctx, const DialectOptions&,
   return JsonResponse(200, w.Take());
 }
 
-ApiResult<HttpResponse> GetStats(ApiContext& ctx, const DialectOptions&,
+// The form queue's counts, per state, with the attempts they took: the
+// store's stats read model is store-wide, so the queue's jobs are counted
+// from its list (a page of status documents at a time).
+ApiResult<StatsSnapshot> QueueStats(JobStore& store, const std::string& queue) {
+  StatsSnapshot stats;
+  ListQuery q;
+  q.queue = queue;
+  q.limit = 1000;
+  for (;;) {
+    BOOST_OUTCOME_TRY(page, store.List(q));
+    for (const std::string& json : page.items_json) {
+      rapidjson::Document doc;
+      BOOST_OUTCOME_TRYV(ParseStatusDocument(json, doc));
+      const auto status = ParseStatus(DocString(doc, "status")).value_or(JobStatus::kNone);
+      ++stats.total;
+      ++stats.by_status[size_t(status)];
+      stats.attempts_by_status[size_t(status)] += uint64_t(DocInt(doc, "attempts").value_or(0));
+    }
+    if (!page.has_more || page.next_cursor.empty()) break;
+    q.cursor = page.next_cursor;
+  }
+  return stats;
+}
+
+ApiResult<HttpResponse> GetStats(ApiContext& ctx, const DialectOptions& options,
                                  const HttpRequest&) {
-  const StatsSnapshot stats = ctx.store->Stats();
+  BOOST_OUTCOME_TRY(stats, QueueStats(*ctx.store, options.forms_queue));
   JsonWriter w;
   w.StartObject().Field("success", true).Key("data").StartObject();
   w.Field("total", stats.total).Key("byStatus").StartObject();
@@ -305,11 +370,19 @@ ApiResult<HttpResponse> GetStats(ApiContext& ctx, const DialectOptions&,
 }  // namespace
 
 void AddFormsDialect000(Router& router, ApiContext& context, const DialectOptions& options) {
+  // The seed documents no authentication ("suitable for internal use") and
+  // suggests an x-api-key for production: credentials by default (a reader
+  // sees its own jobs; the stats are the whole queue's, so an admin's),
+  // anyone with --public-dialect 000.
+  const auto access = [&](RouteAccess secured) {
+    return DialectAccess(options, kSeed, secured);
+  };
   MountDialect(router, context, options, ErrorBody,
-               {{"GET", "/api/job-status/{captchaId}", GetJobStatus, RouteAccess::kPublic,
-                 RateClass::kPoll, "captchaId"},
-                {"GET", "/api/jobs", ListJobs, RouteAccess::kPublic, RateClass::kDashboard},
-                {"GET", "/api/jobs/stats", GetStats, RouteAccess::kPublic,
+               {{"GET", "/api/job-status/{captchaId}", GetJobStatus,
+                 access(RouteAccess::kCaller), RateClass::kPoll, "captchaId"},
+                {"GET", "/api/jobs", ListJobs, access(RouteAccess::kListRead),
+                 RateClass::kDashboard},
+                {"GET", "/api/jobs/stats", GetStats, access(RouteAccess::kAdmin),
                  RateClass::kDashboard}});
 }
 

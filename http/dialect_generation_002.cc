@@ -27,6 +27,7 @@ namespace {
 
 constexpr StatusVocabulary kWords{
     {"", "pending", "processing", "pending", "completed", "failed", "cancelled"}};
+constexpr std::string_view kSeed = "002";
 
 constexpr std::string_view kAudience =
     R"({"type":"string","enum":["children","young_adults","adults"]})";
@@ -239,6 +240,12 @@ ApiResult<HttpResponse> Start(ApiContext& ctx, const DialectOptions& options,
   BOOST_OUTCOME_TRY(kind, KindParam(request));
   // storybook and auto-story need a user; the other kinds take one if given.
   // (The request gate authenticated the credentials, if any were sent.)
+  // A share link reads its one job and creates nothing (the gate refuses it
+  // first; this keeps the rule should the route's access change).
+  if (request.principal.share_link()) {
+    return DialectError(Code::kPermissionDenied, "FORBIDDEN",
+                        "a share link reads only its one job");
+  }
   if (kind->needs_user && !request.principal.authenticated()) {
     return DialectError(Code::kUnauthenticated, "UNAUTHORIZED",
                         "Missing or invalid authentication");
@@ -317,14 +324,19 @@ void StatusInfo(JsonWriter& w, const Kind& kind, const JobView& job) {
   }
 }
 
-ApiResult<HttpResponse> Status(ApiContext& ctx, const DialectOptions&,
+ApiResult<HttpResponse> Status(ApiContext& ctx, const DialectOptions& options,
                                const HttpRequest& request) {
   BOOST_OUTCOME_TRY(kind, KindParam(request));
   const std::string& id = PathParam(request, "jobId");
   auto loaded = ctx.store->LoadJob(id, std::nullopt);
   if (!loaded) return loaded.error().code == Code::kNotFound ? JobNotFound(id) : loaded.error();
   const JobView& job = loaded.value();
-  if (job.spec.type != kind->name) return JobNotFound(id);
+  // Another kind's job, or one the caller may not see, answers exactly as
+  // a job that does not exist.
+  if (job.spec.type != kind->name ||
+      !CallerMayRead(request, options.IsPublic(kSeed), id, job.spec.owner)) {
+    return JobNotFound(id);
+  }
   const Millis now = ctx.store->clock().Now();
   JsonWriter w;
   w.StartObject().Field("jobId", job.job_id).Field("status", kWords.Word(job.status));
@@ -367,18 +379,31 @@ std::string GenerationErrorBody002(const ApiError& e, const HttpRequest&, Millis
     case Code::kInternal: code = "DATABASE_ERROR"; break;
     default: break;
   }
+  // The gate's refusal of credentials in the seed's words (the cron route's
+  // own 401 keeps its webhook message).
+  std::string_view message = e.error.message;
+  if (e.error.reason == "MISSING_CREDENTIALS" || e.error.reason == "INVALID_CREDENTIALS") {
+    message = "Missing or invalid authentication";
+  }
   JsonWriter w;
-  w.StartObject().Field("error", e.error.message).Field("code", code);
+  w.StartObject().Field("error", message).Field("code", code);
   if (e.retry_after_seconds > 0) w.Field("retryAfter", e.retry_after_seconds);
   return w.EndObject().Take();
 }
 
 void AddGenerationDialect002(Router& router, ApiContext& context,
                              const DialectOptions& options) {
+  // The seed's status is "public" and three kinds start without a user. By
+  // default every start needs credentials (the job is the caller's; a share
+  // link creates nothing) and a status is read as /v1 reads a job;
+  // --public-dialect 002 lets anyone start those three kinds and read any
+  // status of the five kinds.
   MountDialect(router, context, options, GenerationErrorBody002,
-               {{"POST", "/api/jobs/{kind}/start", Start, RouteAccess::kSelf, RateClass::kCreate},
-                {"GET", "/api/jobs/{kind}/status/{jobId}", Status, RouteAccess::kPublic,
-                 RateClass::kPoll, "jobId"}});
+               {{"POST", "/api/jobs/{kind}/start", Start,
+                 DialectAccess(options, kSeed, RouteAccess::kUser, RouteAccess::kSelf),
+                 RateClass::kCreate},
+                {"GET", "/api/jobs/{kind}/status/{jobId}", Status,
+                 DialectAccess(options, kSeed, RouteAccess::kCaller), RateClass::kPoll, "jobId"}});
 }
 
 }  // namespace jobtrail::http

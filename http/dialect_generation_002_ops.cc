@@ -398,7 +398,10 @@ ApiResult<HttpResponse> CronProcess(ApiContext& ctx, const DialectOptions&,
 void AddGenerationOpsDialect002(Router& router, ApiContext& context,
                                 const DialectOptions& options) {
   MountDialect(router, context, options, GenerationErrorBody002,
-               {{"GET", "/api/jobs/health", Health, RouteAccess::kPublic},
+               // Health's figures are the whole store's (stats and health read
+               // models), so it is for admins, like GET /v1/stats, even with
+               // --public-dialect 002.
+               {{"GET", "/api/jobs/health", Health, RouteAccess::kAdmin},
                 {"GET", "/api/jobs/process", ProcessingStatus, RouteAccess::kAdmin},
                 {"POST", "/api/jobs/process", ProcessNow, RouteAccess::kAdmin},
                 {"POST", "/api/cron/process-jobs", CronProcess, RouteAccess::kSelf,

@@ -23,6 +23,10 @@ constexpr StatusVocabulary kWords{
 
 std::string ErrorBody(const ApiError& e, const HttpRequest&, Millis) {
   JsonWriter w;
+  // The seed's one 401, whoever refuses (the gate or the route).
+  if (e.error.code == Code::kUnauthenticated) {
+    return w.StartObject().Field("detail", "Could not validate credentials").EndObject().Take();
+  }
   // The seed's 500: {"detail": "Failed to get job status: <error>"}.
   w.StartObject().Field("detail", HttpStatusFor(e.error) >= 500
                                       ? "Failed to get job status: " + e.error.message
@@ -60,7 +64,7 @@ std::string RenderJob(const JobView& job) {
   return w.Take();
 }
 
-ApiResult<HttpResponse> GetJob(ApiContext& ctx, const DialectOptions&,
+ApiResult<HttpResponse> GetJob(ApiContext& ctx, const DialectOptions& options,
                                const HttpRequest& request) {
   auto denied = [] {
     return DialectError(Code::kUnauthenticated, "INVALID_CREDENTIALS",
@@ -74,6 +78,8 @@ ApiResult<HttpResponse> GetJob(ApiContext& ctx, const DialectOptions&,
                                 fmt::format("Job {} not found", id));
   auto job = ctx.store->LoadJob(id, std::nullopt);
   if (!job) return job.error().code == Code::kNotFound ? not_found : job.error();
+  // Jobs of other types are not this API's: they do not exist here.
+  if (job.value().spec.type != options.pdf_chapter_type) return not_found;
   if (!principal.MayRead(id, job.value().spec.owner)) {
     return DialectError(Code::kPermissionDenied, "FORBIDDEN", "Access denied to this job");
   }
@@ -85,7 +91,8 @@ ApiResult<HttpResponse> GetJob(ApiContext& ctx, const DialectOptions&,
 void AddPdfChaptersDialect003(Router& router, ApiContext& context,
                               const DialectOptions& options) {
   MountDialect(router, context, options, ErrorBody,
-               {{"GET", "/api/v1/books/jobs/{job_id}", GetJob, RouteAccess::kSelf, RateClass::kPoll,
+               {{"GET", "/api/v1/books/jobs/{job_id}", GetJob, RouteAccess::kSelfRead,
+                 RateClass::kPoll,
                  "job_id"}});
 }
 

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "http/error_mapping.h"
+#include "http/ownership.h"
 #include "http/router.h"
 #include "projections/job_json.h"
 
@@ -41,6 +42,20 @@ void MountDialect(Router& router, ApiContext& context, const DialectOptions& opt
                                   context.store->clock().Now()));
                });
   }
+}
+
+bool CallerMayRead(const HttpRequest& request, bool public_seed, std::string_view job_id,
+                   std::string_view owner) {
+  return public_seed || request.principal.MayRead(job_id, owner);
+}
+
+bool RestrictToCaller(const HttpRequest& request, bool public_seed, ListQuery& query) {
+  if (public_seed) return true;
+  const Principal& p = request.principal;
+  // An empty owner filter means "every owner": never for a caller without
+  // a subject of its own.
+  if (!p.admin() && (!p.authenticated() || p.share_link() || p.subject.empty())) return false;
+  return RestrictListToOwner(p, query);
 }
 
 ApiError DialectError(Code code, std::string reason, std::string message,

@@ -19,6 +19,7 @@
 #include "http/dialect_options.h"
 #include "http/http_types.h"
 #include "http/json_writer.h"
+#include "http/route_access.h"
 #include "projections/stats_snapshot.h"
 
 namespace jobtrail::http {
@@ -57,6 +58,24 @@ struct DialectRoute {
 void MountDialect(Router& router, ApiContext& context, const DialectOptions& options,
                   DialectRoute::ErrorBody render_error,
                   std::initializer_list<DialectRoute> routes);
+
+// A dialect route's access: `open` when the operator made the seed public
+// (DialectOptions::public_dialects), `secured` otherwise.
+inline RouteAccess DialectAccess(const DialectOptions& options, std::string_view seed,
+                             RouteAccess secured, RouteAccess open = RouteAccess::kPublic) {
+  return options.IsPublic(seed) ? open : secured;
+}
+
+// May the caller see a job of the dialect (owner `owner`)? On a public
+// seed's open routes anyone may (the seed's internal-use behaviour);
+// otherwise the rules of /v1 (Principal::MayRead): a reader its own jobs, a
+// share link its one job, workers and admins any. A job the caller may not
+// see must answer exactly as a missing one.
+bool CallerMayRead(const HttpRequest& request, bool public_seed, std::string_view job_id,
+                   std::string_view owner);
+// Limits a dialect's list to the caller's own jobs as /v1 does (admins see
+// all), unless the seed is public. False: the answer is empty.
+bool RestrictToCaller(const HttpRequest& request, bool public_seed, ListQuery& query);
 
 // An error whose message is exactly what the seed shows.
 ApiError DialectError(Code code, std::string reason, std::string message,

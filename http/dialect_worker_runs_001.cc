@@ -24,6 +24,7 @@ namespace {
 constexpr StatusVocabulary kWords{
     {"", "RUNNING", "RUNNING", "RUNNING", "COMPLETED", "FAILED", "CANCELLED"}};
 constexpr size_t kRecentRuns = 50;
+constexpr std::string_view kSeed = "001";
 
 struct WorkerJobType {
   std::string_view name;     // WorkerJobType
@@ -152,15 +153,17 @@ ApiResult<HttpResponse> GetStatus(ApiContext& ctx, const DialectOptions&,
   return JsonResponse(200, w.Take());
 }
 
-ApiResult<HttpResponse> ListRuns(ApiContext& ctx, const DialectOptions&,
-                                 const HttpRequest&) {
+ApiResult<HttpResponse> ListRuns(ApiContext& ctx, const DialectOptions& options,
+                                 const HttpRequest& request) {
   BOOST_OUTCOME_TRY(schedules, ctx.store->ListSchedules());
-  // The newest runs of each registered type, merged newest first.
+  // The newest runs of each registered type the caller may see, merged
+  // newest first.
   std::vector<std::pair<Millis, rapidjson::Document>> runs;
   for (const ScheduleView& v : schedules) {
     ListQuery q;
     q.type = v.schedule.spec.job_type;
     q.limit = kRecentRuns;
+    if (!RestrictToCaller(request, options.IsPublic(kSeed), q)) continue;
     BOOST_OUTCOME_TRY(page, ctx.store->List(q));
     for (const std::string& json : page.items_json) {
       rapidjson::Document doc;
@@ -184,14 +187,19 @@ ApiResult<HttpResponse> ListRuns(ApiContext& ctx, const DialectOptions&,
   return JsonResponse(200, w.Take());
 }
 
-ApiResult<HttpResponse> GetRun(ApiContext& ctx, const DialectOptions&,
+ApiResult<HttpResponse> GetRun(ApiContext& ctx, const DialectOptions& options,
                                const HttpRequest& request) {
   const std::string& id = PathParam(request, "id");
   auto not_found = DialectError(Code::kNotFound, "JOB_NOT_FOUND", "Job run not found");
   auto status = ctx.store->Status(id);
   if (!status) return status.error().code == Code::kNotFound ? not_found : status.error();
   BOOST_OUTCOME_TRY(schedules, ctx.store->ListSchedules());
-  if (!IsRegisteredType(schedules, status.value().type)) return not_found;
+  // Only runs of this API's job types, and only the caller's (as in /v1):
+  // anything else answers as a run that does not exist.
+  if (!IsRegisteredType(schedules, status.value().type) ||
+      !CallerMayRead(request, options.IsPublic(kSeed), id, status.value().owner)) {
+    return not_found;
+  }
   BOOST_OUTCOME_TRY(events, ctx.store->History(id));
   BOOST_OUTCOME_TRY(job, FoldEvents(events));
   return JsonResponse(200, RenderRun(job, LogLinesOf(events), status.value().json));
@@ -270,10 +278,20 @@ ApiResult<HttpResponse> Trigger(ApiContext& ctx, const DialectOptions&,
 
 void AddWorkerRunsDialect001(Router& router, ApiContext& context,
                              const DialectOptions& options) {
+  // The seed documents no authentication. By default: the status (which
+  // schedules run now) is for workers, like GET /v1/schedules; runs are
+  // listed and read as /v1's jobs are (a reader its own, workers any by
+  // id). --public-dialect 001 opens the three reads to anyone.
+  const auto access = [&](RouteAccess secured) {
+    return DialectAccess(options, kSeed, secured);
+  };
   MountDialect(router, context, options, ErrorBody,
-               {{"GET", "/v1/jobs/status", GetStatus, RouteAccess::kPublic, RateClass::kDashboard},
-                {"GET", "/v1/jobs/runs", ListRuns, RouteAccess::kPublic, RateClass::kDashboard},
-                {"GET", "/v1/jobs/runs/{id}", GetRun, RouteAccess::kPublic, RateClass::kPoll},
+               {{"GET", "/v1/jobs/status", GetStatus, access(RouteAccess::kWorker),
+                 RateClass::kDashboard},
+                {"GET", "/v1/jobs/runs", ListRuns, access(RouteAccess::kListRead),
+                 RateClass::kDashboard},
+                {"GET", "/v1/jobs/runs/{id}", GetRun, access(RouteAccess::kCaller),
+                 RateClass::kPoll},
                 {"POST", "/v1/jobs/trigger/{jobName}", Trigger, RouteAccess::kAdmin}});
 }
 

@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "domain/job_id.h"
+#include "domain/names.h"
 #include "http/error_mapping.h"
 #include "http/ids.h"
 #include "http/json_writer.h"
@@ -150,10 +151,19 @@ ApiResult<ListQuery> ParseListQuery(const HttpRequest& request) {
     BOOST_OUTCOME_TRY(statuses, StatusList(*status));
     q.statuses = std::move(statuses);
   }
-  if (const std::string* v = request.Query("type")) q.type = *v;
-  if (const std::string* v = request.Query("queue")) q.queue = *v;
-  if (const std::string* v = request.Query("owner")) q.owner = *v;
-  if (const std::string* v = request.Query("external_ref")) q.external_ref = *v;
+  // Names are index key parts: one with a control character names nothing
+  // (domain/names.h) and must not reach a key prefix.
+  for (auto [name, field] : {std::pair{"type", &q.type}, std::pair{"queue", &q.queue},
+                             std::pair{"owner", &q.owner},
+                             std::pair{"external_ref", &q.external_ref}}) {
+    const std::string* v = request.Query(name);
+    if (v == nullptr) continue;
+    if (!IsValidName(*v)) {
+      return InvalidParameter(name, fmt::format("must be at most {} bytes without control "
+                                                "characters", kMaxNameLength));
+    }
+    *field = *v;
+  }
   BOOST_OUTCOME_TRY(after, TimeParam(request, "created_after"));
   BOOST_OUTCOME_TRY(before, TimeParam(request, "created_before"));
   q.created_after = after;

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "http/error_mapping.h"
+#include "domain/job_id.h"
 #include "http/route_access.h"
 
 namespace jobtrail::http {
@@ -39,6 +40,21 @@ std::string_view Describe(RouteAccess access) {
     case RouteAccess::kJobWrite: return "a worker or an admin";
     case RouteAccess::kJobShare: return "the job's owner or an admin";
     default: return "another credential";
+  }
+}
+
+// The routes a share link may call (route_access.h): reads of one job; on
+// the kJob* routes Authorize answers 404 for anything but its job's reads.
+bool ShareLinkMayCall(RouteAccess access) {
+  switch (access) {
+    case RouteAccess::kJobRead:
+    case RouteAccess::kJobShare:
+    case RouteAccess::kJobWrite:
+    case RouteAccess::kSelfRead:
+    case RouteAccess::kCaller:
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -174,6 +190,19 @@ std::optional<ApiError> RequestGate::Charge(const HttpRequest& request, Caller c
   return limited;
 }
 
+Result<std::optional<std::string>> RequestGate::OwnerOf(const std::string& job_id) {
+  auto doc = store_.Status(job_id);
+  if (doc) return std::optional<std::string>(doc.value().owner);
+  if (doc.error().code != Code::kNotFound) return doc.error();
+  // Not in the read model: it may be catching up (a restart with rebuilt
+  // views) while the log already holds the job, and some handlers read the
+  // log (history, logs, dialects). The log's fold always knows the owner.
+  auto job = store_.LoadJob(job_id, std::nullopt);
+  if (job) return std::optional<std::string>(job.value().spec.owner);
+  if (job.error().code == Code::kNotFound) return std::optional<std::string>();
+  return job.error();
+}
+
 std::optional<ApiError> RequestGate::Authorize(const HttpRequest& request, const Principal& p,
                                                RouteAccess access) {
   const bool job_route = access == RouteAccess::kJobRead || access == RouteAccess::kJobShare ||
@@ -188,19 +217,20 @@ std::optional<ApiError> RequestGate::Authorize(const HttpRequest& request, const
     }
     if (p.admin()) return std::nullopt;
     if (p.role == Role::kWorker && access != RouteAccess::kJobShare) return std::nullopt;
-    auto doc = store_.Status(*id);
-    if (!doc) {
-      // Not there (or not a valid id): a reader may not write even then;
-      // let the handler give its own 404/400 to the others.
-      if (access == RouteAccess::kJobWrite) return ApiError(JobNotFound(*id));
-      return std::nullopt;
-    }
-    const std::string& owner = doc.value().owner;
-    if (!p.MayRead(*id, owner)) return ApiError(JobNotFound(*id));
+    // An id that cannot name a job: the handler's 400 says so, and there is
+    // nothing to see.
+    if (!IsValidJobId(*id)) return std::nullopt;
+    // Never allow on a miss: ownership comes from the read model or, while
+    // that lags, from the log; a job in neither does not exist (the store's
+    // own 404), and a failed lookup refuses.
+    auto owner = OwnerOf(*id);
+    if (!owner) return ApiError(owner.error());
+    if (!owner.value()) return ApiError(JobNotFound(*id));
+    if (!p.MayRead(*id, *owner.value())) return ApiError(JobNotFound(*id));
     if (access == RouteAccess::kJobWrite && p.role < Role::kWorker) {
       return ApiError(Forbidden(fmt::format("a {} may only read jobs", RoleName(p.role))));
     }
-    if (access == RouteAccess::kJobShare && !p.OwnsOrAdmin(owner)) {
+    if (access == RouteAccess::kJobShare && !p.OwnsOrAdmin(*owner.value())) {
       return ApiError(Forbidden("only the job's owner or an admin may share it"));
     }
     return std::nullopt;
@@ -243,6 +273,8 @@ std::optional<HttpResponse> RequestGate::Admit(HttpRequest& request, std::string
     }
     return std::nullopt;
   }
+  const bool decides_itself =
+      policy.access == RouteAccess::kSelf || policy.access == RouteAccess::kSelfRead;
   auto principal = auth_.Authenticate(request);
   // The share token is a credential: handlers never see it (and their
   // strict parameter checks would reject it).
@@ -254,14 +286,25 @@ std::optional<HttpResponse> RequestGate::Admit(HttpRequest& request, std::string
     // Sending none is fine where the route decides (kSelf); every other
     // failure is charged to the address, which slows down guessing.
     const bool none_sent = principal.error().error.reason == "MISSING_CREDENTIALS";
-    caller = policy.access == RouteAccess::kSelf && none_sent ? Caller::kAnonymous
-                                                              : Caller::kFailedCredentials;
+    caller = decides_itself && none_sent ? Caller::kAnonymous : Caller::kFailedCredentials;
   }
   if (auto limited = Charge(request, caller, policy, pattern, headers)) {
     return Refuse(*limited, policy, request);
   }
-  // A kSelf route makes its own decision, with or without a principal.
-  if (policy.access == RouteAccess::kSelf) return std::nullopt;
+  // A share link is a read-only credential for one job: it never creates,
+  // lists, counts or administers, whatever the route would let others do.
+  if (principal && request.principal.share_link() && !ShareLinkMayCall(policy.access)) {
+    return Refuse(ApiError(Forbidden("a share link reads only its one job")), policy, request);
+  }
+  // A kSelf route makes its own decision, with or without a principal; but
+  // credentials that were sent and are wrong are refused, never taken for
+  // none (a mistyped or expired token must not start an anonymous job).
+  // Webhook routes check their provider's own secrets, which may come in
+  // an Authorization header that is not ours.
+  const bool wrong_credentials = !principal && caller == Caller::kFailedCredentials;
+  if (decides_itself && (!wrong_credentials || policy.rate == RateClass::kWebhook)) {
+    return std::nullopt;
+  }
   if (!principal) {
     HttpResponse r = Refuse(principal.error(), policy, request);
     r.With("WWW-Authenticate",

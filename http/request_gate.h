@@ -30,7 +30,11 @@
 //      429 RATE_LIMITED with Retry-After when a bucket is empty;
 //   3. authorization: another owner's job answers 404 JOB_NOT_FOUND with
 //      exactly the body of a job that does not exist; a role that may not
-//      call the route 403 FORBIDDEN.
+//      call the route 403 FORBIDDEN; a share link on any route but a read
+//      of its one job 403 (404 on /v1's job routes). Ownership comes from
+//      the status read model or, when that lacks the job (catching up after
+//      a restart), from the log: a job in neither is not found — a miss
+//      never lets a request through.
 // The principal is then on request.principal; the share-link `token` query
 // parameter is removed so that handlers never see it. The gate's refusals
 // on a route with an error renderer (a seed dialect's) are in its shape.
@@ -103,6 +107,9 @@ class RequestGate {
                                  StringPairs& headers);
   std::optional<ApiError> Authorize(const HttpRequest& request, const Principal& p,
                                     RouteAccess access);
+  // The owner of a job, from the read model or, when that does not have it
+  // (yet), from the log; nullopt when neither knows the job.
+  Result<std::optional<std::string>> OwnerOf(const std::string& job_id);
   HttpResponse Refuse(const ApiError& error, const RoutePolicy& policy,
                       const HttpRequest& request) const;
 

@@ -9,8 +9,18 @@
 //   kSelf        the route decides itself who may call it (seed dialects
 //                with their own 401/403 rules): the gate authenticates the
 //                credentials if any are sent and leaves request.principal
-//                unauthenticated if not (or if they are wrong), rate limits
-//                by the result, and never refuses on its own
+//                unauthenticated if not, rate limits by the result, and
+//                refuses only credentials that were sent and are wrong (401;
+//                on webhook routes, which check their provider's secrets,
+//                not even those)
+//   kSelfRead    kSelf for a route that reads one job (a share link may
+//                call it; the route checks that it is the link's job)
+//   kCaller      any valid credentials, a share link included, or 401; the
+//                route decides which jobs the caller sees (a seed dialect's
+//                one-job reads, whose not-found answer only the route can
+//                write byte for byte)
+//   kUser        any valid credentials but a share link (seed 002's starts:
+//                the job is the caller's)
 //   kJobRead     one job, read: its owner (reader), any worker, admin, or a
 //                share link for that job. Others: 404, as if it did not exist
 //   kJobShare    one job, create a share link: its owner or an admin
@@ -20,6 +30,9 @@
 //                their own jobs. A share link: 403
 //   kWorker      worker or admin (enqueue, claim, batch, health)
 //   kAdmin       admin only (stats, metrics, maintenance)
+// A share link reads its one job and nothing else: on every route but
+// kJobRead, kSelfRead and kCaller it is refused (403 FORBIDDEN; 404 on the
+// kJob* routes, as for any job it does not name).
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,7 +43,10 @@
 
 namespace jobtrail::http {
 
-enum class RouteAccess { kProbe, kPublic, kSelf, kJobRead, kJobShare, kJobWrite, kListRead, kWorker, kAdmin };
+enum class RouteAccess {
+  kProbe, kPublic, kSelf, kSelfRead, kCaller, kUser,
+  kJobRead, kJobShare, kJobWrite, kListRead, kWorker, kAdmin
+};
 
 // Which budget a call is charged to (request_gate.h has the buckets):
 //   kGeneral  the caller's general bucket

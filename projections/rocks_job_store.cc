@@ -266,7 +266,9 @@ Result<std::vector<RecordedEvent>> RocksJobStore::History(std::string_view job_i
 Result<EventPage> RocksJobStore::ReadHistory(std::string_view job_id, uint64_t after_version,
                                              size_t limit) {
   if (limit == 0) return InvalidArgument("limit must be at least 1");
-  BOOST_OUTCOME_TRY(doc, Status(job_id));  // JOB_NOT_FOUND when expired or gone
+  // From the log, not the views: a page is there even while the read
+  // models catch up. JOB_NOT_FOUND when expired, past retention or unknown.
+  BOOST_OUTCOME_TRY(job, LatestJob(job_id));
   auto stored = log_->ReadStream(job_id, after_version + 1, limit + 1);
   if (!stored) return FromStoreError(stored.error());
   EventPage page;
@@ -274,7 +276,7 @@ Result<EventPage> RocksJobStore::ReadHistory(std::string_view job_id, uint64_t a
   if (page.has_more) stored.value().pop_back();
   BOOST_OUTCOME_TRY(events, DecodeAll(stored.value()));
   page.events = std::move(events);
-  page.version = std::max(doc.version, page.events.empty() ? 0 : page.events.back().version);
+  page.version = std::max(job.version, page.events.empty() ? 0 : page.events.back().version);
   return page;
 }
 

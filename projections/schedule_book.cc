@@ -12,6 +12,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "domain/names.h"
+
 namespace jobtrail {
 namespace {
 
@@ -119,6 +121,9 @@ Result<Schedule> ScheduleBook::Put(ScheduleSpec spec, Millis now) {
   if (spec.display_name.empty()) spec.display_name = spec.name;
   if (spec.job_type.empty()) spec.job_type = spec.name;
   if (spec.queue.empty()) spec.queue = "default";
+  // The runs it enqueues carry these names (names.h).
+  BOOST_OUTCOME_TRYV(CheckName("type", spec.job_type));
+  BOOST_OUTCOME_TRYV(CheckName("queue", spec.queue));
   if (spec.max_attempts < 1 || spec.max_attempts > 1000) {
     return InvalidArgument("max_attempts must be between 1 and 1000");
   }

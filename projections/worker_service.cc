@@ -7,6 +7,7 @@
 
 #include <random>
 
+#include "domain/names.h"
 #include "projections/job_json.h"
 #include "projections/rocks_job_store.h"
 #include "projections/view_keys.h"
@@ -68,6 +69,7 @@ Result<std::vector<ClaimedJob>> RocksJobStore::Claim(const ClaimRequest& request
 Result<ClaimOutcome> RocksJobStore::AppendAndClaim(std::vector<AppendRequest> appends,
                                                    const ClaimRequest& request) {
   if (request.queue.empty()) return InvalidArgument("queue is required");
+  BOOST_OUTCOME_TRYV(CheckName("queue", request.queue));
   if (request.worker_id.empty()) return InvalidArgument("worker_id is required");
   if ((request.max_jobs == 0 && appends.empty()) || request.max_jobs > kMaxClaim) {
     return InvalidArgument(fmt::format("max_jobs must be between 1 and {}", kMaxClaim));

@@ -10,6 +10,8 @@
 
 #include "domain/job_event.h"
 #include "domain/job_status.h"
+#include "domain/job_view.h"
+#include "domain/names.h"
 #include "tests/domain/job_test_util.h"
 
 namespace jobtrail {
@@ -105,6 +107,56 @@ TEST(NamesTest, UnknownLogLevelDoesNotParse) {
        {"", "WARNINGS", "WARN ", "debug", "err", "INFORMATION"}) {
     EXPECT_EQ(ParseLogLevel(name), std::nullopt) << name;
   }
+}
+
+}  // namespace
+}  // namespace jobtrail
+
+namespace jobtrail {
+namespace {
+
+// Names become index key parts (domain/names.h): a control character in
+// one would let its keys collide with another name's.
+TEST(NamesTest, NamesWithControlCharactersAreRefused) {
+  EXPECT_TRUE(IsValidName(""));
+  EXPECT_TRUE(IsValidName("reliance-form"));
+  EXPECT_TRUE(IsValidName("flickr.test.echo"));
+  EXPECT_TRUE(IsValidName("Warteschlange für Formulare"));  // UTF-8 is fine
+  EXPECT_TRUE(IsValidName(std::string(kMaxNameLength, 'q')));
+  EXPECT_FALSE(IsValidName(std::string(kMaxNameLength + 1, 'q')));
+  for (int c = 0; c < 0x20; ++c) {
+    const std::string name = std::string("a") + char(c) + "b";
+    EXPECT_FALSE(IsValidName(name)) << c;
+  }
+  EXPECT_FALSE(IsValidName(std::string("a\x7f", 2)));
+  EXPECT_FALSE(IsValidName(std::string("\0", 1)));
+}
+
+TEST(NamesTest, AnEnqueueWithABadNameIsInvalidInputNamingTheField) {
+  for (const char* field : {"type", "queue", "owner", "external_ref", "unique_key"}) {
+    Enqueued spec;
+    spec.type = "t";
+    const std::string bad("x\0y", 3);
+    const std::string f = field;
+    if (f == "type") spec.type = bad;
+    if (f == "queue") spec.queue = bad;
+    if (f == "owner") spec.owner = bad;
+    if (f == "external_ref") spec.external_ref = bad;
+    if (f == "unique_key") spec.unique_key = bad;
+    auto checked = CheckEnqueuedNames(spec);
+    ASSERT_FALSE(checked) << field;
+    EXPECT_EQ(checked.error().code, Code::kInvalidArgument);
+    EXPECT_EQ(checked.error().reason, "INVALID_INPUT");
+    EXPECT_EQ(checked.error().message.rfind(f + " ", 0), 0u) << checked.error().message;
+    EXPECT_EQ(checked.error().message.find('\0'), std::string::npos);
+    // The state machine applies the rule to every enqueue.
+    EXPECT_FALSE(CheckTransition(JobView{}, EventBody{spec})) << field;
+  }
+  Enqueued fine;
+  fine.type = "t";
+  fine.queue = "forms";
+  EXPECT_TRUE(CheckEnqueuedNames(fine));
+  EXPECT_TRUE(CheckTransition(JobView{}, EventBody{fine}));
 }
 
 }  // namespace

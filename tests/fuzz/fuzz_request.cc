@@ -4,6 +4,8 @@
 //   0 enqueue body   1 events body   2 cancel body   3 batch body
 //   4 list/feed query ("k=v&k=v")   5 JWT (HS256 + claims checks)
 //   6 share token    7 keys.json    8 API key / bearer lookup
+//   9 enqueue body through the state machine's check: an accepted enqueue
+//     never carries a name with a control character (domain/names.h)
 // Every outcome is fine except a crash, a sanitizer report or a hang.
 #include <cstddef>
 #include <cstdint>
@@ -11,6 +13,8 @@
 #include <string_view>
 
 #include "domain/clock.h"
+#include "domain/job_view.h"
+#include "domain/names.h"
 #include "http/json_reader.h"
 #include "http/jwt_verifier.h"
 #include "http/key_store.h"
@@ -37,6 +41,24 @@ void Body(uint8_t which, std::string_view body) {
     case 0: (void)ParseEnqueue(doc, ""); break;
     case 1: (void)ParseEventsBody(doc); break;
     case 3: (void)ParseBatch(doc, 50); break;
+  }
+}
+
+// The names rule holds for whatever a parsed enqueue carries: if the state
+// machine accepts it, no name has a control character (abort otherwise, so
+// libFuzzer reports it).
+void EnqueueNames(std::string_view body) {
+  rapidjson::Document doc;
+  if (!ParseJsonBody(body, doc)) return;
+  auto request = ParseEnqueue(doc, "");
+  if (!request) return;
+  const Enqueued& spec = request.value().spec;
+  if (!CheckTransition(JobView{}, EventBody{spec})) return;
+  for (const std::string* name :
+       {&spec.type, &spec.queue, &spec.owner, &spec.external_ref, &spec.unique_key}) {
+    for (char c : *name) {
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) __builtin_trap();
+    }
   }
 }
 
@@ -72,7 +94,7 @@ const JwtVerifier& Jwt() {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
-  const uint8_t which = data[0] % 9;
+  const uint8_t which = data[0] % 10;
   const std::string_view input(reinterpret_cast<const char*>(data + 1), size - 1);
   switch (which) {
     case 0: case 1: case 2: case 3: Body(which, input); break;
@@ -89,6 +111,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       (void)keys.Verify(input);
       break;
     }
+    case 9: EnqueueNames(input); break;
   }
   return 0;
 }

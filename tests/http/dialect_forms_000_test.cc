@@ -26,7 +26,7 @@ class Forms000Test : public ServerTest {
   // The seed's John Doe: three attempts, three errors, failed.
   std::string FailedJohn() {
     clock_.Set(At("2024-01-15T10:30:00.000Z"));
-    const std::string id = Enqueue(R"({"type":"reliance-form","external_ref":"507f1f77bcf86cd799439011",
+    const std::string id = Enqueue(R"({"type":"reliance-form","queue":"forms","external_ref":"507f1f77bcf86cd799439011",
       "max_attempts":3,"payload":{"formData":{"firstName":"John","lastName":"Doe",
       "mobile":"9876543210","email":"john@example.com"}}})");
     AppendAt(id, "2024-01-15T10:30:05.000Z", R"({"type":"started"})");
@@ -53,7 +53,7 @@ class Forms000Test : public ServerTest {
   // The seed's Jane Smith: completed at the first attempt.
   std::string CompletedJane() {
     clock_.Set(At("2024-01-15T10:31:00.000Z"));
-    const std::string id = Enqueue(R"({"type":"reliance-form","external_ref":"507f1f77bcf86cd799439012",
+    const std::string id = Enqueue(R"({"type":"reliance-form","queue":"forms","external_ref":"507f1f77bcf86cd799439012",
       "payload":{"formData":{"firstName":"Jane","lastName":"Smith","mobile":"9876543211"}}})");
     AppendAt(id, "2024-01-15T10:31:05.000Z", R"({"type":"started"})");
     AppendAt(id, "2024-01-15T10:31:30.000Z", R"({"type":"completed"})");
@@ -103,7 +103,7 @@ TEST_F(Forms000Test, JobStatusByCaptchaIdHasEveryFieldOfTheSeed) {
 TEST_F(Forms000Test, RetryingJobIsPendingWithItsNextRetry) {
   clock_.Set(At("2024-01-15T10:30:00.000Z"));
   const std::string id = Enqueue(
-      R"({"type":"reliance-form","external_ref":"507f1f77bcf86cd799439013","payload":{}})");
+      R"({"type":"reliance-form","queue":"forms","external_ref":"507f1f77bcf86cd799439013","payload":{}})");
   AppendAt(id, "2024-01-15T10:30:05.000Z", R"({"type":"started"},{"type":"errored","data":
     {"message":"boom"}},{"type":"retried","data":{"next_run_at":"2024-01-15T10:35:00.000Z"}})");
   auto doc = client_->Get("/api/job-status/507f1f77bcf86cd799439013").Json();
@@ -181,8 +181,8 @@ TEST_F(Forms000Test, StatsCountByTheSeedsStatuses) {
   FailedJohn();
   CompletedJane();
   clock_.Set(At("2024-01-15T10:32:00.000Z"));
-  Enqueue(R"({"type":"reliance-form"})");
-  const std::string running = Enqueue(R"({"type":"reliance-form"})");
+  Enqueue(R"({"type":"reliance-form","queue":"forms"})");
+  const std::string running = Enqueue(R"({"type":"reliance-form","queue":"forms"})");
   MustAppend(running, R"({"type":"started"})");
   HttpResult r = client_->Get("/api/jobs/stats");
   ASSERT_EQ(r.status, 200) << r.body;
@@ -195,9 +195,9 @@ TEST_F(Forms000Test, StatsCountByTheSeedsStatuses) {
 
 TEST_F(Forms000Test, StatsAverageAttemptsAsTheSeedPrintsThem) {
   CompletedJane();  // one attempt
-  const std::string second = Enqueue(R"({"type":"reliance-form"})");
+  const std::string second = Enqueue(R"({"type":"reliance-form","queue":"forms"})");
   MustAppend(second, R"({"events":[{"type":"started"},{"type":"completed"}]})");
-  const std::string retried = Enqueue(R"({"type":"reliance-form"})");
+  const std::string retried = Enqueue(R"({"type":"reliance-form","queue":"forms"})");
   MustAppend(retried, R"({"events":[{"type":"started"},{"type":"errored","data":
     {"message":"Element not found"}},{"type":"retried","data":{"next_run_at":"2024-01-15T10:40:00Z"}},
     {"type":"started"},{"type":"completed"}]})");

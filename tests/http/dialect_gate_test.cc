@@ -20,6 +20,9 @@ class DialectGateTest : public SecureServerTest {
     rates.enabled = true;
     rates.address = {1, 60'000};
     rates.poll = {1, 1000};
+    // The anonymous budgets below apply where an operator opened the seeds'
+    // unauthenticated routes (by default they need credentials).
+    options_.dialects.public_dialects = {"000", "001", "002", "004"};
     Start();
   }
   static void ExpectLimited(const HttpResult& r, const std::string& seed_body) {
@@ -88,7 +91,7 @@ TEST_F(DialectGateTest, Seed003AnswersPollLimitsInItsDetailBody) {
 
 TEST_F(DialectGateTest, Seed004BodyPollsAreLimitedPerJob) {
   auto enqueue = [&] {
-    HttpResult r = client_->Post("/v1/jobs", R"({"type":"flickr.test.echo","owner":"u1"})",
+    HttpResult r = client_->Post("/v1/jobs", R"({"type":"flickr.test.echo","queue":"flickr_rest","owner":"u1"})",
                                  Bearer(admin_key_));
     EXPECT_EQ(r.status, 201) << r.body;
     return std::string(r.Json()["job_id"].GetString());
@@ -109,7 +112,7 @@ TEST_F(DialectGateTest, Seed004BodyPollsAreLimitedPerJob) {
 }
 
 TEST_F(DialectGateTest, Seed004AnswersPollLimitsInItsEnvelope) {
-  HttpResult r = client_->Post("/v1/jobs", R"({"type":"flickr.test.echo","owner":"alice"})",
+  HttpResult r = client_->Post("/v1/jobs", R"({"type":"flickr.test.echo","queue":"flickr_rest","owner":"alice"})",
                                Bearer(admin_key_));
   ASSERT_EQ(r.status, 201) << r.body;
   const std::string path = std::string("/api/v1/flickr/jobs/") + r.Json()["job_id"].GetString();

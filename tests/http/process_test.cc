@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <map>
 #include <thread>
+#include <vector>
 
 #include "tests/http/http_client.h"
 #include "tests/http/server_process.h"
@@ -134,6 +135,31 @@ TEST_F(ProcessTest, EveryAcknowledgedWriteSurvivesKill9) {
     }
   }
   EXPECT_GE(total, 1u);
+}
+
+// The dialect flags reach the server: by default seed 000's routes need
+// credentials; --public-dialect 000 opens them (and only them), scoped to
+// the queue --dialect-000-queue names.
+TEST_F(ProcessTest, PublicDialectFlagOpensOnlyThatSeed) {
+  {
+    ServerProcess closed(dir_, {});
+    ASSERT_FALSE(closed.base().empty());
+    HttpClient client(closed.base());
+    ASSERT_TRUE(WaitReady(client));
+    EXPECT_EQ(client.Get("/api/jobs").status, 401);
+    EXPECT_EQ(client.Get("/api/jobs/stats").status, 401);
+    closed.Stop(SIGTERM);
+  }
+  ServerProcess open(dir_, {"--public-dialect", "000", "--dialect-000-queue", "webforms"});
+  ASSERT_FALSE(open.base().empty());
+  HttpClient client(open.base());
+  ASSERT_TRUE(WaitReady(client));
+  HttpResult list = client.Get("/api/jobs");
+  EXPECT_EQ(list.status, 200) << list.body;
+  EXPECT_EQ(client.Get("/api/jobs/stats").status, 200);
+  EXPECT_EQ(client.Get("/v1/jobs/runs").status, 401);  // 001 stays closed
+  EXPECT_EQ(client.Get("/v1/jobs").status, 401);        // and /v1 of course
+  open.Stop(SIGTERM);
 }
 
 }  // namespace
