@@ -55,10 +55,16 @@ Result<OwnFeedPage> OwnFeed(JobStore& store, const Principal& p, uint64_t after,
       page.next_after = e.position;
       auto [it, fresh] = visible.try_emplace(e.job_id, false);
       if (fresh) {
+        // The owner from the read model or, while that catches up, from
+        // the log's fold. A job expired out of both: its owner is unknown
+        // now, so only an admin sees its events.
         auto doc = store.Status(e.job_id);
-        // A job cleaned out of the read models: its owner is unknown now,
-        // so only an admin sees its events.
-        it->second = doc && doc.value().owner == p.subject;
+        if (doc) {
+          it->second = doc.value().owner == p.subject;
+        } else {
+          auto job = store.LoadJob(e.job_id, std::nullopt);
+          it->second = job && job.value().spec.owner == p.subject;
+        }
       }
       if (it->second) page.events.push_back(std::move(e));
     }

@@ -4,8 +4,8 @@
 
 #include <fmt/format.h>
 
-#include "http/error_mapping.h"
 #include "domain/job_id.h"
+#include "http/error_mapping.h"
 #include "http/route_access.h"
 
 namespace jobtrail::http {

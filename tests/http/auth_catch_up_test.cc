@@ -93,6 +93,14 @@ TEST_F(AuthCatchUpTest, TheOwnerStillReadsFromTheLog) {
   // The status document comes from the lagging view: not there yet, for
   // its owner as for anyone.
   EXPECT_EQ(client_->Get("/v1/jobs/" + bobs, Bearer(bob_key_)).status, 404);
+  // The event feed: bob sees his job's events, alice none of them.
+  HttpResult feed = client_->Get("/v1/events?after=0&limit=100", Bearer(bob_key_));
+  ASSERT_EQ(feed.status, 200) << feed.body;
+  EXPECT_NE(feed.body.find(bobs), std::string::npos) << feed.body;
+  HttpResult others = client_->Get("/v1/events?after=0&limit=100", Bearer(alice_key_));
+  ASSERT_EQ(others.status, 200) << others.body;
+  EXPECT_EQ(others.body.find(bobs), std::string::npos) << others.body;
+  EXPECT_EQ(others.body.find(kMarker), std::string::npos);
   // An id no job has is still a 404, whoever asks.
   EXPECT_EQ(client_->Get(std::string("/v1/jobs/") + kGhost + "/events", Bearer(bob_key_)).status,
             404);
