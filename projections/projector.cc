@@ -148,6 +148,15 @@ Result<void> Projector::Load() {
   s = views_->Get(rocksdb::ReadOptions(), vk::kStatsKey, &value);
   if (!s.ok()) return s.IsNotFound() ? DataLoss("views have a checkpoint but no stats") : StoreIo(s);
   BOOST_OUTCOME_TRY(stats, StatsState::Parse(value));
+  std::unique_ptr<rocksdb::Iterator> it(views_->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek(vk::kTypeStatsPrefix); it->Valid() && it->key().starts_with(vk::kTypeStatsPrefix);
+       it->Next()) {
+    BOOST_OUTCOME_TRYV(stats.RestoreType(
+        std::string(it->key().ToStringView().substr(vk::kTypeStatsPrefix.size())),
+        it->value().ToStringView()));
+  }
+  if (!it->status().ok()) return StoreIo(it->status());
+  (void)stats.TakeChangedTypes();  // restored, not changed
   stats_ = std::move(stats);
   return Ok();
 }
@@ -372,6 +381,9 @@ Result<void> Projector::ApplyBatch(const std::vector<eventstore::StoredEvent>& e
   }
   b.Put(std::string(vk::kCheckpointKey), vk::EncodeU64(checkpoint_));
   b.Put(std::string(vk::kStatsKey), stats_.Serialize());
+  for (const std::string& type : stats_.TakeChangedTypes()) {
+    b.Put(std::string(vk::kTypeStatsPrefix) + type, stats_.SerializeType(type));
+  }
   if (!b.status.ok()) return StoreIo(b.status);
   // No WAL: the views and their checkpoint share a memtable, so a crash
   // loses both together and the projector replays that tail from the log.

@@ -66,6 +66,7 @@ void StatsState::Apply(const JobView& before, const JobView& after, const Record
   ++events_total_;
   latest_event_ = std::max(latest_event_, event.timestamp);
   TypeTotals& type = by_type_[after.spec.type];
+  changed_types_.insert(after.spec.type);
   if (after.expired_at) {
     // The job leaves the read models: the counts forget it; the throughput
     // and duration history it contributed to stays true.
@@ -241,18 +242,6 @@ std::string StatsState::Serialize() const {
   w.Uint64(total_);
   WriteArray(w, "by_status", by_status_);
   WriteArray(w, "attempts_by_status", attempts_by_status_);
-  w.Key("by_type");
-  w.StartObject();
-  for (const auto& [name, t] : by_type_) {
-    w.Key(name.data(), rapidjson::SizeType(name.size()));
-    w.StartObject();
-    w.Key("total");
-    w.Uint64(t.total);
-    WriteArray(w, "by_status", t.by_status);
-    WriteHistogram(w, "processing", t.processing);
-    w.EndObject();
-  }
-  w.EndObject();
   WriteHistogram(w, "processing", processing_);
   WriteTimeMap(w, "finished_per_hour", finished_per_hour_);
   WriteTimeMap(w, "finished_per_day", finished_per_day_);
@@ -282,7 +271,7 @@ Result<StatsState> StatsState::Parse(std::string_view json) {
   s.events_total_ = d["events_total"].GetUint64();
   s.errors_total_ = d["errors_total"].GetUint64();
   s.latest_event_ = d["latest_event"].GetInt64();
-  for (const char* key : {"by_status", "attempts_by_status", "by_type", "processing",
+  for (const char* key : {"by_status", "attempts_by_status", "processing",
                           "finished_per_hour", "finished_per_day", "started_per_hour",
                           "errored_per_hour"}) {
     if (!d.HasMember(key)) return bad();
@@ -293,22 +282,45 @@ Result<StatsState> StatsState::Parse(std::string_view json) {
       !ReadTimeMap(d["finished_per_hour"], s.finished_per_hour_) ||
       !ReadTimeMap(d["finished_per_day"], s.finished_per_day_) ||
       !ReadTimeMap(d["started_per_hour"], s.started_per_hour_) ||
-      !ReadTimeMap(d["errored_per_hour"], s.errored_per_hour_) || !d["by_type"].IsObject()) {
+      !ReadTimeMap(d["errored_per_hour"], s.errored_per_hour_)) {
     return bad();
   }
-  for (const auto& member : d["by_type"].GetObject()) {
-    TypeTotals t;
-    const auto& v = member.value;
-    if (!v.IsObject() || !v.HasMember("total") || !v["total"].IsUint64() ||
-        !v.HasMember("by_status") || !ReadArray(v["by_status"], t.by_status) ||
-        !v.HasMember("processing") || !ReadHistogram(v["processing"], t.processing)) {
-      return bad();
-    }
-    t.total = v["total"].GetUint64();
-    s.by_type_.emplace(std::string(member.name.GetString(), member.name.GetStringLength()),
-                       std::move(t));
-  }
   return s;
+}
+
+std::string StatsState::SerializeType(const std::string& type) const {
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  auto it = by_type_.find(type);
+  const TypeTotals empty;
+  const TypeTotals& t = it == by_type_.end() ? empty : it->second;
+  w.StartObject();
+  w.Key("total");
+  w.Uint64(t.total);
+  WriteArray(w, "by_status", t.by_status);
+  WriteHistogram(w, "processing", t.processing);
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+Result<void> StatsState::RestoreType(std::string type, std::string_view json) {
+  rapidjson::Document v;
+  v.Parse(json.data(), json.size());
+  TypeTotals t;
+  if (v.HasParseError() || !v.IsObject() || !v.HasMember("total") || !v["total"].IsUint64() ||
+      !v.HasMember("by_status") || !ReadArray(v["by_status"], t.by_status) ||
+      !v.HasMember("processing") || !ReadHistogram(v["processing"], t.processing)) {
+    return DataLoss("stored stats of a job type do not parse");
+  }
+  t.total = v["total"].GetUint64();
+  by_type_[std::move(type)] = std::move(t);
+  return Ok();
+}
+
+std::vector<std::string> StatsState::TakeChangedTypes() {
+  std::vector<std::string> out(changed_types_.begin(), changed_types_.end());
+  changed_types_.clear();
+  return out;
 }
 
 double StatsSnapshot::SuccessRate() const {

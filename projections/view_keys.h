@@ -4,7 +4,8 @@
 //
 //   "format"                          -> kViewsFormat
 //   "checkpoint"                      -> u64 BE: last log position applied
-//   "stats"                           -> StatsState as JSON
+//   "stats"                           -> StatsState's global totals as JSON
+//   "T" type                          -> one job type's totals as JSON
 //   "j" job                           -> status record (StatusRecord)
 //   "l" job 0x00 seq(u64 BE)          -> log line JSON
 //   "x" dim 0x00 value 0x00 sort ts(u64 BE) pos(u64 BE) job -> ""   list
@@ -31,6 +32,7 @@ inline constexpr std::string_view kViewsFormat = "jobtrail-views-v2";
 inline constexpr std::string_view kFormatKey = "format";
 inline constexpr std::string_view kCheckpointKey = "checkpoint";
 inline constexpr std::string_view kStatsKey = "stats";
+inline constexpr std::string_view kTypeStatsPrefix = "T";
 
 inline constexpr std::string_view kDimAll = "all";
 inline constexpr std::string_view kDimStatus = "status";

@@ -55,6 +55,28 @@ TEST_F(StatsHealthTest, StatsSurviveRestart) {
   EXPECT_EQ(after.processing.count, 1u);
 }
 
+// Each job type's totals are a row of their own, written when the type
+// changes: they come back after a restart whichever batch last wrote them.
+TEST_F(StatsHealthTest, PerTypeStatsSurviveRestart) {
+  const std::string a = Enqueue("pdf");
+  MustAppend(a, Started{});
+  MustAppend(a, Completed{});
+  Enqueue("email");
+  Enqueue("email");  // later batches touch only "email"
+  const StatsSnapshot before = store_->Stats();
+  ASSERT_EQ(before.by_type.size(), 2u);
+  Reopen();
+  const StatsSnapshot after = store_->Stats();
+  ASSERT_EQ(after.by_type.size(), 2u);
+  EXPECT_EQ(after.by_type.at("pdf").total, 1u);
+  EXPECT_EQ(after.by_type.at("pdf").processing.count, 1u);
+  EXPECT_EQ(after.by_type.at("email").total, 2u);
+  EXPECT_EQ(after.by_type.at("email").by_status, before.by_type.at("email").by_status);
+  auto verified = store_->Verify(nullptr);
+  ASSERT_TRUE(verified);
+  EXPECT_TRUE(verified.value().ok()) << verified.value().problems.front();
+}
+
 TEST_F(StatsHealthTest, HealthyWhenIdle) {
   HealthReport h = store_->Health();
   EXPECT_EQ(h.level, HealthLevel::kHealthy);
