@@ -1,5 +1,7 @@
 // The worker protocol: claims, leases, heartbeats, the store's own retries,
 // delayed jobs and dedup — all on an injected clock.
+#include <functional>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -35,6 +37,26 @@ class WorkerTest : public StoreTest {
     auto out = store_->Enqueue(std::move(r));
     EXPECT_TRUE(out) << out.error().ToString();
     return out.value().job_id;
+  }
+  // `workers` threads claim from queue "q" (batch size by worker) until it
+  // is empty; every job id handed out, in no particular order.
+  std::vector<std::string> ClaimUntilEmpty(int workers, std::function<size_t(int)> batch) {
+    std::mutex mu;
+    std::vector<std::string> all;
+    std::vector<std::thread> threads;
+    for (int w = 0; w < workers; ++w) {
+      threads.emplace_back([&, w] {
+        for (;;) {
+          auto got = store_->Claim(ClaimRequest{"q", "w" + std::to_string(w), 30000, batch(w)});
+          ASSERT_TRUE(got) << got.error().ToString();
+          if (got.value().empty()) return;
+          std::lock_guard lock(mu);
+          for (const auto& c : got.value()) all.push_back(c.job_id);
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    return all;
   }
   std::vector<std::string> ClaimIds(const std::string& queue, size_t n,
                                     const std::string& worker = "w1", Millis lease = 30000) {
@@ -74,21 +96,7 @@ TEST_F(WorkerTest, DelayedJobsWaitForTheirRunAt) {
 TEST_F(WorkerTest, ConcurrentClaimersNeverShareAJob) {
   constexpr int kJobs = 60;
   for (int i = 0; i < kJobs; ++i) EnqueueIn("q");
-  std::mutex mu;
-  std::vector<std::string> all;
-  std::vector<std::thread> workers;
-  for (int w = 0; w < 6; ++w) {
-    workers.emplace_back([&, w] {
-      for (;;) {
-        auto got = store_->Claim(ClaimRequest{"q", "w" + std::to_string(w), 30000, 3});
-        ASSERT_TRUE(got);
-        if (got.value().empty()) return;
-        std::lock_guard lock(mu);
-        for (const auto& c : got.value()) all.push_back(c.job_id);
-      }
-    });
-  }
-  for (auto& t : workers) t.join();
+  const std::vector<std::string> all = ClaimUntilEmpty(6, [](int) { return size_t{3}; });
   EXPECT_EQ(all.size(), size_t(kJobs));
   EXPECT_EQ(std::set<std::string>(all.begin(), all.end()).size(), size_t(kJobs));
 }
@@ -229,21 +237,8 @@ TEST_F(WorkerTest, SixteenClaimersHandEachOfAThousandJobsOutOnce) {
     enqueues.emplace_back(std::move(r));
   }
   for (const auto& r : store_->WriteMany(std::move(enqueues))) ASSERT_TRUE(r);
-  std::mutex mu;
-  std::vector<std::string> all;
-  std::vector<std::thread> workers;
-  for (int w = 0; w < 16; ++w) {
-    workers.emplace_back([&, w] {
-      for (;;) {
-        auto got = store_->Claim(ClaimRequest{"q", "w" + std::to_string(w), 30000, size_t(1 + w % 7)});
-        ASSERT_TRUE(got) << got.error().ToString();
-        if (got.value().empty()) return;
-        std::lock_guard lock(mu);
-        for (const auto& c : got.value()) all.push_back(c.job_id);
-      }
-    });
-  }
-  for (auto& t : workers) t.join();
+  const std::vector<std::string> all =
+      ClaimUntilEmpty(16, [](int w) { return size_t(1 + w % 7); });
   EXPECT_EQ(all.size(), size_t(kJobs));
   EXPECT_EQ(std::set<std::string>(all.begin(), all.end()).size(), size_t(kJobs));
   for (const std::string& id : all) {
