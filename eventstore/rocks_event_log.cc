@@ -30,6 +30,8 @@ std::vector<std::string> FamilyNames() {
           std::string(kf::kStreamsFamily), std::string(kf::kIdsFamily)};
 }
 
+constexpr uint64_t kMaxTotalWalBytes = uint64_t{64} << 20;
+
 rocksdb::ColumnFamilyOptions LogFamily() {
   rocksdb::ColumnFamilyOptions cf;
   cf.OptimizeLevelStyleCompaction();
@@ -128,6 +130,10 @@ StoreResult<std::unique_ptr<RocksEventLog>> RocksEventLog::Open(
   // Required by the hash memtable of the ids family; there is only ever one
   // writer (the group leader) anyway.
   db_options.allow_concurrent_memtable_write = false;
+  // A restart after a crash replays the WAL into the memtables: cap what
+  // it holds, so memtables are flushed by then and recovery reads at most
+  // this much (with 128 MiB memtables, 600k events took 5 s to reopen).
+  db_options.max_total_wal_size = kMaxTotalWalBytes;
   BOOST_OUTCOME_TRY(is_new, InspectDirectory(dir, options, db_options));
   db_options.create_if_missing = is_new;
   db_options.create_missing_column_families = is_new;

@@ -110,6 +110,10 @@ Result<void> RocksJobStore::OpenViews(bool create) {
   opts.IncreaseParallelism(2);
   opts.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   opts.max_open_files = 512;
+  // The views have no WAL: after a crash the projector refolds what their
+  // memtable held. Smaller memtables bound that catch-up (a restart after
+  // kill -9 is ready sooner) at the price of more, smaller flushes.
+  opts.write_buffer_size = size_t{16} << 20;
   // Polls are point reads of status documents: keep them cached, and let
   // bloom filters skip files that cannot hold the key.
   rocksdb::BlockBasedTableOptions table;
