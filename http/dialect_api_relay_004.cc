@@ -50,7 +50,10 @@ ApiError JobNotFound() {
 
 void StackLines(JsonWriter& w, const JobView& job) {
   std::string_view stack;
-  if (job.final_error && !job.final_error->stack.empty()) {
+  if (job.status == JobStatus::kCompleted) {
+    // The seed's completed job has "stacktrace": [] even after a retried
+    // error: the stack belongs to a failure, and this job did not fail.
+  } else if (job.final_error && !job.final_error->stack.empty()) {
     stack = job.final_error->stack;
   } else if (const ErrorEntry* last = job.LastError()) {
     stack = last->stack;

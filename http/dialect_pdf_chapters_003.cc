@@ -35,6 +35,14 @@ std::string ErrorBody(const ApiError& e, const HttpRequest&, Millis) {
   return w.Take();
 }
 
+std::string_view DefaultMessage(JobStatus status) {
+  switch (status) {
+    case JobStatus::kRunning: return "Processing PDF";
+    case JobStatus::kCompleted: return "Chapter created successfully";
+    default: return "PDF chapter creation job enqueued";  // pending, retrying
+  }
+}
+
 std::string RenderJob(const JobView& job) {
   const bool failed = job.status == JobStatus::kFailed || job.status == JobStatus::kCancelled;
   JsonWriter w;
@@ -51,9 +59,12 @@ std::string RenderJob(const JobView& job) {
   if (failed) {
     w.Field("message", fmt::format("PDF processing failed: {}", error));
   } else {
-    w.StringOrNull("message", !job.message.empty() || !job.last_log
-                                  ? std::string_view(job.message)
-                                  : std::string_view(job.last_log->message));
+    // The seed's message is always a string: the job's own progress
+    // message, else its last log line, else the seed's word for the state.
+    std::string_view message = job.message;
+    if (message.empty() && job.last_log) message = job.last_log->message;
+    if (message.empty()) message = DefaultMessage(job.status);
+    w.Field("message", message);
   }
   if (job.status == JobStatus::kCompleted) w.RawField("result", job.result_json);
   if (failed) w.Field("error", error);

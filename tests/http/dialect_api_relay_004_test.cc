@@ -77,6 +77,19 @@ TEST_F(ApiRelay004Test, QueuedAndRetryingStates) {
   EXPECT_EQ(state(), "retrying");
 }
 
+// A job that errored, was retried and then completed shows the seed's
+// completed shape: no stack (issue 11: the retried error's stack showed).
+TEST_F(ApiRelay004Test, ACompletedJobHasNoStackEvenAfterARetriedError) {
+  const std::string id = EnqueueRelay(kUser);
+  Append(id, R"({"events":[{"type":"started"},{"type":"errored","data":{"message":"429",
+    "stack":"Error: 429\n    at fetch"}},{"type":"retried","data":{"next_run_at":"2030-01-01T00:00:00Z"}}]})");
+  EXPECT_EQ(PostStatus(Body(id, kUser)).Json()["data"]["stacktrace"].Size(), 2u);  // while retrying
+  Append(id, R"({"events":[{"type":"started"},{"type":"completed","data":{"result":{"ok":true}}}]})");
+  auto data = PostStatus(Body(id, kUser)).Json();
+  EXPECT_STREQ(data["data"]["state"].GetString(), "completed");
+  EXPECT_EQ(data["data"]["stacktrace"].Size(), 0u);
+}
+
 TEST_F(ApiRelay004Test, MissingFieldsAre400AndOwnershipNeverLeaks) {
   const std::string id = EnqueueRelay(kUser);
   const std::string invalid = R"({"request_id":"req-xxx","data":null,"error":{

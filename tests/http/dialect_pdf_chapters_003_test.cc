@@ -53,6 +53,22 @@ class PdfChapters003Test : public SecureServerTest {
   std::string id_;
 };
 
+// The seed's message is a string in every state, also for a job that
+// never reported one (issue 11: it was null).
+TEST_F(PdfChapters003Test, MessageIsAlwaysAString) {
+  HttpResult created = client_->Post("/v1/jobs", R"({"type":"pdf_chapter","owner":")" + std::string(kUser) + R"("})",
+                                     Bearer(admin_key_));
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string id = created.Json()["job_id"].GetString();
+  const std::string token = Jwt(kUser);
+  auto pending = Poll(id, token).Json();
+  EXPECT_STREQ(pending["message"].GetString(), "PDF chapter creation job enqueued");
+  Append(id, R"({"type":"started","data":{}})");
+  EXPECT_STREQ(Poll(id, token).Json()["message"].GetString(), "Processing PDF");
+  Append(id, R"({"type":"completed","data":{"result":{"chapter_id":"c1","total_pages":3}}})");
+  EXPECT_STREQ(Poll(id, token).Json()["message"].GetString(), "Chapter created successfully");
+}
+
 TEST_F(PdfChapters003Test, EveryStateOfTheSeedWithItsFields) {
   const std::string token = Jwt(kUser);
   HttpResult r = Poll(id_, token);
