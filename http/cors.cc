@@ -6,7 +6,8 @@ namespace jobtrail::http {
 namespace {
 
 constexpr std::string_view kExposed =
-    "ETag, Location, X-Request-Id, Idempotent-Replayed, Allow";
+    "ETag, Location, X-Request-Id, Idempotent-Replayed, Allow, Retry-After, "
+    "X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset";
 constexpr std::string_view kAllowedRequestHeaders =
     "Content-Type, Authorization, If-Match, If-None-Match, Idempotency-Key, X-Request-Id";
 

@@ -258,6 +258,7 @@ ApiResult<HttpResponse> Start(ApiContext& ctx, const DialectOptions& options,
   enqueue.spec.type = std::string(kind->name);
   enqueue.spec.owner = std::move(owner);
   enqueue.spec.payload_json = SerializeJson(body);
+  enqueue.spec.max_attempts = kGenerationMaxRetries + 1;
   enqueue.actor = ActorNamed(request.principal, std::nullopt);
   BOOST_OUTCOME_TRY(written, ctx.store->Enqueue(std::move(enqueue)));
   const int minutes = EstimatedMinutes(*ctx.store, *kind);

@@ -23,6 +23,10 @@ void AddGenerationDialect002(Router& router, ApiContext& context,
 void AddGenerationOpsDialect002(Router& router, ApiContext& context,
                                 const DialectOptions& options);
 
+// Retries a started job gets: what configSummary.maxRetries says, and what
+// every job's own maxRetries says (its max_attempts is this plus one).
+inline constexpr int32_t kGenerationMaxRetries = 3;
+
 // The seed's error body for `e` (shared by both halves).
 std::string GenerationErrorBody002(const ApiError& e, const HttpRequest& request, Millis now);
 

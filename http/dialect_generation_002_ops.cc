@@ -29,7 +29,6 @@ namespace {
 constexpr int64_t kProcessingIntervalMs = 30'000;
 constexpr int64_t kMaxConcurrentJobs = 10;
 constexpr int64_t kJobTimeoutMs = 30 * 60'000;
-constexpr int64_t kMaxRetries = 3;
 constexpr int64_t kDefaultCleanupDays = 7;
 
 constexpr std::string_view kProcessSchema = R"({"type":"object","properties":{
@@ -74,7 +73,7 @@ void Configuration(JsonWriter& w, std::string_view key) {
       .Field("processingInterval", kProcessingIntervalMs)
       .Field("maxConcurrentJobs", kMaxConcurrentJobs)
       .Field("jobTimeout", kJobTimeoutMs)
-      .Field("maxRetries", kMaxRetries);
+      .Field("maxRetries", int64_t{kGenerationMaxRetries});
   w.Key("features")
       .StartObject()
       .Field("priorityProcessing", true)

@@ -208,6 +208,11 @@ TEST_F(ErrorsTest, CorsHeadersOnAnswersErrorsAndPreflights) {
   EXPECT_EQ(error.status, 404);
   EXPECT_EQ(error.Header("Access-Control-Allow-Origin"), "https://app.example.com");
   EXPECT_NE(error.Header("Access-Control-Expose-Headers").find("ETag"), std::string::npos);
+  // A browser client reads the limits the seeds document (issue 11).
+  for (const char* h : {"Retry-After", "X-RateLimit-Limit", "X-RateLimit-Remaining",
+                        "X-RateLimit-Reset"}) {
+    EXPECT_NE(error.Header("Access-Control-Expose-Headers").find(h), std::string::npos) << h;
+  }
   HttpResult bad_json = client_->Post("/v1/jobs", "{", {origin});
   EXPECT_EQ(bad_json.status, 400);
   EXPECT_EQ(bad_json.Header("Access-Control-Allow-Origin"), "https://app.example.com");

@@ -139,7 +139,7 @@ TEST_F(Generation002Test, StatusFollowsTheJobThroughItsLife) {
                                              R"(","audience":"children"})");
   ExpectMatchesSeed(Status("scenes", id).body, R"({"jobId":")" + id + R"(","status":"pending",
     "progress":0,"createdAt":")" + FormatTime(t0) + R"(","updatedAt":")" + FormatTime(t0) +
-    R"(","retryCount":0,"maxRetries":2})");
+    R"(","retryCount":0,"maxRetries":3})");
 
   clock_.Advance(1000);
   MustAppend(id, R"({"type":"started"})");
@@ -167,7 +167,7 @@ TEST_F(Generation002Test, StatusFollowsTheJobThroughItsLife) {
     "result":{"pages":[{"pageNumber":1,"scenes":[{"description":"a","emotion":"b",
       "imagePrompt":"c"},{"description":"d","emotion":"e","imagePrompt":"f"}]},
       {"pageNumber":2,"scenes":[{"description":"g","emotion":"h","imagePrompt":"i"}]}]},
-    "retryCount":0,"maxRetries":2,
+    "retryCount":0,"maxRetries":3,
     "sceneInfo":{"totalPages":2,"totalScenes":3,"averageScenesPerPage":1.5}})");
 }
 
