@@ -328,6 +328,12 @@ ApiResult<EnqueueRequest> ParseEnqueue(const rapidjson::Value& value,
   if (job_id && !IsValidJobId(*job_id)) {
     return InvalidField(r.PathOf("job_id"), fmt::format("must be {}", kJobIdRule));
   }
+  // Seed 001's routes /v1/jobs/status, /v1/jobs/runs and /v1/jobs/trigger
+  // sit where /v1/jobs/{id} would: a job with such an id could never be read.
+  if (job_id && (*job_id == "status" || *job_id == "runs" || *job_id == "trigger")) {
+    return InvalidField(r.PathOf("job_id"),
+                        "is reserved: /v1/jobs/" + *job_id + " is a route of seed 001's API");
+  }
   BOOST_OUTCOME_TRY(backoff, r.String("retry_backoff", 16));
   BOOST_OUTCOME_TRY(base_delay, r.Int("retry_base_delay_ms", 0, kMaxDelayMs));
   BOOST_OUTCOME_TRY(max_delay, r.Int("retry_max_delay_ms", 0, kMaxDelayMs));

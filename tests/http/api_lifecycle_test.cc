@@ -143,6 +143,13 @@ TEST_F(LifecycleTest, ClientChosenIdsFollowOneRuleOnEveryRoute) {
   EXPECT_EQ(client_->Post("/v1/jobs/" + id + "/cancel", "").status, 200);
   // Outside the rule: 400, on enqueue and on reads.
   EXPECT_EQ(client_->Post("/v1/jobs", R"({"type":"a","job_id":"has space"})").status, 400);
+  // Ids that are seed 001's routes under /v1/jobs/ would be unreachable.
+  for (const char* reserved : {"status", "runs", "trigger"}) {
+    HttpResult taken = client_->Post("/v1/jobs", std::string(R"({"type":"a","job_id":")") +
+                                                     reserved + R"("})");
+    EXPECT_EQ(taken.status, 400) << reserved;
+    EXPECT_NE(taken.body.find("reserved"), std::string::npos) << taken.body;
+  }
   EXPECT_EQ(client_->Post("/v1/jobs", R"({"type":"a","job_id":")" + std::string(129, 'x') +
                                           R"("})")
                 .status,
