@@ -151,6 +151,11 @@ struct MaintenanceOptions {
   // expired event each, which removes them from the read models (their
   // events stay in the log). Unset: no cleanup.
   std::optional<Millis> cleanup_older_than_ms;
+  // Count the due retries and delayed jobs (due_retries, due_delayed): a
+  // walk of the claim rows. The server's ticker, which only needs leases
+  // expired, turns it off: with a large backlog the walk cost every tick
+  // up to 100,000 status reads.
+  bool count_due = true;
 };
 
 struct MaintenanceReport {

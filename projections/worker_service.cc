@@ -232,7 +232,8 @@ Result<MaintenanceReport> RocksJobStore::RunMaintenance(const MaintenanceOptions
     // What is due now: retries whose time came and delayed jobs whose run-at
     // came (they are claimable; this pass only counts them).
     size_t scanned = 0;
-    for (it->Seek("q"); it->Valid() && it->key().starts_with("q") && scanned < kMaintenanceScanLimit;
+    for (it->Seek("q"); options.count_due && it->Valid() && it->key().starts_with("q") &&
+                        scanned < kMaintenanceScanLimit;
          it->Next(), ++scanned) {
       const std::string_view key = it->key().ToStringView();
       const size_t zero = key.find('\0');
