@@ -76,6 +76,10 @@ class InFlight {
 struct Connection {
   bool http11 = false;
   bool client_asked_close = false;
+  // The peer's parser: told when the answer is on its way (Send), and the
+  // header block as received (FillRequestShape). Null only for a peer that
+  // went away before onRequest.
+  std::shared_ptr<GuardedRequestParser> parser;
 };
 
 // A request that outlives onRequest (Pistache resets its request as soon
@@ -86,10 +90,10 @@ struct OwnedRequest {
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
-void FillCommon(const PHttp::Request& req, HttpRequest& r) {
+void FillCommon(const PHttp::Request& req, const Connection& conn, HttpRequest& r) {
   r.method = MethodName(req.method());
   r.path = req.resource();
-  FillRequestShape(req, r);
+  FillRequestShape(req, conn.parser.get(), r);
   const auto& q = req.query();
   for (auto it = q.parameters_begin(); it != q.parameters_end(); ++it) {
     r.query.emplace_back(PercentDecode(it->first, true).value_or(it->first),
@@ -98,9 +102,9 @@ void FillCommon(const PHttp::Request& req, HttpRequest& r) {
 }
 
 // A view of `req`, valid during onRequest only.
-HttpRequest View(const PHttp::Request& req) {
+HttpRequest View(const PHttp::Request& req, const Connection& conn) {
   HttpRequest r;
-  FillCommon(req, r);
+  FillCommon(req, conn, r);
   r.body = req.body();
   const PHttp::Header::Collection* headers = &req.headers();
   r.header = [headers](std::string_view name) -> std::optional<std::string> {
@@ -109,9 +113,9 @@ HttpRequest View(const PHttp::Request& req) {
   return r;
 }
 
-std::shared_ptr<OwnedRequest> Own(const PHttp::Request& req) {
+std::shared_ptr<OwnedRequest> Own(const PHttp::Request& req, const Connection& conn) {
   auto owned = std::make_shared<OwnedRequest>();
-  FillCommon(req, owned->request);
+  FillCommon(req, conn, owned->request);
   owned->body = req.body();
   CopyHeaders(req.headers(), owned->headers);
   owned->request.body = owned->body;
@@ -146,24 +150,30 @@ class PistacheHandler final : public PHttp::Handler {
 
   void onRequest(const PHttp::Request& req, PHttp::ResponseWriter writer) override {
     const auto start = Clock::now();
-    if (auto peer = writer.getPeer()) {
-      std::lock_guard lock(state_->peers_mu);
-      state_->peers.try_emplace(peer.get(), peer);
-    }
     Connection conn;
+    if (auto peer = writer.getPeer()) {
+      {
+        std::lock_guard lock(state_->peers_mu);
+        state_->peers.try_emplace(peer.get(), peer);
+      }
+      conn.parser = GuardedParser(peer);
+      // From here until Send, the header and body timeouts are over: the
+      // request has arrived, and the handler may take as long as it needs.
+      if (conn.parser) conn.parser->SetAnswering(true);
+    }
     conn.http11 = req.version() == PHttp::Version::Http11;
     auto asked = req.headers().tryGet<PHttp::Header::Connection>();
     conn.client_asked_close = asked && asked->control() == PHttp::ConnectionControl::Close;
 
     if (state_->handler->draining()) {
-      HttpRequest request = View(req);
+      HttpRequest request = View(req, conn);
       Reject(request, writer, conn, start, "SHUTTING_DOWN",
              "the server is shutting down; retry on another instance");
       return;
     }
     if (state_->writes != nullptr && req.method() == PHttp::Method::Post) {
       // Writes wait for fsync and the read models: off the reactor thread.
-      auto owned = Own(req);
+      auto owned = Own(req, conn);
       auto guard = std::make_shared<InFlight>(*state_);
       auto out = std::make_shared<PHttp::ResponseWriter>(std::move(writer));
       auto state = state_;
@@ -177,7 +187,7 @@ class PistacheHandler final : public PHttp::Handler {
       return;
     }
     InFlight guard(*state_);
-    HttpRequest request = View(req);
+    HttpRequest request = View(req, conn);
     Serve(*state_, request, writer, conn, start);
   }
 
@@ -226,6 +236,10 @@ class PistacheHandler final : public PHttp::Handler {
     // queues the bytes to the connection's reactor thread, so this is safe
     // from a WorkPool thread too.
     (void)writer.send(static_cast<PHttp::Code>(response.status), response.body);
+    // Only now: send() has marked the peer idle, so Pistache's timer judges
+    // it by the keep-alive timeout. Cleared earlier, the timer could see a
+    // busy peer reset long ago and answer 408 after all.
+    if (conn.parser) conn.parser->SetAnswering(false);
   }
 
   std::shared_ptr<ServerState> state_;

@@ -7,6 +7,7 @@
 #include <pistache/http.h>
 #include <pistache/peer.h>
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -37,6 +38,49 @@ class ConnectionLimiter : public std::enable_shared_from_this<ConnectionLimiter>
   std::unordered_map<std::string, size_t> open_;  // GUARDED_BY(mu_)
 };
 
+// Pistache's request parser with two additions, both made by wrapping its
+// parse steps (the only part of the parser a subclass can reach):
+//
+// - It counts the header block as received: every field line and every
+//   byte. Pistache keeps one entry per header name, so counting the parsed
+//   collection let a client repeat one name 60,000 times (927 KB) past
+//   --max-headers and --max-header-bytes.
+// - It tells Pistache's idle-peer timer that a request is being answered.
+//   Pistache resets the parser when onRequest returns, and its timer then
+//   judges a peer that has not been answered yet by the header timeout
+//   (and the body timeout), measured from that reset: a write still running
+//   on the WorkPool after --header-timeout-ms got a bare 408 and its
+//   connection closed while the work completed. While Answering() is set,
+//   the first step reports an id the timer does not know, and the timer
+//   leaves the peer alone; the header and body timeouts then cover only
+//   the receiving of a request, as documented.
+class GuardedRequestParser final : public Pistache::Http::RequestParser {
+ public:
+  explicit GuardedRequestParser(size_t max_request_bytes);
+
+  // The current request's header block so far (reset with the parser).
+  size_t header_lines() const { return header_lines_; }
+  size_t header_bytes() const { return header_bytes_; }
+
+  // From the request's hand-over to the handler until its answer is on its
+  // way (ResponseWriter::send has marked the peer idle). Any thread.
+  void SetAnswering(bool answering) { answering_.store(answering); }
+
+  void reset() override;
+
+ private:
+  class AnswerAwareStep;
+  class CountingStep;
+
+  size_t header_lines_ = 0;  // reactor thread only
+  size_t header_bytes_ = 0;
+  std::atomic<bool> answering_{false};
+};
+
+// The peer's parser, or null when it is not ours (never, in this server).
+std::shared_ptr<GuardedRequestParser> GuardedParser(
+    const std::shared_ptr<Pistache::Tcp::Peer>& peer);
+
 // What Http::Handler::onConnection does (a request parser for the peer),
 // plus the connection limit: over the limit, the socket is shut down at
 // once (the client sees the connection closed; nothing is read from it).
@@ -44,8 +88,11 @@ class ConnectionLimiter : public std::enable_shared_from_this<ConnectionLimiter>
 void SetUpConnection(const std::shared_ptr<Pistache::Tcp::Peer>& peer, size_t max_request_bytes,
                      ConnectionLimiter* limiter);
 
-// Client address, target length, header count and bytes.
-void FillRequestShape(const Pistache::Http::Request& req, HttpRequest& out);
+// Client address, target length, header count and bytes. `parser` (may be
+// null) gives the header block as received; without it, or if it saw less,
+// the parsed headers are counted.
+void FillRequestShape(const Pistache::Http::Request& req, const GuardedRequestParser* parser,
+                      HttpRequest& out);
 
 // A header's value whether Pistache kept it raw or typed.
 std::optional<std::string> HeaderValue(const Pistache::Http::Header::Collection& headers,

@@ -103,6 +103,41 @@ TEST_F(AbuseLimitsTest, LongTargetsManyOrLargeHeadersAndDeepJsonAreClear4xx) {
   EXPECT_EQ(client_->Get("/healthz").status, 200);
 }
 
+// Pistache keeps one entry per header name, so limits checked on its
+// parsed headers let a repeated name through (927 KB in 60,000 lines of one
+// name were accepted). Every field line and byte counts as received.
+TEST_F(AbuseLimitsTest, RepeatingOneHeaderNameCountsEveryLineAndByte) {
+  auto send = [&](const std::string& fields) {
+    const int fd = Connect(server_->port());
+    EXPECT_GE(fd, 0);
+    const std::string request = "GET /v1/jobs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                                admin_key_ + "\r\n" + fields + "Connection: close\r\n\r\n";
+    EXPECT_TRUE(SendAll(fd, request));
+    bool closed = false;
+    // Up to the end of the first JSON object: the status and error code.
+    std::string got = ReadFor(fd, 10000, closed, "}");
+    ::close(fd);
+    return got;
+  };
+  std::string many;  // 150 lines (limit 100), one name, 2 KB in all
+  for (int i = 0; i < 150; ++i) many += "X-Same: v\r\n";
+  std::string answer = send(many);
+  EXPECT_EQ(answer.rfind("HTTP/1.1 431", 0), 0u) << answer.substr(0, 300);
+  EXPECT_NE(answer.find("HEADERS_TOO_LARGE"), std::string::npos) << answer.substr(0, 300);
+
+  std::string large;  // 50 lines (under the count limit), one name, 50 KB (limit 32 KiB)
+  for (int i = 0; i < 50; ++i) large += "X-Same: " + std::string(1000, 'v') + "\r\n";
+  answer = send(large);
+  EXPECT_EQ(answer.rfind("HTTP/1.1 431", 0), 0u) << answer.substr(0, 300);
+  EXPECT_NE(answer.find("HEADERS_TOO_LARGE"), std::string::npos) << answer.substr(0, 300);
+
+  // Within both limits, the same name repeated is fine.
+  std::string few;
+  for (int i = 0; i < 20; ++i) few += "X-Same: v\r\n";
+  answer = send(few);
+  EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << answer.substr(0, 300);
+}
+
 TEST_F(AbuseLimitsTest, SlowClientsAreCutOffAndDoNotDelayOthers) {
   const uint16_t port = server_->port();
   constexpr int kSlow = 48;
@@ -172,6 +207,52 @@ TEST_F(AbuseLimitsTest, IdleKeepAliveConnectionsAreClosed) {
   // Then nothing: the server closes it after the keep-alive timeout.
   ReadFor(fd, 15000, closed);
   EXPECT_TRUE(closed);
+  ::close(fd);
+}
+
+// The header and body timeouts cover receiving a request, never the time
+// its handler takes: an answer slower than --header-timeout-ms used to be
+// replaced by a bare 408 (and the connection closed) while the work went on.
+class SlowAnswerTest : public SecureServerTest {
+ protected:
+  void SetUp() override {
+    SecureServerTest::SetUp();
+    options_.security.header_timeout_ms = 200;
+    options_.security.body_timeout_ms = 200;
+    options_.security.keepalive_timeout_ms = 10000;
+    Start();
+  }
+};
+
+TEST_F(SlowAnswerTest, AnAnswerSlowerThanTheHeaderTimeoutStillArrives) {
+  // Seed 001's trigger waits (here 2 s, ten header timeouts) for a run no
+  // worker takes, then answers 202 RUNNING.
+  const int fd = Connect(server_->port());
+  ASSERT_GE(fd, 0);
+  const std::string trigger = "POST /v1/jobs/trigger/SendEmails?wait=2 HTTP/1.1\r\nHost: x\r\n"
+                              "Authorization: Bearer " + admin_key_ +
+                              "\r\nContent-Length: 0\r\n\r\n";
+  ASSERT_TRUE(SendAll(fd, trigger));
+  bool closed = false;
+  std::string got = ReadFor(fd, 20000, closed, "RUNNING");
+  EXPECT_EQ(got.rfind("HTTP/1.1 202", 0), 0u) << got;
+  EXPECT_NE(got.find("\"status\":\"RUNNING\""), std::string::npos) << got;
+  EXPECT_FALSE(closed);
+  // The connection is still usable for the next request.
+  ASSERT_TRUE(SendAll(fd, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+  got = ReadFor(fd, 5000, closed, "\"ok\"");
+  EXPECT_EQ(got.rfind("HTTP/1.1 200", 0), 0u) << got;
+  ::close(fd);
+}
+
+TEST_F(SlowAnswerTest, AClientThatNeverFinishesItsHeaderIsStillCutOff) {
+  const int fd = Connect(server_->port());
+  ASSERT_GE(fd, 0);
+  ASSERT_TRUE(SendAll(fd, "GET /healthz HTTP/1.1\r\nHost: x\r\n"));
+  bool closed = false;
+  std::string got = ReadFor(fd, 10000, closed);
+  EXPECT_TRUE(closed) << got;
+  EXPECT_EQ(got.find("200"), std::string::npos) << got;
   ::close(fd);
 }
 
