@@ -206,6 +206,22 @@ TEST_F(WorkerTest, UniqueKeyDeduplicatesUntilTheJobIsFinal) {
 }
 
 
+// The pass counts what is due only when asked (the server's ticker does
+// not ask: the count walks every claim row).
+TEST_F(WorkerTest, MaintenanceCountsDueJobsOnlyWhenAsked) {
+  EnqueueIn("q", 0, clock_.Now() + 1000);  // delayed
+  clock_.Advance(2000);
+  auto counted = store_->RunMaintenance({});
+  ASSERT_TRUE(counted);
+  EXPECT_EQ(counted.value().due_delayed, 1u);
+  MaintenanceOptions tick;
+  tick.count_due = false;
+  auto quiet = store_->RunMaintenance(tick);
+  ASSERT_TRUE(quiet);
+  EXPECT_EQ(quiet.value().due_delayed, 0u);
+  EXPECT_EQ(ClaimIds("q", 5).size(), 1u);  // still claimable, of course
+}
+
 TEST_F(WorkerTest, UniqueKeysArePerOwner) {
   EnqueueRequest mine;
   mine.spec.type = "report";
