@@ -242,6 +242,14 @@ ApiResult<ListQuery> ParseQuery(const HttpRequest& request, std::string& status_
   }
   q.limit = std::min<size_t>(limit.value().value_or(kDefaultLimit), kMaxLimit);
   q.skip = skip.value().value_or(0);
+  // The seed sets no maximum; skipping walks the index, so past a ceiling
+  // a client narrows the list instead (issue 11, item 5b).
+  if (q.skip > kMaxListSkip) {
+    return DialectError(Code::kInvalidArgument, "INVALID_PARAMETER",
+                        fmt::format("Invalid skip: must be at most {}; narrow the list with "
+                                    "status, or page from the other end with sortOrder",
+                                    kMaxListSkip));
+  }
   // The seed refuses only an unknown status: another sort field orders by
   // createdAt (the default), any order but "asc" is descending.
   if (const std::string* sort = request.Query("sortBy"); sort && *sort == "updatedAt") {

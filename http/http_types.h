@@ -27,6 +27,10 @@ struct HttpRequest {
   std::string request_id;
   // Case-insensitive header lookup; nullopt when absent.
   std::function<std::optional<std::string>(std::string_view)> header;
+  // Every field line of a header, in arrival order (RFC 9110 5.3: lines of
+  // one list-valued field join with commas). Where the transport does not
+  // set it, HeaderLines falls back to `header`'s one value.
+  std::function<std::vector<std::string>(std::string_view)> header_lines;
   // The peer's address (no port), for per-client limits and logs.
   std::string client_address;
   // Sizes the abuse limits check (request_gate.h): the request target's
@@ -52,6 +56,11 @@ struct HttpRequest {
   }
   std::optional<std::string> Header(std::string_view name) const {
     return header ? header(name) : std::nullopt;
+  }
+  std::vector<std::string> HeaderLines(std::string_view name) const {
+    if (header_lines) return header_lines(name);
+    std::optional<std::string> one = Header(name);
+    return one ? std::vector<std::string>{std::move(*one)} : std::vector<std::string>{};
   }
 };
 

@@ -57,6 +57,17 @@ bool IsMultipartForm(std::string_view content_type) {
   });
 }
 
+size_t CountBoundaryLines(std::string_view boundary, std::string_view body) {
+  if (boundary.empty()) return 0;
+  const std::string delimiter = "--" + std::string(boundary);
+  size_t count = 0;
+  for (size_t at = body.find(delimiter); at != std::string_view::npos;
+       at = body.find(delimiter, at + delimiter.size())) {
+    if (at == 0 || body[at - 1] == '\n') ++count;
+  }
+  return count;
+}
+
 Result<std::vector<FormField>> ParseMultipartForm(std::string_view content_type,
                                                   std::string_view body, size_t max_fields) {
   if (!IsMultipartForm(content_type)) return BadForm("the body is not multipart/form-data");
@@ -64,6 +75,21 @@ Result<std::vector<FormField>> ParseMultipartForm(std::string_view content_type,
     if (c == '\r' || c == '\n') return BadForm("the Content-Type header is malformed");
   }
   InitGMimeOnce();
+  // Count the parts before GMime builds them (each costs far more than its
+  // bytes): only the header is parsed here, then the body is scanned once.
+  {
+    const std::string header(content_type);
+    GPtr<GMimeContentType> type(g_mime_content_type_parse(nullptr, header.c_str()));
+    const char* boundary =
+        type ? g_mime_content_type_get_parameter(type.get(), "boundary") : nullptr;
+    if (boundary == nullptr || *boundary == '\0') {
+      return BadForm("the form's Content-Type has no boundary");
+    }
+    // The closing delimiter is one line more than the parts.
+    if (CountBoundaryLines(boundary, body) > max_fields + 1) {
+      return BadForm("the form has more than " + std::to_string(max_fields) + " fields");
+    }
+  }
   // GMime parses MIME entities: give it the header that says how to read
   // the body, then the body as sent.
   std::string entity = "Content-Type: ";

@@ -187,6 +187,12 @@ ApiResult<ListQuery> ParseListQuery(const HttpRequest& request) {
   }
   BOOST_OUTCOME_TRY(limit, UintParam(request, "limit", 1, kMaxListLimit));
   BOOST_OUTCOME_TRY(skip, UintParam(request, "skip", 0, 1'000'000'000));
+  if (skip.value_or(0) > kMaxListSkip) {
+    return InvalidParameter(
+        "skip", fmt::format("must be at most {}, got {}: page further with cursor (each "
+                            "page's next_cursor), which does not walk the skipped jobs",
+                            kMaxListSkip, *skip));
+  }
   q.limit = limit.value_or(kDefaultListLimit);
   q.skip = skip.value_or(0);
   if (const std::string* cursor = request.Query("cursor")) q.cursor = *cursor;

@@ -17,6 +17,9 @@ namespace jobtrail::http {
 
 inline constexpr size_t kDefaultListLimit = 50;
 inline constexpr size_t kMaxListLimit = 1000;
+// Skipping walks every skipped entry of the index: a ceiling keeps one
+// request from walking all of it (a cursor pages without walking).
+inline constexpr uint64_t kMaxListSkip = 10'000;
 inline constexpr size_t kDefaultFeedLimit = 100;
 inline constexpr size_t kMaxFeedLimit = 1000;
 
@@ -30,7 +33,7 @@ ApiResult<void> CheckParameters(const HttpRequest& request,
 
 // GET /v1/jobs: status (comma-separated), type, queue, owner, external_ref,
 // created_after, created_before, sort (created|updated), order (asc|desc),
-// limit (1..1000), skip, cursor.
+// limit (1..1000), skip (0..kMaxListSkip), cursor.
 ApiResult<ListQuery> ParseListQuery(const HttpRequest& request);
 
 // ?name=N with min <= N <= max; nullopt when absent. The list's limit and

@@ -66,15 +66,13 @@ std::string FormatRateRule(const RateRule& rule) {
   return fmt::format("{}/{}ms", rule.limit, p);
 }
 
-void RateLimiter::Evict(Shard& shard, Millis now) {
-  // A bucket idle for a whole period is full again: forgetting it is exact.
-  for (auto it = shard.buckets.begin(); it != shard.buckets.end();) {
-    if (now - it->second.last >= it->second.period) {
-      it = shard.buckets.erase(it);
-    } else {
-      ++it;
-    }
+size_t RateLimiter::size() const {
+  size_t n = 0;
+  for (const Shard& shard : shards_) {
+    std::lock_guard lock(shard.mu);
+    n += shard.buckets.size();
   }
+  return n;
 }
 
 RateDecision RateLimiter::Take(std::string_view key, const RateRule& rule, Millis now) {
@@ -86,12 +84,19 @@ RateDecision RateLimiter::Take(std::string_view key, const RateRule& rule, Milli
   const int64_t period = rule.period_ms;
   const int64_t capacity = limit * period;
   std::lock_guard lock(shard.mu);
-  auto it = shard.buckets.find(std::string(key));
-  if (it == shard.buckets.end()) {
-    if (shard.buckets.size() >= max_per_shard_) Evict(shard, now);
-    it = shard.buckets.emplace(std::string(key), Bucket{capacity, now, period}).first;
+  auto& order = shard.buckets.get<0>();
+  auto& by_key = shard.buckets.get<1>();
+  auto found = by_key.find(std::string(key));
+  Buckets::iterator it;
+  if (found == by_key.end()) {
+    // The least recently used goes: O(1), and memory stays bounded.
+    if (order.size() >= max_per_shard_) order.pop_back();
+    it = order.push_front(Bucket{std::string(key), capacity, now, period}).first;
+  } else {
+    it = shard.buckets.project<0>(found);
+    order.relocate(order.begin(), it);
   }
-  Bucket& b = it->second;
+  const Bucket& b = *it;
   if (now > b.last) {
     b.units += std::min<int64_t>(now - b.last, period) * limit;
     b.last = now;

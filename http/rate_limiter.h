@@ -5,8 +5,14 @@
 // Time comes from the caller (the store's injected clock), so tests move
 // time instead of sleeping.
 //
-// Memory is bounded: beyond max_buckets, buckets that have refilled
-// completely (idle ones) are dropped, which changes nothing for them.
+// Memory is bounded: each shard holds at most max_buckets / shards buckets
+// in least-recently-used order. A new key past that drops the least
+// recently used bucket, in O(1): usually one idle for a whole period, which
+// is full again, so forgetting it changes nothing; under a flood of new
+// keys the one dropped may not be full yet, and its owner -- the least
+// recently active caller of that shard -- starts over with a full bucket.
+// That bounded leniency is the price of bounded memory (a shard scanned
+// for idle buckets under its lock cost O(n) per new key).
 //
 // Thread-safe (sharded mutexes).
 #include <array>
@@ -14,7 +20,11 @@
 #include <mutex>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+
+#include <boost/multi_index/hashed_index.hpp>
+#include <boost/multi_index/member.hpp>
+#include <boost/multi_index/sequenced_index.hpp>
+#include <boost/multi_index_container.hpp>
 
 #include "domain/error.h"
 #include "domain/job_event.h"
@@ -50,18 +60,28 @@ class RateLimiter {
   // Takes one token from `key`'s bucket under `rule` (which must be enabled).
   RateDecision Take(std::string_view key, const RateRule& rule, Millis now);
 
+  // How many buckets are held (for tests and metrics).
+  size_t size() const;
+
  private:
   static constexpr size_t kShards = 16;
   struct Bucket {
-    int64_t units = 0;  // tokens x period_ms (see Take)
-    Millis last = 0;
-    Millis period = 0;
+    std::string key;
+    // Not indexed, so changed in place through the container's const view.
+    mutable int64_t units = 0;  // tokens x period_ms (see Take)
+    mutable Millis last = 0;
+    mutable Millis period = 0;
   };
+  // Most recently used first; looked up by key.
+  using Buckets = boost::multi_index_container<
+      Bucket, boost::multi_index::indexed_by<
+                  boost::multi_index::sequenced<>,
+                  boost::multi_index::hashed_unique<
+                      boost::multi_index::member<Bucket, std::string, &Bucket::key>>>>;
   struct Shard {
-    std::mutex mu;
-    std::unordered_map<std::string, Bucket> buckets;  // GUARDED_BY(mu)
+    mutable std::mutex mu;
+    Buckets buckets;  // GUARDED_BY(mu)
   };
-  static void Evict(Shard& shard, Millis now);
 
   size_t max_per_shard_;
   std::array<Shard, kShards> shards_;

@@ -149,7 +149,11 @@ std::optional<ApiError> RequestGate::Charge(const HttpRequest& request, Caller c
     take(rates_.webhook, fmt::format("webhook:{}:{}", address, subject));
     take(rates_.webhook_burst, fmt::format("webhook-burst:{}:{}", address, subject));
   } else if (caller == Caller::kFailedCredentials) {
+    // Wrong credentials are charged at least as none: the address, and on a
+    // creating route the anonymous creation budget too, so a made-up token
+    // is never a way to more attempts than sending none (issue 11, 4a/4b).
     take(rates_.address, address);
+    if (create) take(rates_.reader_create, "reader-create:" + address);
   } else if (policy.rate == RateClass::kDashboard) {
     const bool anonymous = caller == Caller::kAnonymous || !p.authenticated() || p.share_link();
     take(rates_.public_reads, "public-reads:" + (anonymous ? address : p.subject));
@@ -170,6 +174,9 @@ std::optional<ApiError> RequestGate::Charge(const HttpRequest& request, Caller c
     if (create) take(rates_.worker_create, "worker-create:" + p.subject);
   } else if (poll) {
     take(rates_.poll, fmt::format("poll:{}:{}:{}", p.subject, subject, pattern));
+    // As for anonymous polls: the job is the reader's to choose, so ever new
+    // (missing, foreign) ids would otherwise never be charged at all.
+    take(rates_.public_reads, "public-reads:" + p.subject);
   } else {
     take(rates_.reader, "reader:" + p.subject);
     if (create) take(rates_.reader_create, "reader-create:" + p.subject);

@@ -52,7 +52,7 @@ HttpResponse RequestHandler::Handle(HttpRequest& request, size_t& route_index) n
     AssignRequestId(request);
     RequestIdScope scope(request.request_id);
     request.client_address = options_.trusted_proxies.ClientAddress(
-        request.client_address, request.Header("X-Forwarded-For"));
+        request.client_address, request.HeaderLines("X-Forwarded-For"));
     response = Route(request, route_index);
   } catch (const std::exception& e) {
     // ErrorResponse logs the exception's text and answers a generic 500.

@@ -99,4 +99,18 @@ std::string TrustedProxies::ClientAddress(std::string_view peer,
   return std::string(vouched);
 }
 
+std::string TrustedProxies::ClientAddress(
+    std::string_view peer, const std::vector<std::string>& forwarded_for_lines) const {
+  if (forwarded_for_lines.empty()) return ClientAddress(peer, std::nullopt);
+  // RFC 9110 5.3: the lines of a list-valued field are one list, joined
+  // with commas in order, so the walk from the right starts at the last
+  // hop whichever line it came in.
+  std::string joined;
+  for (const std::string& line : forwarded_for_lines) {
+    if (!joined.empty()) joined += ", ";
+    joined += line;
+  }
+  return ClientAddress(peer, std::optional<std::string>(std::move(joined)));
+}
+
 }  // namespace jobtrail::http

@@ -34,6 +34,11 @@ class TrustedProxies {
   // malformed entry ends the walk at the last hop vouched for.
   std::string ClientAddress(std::string_view peer,
                             const std::optional<std::string>& forwarded_for) const;
+  // The same over every X-Forwarded-For field line, in arrival order: a
+  // proxy may add its own line instead of appending to the client's, and
+  // reading only the first line would let the client pick its address.
+  std::string ClientAddress(std::string_view peer,
+                            const std::vector<std::string>& forwarded_for_lines) const;
 
  private:
   struct Block {

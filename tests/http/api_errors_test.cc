@@ -139,6 +139,7 @@ TEST_F(ErrorsTest, ListFiltersNameTheBadParameterAndTheAllowedValues) {
       {"order=up", "order", true},                 {"limit=0", "limit", false},
       {"limit=1001", "limit", false},              {"limit=ten", "limit", false},
       {"skip=-1", "skip", false},                  {"created_after=monday", "created_after", false},
+      {"skip=10001", "skip", false},               {"skip=999999999", "skip", false},
       {"stauts=failed", "stauts", true},
   };
   for (const Case& c : cases) {
@@ -150,6 +151,9 @@ TEST_F(ErrorsTest, ListFiltersNameTheBadParameterAndTheAllowedValues) {
     EXPECT_EQ(doc["error"]["details"].HasMember("allowed"), c.has_allowed);
     EXPECT_NE(std::string(doc["error"]["message"].GetString()).find(c.parameter), std::string::npos);
   }
+  // Past the skip ceiling the message points at cursors; up to it, skip works.
+  EXPECT_NE(client_->Get("/v1/jobs?skip=10001").body.find("cursor"), std::string::npos);
+  EXPECT_EQ(client_->Get("/v1/jobs?skip=10000").status, 200);
   HttpResult status = client_->Get("/v1/jobs?status=sleeping");
   const auto& allowed = status.Json()["error"]["details"]["allowed"];
   ASSERT_TRUE(allowed.IsArray());

@@ -151,6 +151,11 @@ TEST_F(Forms000Test, JobListRowsPaginationAndFilter) {
   EXPECT_EQ(std::string(page["data"][0]["jobId"].GetString()), jane);
   ExpectJsonMatches(page["pagination"], rapidjson::Document().Parse(
       R"({"total":2,"limit":1,"skip":0,"returned":1,"hasMore":true,"nextSkip":1})"), "$");
+  // Skip has a ceiling (the seed documents none): beyond it, 400.
+  EXPECT_EQ(client_->Get("/api/jobs?skip=10000").status, 200);
+  HttpResult deep = client_->Get("/api/jobs?skip=999999999");
+  EXPECT_EQ(deep.status, 400) << deep.body;
+  EXPECT_NE(deep.body.find("Invalid skip: must be at most 10000"), std::string::npos) << deep.body;
   auto next = client_->Get("/api/jobs?limit=1&skip=1").Json();
   EXPECT_EQ(std::string(next["data"][0]["jobId"].GetString()), john);
   EXPECT_FALSE(next["pagination"]["hasMore"].GetBool());

@@ -75,6 +75,44 @@ TEST_F(RateLimitTest, WorkersAndAdminsHaveTheirOwnGenerousBuckets) {
   }
 }
 
+// Issue 11, item 4: the ways around the budgets.
+class RateLimitBypassTest : public SecureServerTest {
+ protected:
+  void SetUp() override {
+    SecureServerTest::SetUp();
+    auto& rates = options_.security.rates;
+    rates.enabled = true;
+    rates.address = {100, 60'000};
+    rates.reader_create = {1, 3'600'000};
+    rates.public_reads = {3, 60'000};
+    Start();
+  }
+};
+
+TEST_F(RateLimitBypassTest, AMadeUpTokenIsChargedTheAnonymousCreationBudget) {
+  // Without valid credentials a start costs the address's creation budget
+  // whatever the answer: a bogus token buys no more attempts than none.
+  EXPECT_EQ(client_->Post("/v1/jobs", R"({"type":"t"})", Bearer("jt_made_up")).status, 401);
+  HttpResult again = client_->Post("/v1/jobs", R"({"type":"t"})", Bearer("jt_other"));
+  EXPECT_EQ(again.status, 429) << again.body;
+  EXPECT_EQ(again.Header("X-RateLimit-Limit"), "1");
+  // The budget is the address's: a valid worker is not charged it.
+  EXPECT_EQ(client_->Get("/v1/jobs", Bearer(worker_key_)).status, 200);
+}
+
+TEST_F(RateLimitBypassTest, AReaderPollingEverNewJobIdsHitsACeiling) {
+  // Each id has its own poll bucket; the reader's ceiling covers them all.
+  for (int i = 0; i < 3; ++i) {
+    HttpResult miss = client_->Get("/v1/jobs/job_missing" + std::to_string(i), Bearer(alice_key_));
+    EXPECT_EQ(miss.status, 404) << miss.body;
+  }
+  HttpResult limited = client_->Get("/v1/jobs/job_missing3", Bearer(alice_key_));
+  EXPECT_EQ(limited.status, 429) << limited.body;
+  EXPECT_EQ(limited.Header("X-RateLimit-Limit"), "3");
+  // Bob's ceiling is his own.
+  EXPECT_EQ(client_->Get("/v1/jobs/job_missing3", Bearer(bob_key_)).status, 404);
+}
+
 // Behind a trusted reverse proxy, each client has its own address bucket.
 class ProxiedRateLimitTest : public SecureServerTest {
  protected:

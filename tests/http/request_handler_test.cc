@@ -106,6 +106,31 @@ TEST_F(RequestHandlerTest, RejectAnswers503WithTheUsualHeaders) {
   EXPECT_EQ(HeaderOf(out, "Access-Control-Allow-Origin"), "https://x.example");
 }
 
+TEST(RequestHandlerProxies, TheClientAddressComesFromEveryForwardedForLine) {
+  Router router;
+  router.Add("GET", "/who", [](const HttpRequest& r) { return JsonResponse(200, r.client_address); });
+  RequestHandler::Options options;
+  auto proxies = TrustedProxies::Parse({"127.0.0.1"});
+  ASSERT_TRUE(proxies);
+  options.trusted_proxies = std::move(proxies).value();
+  RequestHandler handler(std::move(router), options, nullptr);
+  HttpRequest r;
+  r.method = "GET";
+  r.path = "/who";
+  r.client_address = "127.0.0.1";
+  // The client's own line came first; the proxy added a line of its own.
+  r.header = [](std::string_view name) -> std::optional<std::string> {
+    if (name == "X-Forwarded-For") return "1.1.1.1";
+    return std::nullopt;
+  };
+  r.header_lines = [](std::string_view name) -> std::vector<std::string> {
+    if (name == "X-Forwarded-For") return {"1.1.1.1", "198.51.100.7"};
+    return {};
+  };
+  size_t route = 0;
+  EXPECT_EQ(handler.Handle(r, route).body, "198.51.100.7");
+}
+
 TEST_F(RequestHandlerTest, MetricsCountEveryAnswerByRoute) {
   Call("GET", "/throws");
   Call("POST", "/echo", "{}");

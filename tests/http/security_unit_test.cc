@@ -235,6 +235,26 @@ TEST(RateLimiter, AWholePeriodRefillsTheWholeBurstExactly) {
   }
 }
 
+TEST(RateLimiter, BucketsAreBoundedUnderAFloodOfNewKeys) {
+  // 160 buckets: 10 per shard. Nothing is idle (one instant), so dropping
+  // only idle buckets would keep all 5000.
+  RateLimiter limiter(160);
+  const RateRule rule{1, 3'600'000};
+  for (int i = 0; i < 5000; ++i) limiter.Take("flood:" + std::to_string(i), rule, kNow);
+  EXPECT_LE(limiter.size(), 176u);
+}
+
+TEST(RateLimiter, AnActiveBucketOutlivesTheFlood) {
+  RateLimiter limiter(160);
+  const RateRule rule{1, 3'600'000};
+  EXPECT_TRUE(limiter.Take("hot", rule, kNow).allowed);
+  for (int i = 0; i < 5000; ++i) {
+    limiter.Take("flood:" + std::to_string(i), rule, kNow);
+    // Used again and again, it stays among the most recent: still empty.
+    if (i % 5 == 0) EXPECT_FALSE(limiter.Take("hot", rule, kNow).allowed) << i;
+  }
+}
+
 TEST(RateLimiter, ParsesRules) {
   EXPECT_EQ(ParseRateRule("100/15m").value().period_ms, 15 * 60000);
   EXPECT_EQ(ParseRateRule("5/1h").value().limit, 5u);

@@ -58,5 +58,17 @@ TEST(TrustedProxies, ClientIsTheFirstUntrustedHopFromTheRight) {
   EXPECT_EQ(TrustedProxies().ClientAddress("127.0.0.1", std::string("198.51.100.7")), "127.0.0.1");
 }
 
+TEST(TrustedProxies, EveryForwardedForLineIsRead) {
+  const TrustedProxies p = Proxies({"127.0.0.1", "10.0.0.0/8"});
+  using Lines = std::vector<std::string>;
+  // The client sent a line of its own and the proxy added another: the
+  // lines are one list (RFC 9110 5.3), and the proxy's last hop wins.
+  EXPECT_EQ(p.ClientAddress("127.0.0.1", Lines{"1.1.1.1", "198.51.100.7"}), "198.51.100.7");
+  EXPECT_EQ(p.ClientAddress("127.0.0.1", Lines{"1.1.1.1, 2.2.2.2", "198.51.100.7, 10.1.2.3"}),
+            "198.51.100.7");
+  EXPECT_EQ(p.ClientAddress("127.0.0.1", Lines{}), "127.0.0.1");
+  EXPECT_EQ(p.ClientAddress("203.0.113.9", Lines{"1.1.1.1"}), "203.0.113.9");
+}
+
 }  // namespace
 }  // namespace jobtrail::http
