@@ -10,6 +10,7 @@
 // list, counts and captcha lookups never reach another queue's jobs.
 #include "http/dialect_forms_000.h"
 
+#include <charconv>
 #include <fmt/format.h>
 
 #include <cctype>
@@ -204,14 +205,15 @@ ApiResult<HttpResponse> GetJobStatus(ApiContext& ctx, const DialectOptions& opti
     return DialectError(Code::kInvalidArgument, "INVALID_INPUT", "Invalid captcha ID format");
   }
   BOOST_OUTCOME_TRY(job, FindForm(ctx, options, request, captcha_id));
-  if (!job) {
-    // An ObjectId's hex is case-insensitive; they are stored in lower case.
-    std::string lower = captcha_id;
-    for (char& c : lower) c = char(std::tolower(static_cast<unsigned char>(c)));
-    if (lower != captcha_id) {
-      BOOST_OUTCOME_TRY(again, FindForm(ctx, options, request, lower));
-      job = std::move(again);
-    }
+  // An ObjectId's hex is case-insensitive: a job stored under the lower or
+  // the upper-case spelling is found by either.
+  for (auto convert : {::tolower, ::toupper}) {
+    if (job) break;
+    std::string spelled = captcha_id;
+    for (char& c : spelled) c = char(convert(static_cast<unsigned char>(c)));
+    if (spelled == captcha_id) continue;
+    BOOST_OUTCOME_TRY(again, FindForm(ctx, options, request, spelled));
+    job = std::move(again);
   }
   if (!job) {
     return DialectError(Code::kNotFound, "JOB_NOT_FOUND", "Job not found for this captcha ID",
@@ -222,7 +224,8 @@ ApiResult<HttpResponse> GetJobStatus(ApiContext& ctx, const DialectOptions& opti
 
 ApiResult<ListQuery> ParseQuery(const HttpRequest& request, std::string& status_word) {
   ListQuery q;
-  if (const std::string* status = request.Query("status")) {
+  // An empty status= filters nothing, as the seed's `if (status)` reads it.
+  if (const std::string* status = request.Query("status"); status && !status->empty()) {
     q.statuses = kWords.StatesNamed(*status);
     if (q.statuses.empty()) {
       return DialectError(
@@ -231,17 +234,21 @@ ApiResult<ListQuery> ParseQuery(const HttpRequest& request, std::string& status_
     }
     status_word = *status;
   }
-  // The seed caps the limit at 100 rather than refusing more.
-  auto limit = ParseUintParameter(request, "limit", 1, UINT32_MAX);
-  auto skip = ParseUintParameter(request, "skip", 0, 1'000'000'000);
-  if (!limit || !skip) {
-    const ApiError& e = !limit ? limit.error() : skip.error();
-    return DialectError(Code::kInvalidArgument, "INVALID_PARAMETER",
-                        fmt::format("Invalid {}: {}", !limit ? "limit" : "skip",
-                                    e.error.message));
-  }
-  q.limit = std::min<size_t>(limit.value().value_or(kDefaultLimit), kMaxLimit);
-  q.skip = skip.value().value_or(0);
+  // The seed reads limit and skip as parseInt(x) || default and refuses
+  // only an unknown status: 0, "abc" or a missing limit is the default 50,
+  // above 100 is 100; a skip that is not a number, or negative, is 0.
+  auto number = [&](std::string_view name) -> int64_t {
+    const std::string* text = request.Query(name);
+    if (text == nullptr) return 0;
+    int64_t v = 0;
+    const char* end = text->data() + text->size();
+    const char* begin = text->data() + (!text->empty() && (*text)[0] == '+' ? 1 : 0);
+    auto [ptr, ec] = std::from_chars(begin, end, v);
+    return ec == std::errc() && ptr != begin ? v : 0;  // parseInt's leading digits
+  };
+  const int64_t limit = number("limit");
+  q.limit = limit <= 0 ? kDefaultLimit : size_t(std::min<int64_t>(limit, kMaxLimit));
+  q.skip = size_t(std::max<int64_t>(0, number("skip")));
   // The seed sets no maximum; skipping walks the index, so past a ceiling
   // a client narrows the list instead (issue 11, item 5b).
   if (q.skip > kMaxListSkip) {

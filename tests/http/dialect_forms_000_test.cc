@@ -125,6 +125,10 @@ TEST_F(Forms000Test, JobStatusErrorsAreTheSeedsBodies) {
   // An ObjectId's hex digits in either case name the same captcha.
   FailedJohn();
   EXPECT_EQ(client_->Get("/api/job-status/507F1F77BCF86CD799439011").status, 200);
+  // Stored in upper case, found by the lower-case spelling too (issue 11).
+  Enqueue(R"({"type":"reliance-form","queue":"forms","external_ref":"65A1B2C3D4E5F60718293A4B"})");
+  EXPECT_EQ(client_->Get("/api/job-status/65a1b2c3d4e5f60718293a4b").status, 200);
+  EXPECT_EQ(client_->Get("/api/job-status/65A1B2C3D4E5F60718293A4B").status, 200);
   ExpectMatchesSeed(missing.body, R"({"success":false,
     "message":"Job not found for this captcha ID","captchaId":"507f1f77bcf86cd799439011"})");
 }
@@ -175,9 +179,18 @@ TEST_F(Forms000Test, JobListRejectsUnknownStatusWithTheSeedsMessage) {
   EXPECT_EQ(r.status, 400);
   ExpectMatchesSeed(r.body, R"({"success":false,
     "message":"Invalid status. Must be one of: pending, processing, completed, failed"})");
-  EXPECT_EQ(client_->Get("/api/jobs?limit=abc").status, 400);
-  // Only the status is refused: other sort fields and orders fall back to
-  // the defaults, as the seed's query does.
+  // Only the status is refused (issue 11): limit and skip read as the
+  // seed's parseInt(x) || default, an empty status filters nothing, and
+  // other sort fields and orders fall back to the defaults.
+  for (const char* q : {"limit=abc", "limit=0", "limit=-3"}) {
+    HttpResult d = client_->Get(std::string("/api/jobs?") + q);
+    ASSERT_EQ(d.status, 200) << q << " " << d.body;
+    EXPECT_EQ(d.Json()["pagination"]["limit"].GetInt(), 50) << q;
+  }
+  HttpResult negative = client_->Get("/api/jobs?skip=-5");
+  ASSERT_EQ(negative.status, 200) << negative.body;
+  EXPECT_EQ(negative.Json()["pagination"]["skip"].GetInt(), 0);
+  EXPECT_EQ(client_->Get("/api/jobs?status=").status, 200);
   HttpResult lenient = client_->Get("/api/jobs?sortBy=attempts&sortOrder=up");
   EXPECT_EQ(lenient.status, 200) << lenient.body;
 }
