@@ -13,15 +13,16 @@
 //      the route's RateClass:
 //        admin          admin bucket per subject
 //        worker         worker bucket per subject (+ worker-create on creates)
-//        reader         poll bucket per (subject, polled thing, route) on
-//                       poll routes;
+//        reader         poll bucket per (subject, polled thing, route) and
+//                       public-reads per subject on poll routes;
 //                       reader bucket per subject otherwise (+ reader-create)
 //        share link, no credentials (public and kSelf routes):
 //                       poll bucket per (address, polled thing, route) and
 //                       public-reads per address on poll routes; address
 //                       bucket otherwise (+ reader-create per address on
 //                       creates)
-//        failed authentication: address bucket
+//        failed authentication: address bucket (+ reader-create per
+//                       address on creates: never less than no credentials)
 //        webhook routes: webhook and webhook-burst buckets per (address,
 //                       provider)
 //        dashboard routes: public-reads bucket per subject, or per address
@@ -71,7 +72,7 @@ struct RateLimitOptions {
   RateRule webhook{10, 60'000};
   RateRule webhook_burst{3, 10'000};
   // Dashboards of seeds 000 and 001 (001 polls two routes every 15-30 s),
-  // and the ceiling on anonymous polls per address.
+  // and the ceiling on one-job polls per reader (per address when anonymous).
   RateRule public_reads{1000, 15 * 60'000};
 };
 
