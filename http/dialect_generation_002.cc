@@ -375,7 +375,11 @@ std::string GenerationErrorBody002(const ApiError& e, const HttpRequest&, Millis
   switch (e.error.code) {
     case Code::kInvalidArgument: code = "INVALID_INPUT"; break;
     case Code::kUnauthenticated: code = "UNAUTHORIZED"; break;
-    case Code::kResourceExhausted: code = "RATE_LIMIT_EXCEEDED"; break;
+    case Code::kResourceExhausted:
+      // An upload over the size limit failed validation; only a spent
+      // budget is the seed's RATE_LIMIT_EXCEEDED.
+      code = e.error.reason == "PAYLOAD_TOO_LARGE" ? "INVALID_INPUT" : "RATE_LIMIT_EXCEEDED";
+      break;
     case Code::kDataLoss:
     case Code::kInternal: code = "DATABASE_ERROR"; break;
     default: break;

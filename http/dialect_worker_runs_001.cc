@@ -3,7 +3,7 @@
 //   COMPLETED <- completed   FAILED <- failed   CANCELLED <- cancelled
 // A log line's related subjects are its "gameServer" and "user" subjects
 // (ids); "gameServer.name", "gameServer.status", "user.name" and
-// "user.email" subjects fill the embedded objects. A log id is the line's
+// "user.email" subjects fill the embedded objects ("" where not given). A log id is the line's
 // number within its run.
 #include "http/dialect_worker_runs_001.h"
 
@@ -97,8 +97,10 @@ void SubjectObject(JsonWriter& w, const Labels& subjects, std::string_view kind,
     return;
   }
   w.StartObject().Field("id", id);
+  // The seed types these as strings, never null: "" when the line did not
+  // name them.
   for (std::string_view f : fields) {
-    w.StringOrNull(f, Subject(subjects, fmt::format("{}.{}", kind, f)));
+    w.Field(f, Subject(subjects, fmt::format("{}.{}", kind, f)));
   }
   w.EndObject();
 }

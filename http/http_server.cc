@@ -97,6 +97,9 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(JobStore& store,
   BOOST_OUTCOME_TRYV(CheckOptions(options));
   auto state = std::make_shared<ServerState>();
   state->api.store = &store;
+  state->parser_limits = {options.max_body_bytes + kHeaderAllowance, options.max_body_bytes,
+                           options.security.limits.max_headers,
+                           options.security.limits.max_header_bytes};
   state->api.max_batch_operations = options.max_batch_operations;
   BOOST_OUTCOME_TRY(authenticator, Authenticator::Create(options.security.auth, store.clock()));
   state->authenticator = std::move(authenticator);

@@ -38,6 +38,9 @@ struct HttpRequest {
   size_t url_bytes = 0;
   size_t header_count = 0;
   size_t header_bytes = 0;
+  // A body declared (Content-Length) over the server's limit is not read:
+  // `body` is empty and this is the declared size (RequestHandler: 413).
+  size_t unread_body_bytes = 0;
   // Who asks, once the request gate has authenticated the request
   // (unauthenticated until then, and on kPublic/kSelf routes).
   Principal principal;

@@ -76,6 +76,9 @@ class InFlight {
 struct Connection {
   bool http11 = false;
   bool client_asked_close = false;
+  // The body or header block was refused unread: what follows on the
+  // socket is its rest.
+  bool body_left_unread = false;
   // The peer's parser: told when the answer is on its way (Send), and the
   // header block as received (FillRequestShape). Null only for a peer that
   // went away before onRequest.
@@ -88,12 +91,14 @@ struct OwnedRequest {
   HttpRequest request;
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  std::string header_block;  // as received, for list-valued fields
 };
 
 void FillCommon(const PHttp::Request& req, const Connection& conn, HttpRequest& r) {
   r.method = MethodName(req.method());
   r.path = req.resource();
   FillRequestShape(req, conn.parser.get(), r);
+  if (conn.parser) r.unread_body_bytes = conn.parser->oversized_body();
   const auto& q = req.query();
   for (auto it = q.parameters_begin(); it != q.parameters_end(); ++it) {
     r.query.emplace_back(PercentDecode(it->first, true).value_or(it->first),
@@ -110,6 +115,12 @@ HttpRequest View(const PHttp::Request& req, const Connection& conn) {
   r.header = [headers](std::string_view name) -> std::optional<std::string> {
     return HeaderValue(*headers, name);
   };
+  if (conn.parser) {
+    const GuardedRequestParser* parser = conn.parser.get();
+    r.header_lines = [parser](std::string_view name) {
+      return FieldLines(parser->header_block(), name);
+    };
+  }
   return r;
 }
 
@@ -126,6 +137,13 @@ std::shared_ptr<OwnedRequest> Own(const PHttp::Request& req, const Connection& c
     }
     return std::nullopt;
   };
+  if (conn.parser) {
+    owned->header_block = conn.parser->header_block();
+    const auto* block = &owned->header_block;
+    owned->request.header_lines = [block](std::string_view name) {
+      return FieldLines(*block, name);
+    };
+  }
   return owned;
 }
 
@@ -138,7 +156,7 @@ class PistacheHandler final : public PHttp::Handler {
   // Replaces Http::Handler's (private) one: the same request parser, plus
   // the per-address connection limit.
   void onConnection(const std::shared_ptr<Pistache::Tcp::Peer>& peer) override {
-    SetUpConnection(peer, getMaxRequestSize(), state_->connections.get());
+    SetUpConnection(peer, state_->parser_limits, state_->connections.get());
   }
 
   void onDisconnection(const std::shared_ptr<Pistache::Tcp::Peer>& peer) override {
@@ -164,6 +182,7 @@ class PistacheHandler final : public PHttp::Handler {
     conn.http11 = req.version() == PHttp::Version::Http11;
     auto asked = req.headers().tryGet<PHttp::Header::Connection>();
     conn.client_asked_close = asked && asked->control() == PHttp::ConnectionControl::Close;
+    conn.body_left_unread = conn.parser && conn.parser->discarding();
 
     if (state_->handler->draining()) {
       HttpRequest request = View(req, conn);
@@ -219,8 +238,10 @@ class PistacheHandler final : public PHttp::Handler {
     // without a Connection header (STACK.md), against HTTP/1.1's persistent
     // default; clients then reconnect for every request. Replace it (add()
     // keeps the first) unless the client asked to close, or we are draining.
-    if (conn.http11) {
-      const bool close = conn.client_asked_close || state.handler->draining();
+    // After an unread body the connection cannot carry another request.
+    if (conn.http11 || conn.body_left_unread) {
+      const bool close =
+          conn.client_asked_close || conn.body_left_unread || state.handler->draining();
       headers.remove<PHttp::Header::Connection>();
       headers.add<PHttp::Header::Connection>(close ? PHttp::ConnectionControl::Close
                                                    : PHttp::ConnectionControl::KeepAlive);

@@ -30,6 +30,9 @@ struct ServerState {
   std::unique_ptr<WorkPool> writes;  // null: writes run on the reactor threads
   // Open connections per client address (null: unlimited).
   std::shared_ptr<ConnectionLimiter> connections;
+  // What each connection's parser refuses before reading it (bodies by
+  // their declared size, header blocks past the gate's limits).
+  ParserLimits parser_limits;
 
   std::mutex mu;
   std::condition_variable idle;

@@ -97,6 +97,13 @@ class RequestGate {
   std::optional<HttpResponse> Admit(HttpRequest& request, std::string_view method,
                                     std::string_view pattern, StringPairs& headers);
 
+  // `error` as the route registered as `pattern` writes its errors (a seed
+  // dialect's body shape), for refusals made outside the gate (413).
+  HttpResponse RefuseOnRoute(const ApiError& error, const HttpRequest& request,
+                             std::string_view pattern) const {
+    return Refuse(error, PolicyFor(request.method, pattern, extra_access_), request);
+  }
+
   const Authenticator& authenticator() const { return auth_; }
 
  private:

@@ -105,8 +105,14 @@ HttpResponse RequestHandler::Route(HttpRequest& request, size_t& route_index) {
   Router::Match match = router_.Find(request.method, request.path);
   if (match.kind == Router::Match::Kind::kFound) route_index = match.route_index;
   // The size limit applies to every route, known or not.
-  if (request.body.size() > options_.max_body_bytes) {
-    return ErrorResponse(PayloadTooLarge(options_.max_body_bytes, request.body.size()));
+  const size_t body_bytes = std::max(request.body.size(), request.unread_body_bytes);
+  if (body_bytes > options_.max_body_bytes) {
+    ApiError too_large(PayloadTooLarge(options_.max_body_bytes, body_bytes));
+    // On a route, in its own shape (a seed dialect's error body).
+    if (options_.gate && match.kind == Router::Match::Kind::kFound) {
+      return options_.gate->RefuseOnRoute(too_large, request, router_.pattern(match.route_index));
+    }
+    return ErrorResponse(too_large);
   }
   switch (match.kind) {
     case Router::Match::Kind::kFound:

@@ -103,6 +103,29 @@ TEST_F(Generation002Test, CartoonizeTakesTheSeedsFormData) {
   EXPECT_STREQ(refused.Json()["code"].GetString(), "INVALID_INPUT");
 }
 
+TEST_F(Generation002Test, ATwoMegabyteUploadIsRefusedInTheSeedsShape) {
+  // Issue 11: a 2 MB image got Pistache's bare text/plain 413, without
+  // Content-Type or CORS headers, that a browser client cannot read.
+  const std::string boundary = "----jtFormBoundaryBig";
+  const std::string body = "--" + boundary +
+                           "\r\nContent-Disposition: form-data; name=\"image\"; "
+                           "filename=\"big.png\"\r\nContent-Type: image/png\r\n\r\n" +
+                           std::string(2 << 20, 'p') + "\r\n--" + boundary + "--\r\n";
+  HttpClient fresh(base_);
+  HttpResult r = fresh.Post("/api/jobs/cartoonize/start", body,
+                            {"Content-Type: multipart/form-data; boundary=" + boundary,
+                             "Origin: https://app.example.com"});
+  EXPECT_EQ(r.status, 413) << r.error;
+  EXPECT_EQ(r.Header("Content-Type"), "application/json");
+  EXPECT_EQ(r.Header("Access-Control-Allow-Origin"), "https://app.example.com");
+  auto doc = r.Json();
+  ASSERT_TRUE(doc.IsObject()) << r.body;
+  EXPECT_EQ(std::string(doc["code"].GetString()), "INVALID_INPUT");
+  EXPECT_TRUE(doc["error"].IsString());
+  // Nothing was created, and the server serves the next client as usual.
+  EXPECT_EQ(Start("cartoonize", R"({"prompt":"fox","style":"anime"})").empty(), false);
+}
+
 TEST_F(Generation002Test, StartValidatesEachKindsBody) {
   struct Case {
     const char* kind;

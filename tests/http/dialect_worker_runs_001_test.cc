@@ -168,6 +168,26 @@ TEST_F(WorkerRuns001Test, RunDetailsWithLogsAndRelatedSubjects) {
   EXPECT_LT(doc["logs"][0]["id"].GetInt64(), doc["logs"][1]["id"].GetInt64());
 }
 
+TEST_F(WorkerRuns001Test, RelatedObjectsCarryStringsWhereOnlyTheIdIsKnown) {
+  // The seed types gameServer.name/status and user.name/email as strings
+  // (the object itself may be null): a line naming only the ids gets "".
+  const std::string id = Enqueue(R"({"type":"EXPIRE_SERVERS","queue":"worker-jobs"})");
+  MustAppend(id, R"({"type":"started"})");
+  MustAppend(id, R"({"type":"logged","data":{"level":"INFO","message":"m",
+    "subjects":{"gameServer":"gs-1","user":"u-1"}}})");
+  HttpResult r = client_->Get("/v1/jobs/runs/" + id);
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto doc = r.Json();
+  const auto& line = doc["logs"][0];
+  for (const char* f : {"id", "name", "status"}) {
+    EXPECT_TRUE(line["gameServer"][f].IsString()) << f << " in " << r.body;
+  }
+  for (const char* f : {"id", "name", "email"}) {
+    EXPECT_TRUE(line["user"][f].IsString()) << f << " in " << r.body;
+  }
+  EXPECT_EQ(std::string(line["gameServer"]["name"].GetString()), "");
+}
+
 TEST_F(WorkerRuns001Test, UnknownRunIs404WithTheSeedsBody) {
   for (const std::string& id :
        {std::string("cm5abc123def456"), std::string("00000000-0000-4000-8000-000000000000"),

@@ -137,6 +137,18 @@ TEST_F(ProxiedRateLimitTest, ForwardedClientsHaveTheirOwnBuckets) {
   EXPECT_EQ(from("203.0.113.50, 198.51.100.7").status, 429);
 }
 
+TEST_F(ProxiedRateLimitTest, EveryForwardedForLineOfTheRequestCounts) {
+  // RFC 9110 5.3: two X-Forwarded-For lines are one list. A client that sends
+  // its own line first and lets the proxy add a second must be charged as the
+  // address the proxy appended last, not as the one it chose.
+  auto lines = [&](const std::string& first, const std::string& second) {
+    return client_->Get("/v1/jobs", {"X-Forwarded-For: " + first, "X-Forwarded-For: " + second});
+  };
+  EXPECT_EQ(lines("203.0.113.77", "198.51.100.8").status, 401);
+  EXPECT_EQ(lines("203.0.113.78", "198.51.100.8").status, 429);  // 198.51.100.8 is spent
+  EXPECT_EQ(client_->Get("/v1/jobs", {"X-Forwarded-For: 203.0.113.79"}).status, 401);
+}
+
 TEST(ProxiedServerOptions, ABadProxySpecStopsTheServerFromStarting) {
   JobStoreOptions store_options;
   store_options.data_dir = MakeHttpTempDir("jobtrail-proxy");

@@ -2,6 +2,7 @@
 // (http/trusted_proxies.h): only what trusted hops vouch for is believed.
 #include <gtest/gtest.h>
 
+#include "http/pistache_security.h"
 #include "http/trusted_proxies.h"
 
 namespace jobtrail::http {
@@ -68,6 +69,17 @@ TEST(TrustedProxies, EveryForwardedForLineIsRead) {
             "198.51.100.7");
   EXPECT_EQ(p.ClientAddress("127.0.0.1", Lines{}), "127.0.0.1");
   EXPECT_EQ(p.ClientAddress("203.0.113.9", Lines{"1.1.1.1"}), "203.0.113.9");
+}
+
+TEST(TrustedProxies, FieldLinesReadsEveryLineOfOneNameFromTheRawBlock) {
+  const std::string block =
+      "Host: x\r\nX-Forwarded-For: 1.1.1.1\r\nx-forwarded-for:\t198.51.100.7 , 10.0.0.1 \r\n"
+      "X-Forwarded-For-Not: 9.9.9.9\r\nX-Forwarded-Fo: 8.8.8.8\r\n\r\n";
+  EXPECT_EQ(FieldLines(block, "X-Forwarded-For"),
+            (std::vector<std::string>{"1.1.1.1", "198.51.100.7 , 10.0.0.1"}));
+  EXPECT_TRUE(FieldLines(block, "Forwarded").empty());
+  EXPECT_TRUE(FieldLines("", "Host").empty());
+  EXPECT_EQ(FieldLines("Host: a", "host"), std::vector<std::string>{"a"});
 }
 
 }  // namespace
