@@ -9,7 +9,7 @@
 
 #include <set>
 
-#include "http/dialect_routes.h"
+#include "http/dialects/routes.h"
 #include "tests/http/secure_fixture.h"
 
 namespace jobtrail::testing {

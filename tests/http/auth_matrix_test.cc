@@ -1,13 +1,13 @@
 // Authorization matrix: every canonical route × every kind of caller →
 // the expected status, and no answer to one owner shows another owner's
 // job. A new route fails CoversEveryRoute until it gets a row here (and in
-// http/route_access.cc).
+// http/security/route_access.cc).
 #include <gtest/gtest.h>
 
 #include <map>
 #include <set>
 
-#include "http/api_routes.h"
+#include "http/v1/api_routes.h"
 #include "tests/http/secure_fixture.h"
 
 namespace jobtrail::testing {

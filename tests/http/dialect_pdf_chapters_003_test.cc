@@ -3,7 +3,7 @@
 // headers on every answer, and the 7-day retention of the job type.
 #include <gtest/gtest.h>
 
-#include "http/dialect_pdf_chapters_003.h"
+#include "http/dialects/pdf_chapters_003.h"
 #include "projections/job_json.h"
 #include "tests/http/dialect_test_util.h"
 #include "tests/http/secure_fixture.h"

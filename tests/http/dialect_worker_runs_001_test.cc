@@ -6,7 +6,7 @@
 #include <chrono>
 #include <thread>
 
-#include "http/dialect_worker_runs_001.h"
+#include "http/dialects/worker_runs_001.h"
 #include "projections/job_json.h"
 #include "tests/http/dialect_test_util.h"
 #include "tests/http/server_fixture.h"

@@ -10,9 +10,9 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "http/error_mapping.h"
-#include "http/metrics.h"
-#include "http/request_handler.h"
+#include "http/server/error_mapping.h"
+#include "http/server/request_handler.h"
+#include "http/v1/metrics.h"
 
 namespace jobtrail::http {
 namespace {

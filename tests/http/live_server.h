@@ -11,7 +11,7 @@
 #include <string>
 
 #include "domain/clock.h"
-#include "http/http_server.h"
+#include "http/app/http_server.h"
 #include "projections/job_store.h"
 #include "tests/http/http_client.h"
 

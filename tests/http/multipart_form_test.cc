@@ -1,10 +1,10 @@
-// multipart/form-data parsing (http/multipart_form.h) on bodies as browsers
+// multipart/form-data parsing (http/server/multipart_form.h) on bodies as browsers
 // and curl send them, and on broken ones.
 #include <gtest/gtest.h>
 
 #include <string>
 
-#include "http/multipart_form.h"
+#include "http/server/multipart_form.h"
 
 namespace jobtrail::http {
 namespace {

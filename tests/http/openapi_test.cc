@@ -8,7 +8,7 @@
 #include <set>
 #include <string>
 
-#include "http/api_routes.h"
+#include "http/v1/api_routes.h"
 
 namespace jobtrail::http {
 namespace {

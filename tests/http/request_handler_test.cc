@@ -1,13 +1,13 @@
 // RequestHandler without a socket: the catch point, draining, the body
 // limit, request ids and CORS on every kind of answer.
-#include "http/request_handler.h"
+#include "http/server/request_handler.h"
 
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
 #include <stdexcept>
 
-#include "http/metrics.h"
+#include "http/v1/metrics.h"
 
 namespace jobtrail::http {
 namespace {

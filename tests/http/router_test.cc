@@ -1,6 +1,6 @@
 // Router: segment matching, literal segments beating parameters whatever
 // the registration order, 404 vs 405.
-#include "http/router.h"
+#include "http/server/router.h"
 
 #include <gtest/gtest.h>
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "http/key_store.h"
+#include "http/security/key_store.h"
 #include "tests/http/jwt_test_util.h"
 #include "tests/http/live_server.h"
 

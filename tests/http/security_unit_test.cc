@@ -7,15 +7,15 @@
 #include <fstream>
 
 #include "domain/clock.h"
-#include "http/authenticator.h"
-#include "http/crypto.h"
-#include "http/jwt_verifier.h"
-#include "http/key_store.h"
-#include "http/rate_limiter.h"
-#include "http/request_gate.h"
-#include "http/route_access.h"
-#include "http/share_token.h"
-#include "http/webhook_secret.h"
+#include "http/security/authenticator.h"
+#include "http/security/crypto.h"
+#include "http/security/jwt_verifier.h"
+#include "http/security/key_store.h"
+#include "http/security/rate_limiter.h"
+#include "http/security/request_gate.h"
+#include "http/security/route_access.h"
+#include "http/security/share_token.h"
+#include "http/security/webhook_secret.h"
 #include "tests/http/jwt_test_util.h"
 
 namespace jobtrail::http {

@@ -1,8 +1,8 @@
 // Which address a request is charged to behind reverse proxies
-// (http/trusted_proxies.h): only what trusted hops vouch for is believed.
+// (http/server/trusted_proxies.h): only what trusted hops vouch for is believed.
 #include <gtest/gtest.h>
 
-#include "http/trusted_proxies.h"
+#include "http/server/trusted_proxies.h"
 
 namespace jobtrail::http {
 namespace {

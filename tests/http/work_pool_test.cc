@@ -1,6 +1,6 @@
 // WorkPool: runs everything submitted, refuses beyond its queue bound, and
 // Stop() runs what was queued before joining.
-#include "http/work_pool.h"
+#include "http/server/work_pool.h"
 
 #include <gtest/gtest.h>
 
