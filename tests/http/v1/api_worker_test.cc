@@ -1,7 +1,7 @@
 // The worker protocol over HTTP, on a manual clock: claim with a lease,
 // heartbeat, an error on a leased attempt retried by the store's policy,
 // a lease that expires in the maintenance pass.
-#include "tests/http/server_fixture.h"
+#include "tests/http/live_server.h"
 
 namespace jobtrail::testing {
 namespace {

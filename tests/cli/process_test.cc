@@ -12,8 +12,8 @@
 #include <thread>
 #include <vector>
 
+#include "tests/cli/server_process.h"
 #include "tests/http/http_client.h"
-#include "tests/http/server_process.h"
 
 namespace jobtrail::testing {
 namespace {

@@ -1,7 +1,7 @@
 // The whole life of a job over HTTP (SPEC §3), and the per-job reads:
 // status with ETag/304, result, history, time travel, logs by level,
 // cancel, list, stats, health, feed, metrics.
-#include "tests/http/server_fixture.h"
+#include "tests/http/live_server.h"
 
 namespace jobtrail::testing {
 namespace {

@@ -13,7 +13,7 @@
 #include <chrono>
 #include <thread>
 
-#include "tests/http/secure_fixture.h"
+#include "tests/http/live_server.h"
 
 namespace jobtrail::testing {
 namespace {

@@ -3,8 +3,8 @@
 // unknown one), and the two GET routes it proposes, owner from the token.
 #include <gtest/gtest.h>
 
-#include "tests/http/dialect_test_util.h"
-#include "tests/http/secure_fixture.h"
+#include "tests/http/dialects/test_util.h"
+#include "tests/http/live_server.h"
 
 namespace jobtrail::testing {
 namespace {

@@ -3,7 +3,7 @@
 // with the store's manual clock.
 #include <gtest/gtest.h>
 
-#include "tests/http/secure_fixture.h"
+#include "tests/http/live_server.h"
 
 namespace jobtrail::testing {
 namespace {

@@ -10,7 +10,7 @@
 #include <set>
 
 #include "http/dialects/routes.h"
-#include "tests/http/secure_fixture.h"
+#include "tests/http/live_server.h"
 
 namespace jobtrail::testing {
 namespace {

@@ -6,8 +6,8 @@
 
 #include <fmt/format.h>
 
-#include "tests/http/dialect_test_util.h"
-#include "tests/http/secure_fixture.h"
+#include "tests/http/dialects/test_util.h"
+#include "tests/http/live_server.h"
 
 namespace jobtrail::testing {
 namespace {

@@ -6,9 +6,9 @@
 #include <gtest/gtest.h>
 
 #include "projections/job_json.h"
-#include "tests/http/dialect_generation_002_bodies.h"
-#include "tests/http/dialect_test_util.h"
-#include "tests/http/server_fixture.h"
+#include "tests/http/dialects/generation_002_bodies.h"
+#include "tests/http/dialects/test_util.h"
+#include "tests/http/live_server.h"
 
 namespace jobtrail::testing {
 namespace {

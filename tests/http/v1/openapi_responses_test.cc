@@ -14,9 +14,9 @@
 #include <string>
 #include <vector>
 
+#include "tests/cli/server_process.h"
 #include "tests/cli/subprocess.h"
 #include "tests/http/http_client.h"
-#include "tests/http/server_process.h"
 
 namespace jobtrail::testing {
 namespace {

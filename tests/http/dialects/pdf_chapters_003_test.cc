@@ -5,8 +5,8 @@
 
 #include "http/dialects/pdf_chapters_003.h"
 #include "projections/job_json.h"
-#include "tests/http/dialect_test_util.h"
-#include "tests/http/secure_fixture.h"
+#include "tests/http/dialects/test_util.h"
+#include "tests/http/live_server.h"
 
 namespace jobtrail::testing {
 namespace {

@@ -8,7 +8,7 @@
 #include <set>
 
 #include "http/v1/api_routes.h"
-#include "tests/http/secure_fixture.h"
+#include "tests/http/live_server.h"
 
 namespace jobtrail::testing {
 namespace {

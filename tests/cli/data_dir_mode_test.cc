@@ -9,9 +9,9 @@
 #include <string>
 
 #include "projections/job_store.h"
+#include "tests/cli/server_process.h"
 #include "tests/cli/subprocess.h"
 #include "tests/http/http_client.h"
-#include "tests/http/server_process.h"
 
 namespace jobtrail::testing {
 namespace {

@@ -4,7 +4,7 @@
 #include <string>
 
 #include "projections/job_json.h"
-#include "tests/http/server_fixture.h"
+#include "tests/http/live_server.h"
 
 namespace jobtrail::testing {
 namespace {

@@ -5,7 +5,7 @@
 #include <set>
 #include <thread>
 
-#include "tests/http/server_fixture.h"
+#include "tests/http/live_server.h"
 
 namespace jobtrail::testing {
 namespace {

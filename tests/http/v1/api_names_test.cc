@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "tests/http/server_fixture.h"
+#include "tests/http/live_server.h"
 
 namespace jobtrail::testing {
 namespace {

@@ -8,8 +8,8 @@
 
 #include "http/dialects/worker_runs_001.h"
 #include "projections/job_json.h"
-#include "tests/http/dialect_test_util.h"
-#include "tests/http/server_fixture.h"
+#include "tests/http/dialects/test_util.h"
+#include "tests/http/live_server.h"
 
 namespace jobtrail::testing {
 namespace {

@@ -8,9 +8,9 @@
 
 #include <fmt/format.h>
 
-#include "tests/http/dialect_generation_002_bodies.h"
-#include "tests/http/dialect_test_util.h"
-#include "tests/http/secure_fixture.h"
+#include "tests/http/dialects/generation_002_bodies.h"
+#include "tests/http/dialects/test_util.h"
+#include "tests/http/live_server.h"
 
 namespace jobtrail::testing {
 namespace {

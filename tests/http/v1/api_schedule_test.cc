@@ -1,6 +1,6 @@
 // Schedules over HTTP, on a manual clock: define, list with the next run,
 // trigger a run, isRunning follows it, delete; bad definitions are 400s.
-#include "tests/http/server_fixture.h"
+#include "tests/http/live_server.h"
 
 namespace jobtrail::testing {
 namespace {

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/http/server_fixture.h"
+#include "tests/http/live_server.h"
 
 namespace jobtrail::testing {
 namespace {

@@ -5,8 +5,8 @@
 #include <gtest/gtest.h>
 
 #include "projections/job_json.h"
-#include "tests/http/dialect_test_util.h"
-#include "tests/http/server_fixture.h"
+#include "tests/http/dialects/test_util.h"
+#include "tests/http/live_server.h"
 
 namespace jobtrail::testing {
 namespace {

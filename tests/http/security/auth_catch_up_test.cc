@@ -7,7 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/http/lagging_store.h"
-#include "tests/http/secure_fixture.h"
+#include "tests/http/live_server.h"
 
 namespace jobtrail::testing {
 namespace {
