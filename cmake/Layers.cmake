@@ -13,8 +13,9 @@
 #          its own headers are always allowed
 #   ALLOW  the quoted includes ("...") it may use besides its own: a folder
 #          ("domain/") or one header ("http/security/route_access.h")
-#   DENY   includes of any kind it must not use even where ALLOW would let
-#          it (for "<pistache/": the HTTP library stays in http/server)
+#   DENY   what it must not include even where ALLOW would let it: "<lib/"
+#          for a library (the HTTP library stays in http/server), or a
+#          header ("projections/job_store.h": routes use the store's parts)
 #
 # A quoted include outside the room and outside ALLOW, or any DENY match,
 # fails the build, naming the file, the line, the include and the rule

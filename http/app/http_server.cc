@@ -105,7 +105,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(JobStore& store,
   auto state = std::make_shared<ServerState>();
   auto app = std::make_shared<ApiState>();
   state->routes_context = app;
-  app->api.store = &store;
+  app->api.UseStore(store);
   app->api.max_batch_operations = options.max_batch_operations;
   BOOST_OUTCOME_TRY(authenticator, Authenticator::Create(options.security.auth, store.clock()));
   app->authenticator = std::move(authenticator);

@@ -90,7 +90,7 @@ HttpResponse Envelope(const HttpRequest& request, const JobView& job, bool resul
 // The job, if it is the relay queue's and `may_read(owner)`; otherwise
 // exactly the unknown job's error.
 template <typename MayRead>
-ApiResult<JobView> OwnedJob(JobStore& store, const DialectOptions& options, std::string_view id,
+ApiResult<JobView> OwnedJob(JobReads& store, const DialectOptions& options, std::string_view id,
                             MayRead may_read) {
   auto job = store.LoadJob(id, std::nullopt);
   if (!job) return job.error().code == Code::kNotFound ? JobNotFound() : ApiError(job.error());
@@ -120,7 +120,7 @@ ApiResult<HttpResponse> PostStatus(ApiContext& ctx, const DialectOptions& option
   // public the caller must also be allowed to read the job (/v1's rules):
   // guessing an owner's name is no credential.
   const bool open = options.IsPublic(kSeed);
-  BOOST_OUTCOME_TRY(job, OwnedJob(*ctx.store, options, job_id, [&](std::string_view owner) {
+  BOOST_OUTCOME_TRY(job, OwnedJob(*ctx.reads, options, job_id, [&](std::string_view owner) {
                       return owner == user_id && CallerMayRead(request, open, job_id, owner);
                     }));
   return Envelope(request, job, /*result_only=*/false);
@@ -134,7 +134,7 @@ ApiResult<HttpResponse> GetJob(ApiContext& ctx, const DialectOptions& options,
     return DialectError(Code::kUnauthenticated, "UNAUTHORIZED", "unauthorized");
   }
   const std::string& id = PathParam(request, "jobId");
-  BOOST_OUTCOME_TRY(job, OwnedJob(*ctx.store, options, id, [&](std::string_view owner) {
+  BOOST_OUTCOME_TRY(job, OwnedJob(*ctx.reads, options, id, [&](std::string_view owner) {
                       return principal.MayRead(id, owner);
                     }));
   if (result_only && job.status != JobStatus::kCompleted) {

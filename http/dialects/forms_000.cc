@@ -181,12 +181,12 @@ ApiResult<std::optional<JobView>> FindForm(ApiContext& ctx, const DialectOptions
   if (!open && p.authenticated() && !p.share_link() && p.role == Role::kReader) {
     q.owner = p.subject;
   }
-  BOOST_OUTCOME_TRY(page, ctx.store->List(q));
+  BOOST_OUTCOME_TRY(page, ctx.reads->List(q));
   if (page.items_json.empty()) return std::optional<JobView>();
   rapidjson::Document doc;
   BOOST_OUTCOME_TRYV(ParseStatusDocument(page.items_json.front(), doc));
   const std::string id(DocString(doc, "id"));
-  auto job = ctx.store->LoadJob(id, std::nullopt);
+  auto job = ctx.reads->LoadJob(id, std::nullopt);
   if (!job) {
     if (job.error().code == Code::kNotFound) return std::optional<JobView>();
     return job.error();
@@ -304,7 +304,7 @@ ApiResult<HttpResponse> ListJobs(ApiContext& ctx, const DialectOptions& options,
   query.queue = options.forms_queue;
   ListPage page;
   if (RestrictToCaller(request, options.IsPublic(kSeed), query)) {
-    BOOST_OUTCOME_TRY(listed, ctx.store->List(query));
+    BOOST_OUTCOME_TRY(listed, ctx.reads->List(query));
     page = std::move(listed);
   }
   JsonWriter w;
@@ -335,7 +335,7 @@ ApiResult<HttpResponse> ListJobs(ApiContext& ctx, const DialectOptions& options,
 // The form queue's counts, per state, with the attempts they took: the
 // store's stats read model is store-wide, so the queue's jobs are counted
 // from its list (a page of status documents at a time).
-ApiResult<StatsSnapshot> QueueStats(JobStore& store, const std::string& queue) {
+ApiResult<StatsSnapshot> QueueStats(JobReads& store, const std::string& queue) {
   StatsSnapshot stats;
   ListQuery q;
   q.queue = queue;
@@ -358,7 +358,7 @@ ApiResult<StatsSnapshot> QueueStats(JobStore& store, const std::string& queue) {
 
 ApiResult<HttpResponse> GetStats(ApiContext& ctx, const DialectOptions& options,
                                  const HttpRequest&) {
-  BOOST_OUTCOME_TRY(stats, QueueStats(*ctx.store, options.forms_queue));
+  BOOST_OUTCOME_TRY(stats, QueueStats(*ctx.reads, options.forms_queue));
   JsonWriter w;
   w.StartObject().Field("success", true).Key("data").StartObject();
   w.Field("total", stats.total).Key("byStatus").StartObject();

@@ -136,7 +136,7 @@ ApiResult<void> Validate(const Kind& kind, const rapidjson::Document& body) {
                                   validator.GetInvalidSchemaKeyword()));
 }
 
-int EstimatedMinutes(JobStore& store, const Kind& kind) {
+int EstimatedMinutes(JobReads& store, const Kind& kind) {
   const StatsSnapshot stats = store.Stats();
   auto it = stats.by_type.find(std::string(kind.name));
   if (it == stats.by_type.end() || it->second.processing.count == 0) {
@@ -260,9 +260,9 @@ ApiResult<HttpResponse> Start(ApiContext& ctx, const DialectOptions& options,
   enqueue.spec.payload_json = SerializeJson(body);
   enqueue.spec.max_attempts = kGenerationMaxRetries + 1;
   enqueue.actor = ActorNamed(request.principal, std::nullopt);
-  BOOST_OUTCOME_TRY(written, ctx.store->Enqueue(std::move(enqueue)));
-  const int minutes = EstimatedMinutes(*ctx.store, *kind);
-  const Millis now = ctx.store->clock().Now();
+  BOOST_OUTCOME_TRY(written, ctx.commands->Enqueue(std::move(enqueue)));
+  const int minutes = EstimatedMinutes(*ctx.reads, *kind);
+  const Millis now = ctx.reads->clock().Now();
   JsonWriter w;
   w.StartObject()
       .Field("jobId", written.job_id)
@@ -329,7 +329,7 @@ ApiResult<HttpResponse> Status(ApiContext& ctx, const DialectOptions& options,
                                const HttpRequest& request) {
   BOOST_OUTCOME_TRY(kind, KindParam(request));
   const std::string& id = PathParam(request, "jobId");
-  auto loaded = ctx.store->LoadJob(id, std::nullopt);
+  auto loaded = ctx.reads->LoadJob(id, std::nullopt);
   if (!loaded) return loaded.error().code == Code::kNotFound ? JobNotFound(id) : loaded.error();
   const JobView& job = loaded.value();
   // Another kind's job, or one the caller may not see, answers exactly as
@@ -338,7 +338,7 @@ ApiResult<HttpResponse> Status(ApiContext& ctx, const DialectOptions& options,
       !CallerMayRead(request, options.IsPublic(kSeed), id, job.spec.owner)) {
     return JobNotFound(id);
   }
-  const Millis now = ctx.store->clock().Now();
+  const Millis now = ctx.reads->clock().Now();
   JsonWriter w;
   w.StartObject().Field("jobId", job.job_id).Field("status", kWords.Word(job.status));
   w.Key("progress");

@@ -118,8 +118,8 @@ std::string_view HealthMessage(HealthLevel level) {
 }
 
 ApiResult<HttpResponse> Health(ApiContext& ctx, const DialectOptions&, const HttpRequest&) {
-  const HealthReport h = ctx.store->Health();
-  const StatsSnapshot s = ctx.store->Stats();
+  const HealthReport h = ctx.reads->Health();
+  const StatsSnapshot s = ctx.reads->Stats();
   const std::string now = FormatTime(h.now);
   JsonWriter w;
   w.StartObject()
@@ -186,8 +186,8 @@ ApiResult<HttpResponse> Health(ApiContext& ctx, const DialectOptions&, const Htt
 
 ApiResult<HttpResponse> ProcessingStatus(ApiContext& ctx, const DialectOptions&,
                                          const HttpRequest&) {
-  const HealthReport h = ctx.store->Health();
-  const StatsSnapshot s = ctx.store->Stats();
+  const HealthReport h = ctx.reads->Health();
+  const StatsSnapshot s = ctx.reads->Stats();
   JsonWriter w;
   w.StartObject()
       .Field("timestamp", FormatTime(h.now))
@@ -259,7 +259,7 @@ struct Pass {
   double seconds = 0;
 };
 
-ApiResult<Pass> RunPass(JobStore& store, const PassRequest& request) {
+ApiResult<Pass> RunPass(StoreAdmin& store, const PassRequest& request) {
   const auto start = std::chrono::steady_clock::now();
   BOOST_OUTCOME_TRY(report, store.RunMaintenance({}));
   Pass pass;
@@ -283,7 +283,7 @@ ApiResult<Pass> RunPass(JobStore& store, const PassRequest& request) {
 }
 
 // The fields POST /api/jobs/process and the cron route share.
-void PassFields(JsonWriter& w, JobStore& store, const PassRequest& request, const Pass& pass,
+void PassFields(JsonWriter& w, JobReads& store, const PassRequest& request, const Pass& pass,
                 bool with_time) {
   const HealthReport h = store.Health();
   const StatsSnapshot s = store.Stats();
@@ -323,17 +323,17 @@ void PassFields(JsonWriter& w, JobStore& store, const PassRequest& request, cons
 ApiResult<HttpResponse> ProcessNow(ApiContext& ctx, const DialectOptions&,
                                    const HttpRequest& request) {
   BOOST_OUTCOME_TRY(pass_request, ParsePass(request.body));
-  BOOST_OUTCOME_TRY(pass, RunPass(*ctx.store, pass_request));
+  BOOST_OUTCOME_TRY(pass, RunPass(*ctx.admin, pass_request));
   JsonWriter w;
-  w.StartObject().Field("timestamp", FormatTime(ctx.store->clock().Now()));
-  PassFields(w, *ctx.store, pass_request, pass, /*with_time=*/false);
+  w.StartObject().Field("timestamp", FormatTime(ctx.reads->clock().Now()));
+  PassFields(w, *ctx.reads, pass_request, pass, /*with_time=*/false);
   Configuration(w, "configuration");
   const std::string_view specific = DocString(pass_request.body, "specificJobId");
   if (!specific.empty()) {
     w.Key("specificJob")
         .StartObject()
         .Field("jobId", specific)
-        .Field("success", bool(ctx.store->Status(specific)))
+        .Field("success", bool(ctx.reads->Status(specific)))
         .EndObject();
   }
   if (const rapidjson::Value* types = DocMember(pass_request.body, "jobTypes")) {
@@ -371,19 +371,19 @@ ApiResult<HttpResponse> CronProcess(ApiContext& ctx, const DialectOptions&,
   const rapidjson::Value* health_check = DocMember(pass_request.body, "healthCheck");
   JsonWriter w;
   w.StartObject()
-      .Field("timestamp", FormatTime(ctx.store->clock().Now()))
+      .Field("timestamp", FormatTime(ctx.reads->clock().Now()))
       .Field("provider", Provider(request));
   if (health_check != nullptr && health_check->IsTrue()) {
-    const HealthReport h = ctx.store->Health();
+    const HealthReport h = ctx.reads->Health();
     w.Key("healthCheck")
         .StartObject()
         .Field("healthy", h.level != HealthLevel::kCritical)
         .Field("message", HealthMessage(h.level))
         .EndObject();
   }
-  BOOST_OUTCOME_TRY(pass, RunPass(*ctx.store, pass_request));
+  BOOST_OUTCOME_TRY(pass, RunPass(*ctx.admin, pass_request));
   w.Field("emergencyMode", emergency != nullptr && emergency->IsTrue());
-  PassFields(w, *ctx.store, pass_request, pass, /*with_time=*/true);
+  PassFields(w, *ctx.reads, pass_request, pass, /*with_time=*/true);
   w.EndObject();
   return JsonResponse(200, w.Take());
 }

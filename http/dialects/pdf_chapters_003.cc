@@ -87,7 +87,7 @@ ApiResult<HttpResponse> GetJob(ApiContext& ctx, const DialectOptions& options,
   const std::string& id = PathParam(request, "job_id");
   auto not_found = DialectError(Code::kNotFound, "JOB_NOT_FOUND",
                                 fmt::format("Job {} not found", id));
-  auto job = ctx.store->LoadJob(id, std::nullopt);
+  auto job = ctx.reads->LoadJob(id, std::nullopt);
   if (!job) return job.error().code == Code::kNotFound ? not_found : job.error();
   // Jobs of other types are not this API's: they do not exist here.
   if (job.value().spec.type != options.pdf_chapter_type) return not_found;

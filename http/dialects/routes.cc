@@ -12,7 +12,7 @@ Result<void> AddDialectRoutes(Router& router, ApiContext& context,
                               const DialectOptions& options) {
   if (!options.enabled) return Ok();
   if (options.seed_001_schedules) {
-    BOOST_OUTCOME_TRYV(RegisterSeed001Schedules(*context.store));
+    BOOST_OUTCOME_TRYV(RegisterSeed001Schedules(*context.schedules));
   }
   AddFormsDialect000(router, context, options);
   AddWorkerRunsDialect001(router, context, options);

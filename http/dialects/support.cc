@@ -39,7 +39,7 @@ void MountDialect(Router& router, ApiContext& context, const DialectOptions& opt
                  return JsonResponse(
                      HttpStatusFor(response.error().error),
                      render_error(Redacted(response.error(), request.request_id), request,
-                                  context.store->clock().Now()));
+                                  context.reads->clock().Now()));
                });
   }
 }

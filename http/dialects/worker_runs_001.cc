@@ -136,9 +136,9 @@ std::string RenderRun(const JobView& job, const std::vector<LogLine>& logs,
 
 ApiResult<HttpResponse> GetStatus(ApiContext& ctx, const DialectOptions&,
                                   const HttpRequest&) {
-  BOOST_OUTCOME_TRY(schedules, ctx.store->ListSchedules());
+  BOOST_OUTCOME_TRY(schedules, ctx.schedules->ListSchedules());
   JsonWriter w;
-  w.StartObject().Field("timestamp", FormatTime(ctx.store->clock().Now()));
+  w.StartObject().Field("timestamp", FormatTime(ctx.reads->clock().Now()));
   w.Key("jobs").StartObject();
   for (const ScheduleView& v : schedules) {
     // Running as the runs list says RUNNING: triggered and not finished.
@@ -146,7 +146,7 @@ ApiResult<HttpResponse> GetStatus(ApiContext& ctx, const DialectOptions&,
     active.statuses = kWords.StatesNamed("RUNNING");
     active.type = v.schedule.spec.job_type;
     active.limit = 1;
-    BOOST_OUTCOME_TRY(page, ctx.store->List(active));
+    BOOST_OUTCOME_TRY(page, ctx.reads->List(active));
     w.Key(DisplayName(v.schedule)).StartObject().Field("isRunning", page.total > 0).EndObject();
   }
   w.EndObject().EndObject();
@@ -155,7 +155,7 @@ ApiResult<HttpResponse> GetStatus(ApiContext& ctx, const DialectOptions&,
 
 ApiResult<HttpResponse> ListRuns(ApiContext& ctx, const DialectOptions& options,
                                  const HttpRequest& request) {
-  BOOST_OUTCOME_TRY(schedules, ctx.store->ListSchedules());
+  BOOST_OUTCOME_TRY(schedules, ctx.schedules->ListSchedules());
   // The newest runs of each registered type the caller may see, merged
   // newest first.
   std::vector<std::pair<Millis, rapidjson::Document>> runs;
@@ -164,7 +164,7 @@ ApiResult<HttpResponse> ListRuns(ApiContext& ctx, const DialectOptions& options,
     q.type = v.schedule.spec.job_type;
     q.limit = kRecentRuns;
     if (!RestrictToCaller(request, options.IsPublic(kSeed), q)) continue;
-    BOOST_OUTCOME_TRY(page, ctx.store->List(q));
+    BOOST_OUTCOME_TRY(page, ctx.reads->List(q));
     for (const std::string& json : page.items_json) {
       rapidjson::Document doc;
       BOOST_OUTCOME_TRYV(ParseStatusDocument(json, doc));
@@ -176,7 +176,7 @@ ApiResult<HttpResponse> ListRuns(ApiContext& ctx, const DialectOptions& options,
                    [](const auto& a, const auto& b) { return a.first > b.first; });
   if (runs.size() > kRecentRuns) runs.resize(kRecentRuns);
   JsonWriter w;
-  w.StartObject().Field("timestamp", FormatTime(ctx.store->clock().Now()));
+  w.StartObject().Field("timestamp", FormatTime(ctx.reads->clock().Now()));
   w.Key("runs").StartArray();
   for (const auto& [created, doc] : runs) {
     w.StartObject();
@@ -191,23 +191,23 @@ ApiResult<HttpResponse> GetRun(ApiContext& ctx, const DialectOptions& options,
                                const HttpRequest& request) {
   const std::string& id = PathParam(request, "id");
   auto not_found = DialectError(Code::kNotFound, "JOB_NOT_FOUND", "Job run not found");
-  auto status = ctx.store->Status(id);
+  auto status = ctx.reads->Status(id);
   if (!status) return status.error().code == Code::kNotFound ? not_found : status.error();
-  BOOST_OUTCOME_TRY(schedules, ctx.store->ListSchedules());
+  BOOST_OUTCOME_TRY(schedules, ctx.schedules->ListSchedules());
   // Only runs of this API's job types, and only the caller's (as in /v1):
   // anything else answers as a run that does not exist.
   if (!IsRegisteredType(schedules, status.value().type) ||
       !CallerMayRead(request, options.IsPublic(kSeed), id, status.value().owner)) {
     return not_found;
   }
-  BOOST_OUTCOME_TRY(events, ctx.store->History(id));
+  BOOST_OUTCOME_TRY(events, ctx.reads->History(id));
   BOOST_OUTCOME_TRY(job, FoldEvents(events));
   return JsonResponse(200, RenderRun(job, LogLinesOf(events), status.value().json));
 }
 
 // Waits for the run to reach a final state, polling its status document
 // with a doubling pause (2 ms .. 250 ms) until `wait` has passed.
-Result<StatusDocument> AwaitRun(JobStore& store, const std::string& id,
+Result<StatusDocument> AwaitRun(JobReads& store, const std::string& id,
                                 std::chrono::seconds wait) {
   const auto deadline = std::chrono::steady_clock::now() + wait;
   auto pause = std::chrono::milliseconds(2);
@@ -229,13 +229,13 @@ ApiResult<HttpResponse> Trigger(ApiContext& ctx, const DialectOptions&,
   const std::string& name = PathParam(request, "jobName");
   auto wait = ParseUintParameter(request, "wait", 0, UINT32_MAX);
   if (!wait) return fail(Code::kInvalidArgument, wait.error().error.message);
-  BOOST_OUTCOME_TRY(schedules, ctx.store->ListSchedules());
+  BOOST_OUTCOME_TRY(schedules, ctx.schedules->ListSchedules());
   const ScheduleView* found = nullptr;
   for (const ScheduleView& v : schedules) {
     if (DisplayName(v.schedule) == name) found = &v;
   }
   if (found == nullptr) return fail(Code::kInvalidArgument, fmt::format("Unknown job: {}", name));
-  auto run = ctx.store->TriggerSchedule(found->schedule.spec.name, "api");
+  auto run = ctx.schedules->TriggerSchedule(found->schedule.spec.name, "api");
   if (!run) return fail(HttpStatusFor(run.error()) >= 500 ? Code::kInternal : run.error().code,
                         run.error().message);
   const std::string id = run.value().job_id;
@@ -244,11 +244,11 @@ ApiResult<HttpResponse> Trigger(ApiContext& ctx, const DialectOptions&,
   // once that the run was started).
   const auto seconds =
       std::min<uint64_t>(wait.value().value_or(kMaxTriggerWaitSeconds), kMaxTriggerWaitSeconds);
-  auto doc = AwaitRun(*ctx.store, id, std::chrono::seconds(seconds));
+  auto doc = AwaitRun(*ctx.reads, id, std::chrono::seconds(seconds));
   if (!doc) return fail(Code::kInternal, doc.error().message);
-  BOOST_OUTCOME_TRY(job, ctx.store->LoadJob(id, std::nullopt));
+  BOOST_OUTCOME_TRY(job, ctx.reads->LoadJob(id, std::nullopt));
   JsonWriter w;
-  w.StartObject().Field("timestamp", FormatTime(ctx.store->clock().Now()));
+  w.StartObject().Field("timestamp", FormatTime(ctx.reads->clock().Now()));
   int http_status = 200;
   if (!IsFinal(job.status)) {
     // Not done yet: no result to report, and no success to claim.
@@ -295,7 +295,7 @@ void AddWorkerRunsDialect001(Router& router, ApiContext& context,
                 {"POST", "/v1/jobs/trigger/{jobName}", Trigger, RouteAccess::kAdmin}});
 }
 
-Result<void> RegisterSeed001Schedules(JobStore& store) {
+Result<void> RegisterSeed001Schedules(JobSchedules& store) {
   for (const WorkerJobType& t : kSeedTypes) {
     auto existing = store.GetSchedule(t.name);
     if (existing) continue;

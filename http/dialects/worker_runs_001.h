@@ -29,6 +29,6 @@ void AddWorkerRunsDialect001(Router& router, ApiContext& context,
 // Registers the seed's five scheduled job types (with their display names
 // and cron schedules, UTC) unless a schedule of that name exists.
 // Errors: those of JobStore::PutSchedule.
-Result<void> RegisterSeed001Schedules(JobStore& store);
+Result<void> RegisterSeed001Schedules(JobSchedules& store);
 
 }  // namespace jobtrail::http

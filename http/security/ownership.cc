@@ -28,7 +28,7 @@ bool RestrictListToOwner(const Principal& p, ListQuery& query) {
   return !asked_other;
 }
 
-Result<OwnFeedPage> OwnFeed(JobStore& store, const Principal& p, uint64_t after, size_t limit,
+Result<OwnFeedPage> OwnFeed(JobReads& store, const Principal& p, uint64_t after, size_t limit,
                             size_t max_scan) {
   OwnFeedPage page;
   page.next_after = after;

@@ -10,7 +10,8 @@
 
 #include "http/server/api_error.h"
 #include "http/server/principal.h"
-#include "projections/job_store.h"
+#include "projections/job_commands.h"
+#include "projections/job_reads.h"
 
 namespace jobtrail::http {
 
@@ -31,7 +32,7 @@ struct OwnFeedPage {
 // The global feed after `after`, keeping only events of jobs `p` owns
 // (all for an admin), at most `limit`; scans at most `max_scan` events so
 // that a reader with few jobs cannot make one request read the whole log.
-Result<OwnFeedPage> OwnFeed(JobStore& store, const Principal& p, uint64_t after, size_t limit,
+Result<OwnFeedPage> OwnFeed(JobReads& store, const Principal& p, uint64_t after, size_t limit,
                             size_t max_scan = 10000);
 
 }  // namespace jobtrail::http

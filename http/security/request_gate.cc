@@ -94,7 +94,7 @@ std::string DescribeRateLimits(const RateLimitOptions& options) {
   return out;
 }
 
-RequestGate::RequestGate(const Authenticator& auth, JobStore& store, RequestLimits limits,
+RequestGate::RequestGate(const Authenticator& auth, JobReads& store, RequestLimits limits,
                          RateLimitOptions rates, std::vector<RouteAccessRule> extra_access)
     : auth_(auth),
       store_(store),

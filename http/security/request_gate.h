@@ -49,7 +49,7 @@
 #include "http/security/route_access.h"
 #include "http/server/gate.h"
 #include "http/server/http_types.h"
-#include "projections/job_store.h"
+#include "projections/job_reads.h"
 
 namespace jobtrail::http {
 
@@ -88,7 +88,7 @@ std::string DescribeRateLimits(const RateLimitOptions& options);
 class RequestGate final : public Gate {
  public:
   // `auth` and `store` must outlive the gate.
-  RequestGate(const Authenticator& auth, JobStore& store, RequestLimits limits,
+  RequestGate(const Authenticator& auth, JobReads& store, RequestLimits limits,
               RateLimitOptions rates, std::vector<RouteAccessRule> extra_access = {});
 
   std::optional<HttpResponse> Screen(const HttpRequest& request) const override;
@@ -116,7 +116,7 @@ class RequestGate final : public Gate {
                       const HttpRequest& request) const;
 
   const Authenticator& auth_;
-  JobStore& store_;
+  JobReads& store_;
   RequestLimits limits_;
   RateLimitOptions rates_;
   RateLimiter limiter_;

@@ -24,24 +24,24 @@ ApiResult<HttpResponse> ListJobs(ApiContext& ctx, const HttpRequest& request) {
   if (!RestrictListToOwner(request.principal, query)) {
     return JsonResponse(200, RenderListPage(ListPage{}, query));
   }
-  BOOST_OUTCOME_TRY(page, ctx.store->List(query));
+  BOOST_OUTCOME_TRY(page, ctx.reads->List(query));
   return JsonResponse(200, RenderListPage(page, query));
 }
 
 ApiResult<HttpResponse> GetStats(ApiContext& ctx, const HttpRequest& request) {
   BOOST_OUTCOME_TRYV(CheckParameters(request, {}));
-  return JsonResponse(200, RenderStats(ctx.store->Stats()));
+  return JsonResponse(200, RenderStats(ctx.reads->Stats()));
 }
 
 ApiResult<HttpResponse> GetHealth(ApiContext& ctx, const HttpRequest& request) {
   BOOST_OUTCOME_TRYV(CheckParameters(request, {}));
-  return JsonResponse(200, RenderHealth(ctx.store->Health()));
+  return JsonResponse(200, RenderHealth(ctx.reads->Health()));
 }
 
 ApiResult<HttpResponse> GetFeed(ApiContext& ctx, const HttpRequest& request) {
   BOOST_OUTCOME_TRY(query, ParseFeedQuery(request));
   // Non-admins get the events of their own jobs only.
-  BOOST_OUTCOME_TRY(page, OwnFeed(*ctx.store, request.principal, query.after, query.limit));
+  BOOST_OUTCOME_TRY(page, OwnFeed(*ctx.reads, request.principal, query.after, query.limit));
   return JsonResponse(200, RenderFeed(page.events, page.next_after, page.has_more));
 }
 
@@ -74,7 +74,7 @@ ApiResult<HttpResponse> Batch(ApiContext& ctx, const HttpRequest& request) {
       command_of.push_back(i);
     }
   }
-  auto outcomes = ctx.store->WriteMany(std::move(commands));
+  auto outcomes = ctx.commands->WriteMany(std::move(commands));
   for (size_t k = 0; k < outcomes.size(); ++k) {
     BatchOperation& op = operations[command_of[k]].value();
     answers[command_of[k]] = op.kind == BatchOperation::Kind::kEnqueue

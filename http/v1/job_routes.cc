@@ -68,10 +68,10 @@ ApiResult<HttpResponse> GetJob(ApiContext& ctx, const HttpRequest& request) {
   if (at_version) {
     // A past version never changes: its ETag is that version.
     if (NotModified(request, *at_version, out)) return out;
-    BOOST_OUTCOME_TRY(view, ctx.store->LoadJob(id, at_version));
+    BOOST_OUTCOME_TRY(view, ctx.reads->LoadJob(id, at_version));
     return Cacheable(JsonResponse(200, RenderJobJson(view)), view.version);
   }
-  BOOST_OUTCOME_TRY(doc, ctx.store->Status(id));
+  BOOST_OUTCOME_TRY(doc, ctx.reads->Status(id));
   if (NotModified(request, doc.version, out)) return out;
   return Cacheable(JsonResponse(200, std::move(doc.json)), doc.version);
 }
@@ -111,7 +111,7 @@ ApiResult<HttpResponse> Cancel(ApiContext& ctx, const HttpRequest& request) {
 ApiResult<HttpResponse> GetResult(ApiContext& ctx, const HttpRequest& request) {
   BOOST_OUTCOME_TRY(id, JobIdParam(request));
   BOOST_OUTCOME_TRYV(CheckParameters(request, {}));
-  BOOST_OUTCOME_TRY(doc, ctx.store->Status(id));
+  BOOST_OUTCOME_TRY(doc, ctx.reads->Status(id));
   HttpResponse out;
   if (doc.status != JobStatus::kCompleted) {
     JsonWriter d;
@@ -145,7 +145,7 @@ ApiResult<HttpResponse> GetHistory(ApiContext& ctx, const HttpRequest& request) 
   BOOST_OUTCOME_TRYV(CheckParameters(request, {"after_version", "limit"}));
   BOOST_OUTCOME_TRY(after, ParseUintParameter(request, "after_version", 0, INT64_MAX));
   BOOST_OUTCOME_TRY(limit, ParseUintParameter(request, "limit", 1, kMaxHistoryPage));
-  BOOST_OUTCOME_TRY(page, ctx.store->ReadHistory(id, after.value_or(0),
+  BOOST_OUTCOME_TRY(page, ctx.reads->ReadHistory(id, after.value_or(0),
                                                   limit.value_or(kMaxHistoryPage)));
   HttpResponse out;
   if (NotModified(request, page.version, out)) return out;
@@ -163,7 +163,7 @@ ApiResult<HttpResponse> GetLogs(ApiContext& ctx, const HttpRequest& request) {
   BOOST_OUTCOME_TRY(id, JobIdParam(request));
   BOOST_OUTCOME_TRYV(CheckParameters(request, {"level"}));
   BOOST_OUTCOME_TRY(level, ParseMinLevel(request));
-  BOOST_OUTCOME_TRY(logs, ctx.store->Logs(id, level));
+  BOOST_OUTCOME_TRY(logs, ctx.reads->Logs(id, level));
   HttpResponse out;
   if (NotModified(request, logs.version, out)) return out;
   return Cacheable(JsonResponse(200, RenderLogs(id, logs, level)), logs.version);

@@ -13,7 +13,7 @@
 
 #include "domain/job_event.h"
 #include "http/server/request_metrics.h"
-#include "projections/job_store.h"
+#include "projections/job_reads.h"
 
 namespace jobtrail::http {
 

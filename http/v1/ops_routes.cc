@@ -17,7 +17,7 @@ ApiResult<HttpResponse> Healthz(ApiContext&, const HttpRequest&) {
 // Readiness: the read models have caught up with the log since start (until
 // then reads may be stale, so load balancers should wait).
 ApiResult<HttpResponse> Readyz(ApiContext& ctx, const HttpRequest&) {
-  const ProjectionProgress p = ctx.store->Progress();
+  const ProjectionProgress p = ctx.reads->Progress();
   JsonWriter d;
   d.StartObject()
       .Field("ready", p.ready)
@@ -36,7 +36,7 @@ ApiResult<HttpResponse> GetMetrics(ApiContext& ctx, const HttpRequest& request) 
   BOOST_OUTCOME_TRYV(CheckParameters(request, {}));
   if (ctx.metrics == nullptr) return Internal("metrics are not enabled");
   HttpResponse r;
-  r.body = ctx.metrics->Render(ctx.store->Progress(), ctx.store->Stats());
+  r.body = ctx.metrics->Render(ctx.reads->Progress(), ctx.reads->Stats());
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
   return r;
 }

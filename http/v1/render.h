@@ -6,7 +6,7 @@
 
 #include "domain/job_event.h"
 #include "domain/job_view.h"
-#include "projections/job_store.h"
+#include "projections/job_reads.h"
 #include "projections/list_query.h"
 #include "projections/stats_snapshot.h"
 

@@ -24,7 +24,7 @@
 
 #include "domain/job_event.h"
 #include "http/server/api_error.h"
-#include "projections/job_store.h"
+#include "projections/job_commands.h"
 
 namespace jobtrail::http {
 

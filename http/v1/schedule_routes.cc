@@ -51,17 +51,17 @@ HttpResponse ScheduleResponse(int status, const ScheduleView& view) {
 
 ApiResult<HttpResponse> List(ApiContext& ctx, const HttpRequest& request) {
   BOOST_OUTCOME_TRYV(CheckParameters(request, {}));
-  BOOST_OUTCOME_TRY(views, ctx.store->ListSchedules());
+  BOOST_OUTCOME_TRY(views, ctx.schedules->ListSchedules());
   JsonWriter w;
   w.StartObject().Key("schedules").StartArray();
   for (const ScheduleView& view : views) WriteSchedule(w, view);
-  w.EndArray().Field("now", FormatTime(ctx.store->clock().Now())).EndObject();
+  w.EndArray().Field("now", FormatTime(ctx.reads->clock().Now())).EndObject();
   return JsonResponse(200, w.Take());
 }
 
 ApiResult<HttpResponse> Get(ApiContext& ctx, const HttpRequest& request) {
   BOOST_OUTCOME_TRYV(CheckParameters(request, {}));
-  BOOST_OUTCOME_TRY(view, ctx.store->GetSchedule(*request.Param("name")));
+  BOOST_OUTCOME_TRY(view, ctx.schedules->GetSchedule(*request.Param("name")));
   return ScheduleResponse(200, view);
 }
 
@@ -96,13 +96,13 @@ ApiResult<HttpResponse> Put(ApiContext& ctx, const HttpRequest& request) {
     }
     spec.catch_up = *parsed;
   }
-  BOOST_OUTCOME_TRY(view, ctx.store->PutSchedule(std::move(spec)));
+  BOOST_OUTCOME_TRY(view, ctx.schedules->PutSchedule(std::move(spec)));
   return ScheduleResponse(200, view);
 }
 
 ApiResult<HttpResponse> Delete(ApiContext& ctx, const HttpRequest& request) {
   BOOST_OUTCOME_TRYV(CheckParameters(request, {}));
-  BOOST_OUTCOME_TRYV(ctx.store->DeleteSchedule(*request.Param("name")));
+  BOOST_OUTCOME_TRYV(ctx.schedules->DeleteSchedule(*request.Param("name")));
   HttpResponse response;
   response.status = 204;
   return response;
@@ -111,7 +111,7 @@ ApiResult<HttpResponse> Delete(ApiContext& ctx, const HttpRequest& request) {
 ApiResult<HttpResponse> Trigger(ApiContext& ctx, const HttpRequest& request) {
   BOOST_OUTCOME_TRYV(CheckParameters(request, {}));
   const std::string actor = request.principal.subject.empty() ? "api" : request.principal.subject;
-  BOOST_OUTCOME_TRY(out, ctx.store->TriggerSchedule(*request.Param("name"), actor));
+  BOOST_OUTCOME_TRY(out, ctx.schedules->TriggerSchedule(*request.Param("name"), actor));
   JsonWriter w;
   w.StartObject()
       .Field("schedule", *request.Param("name"))

@@ -39,7 +39,7 @@ ApiResult<HttpResponse> Share(ApiContext& ctx, const HttpRequest& request) {
     return ApiError(MakeError(Code::kFailedPrecondition, "SHARING_DISABLED",
                               "share links are not enabled on this server"));
   }
-  BOOST_OUTCOME_TRY(status, ctx.store->Status(id));  // 404 for a job that is not there
+  BOOST_OUTCOME_TRY(status, ctx.reads->Status(id));  // 404 for a job that is not there
   const Millis expires_at =
       ctx.authenticator->clock().Now() + ttl.value_or(kDefaultTtlSeconds) * 1000;
   const std::string token = tokens->Issue(id, expires_at);

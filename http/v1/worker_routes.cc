@@ -100,7 +100,7 @@ ApiResult<HttpResponse> Claim(ApiContext& ctx, const HttpRequest& request) {
   if (lease_ms) claim.lease_ms = *lease_ms;
   if (max_jobs) claim.max_jobs = size_t(*max_jobs);
   std::vector<AppendRequest> sent = appends;  // for the answer
-  BOOST_OUTCOME_TRY(outcome, ctx.store->AppendAndClaim(std::move(appends), claim));
+  BOOST_OUTCOME_TRY(outcome, ctx.workers->AppendAndClaim(std::move(appends), claim));
   const std::vector<ClaimedJob>& jobs = outcome.jobs;
   if (ctx.metrics != nullptr && !jobs.empty()) {
     EventKindCounts kinds{};
@@ -143,7 +143,7 @@ ApiResult<HttpResponse> Heartbeat(ApiContext& ctx, const HttpRequest& request) {
   if (lease_ms) beat.lease_ms = *lease_ms;
   beat.percent = percent;
   beat.message = message.value_or("");
-  BOOST_OUTCOME_TRY(out, ctx.store->Heartbeat(beat));
+  BOOST_OUTCOME_TRY(out, ctx.workers->Heartbeat(beat));
   if (ctx.metrics != nullptr && out.keep_working) {
     EventKindCounts kinds{};
     kinds[size_t(EventKind::kProgressed)] = 1;
@@ -176,7 +176,7 @@ ApiResult<HttpResponse> Maintenance(ApiContext& ctx, const HttpRequest& request)
   BOOST_OUTCOME_TRYV(r.Finish());
   MaintenanceOptions options;
   options.cleanup_older_than_ms = cleanup;
-  BOOST_OUTCOME_TRY(report, ctx.store->RunMaintenance(options));
+  BOOST_OUTCOME_TRY(report, ctx.admin->RunMaintenance(options));
   JsonWriter w;
   w.StartObject()
       .Field("due_retries", report.due_retries)

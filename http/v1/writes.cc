@@ -17,7 +17,7 @@ HttpResponse WriteError(ApiContext& context, const Error& error, const AppendReq
   if (error.code != Code::kAborted && error.code != Code::kFailedPrecondition) {
     return ErrorResponse(error);
   }
-  auto current = context.store->Status(request.job_id);
+  auto current = context.reads->Status(request.job_id);
   JsonWriter d;
   d.StartObject().Field("job_id", request.job_id);
   if (request.expected_version) d.Field("expected_version", *request.expected_version);
@@ -34,7 +34,7 @@ HttpResponse WriteError(ApiContext& context, const Error& error, const AppendReq
 std::string StatusUrl(std::string_view job_id) { return fmt::format("/v1/jobs/{}", job_id); }
 
 HttpResponse ExecuteEnqueue(ApiContext& context, EnqueueRequest request) {
-  return RenderEnqueue(context, context.store->Enqueue(std::move(request)));
+  return RenderEnqueue(context, context.commands->Enqueue(std::move(request)));
 }
 
 HttpResponse RenderEnqueue(ApiContext& context, const Result<WriteOutcome>& outcome) {
@@ -60,7 +60,7 @@ HttpResponse RenderEnqueue(ApiContext& context, const Result<WriteOutcome>& outc
 }
 
 HttpResponse ExecuteAppend(ApiContext& context, AppendRequest request) {
-  auto outcome = context.store->Append(request);
+  auto outcome = context.commands->Append(request);
   return RenderAppend(context, outcome, request);
 }
 

@@ -8,7 +8,7 @@
 #include "http/server/api_error.h"
 #include "http/server/http_types.h"
 #include "http/v1/api_routes.h"
-#include "projections/job_store.h"
+#include "projections/job_commands.h"
 
 namespace jobtrail::http {
 

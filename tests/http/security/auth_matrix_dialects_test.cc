@@ -147,7 +147,7 @@ class DialectAuthMatrixTest : public SecureServerTest {
 TEST_F(DialectAuthMatrixTest, CoversEveryDialectRoute) {
   http::Router router;
   http::ApiContext context;
-  context.store = store_.get();
+  context.UseStore(*store_);
   http::DialectOptions options;
   options.seed_001_schedules = false;
   ASSERT_TRUE(http::AddDialectRoutes(router, context, options));
