@@ -12,6 +12,7 @@
 
 #include "domain/retry_policy.h"
 #include "http/dialect_pdf_chapters_003.h"
+#include "http/live/live.h"
 #include "http/rate_limiter.h"
 #include "http/cli_commands.h"
 
@@ -111,6 +112,8 @@ int Serve(const ServeFlags& flags) {
   if (!ResolveSecurity(flags.security, flags.store.data_dir, server.security)) {
     return 2;
   }
+  // Long-polls and event streams (http/live/).
+  http::live::EnableLive(server, flags.live);
   auto started = http::HttpServer::Start(*store, server);
   if (!started) {
     std::cerr << "jobtrail: cannot serve on " << flags.listen << ": "

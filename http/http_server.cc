@@ -59,6 +59,7 @@ class PistacheServer final : public HttpServer {
       // Accepted requests (queued writes included) finish and are answered;
       // new ones get 503 SHUTTING_DOWN until the listener stops.
       state_->handler->StartDraining();
+      for (const auto& drain : state_->drains) drain();
       state_->WaitIdle(kDrainTimeout);
       if (state_->writes) state_->writes->Stop();
       state_->CloseConnections();
@@ -105,6 +106,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(JobStore& store,
   Router router;
   AddApiRoutes(router, state->api);
   BOOST_OUTCOME_TRYV(AddDialectRoutes(router, state->api, options.dialects));
+  for (const auto& mount : options.mounts) mount(router, state->api);
+  state->drains = options.drains;
   state->metrics = std::make_unique<Metrics>(router.routes());
   state->api.metrics = state->metrics.get();
   RequestHandler::Options handler_options;
