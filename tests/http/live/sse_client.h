@@ -7,8 +7,11 @@
 // Not thread-safe: one client per thread.
 #include <curl/curl.h>
 
+#include <algorithm>
+#include <atomic>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace jobtrail::testing {
@@ -81,15 +84,21 @@ class SseClient {
   SseClient(const SseClient&) = delete;
   SseClient& operator=(const SseClient&) = delete;
 
+  // `cancel` (may be null) set: the connection ends within about a second
+  // even if nothing arrives (libcurl's progress callback).
   SseResult Stream(const std::string& url, const std::vector<std::string>& headers,
-                   std::function<bool(const SseEvent&)> on_event) {
+                   std::function<bool(const SseEvent&)> on_event,
+                   const std::atomic<bool>* cancel = nullptr) {
     SseResult result;
-    State state{&result, std::move(on_event), SseParser{}};
+    State state{&result, std::move(on_event), SseParser{}, false, cancel};
     curl_easy_reset(curl_);
     curl_easy_setopt(curl_, CURLOPT_URL, url.c_str());
     curl_easy_setopt(curl_, CURLOPT_WRITEFUNCTION, &SseClient::Write);
     curl_easy_setopt(curl_, CURLOPT_WRITEDATA, &state);
     curl_easy_setopt(curl_, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl_, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(curl_, CURLOPT_XFERINFOFUNCTION, &SseClient::Progress);
+    curl_easy_setopt(curl_, CURLOPT_XFERINFODATA, &state);
     curl_slist* list = nullptr;
     for (const std::string& h : headers) list = curl_slist_append(list, h.c_str());
     list = curl_slist_append(list, "Accept: text/event-stream");
@@ -100,7 +109,8 @@ class SseClient {
     char* type = nullptr;
     curl_easy_getinfo(curl_, CURLINFO_CONTENT_TYPE, &type);
     if (type != nullptr) result.content_type = type;
-    result.aborted = code == CURLE_WRITE_ERROR && state.stopped;
+    result.aborted = (code == CURLE_WRITE_ERROR && state.stopped) ||
+                     code == CURLE_ABORTED_BY_CALLBACK;
     return result;
   }
 
@@ -110,7 +120,13 @@ class SseClient {
     std::function<bool(const SseEvent&)> on_event;
     SseParser parser;
     bool stopped = false;
+    const std::atomic<bool>* cancel = nullptr;
   };
+
+  static int Progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+    auto* state = static_cast<State*>(user);
+    return state->cancel != nullptr && state->cancel->load() ? 1 : 0;
+  }
 
   static size_t Write(char* data, size_t size, size_t n, void* user) {
     auto* state = static_cast<State*>(user);
