@@ -244,7 +244,8 @@ class PistacheHandler final : public PHttp::Handler {
     setup.parser = conn.parser;
     setup.headers = std::move(response.headers);
     setup.send = [weak, out, conn](const HttpResponse& r) {
-      if (auto s = weak.lock()) Send(*s, *out, conn, r);
+      if (auto s = weak.lock()) return Send(*s, *out, conn, r);
+      return Pistache::Async::Promise<ssize_t>::rejected(std::runtime_error("server gone"));
     };
     setup.record = [weak, kept_request, route_index, start](const HttpResponse& r) {
       if (auto s = weak.lock()) {
@@ -286,7 +287,10 @@ class PistacheHandler final : public PHttp::Handler {
   }
 
   // The one place every response passes through on its way to the socket.
-  static void Send(ServerState& state, PHttp::ResponseWriter& writer, const Connection& conn,
+  // The promise (resolved on the reactor thread once the socket took the
+  // bytes) matters only to deferred answers (pistache_channel.h).
+  static Pistache::Async::Promise<ssize_t> Send(ServerState& state, PHttp::ResponseWriter& writer,
+                                                const Connection& conn,
                    const HttpResponse& response) {
     auto& headers = writer.headers();
     // Pistache 0.0.5 answers "Connection: Close" to every HTTP/1.1 request
@@ -309,11 +313,12 @@ class PistacheHandler final : public PHttp::Handler {
     // fails inside Pistache, and there is no one left to tell. Pistache
     // queues the bytes to the connection's reactor thread, so this is safe
     // from a WorkPool thread too.
-    (void)writer.send(static_cast<PHttp::Code>(response.status), response.body);
+    auto sent = writer.send(static_cast<PHttp::Code>(response.status), response.body);
     // Only now: send() has marked the peer idle, so Pistache's timer judges
     // it by the keep-alive timeout. Cleared earlier, the timer could see a
     // busy peer reset long ago and answer 408 after all.
     if (conn.parser) conn.parser->SetAnswering(false);
+    return sent;
   }
 
   std::shared_ptr<ServerState> state_;

@@ -53,12 +53,17 @@ void PistacheChannel::Track(Pistache::Async::Promise<ssize_t>& promise, size_t b
       [weak, bytes](ssize_t) {
         if (auto self = weak.lock()) self->Written(bytes);
       },
-      [weak](std::exception_ptr) {
-        if (auto self = weak.lock()) self->WriteFailed();
+      [weak, bytes](std::exception_ptr) {
+        if (auto self = weak.lock()) {
+          self->unsent_.fetch_sub(bytes);
+          self->WriteFailed();
+        }
       });
 }
 
 void PistacheChannel::Finish(HttpResponse response) {
+  Pistache::Async::Promise<ssize_t> promise = Pistache::Async::Promise<ssize_t>::resolved(ssize_t{0});
+  bool sent = false;
   {
     std::lock_guard lock(mu_);
     if (state_ != State::kWaiting || closed_) return;
@@ -66,9 +71,16 @@ void PistacheChannel::Finish(HttpResponse response) {
     for (const auto& header : setup_.headers) response.headers.push_back(header);
     // Under the lock: the peer cannot be reported gone (and its fd reused)
     // while the answer is being queued.
-    if (setup_.peer.lock()) setup_.send(response);
+    if (setup_.peer.lock()) {
+      // Counted as one unsent byte until the socket took it all, so that a
+      // drain can wait for the answer to be out.
+      unsent_.fetch_add(1);
+      promise = setup_.send(response);
+      sent = true;
+    }
     closed_ = true;
   }
+  if (sent) Track(promise, 1);
   if (!recorded_.exchange(true) && setup_.record) setup_.record(response);
   Done();
 }
@@ -144,6 +156,7 @@ void PistacheChannel::Abort() {
     closed_ = true;
     on_close_ = nullptr;  // the server ended it: nobody needs telling
     if (auto peer = setup_.peer.lock()) ::shutdown(peer->fd(), SHUT_RDWR);
+    gone_ = true;
   }
   RecordStream();
   Done();
@@ -180,6 +193,7 @@ void PistacheChannel::PeerClosed() {
     on_close_ = nullptr;
     on_drained_ = nullptr;
     closed_ = true;
+    gone_ = true;
     waiting = state_ == State::kWaiting;
     if (waiting) state_ = State::kDone;
   }

@@ -44,7 +44,8 @@ struct ChannelSetup {
   // limits): those of the response that deferred.
   StringPairs headers;
   // Finish() hands its answer here: the adapter's one way to the socket.
-  std::function<void(const HttpResponse&)> send;
+  // The promise resolves once the socket took it.
+  std::function<Pistache::Async::Promise<ssize_t>(const HttpResponse&)> send;
   // Access log and metrics, once the answer is complete (for a stream: its
   // status and the body bytes written).
   std::function<void(const HttpResponse&)> record;
@@ -65,6 +66,7 @@ class PistacheChannel final : public ResponseChannel,
   void Abort() override;
   size_t Unsent() const override { return unsent_.load(); }
   bool Closed() const override;
+  bool Flushed() const override { return gone_.load() || unsent_.load() == 0; }
   void OnClose(std::function<void()> handler) override;
   void OnDrained(size_t low_water, std::function<void()> handler) override;
 
@@ -100,6 +102,7 @@ class PistacheChannel final : public ResponseChannel,
   std::atomic<bool> recorded_{false};
   std::atomic<bool> released_{false};
   std::atomic<bool> done_{false};
+  std::atomic<bool> gone_{false};  // the connection ended (queued bytes are lost)
 };
 
 }  // namespace jobtrail::http

@@ -43,7 +43,10 @@ class ResponseChannel {
   // Bytes queued for this connection that the socket has not taken yet:
   // what the server buffers for a slow reader.
   virtual size_t Unsent() const = 0;
+  // No more writes (answered, ended, aborted, or the client left).
   virtual bool Closed() const = 0;
+  // Everything queued reached the socket, or the connection is gone.
+  virtual bool Flushed() const = 0;
 
   // Called once when the client goes away (or the server ends the
   // connection), on a network thread: keep it short. Set before anything

@@ -63,6 +63,7 @@ class EventStream : public std::enable_shared_from_this<EventStream> {
   void Shutdown();
 
   const std::string& job_id() const { return spec_.job_id; }
+  const std::shared_ptr<ResponseChannel>& channel() const { return channel_; }
 
  private:
   enum class State { kReplaying, kLive, kDone };

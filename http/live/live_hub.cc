@@ -17,6 +17,8 @@ constexpr auto kFollowPoll = std::chrono::milliseconds(100);
 constexpr uint64_t kBatch = 256;
 // Facts of this many jobs are remembered.
 constexpr size_t kFactsCapacity = 50'000;
+// How long a shutdown waits for the last answers to reach the sockets.
+constexpr auto kFlushOnDrain = std::chrono::seconds(2);
 // The live pool's queue: long-polls woken at once and replays.
 constexpr size_t kMaxQueued = size_t{1} << 20;
 
@@ -81,6 +83,17 @@ void LiveHub::Drain() {
   for (auto& stream : streams) stream->Shutdown();
   pool_->Stop();  // runs what is queued: woken long-polls answer, replays see the end
   timers_.Stop();
+  // The server closes every connection next: give the reactor threads a
+  // moment to put the last answers on the wire (bounded: a client that
+  // reads nothing does not hold the shutdown).
+  const auto give_up = std::chrono::steady_clock::now() + kFlushOnDrain;
+  auto flushed = [](const auto& items) {
+    return std::all_of(items.begin(), items.end(),
+                       [](const auto& item) { return item->channel()->Flushed(); });
+  };
+  while (!(flushed(waiters) && flushed(streams)) && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
 }
 
 LiveStats LiveHub::Stats() const {

@@ -53,6 +53,7 @@ class PollWaiter : public std::enable_shared_from_this<PollWaiter> {
 
   const std::string& job_id() const { return job_id_; }
   uint64_t seen_version() const { return seen_.load(); }
+  const std::shared_ptr<ResponseChannel>& channel() const { return channel_; }
 
  private:
   // Answers now, or parks while there is nothing new (REQUIRES(mu_)).
