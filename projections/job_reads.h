@@ -5,6 +5,7 @@
 // documents, history, logs, lists, the feed, stats, health, and the store's
 // clock. What routes that only look need.
 // Thread-safe: every method may be called from any thread.
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -88,6 +89,12 @@ class JobReads {
   virtual StatsSnapshot Stats() = 0;
   virtual HealthReport Health() = 0;
   virtual ProjectionProgress Progress() = 0;
+  // Blocks until the read models have applied a position after `after`, or
+  // `timeout` passed; returns the projected position then. Live readers
+  // (http/live: long-polls, event streams) wake on it: once it returns P,
+  // reads show every event up to P. This default polls Progress(); the
+  // RocksDB store wakes on its projection thread's progress.
+  virtual uint64_t AwaitProjected(uint64_t after, std::chrono::milliseconds timeout);
   virtual const Clock& clock() const = 0;
 };
 

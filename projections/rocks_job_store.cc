@@ -43,6 +43,18 @@ Result<std::unique_ptr<JobStore>> JobStore::Open(const JobStoreOptions& options)
   return std::unique_ptr<JobStore>(std::move(store));
 }
 
+uint64_t JobReads::AwaitProjected(uint64_t after, std::chrono::milliseconds timeout) {
+  // For stores without a projection thread to wake on (test doubles): look
+  // a few times within the timeout.
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    const uint64_t projected = Progress().projected_position;
+    if (projected > after || std::chrono::steady_clock::now() >= deadline) return projected;
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+        std::chrono::milliseconds(20), deadline - std::chrono::steady_clock::now()));
+  }
+}
+
 Result<std::unique_ptr<RocksJobStore>> RocksJobStore::OpenStore(const JobStoreOptions& options) {
   std::error_code ec;
   const fs::path dir(options.data_dir);
@@ -358,6 +370,15 @@ StatsSnapshot RocksJobStore::Stats() {
 ProjectionProgress RocksJobStore::Progress() {
   std::lock_guard lock(progress_mu_);
   return ProjectionProgress{log_->LastPosition(), projected_, ready_.load()};
+}
+
+uint64_t RocksJobStore::AwaitProjected(uint64_t after, std::chrono::milliseconds timeout) {
+  // The projection thread notifies progress_cv_ after every applied batch.
+  // A projection stopped by an error makes no progress: callers wait out
+  // their timeout (no spinning) and see the same position.
+  std::unique_lock lock(progress_mu_);
+  progress_cv_.wait_for(lock, timeout, [&] { return projected_ > after; });
+  return projected_;
 }
 
 }  // namespace jobtrail

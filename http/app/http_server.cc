@@ -59,6 +59,7 @@ class PistacheServer final : public HttpServer {
       // Accepted requests (queued writes included) finish and are answered;
       // new ones get 503 SHUTTING_DOWN until the listener stops.
       state_->handler->StartDraining();
+      for (const auto& drain : state_->drains) drain();
       state_->WaitIdle(kDrainTimeout);
       if (state_->writes) state_->writes->Stop();
       state_->CloseConnections();
@@ -117,6 +118,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(JobStore& store,
   Router router;
   AddApiRoutes(router, app->api);
   BOOST_OUTCOME_TRYV(AddDialectRoutes(router, app->api, options.dialects));
+  for (const auto& mount : options.mounts) mount(router, app->api);
+  state->drains = options.drains;
   app->metrics = std::make_unique<Metrics>(router.routes());
   app->api.metrics = app->metrics.get();
   RequestHandler::Options handler_options;

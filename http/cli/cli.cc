@@ -95,6 +95,26 @@ int Run(int argc, char** argv) {
   serve_cmd->add_option("--dialect-004-queue", serve.server.dialects.relay_queue,
                         "The queue whose jobs seed 004's routes see")
       ->capture_default_str();
+  serve_cmd->add_option("--long-poll-max-ms", serve.live.max_wait_ms,
+                        "The longest a long-poll (?wait=SECONDS) waits")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 60000));
+  serve_cmd->add_option("--stream-heartbeat-ms", serve.live.heartbeat_ms,
+                        "An idle event stream gets a comment line this often")
+      ->capture_default_str()
+      ->check(CLI::Range(100, 3600000));
+  serve_cmd->add_option("--stream-max-buffered-bytes", serve.live.max_buffered_bytes,
+                        "Bytes held for one event stream's slow reader before it is dropped")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1024}, size_t{1} << 30));
+  serve_cmd->add_option("--max-streams", serve.live.max_streams,
+                        "Event streams open at once (more: 503 OVERLOADED)")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{1} << 20));
+  serve_cmd->add_option("--max-long-polls", serve.live.max_waiters,
+                        "Long-polls waiting at once (more are answered at once)")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{1} << 24));
   AddSecurityFlags(serve_cmd, serve.security);
 
   StoreFlags store;

@@ -8,6 +8,7 @@
 
 #include "http/app/http_server.h"
 #include "http/cli/security_flags.h"
+#include "http/live/live_options.h"
 
 namespace jobtrail::cli {
 
@@ -25,6 +26,7 @@ struct ServeFlags {
   int tick_ms = 1000;  // how often leases are checked and schedules fired
   http::ServerOptions server;
   SecurityFlags security;
+  http::live::LiveOptions live;  // long-polls and event streams
 };
 
 struct KeysFlags {

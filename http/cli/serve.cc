@@ -14,6 +14,7 @@
 #include "http/cli/commands.h"
 #include "http/dialects/pdf_chapters_003.h"
 #include "http/security/rate_limiter.h"
+#include "http/live/live.h"
 
 namespace jobtrail::cli {
 namespace {
@@ -111,6 +112,8 @@ int Serve(const ServeFlags& flags) {
   if (!ResolveSecurity(flags.security, flags.store.data_dir, server.security)) {
     return 2;
   }
+  // Long-polls and event streams (http/live/).
+  http::live::EnableLive(server, flags.live);
   auto started = http::HttpServer::Start(*store, server);
   if (!started) {
     std::cerr << "jobtrail: cannot serve on " << flags.listen << ": "

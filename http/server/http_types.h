@@ -6,6 +6,7 @@
 // is the one place that adds the cross-cutting headers (CORS, request id,
 // keep-alive) and puts it on the wire.
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,6 +16,8 @@
 #include "http/server/principal.h"
 
 namespace jobtrail::http {
+
+class DeferredResponse;  // http/response_channel.h
 
 using StringPairs = std::vector<std::pair<std::string, std::string>>;
 
@@ -72,6 +75,9 @@ struct HttpResponse {
   std::string body;
   std::string content_type = "application/json";
   StringPairs headers;  // extra headers (ETag, Location, ...)
+  // Set: the answer comes later (a long-poll, an event stream); status and
+  // body are ignored, the headers go out with it (response_channel.h).
+  std::shared_ptr<DeferredResponse> deferred;
 
   HttpResponse& With(std::string name, std::string value) {
     headers.emplace_back(std::move(name), std::move(value));

@@ -162,8 +162,17 @@ class PistacheHandler final : public PHttp::Handler {
   void onDisconnection(const std::shared_ptr<Pistache::Tcp::Peer>& peer) override {
     // Runs before Pistache closes the fd; holding peers_mu here keeps
     // CloseConnections from touching an fd number that is being reused.
-    std::lock_guard lock(state_->peers_mu);
-    state_->peers.erase(peer.get());
+    std::shared_ptr<PistacheChannel> channel;
+    {
+      std::lock_guard lock(state_->peers_mu);
+      state_->peers.erase(peer.get());
+      if (auto it = state_->channels.find(peer.get()); it != state_->channels.end()) {
+        channel = it->second.lock();
+        state_->channels.erase(it);
+      }
+    }
+    // A deferred answer on this connection stops writing before the fd goes.
+    if (channel) channel->PeerClosed();
   }
 
   void onRequest(const PHttp::Request& req, PHttp::ResponseWriter writer) override {
@@ -197,7 +206,7 @@ class PistacheHandler final : public PHttp::Handler {
       auto out = std::make_shared<PHttp::ResponseWriter>(std::move(writer));
       auto state = state_;
       const bool queued = state_->writes->Submit([state, owned, guard, out, conn, start] {
-        Serve(*state, owned->request, *out, conn, start);
+        Serve(state, owned->request, *out, conn, start, owned, nullptr);
       });
       if (!queued) {
         Reject(owned->request, *out, conn, start, "OVERLOADED",
@@ -207,17 +216,83 @@ class PistacheHandler final : public PHttp::Handler {
     }
     InFlight guard(*state_);
     HttpRequest request = View(req, conn);
-    Serve(*state_, request, writer, conn, start);
+    Serve(state_, request, writer, conn, start, nullptr, &req);
   }
 
  private:
-  static void Serve(ServerState& state, HttpRequest& request, PHttp::ResponseWriter& writer,
-                    const Connection& conn, Clock::time_point start) {
+  // `owned` is the request when it already outlives onRequest (writes),
+  // else `raw` is the Pistache request it is a view of.
+  static void Serve(const std::shared_ptr<ServerState>& state, HttpRequest& request,
+                    PHttp::ResponseWriter& writer, const Connection& conn, Clock::time_point start,
+                    std::shared_ptr<OwnedRequest> owned, const PHttp::Request* raw) {
     size_t route_index = 0;
-    HttpResponse response = state.handler->Handle(request, route_index);
-    Send(state, writer, conn, response);
-    state.handler->Record(request, response, route_index,
-                          std::chrono::duration<double>(Clock::now() - start).count());
+    HttpResponse response = state->handler->Handle(request, route_index);
+    if (response.deferred) {
+      Defer(state, request, writer, conn, start, route_index, std::move(response),
+            owned ? std::move(owned) : Own(*raw, conn));
+      return;
+    }
+    Send(*state, writer, conn, response);
+    state->handler->Record(request, response, route_index,
+                           std::chrono::duration<double>(Clock::now() - start).count());
+  }
+
+  // The route answers later (response_channel.h): the connection and an
+  // owned copy of the request go to it; nothing is sent now, and no thread
+  // waits for it.
+  static void Defer(const std::shared_ptr<ServerState>& state, const HttpRequest& request,
+                    PHttp::ResponseWriter& writer, const Connection& conn,
+                    Clock::time_point start, size_t route_index, HttpResponse response,
+                    std::shared_ptr<OwnedRequest> kept) {
+    if (&kept->request != &request) {
+      // What the request handler and the gate made of it.
+      kept->request.request_id = request.request_id;
+      kept->request.principal = request.principal;
+      kept->request.params = request.params;
+      kept->request.query = request.query;
+      kept->request.client_address = request.client_address;
+    }
+    std::shared_ptr<const HttpRequest> kept_request(kept, &kept->request);
+    auto out = std::make_shared<PHttp::ResponseWriter>(std::move(writer));
+    std::shared_ptr<Pistache::Tcp::Peer> peer = out->getPeer();
+    std::weak_ptr<ServerState> weak = state;
+    ChannelSetup setup;
+    setup.peer = peer;
+    setup.http11 = conn.http11;
+    setup.keep_alive = conn.http11 && !conn.client_asked_close;
+    setup.parser = conn.parser;
+    setup.headers = std::move(response.headers);
+    setup.send = [weak, out, conn](const HttpResponse& r) {
+      if (auto s = weak.lock()) return Send(*s, *out, conn, r);
+      return Pistache::Async::Promise<ssize_t>::rejected(std::runtime_error("server gone"));
+    };
+    setup.record = [weak, kept_request, route_index, start](const HttpResponse& r) {
+      if (auto s = weak.lock()) {
+        s->handler->Record(*kept_request, r, route_index,
+                           std::chrono::duration<double>(Clock::now() - start).count());
+      }
+    };
+    const Pistache::Tcp::Peer* key = peer.get();
+    setup.on_done = [weak, key](const PistacheChannel* done) {
+      auto s = weak.lock();
+      if (!s) return;
+      std::lock_guard lock(s->peers_mu);
+      auto it = s->channels.find(key);
+      if (it == s->channels.end()) return;
+      auto current = it->second.lock();
+      if (!current || current.get() == done) s->channels.erase(it);
+    };
+    auto channel = std::make_shared<PistacheChannel>(std::move(setup));
+    bool connected = false;
+    if (peer) {
+      // Registered only while onDisconnection has not run for the peer
+      // (it erases `peers` under the same lock), so it will be told.
+      std::lock_guard lock(state->peers_mu);
+      connected = state->peers.count(key) > 0;
+      if (connected) state->channels[key] = channel;
+    }
+    response.deferred->Start(std::move(kept_request), channel);
+    if (!connected) channel->PeerClosed();  // the client left before the route answered
   }
 
   void Reject(HttpRequest& request, PHttp::ResponseWriter& writer, const Connection& conn,
@@ -231,7 +306,10 @@ class PistacheHandler final : public PHttp::Handler {
   }
 
   // The one place every response passes through on its way to the socket.
-  static void Send(ServerState& state, PHttp::ResponseWriter& writer, const Connection& conn,
+  // The promise (resolved on the reactor thread once the socket took the
+  // bytes) matters only to deferred answers (pistache_channel.h).
+  static Pistache::Async::Promise<ssize_t> Send(ServerState& state, PHttp::ResponseWriter& writer,
+                                                const Connection& conn,
                    const HttpResponse& response) {
     auto& headers = writer.headers();
     // Pistache 0.0.5 answers "Connection: Close" to every HTTP/1.1 request
@@ -256,11 +334,12 @@ class PistacheHandler final : public PHttp::Handler {
     // fails inside Pistache, and there is no one left to tell. Pistache
     // queues the bytes to the connection's reactor thread, so this is safe
     // from a WorkPool thread too.
-    (void)writer.send(static_cast<PHttp::Code>(response.status), response.body);
+    auto sent = writer.send(static_cast<PHttp::Code>(response.status), response.body);
     // Only now: send() has marked the peer idle, so Pistache's timer judges
     // it by the keep-alive timeout. Cleared earlier, the timer could see a
     // busy peer reset long ago and answer 408 after all.
     if (conn.parser) conn.parser->SetAnswering(false);
+    return sent;
   }
 
   std::shared_ptr<ServerState> state_;

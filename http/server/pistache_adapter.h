@@ -9,10 +9,13 @@
 #include <pistache/http.h>
 
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
+#include <vector>
 
+#include "http/server/pistache_channel.h"
 #include "http/server/pistache_security.h"
 #include "http/server/request_handler.h"
 #include "http/server/work_pool.h"
@@ -39,6 +42,12 @@ struct ServerState {
   std::mutex peers_mu;
   std::unordered_map<const Pistache::Tcp::Peer*, std::weak_ptr<Pistache::Tcp::Peer>>
       peers;  // GUARDED_BY(peers_mu)
+  // Answers that outlive their request (response_channel.h: long-polls,
+  // event streams), by connection: told when the client goes away.
+  std::unordered_map<const Pistache::Tcp::Peer*, std::weak_ptr<PistacheChannel>>
+      channels;  // GUARDED_BY(peers_mu)
+  // Run first on shutdown (ServerOptions::drains): deferred answers end.
+  std::vector<std::function<void()>> drains;
 
   // Shuts down (both ways) every tracked connection: its clients see the
   // connection end instead of waiting on a server that stopped reading.

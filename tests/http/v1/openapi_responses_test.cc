@@ -212,6 +212,23 @@ TEST_F(OpenApiResponsesTest, EveryAnswerOfARealServerIsDescribed) {
   EXPECT_EQ(c.Get("/v1/jobs/00000000-0000-4000-8000-000000000000").status, 404);
   EXPECT_EQ(c.Get("/v1/jobs/not%20an%20id").status, 400);
 
+  // Live (http/live/): long-polls that answer at once (the version
+  // differs) and at the end of their wait (304), a job's stream replayed to
+  // its final event, the end that follows (204), the feed up to a limit.
+  EXPECT_EQ(c.Get("/v1/jobs/" + job_a + "?wait=5", {"If-None-Match: \"1\""}).status, 200);
+  EXPECT_EQ(c.Get("/v1/jobs/" + job_a + "?wait=1", {"If-None-Match: " + current.Header("etag")})
+                .status,
+            304);
+  EXPECT_EQ(c.Get("/v1/jobs/" + job_a + "?wait=soon").status, 400);
+  EXPECT_EQ(c.Get("/v1/jobs/" + job_a + "/stream?after_version=0").status, 200);
+  EXPECT_EQ(c.Get("/v1/jobs/" + job_a + "/stream").status, 204);
+  EXPECT_EQ(c.Get("/v1/jobs/" + job_a + "/stream?after_version=x").status, 400);
+  EXPECT_EQ(c.Get("/v1/jobs/00000000-0000-4000-8000-000000000000/stream").status, 404);
+  EXPECT_EQ(c.Get("/v1/events/stream?after=0&limit=3").status, 200);
+  EXPECT_EQ(c.Get("/v1/events/stream?after=0&status=completed&type=form-fill&limit=1").status,
+            200);
+  EXPECT_EQ(c.Get("/v1/events/stream?status=done").status, 400);
+
   // A job that fails without a lease: its own attempt, an error with a
   // screenshot uploaded inline, the final failure.
   HttpResult b = c.Post("/v1/jobs", R"({"type":"report","max_attempts":1})");
