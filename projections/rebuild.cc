@@ -326,10 +326,12 @@ Result<void> RebuildViews(eventstore::EventLog& log, uint64_t last, rocksdb::DB&
   });
   std::thread row_thread([&] {
     while (auto batch = items.Pop()) {
-      for (const Item& item : *batch) rows.Write(item);
-      if (!rows.full()) continue;
-      auto next = free_runs.Pop();
-      if (!next || !runs.Push(rows.TakeRun(std::move(*next)))) break;
+      for (const Item& item : *batch) {
+        rows.Write(item);
+        if (!rows.full()) continue;
+        auto next = free_runs.Pop();
+        if (!next || !runs.Push(rows.TakeRun(std::move(*next)))) return;
+      }
     }
   });
 
