@@ -43,7 +43,7 @@ Result<std::unique_ptr<JobStore>> JobStore::Open(const JobStoreOptions& options)
   return std::unique_ptr<JobStore>(std::move(store));
 }
 
-uint64_t JobStore::AwaitProjected(uint64_t after, std::chrono::milliseconds timeout) {
+uint64_t JobReads::AwaitProjected(uint64_t after, std::chrono::milliseconds timeout) {
   // For stores without a projection thread to wake on (test doubles): look
   // a few times within the timeout.
   const auto deadline = std::chrono::steady_clock::now() + timeout;

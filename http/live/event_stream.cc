@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "http/json_writer.h"
+#include "http/server/json_writer.h"
 
 namespace jobtrail::http::live {
 namespace {

@@ -31,8 +31,8 @@
 
 #include "http/live/live_event.h"
 #include "http/live/live_hub.h"
-#include "http/principal.h"
-#include "http/response_channel.h"
+#include "http/server/principal.h"
+#include "http/server/response_channel.h"
 
 namespace jobtrail::http::live {
 

@@ -44,7 +44,7 @@ void WrapRoute(Router& router, const std::string& pattern, PollRoute route,
 std::shared_ptr<LiveHandle> EnableLive(ServerOptions& server, LiveOptions options) {
   auto handle = std::make_shared<LiveHandle>();
   server.mounts.push_back([handle, options](Router& router, ApiContext& context) {
-    auto hub = std::make_shared<LiveHub>(*context.store, options);
+    auto hub = std::make_shared<LiveHub>(*context.reads, context.admin, options);
     MountLive(router, context, hub);
     hub->Start();
     handle->set(std::move(hub));

@@ -10,11 +10,11 @@
 #include <mutex>
 #include <vector>
 
-#include "http/api_routes.h"
-#include "http/http_server.h"
+#include "http/v1/api_routes.h"
+#include "http/app/http_server.h"
 #include "http/live/live_hub.h"
 #include "http/live/live_options.h"
-#include "http/router.h"
+#include "http/server/router.h"
 
 namespace jobtrail::http::live {
 

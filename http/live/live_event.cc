@@ -34,10 +34,12 @@ JobFacts FactsCache::For(const RecordedEvent& e) {
   JobFacts facts;
   if (auto job = store_.LoadJob(e.job_id, std::nullopt)) {
     facts = FromSpec(job.value().spec);
-  } else if (auto events = store_.AuditHistory(e.job_id); events && !events.value().empty()) {
+  } else if (admin_ != nullptr) {
     // Expired or past its retention: the log still has its first event.
-    if (const auto* spec = std::get_if<Enqueued>(&events.value().front().body)) {
-      facts = FromSpec(*spec);
+    if (auto events = admin_->AuditHistory(e.job_id); events && !events.value().empty()) {
+      if (const auto* spec = std::get_if<Enqueued>(&events.value().front().body)) {
+        facts = FromSpec(*spec);
+      }
     }
   }
   if (!facts.known) return facts;  // a failed read is not remembered

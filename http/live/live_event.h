@@ -17,8 +17,9 @@
 
 #include "domain/job_event.h"
 #include "domain/job_status.h"
-#include "http/principal.h"
-#include "projections/job_store.h"
+#include "http/server/principal.h"
+#include "projections/job_reads.h"
+#include "projections/store_admin.h"
 
 namespace jobtrail::http::live {
 
@@ -38,13 +39,15 @@ struct LiveEvent {
 // The facts of jobs, cached (bounded). Thread-safe.
 class FactsCache {
  public:
-  FactsCache(JobStore& store, size_t capacity) : store_(store), capacity_(capacity) {}
+  FactsCache(JobReads& store, StoreAdmin* admin, size_t capacity)
+      : store_(store), admin_(admin), capacity_(capacity) {}
   // From an enqueued event itself; otherwise the cache, the job as the log
   // has it, or (for an expired job) its first event in the audit history.
   JobFacts For(const RecordedEvent& e);
 
  private:
-  JobStore& store_;
+  JobReads& store_;
+  StoreAdmin* admin_;  // may be null
   const size_t capacity_;
   std::mutex mu_;
   std::unordered_map<std::string, JobFacts> facts_;  // GUARDED_BY(mu_)

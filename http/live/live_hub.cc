@@ -37,11 +37,11 @@ Result<void> CheckLiveOptions(const LiveOptions& o) {
   return Ok();
 }
 
-LiveHub::LiveHub(JobStore& store, LiveOptions options)
+LiveHub::LiveHub(JobReads& store, StoreAdmin* admin, LiveOptions options)
     : store_(store),
       options_(options),
       timers_(options.clock),
-      facts_(store, kFactsCapacity),
+      facts_(store, admin, kFactsCapacity),
       pool_(std::make_unique<WorkPool>(options.threads, kMaxQueued)) {}
 
 LiveHub::~LiveHub() { Drain(); }

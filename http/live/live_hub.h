@@ -33,8 +33,9 @@
 #include "http/live/live_event.h"
 #include "http/live/live_options.h"
 #include "http/live/timers.h"
-#include "http/work_pool.h"
-#include "projections/job_store.h"
+#include "http/server/work_pool.h"
+#include "projections/job_reads.h"
+#include "projections/store_admin.h"
 
 namespace jobtrail::http::live {
 
@@ -52,7 +53,8 @@ struct LiveStats {
 
 class LiveHub : public std::enable_shared_from_this<LiveHub> {
  public:
-  LiveHub(JobStore& store, LiveOptions options);
+  // `admin` (may be null) gives the audit trail of jobs past retention.
+  LiveHub(JobReads& store, StoreAdmin* admin, LiveOptions options);
   ~LiveHub();
   LiveHub(const LiveHub&) = delete;
   LiveHub& operator=(const LiveHub&) = delete;
@@ -68,7 +70,7 @@ class LiveHub : public std::enable_shared_from_this<LiveHub> {
   void Tick() { timers_.Tick(); }
   LiveStats Stats() const;
 
-  JobStore& store() { return store_; }
+  JobReads& store() { return store_; }
   const LiveOptions& options() const { return options_; }
   Timers& timers() { return timers_; }
   FactsCache& facts() { return facts_; }
@@ -94,7 +96,7 @@ class LiveHub : public std::enable_shared_from_this<LiveHub> {
   void Follow();
   void Dispatch(const std::vector<std::shared_ptr<const LiveEvent>>& batch);
 
-  JobStore& store_;
+  JobReads& store_;
   const LiveOptions options_;
   Timers timers_;
   FactsCache facts_;

@@ -6,7 +6,7 @@
 #include <cctype>
 #include <charconv>
 
-#include "http/error_mapping.h"
+#include "http/server/error_mapping.h"
 
 namespace jobtrail::http::live {
 namespace {
@@ -37,7 +37,7 @@ HttpResponse Refuse(const ApiError& error, const PollRoute& route, const HttpReq
 }
 
 // The job a request polls, or "" (the route then answers as it would).
-std::string PolledJob(JobStore& store, const PollRoute& route, const HttpRequest& request) {
+std::string PolledJob(JobReads& store, const PollRoute& route, const HttpRequest& request) {
   const std::string* param = request.Param(route.job_param);
   if (param == nullptr) return "";
   if (!route.by_external_ref) return *param;

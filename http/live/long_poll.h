@@ -20,9 +20,9 @@
 #include <string>
 
 #include "http/live/live_hub.h"
-#include "http/response_channel.h"
-#include "http/route_access.h"
-#include "http/router.h"
+#include "http/server/response_channel.h"
+#include "http/security/route_access.h"
+#include "http/server/router.h"
 
 namespace jobtrail::http::live {
 

@@ -4,11 +4,11 @@
 
 #include <charconv>
 
-#include "http/error_mapping.h"
-#include "http/json_writer.h"
+#include "http/server/error_mapping.h"
+#include "http/server/json_writer.h"
 #include "http/live/event_stream.h"
-#include "http/query_parsing.h"
-#include "http/response_channel.h"
+#include "http/v1/query_parsing.h"
+#include "http/server/response_channel.h"
 
 namespace jobtrail::http::live {
 namespace {
@@ -85,7 +85,7 @@ ApiResult<std::vector<JobStatus>> StatusParameter(const HttpRequest& request) {
 }
 
 // The log position of the job's event at `version` (0 for version 0).
-ApiResult<uint64_t> PositionOf(JobStore& store, const std::string& id, uint64_t version) {
+ApiResult<uint64_t> PositionOf(JobReads& store, const std::string& id, uint64_t version) {
   if (version == 0) return uint64_t{0};
   BOOST_OUTCOME_TRY(page, store.ReadHistory(id, version - 1, 1));
   if (page.events.empty()) return Internal(fmt::format("job {} has no version {}", id, version));
@@ -94,7 +94,7 @@ ApiResult<uint64_t> PositionOf(JobStore& store, const std::string& id, uint64_t 
 
 // The job's last version whose event is at or before `position`: binary
 // search, so a job of 100,000 events costs 17 reads.
-ApiResult<uint64_t> VersionAt(JobStore& store, const std::string& id, uint64_t current,
+ApiResult<uint64_t> VersionAt(JobReads& store, const std::string& id, uint64_t current,
                               uint64_t position) {
   uint64_t lo = 0;  // pos(lo) <= position
   uint64_t hi = current;
@@ -114,7 +114,7 @@ ApiResult<HttpResponse> JobStream(const std::shared_ptr<LiveHub>& hub,
   BOOST_OUTCOME_TRYV(CheckParameters(request, {"after_version"}));
   BOOST_OUTCOME_TRY(after_version, ParseUintParameter(request, "after_version", 0, INT64_MAX));
   BOOST_OUTCOME_TRY(last_id, LastEventId(request));
-  JobStore& store = hub->store();
+  JobReads& store = hub->store();
   BOOST_OUTCOME_TRY(job, store.LoadJob(id, std::nullopt));
   StreamSpec spec;
   spec.job_id = id;

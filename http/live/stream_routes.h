@@ -11,9 +11,9 @@
 //     neither: from now. Non-admins see their own jobs' events only.
 #include <memory>
 
-#include "http/api_routes.h"
+#include "http/v1/api_routes.h"
 #include "http/live/live_hub.h"
-#include "http/router.h"
+#include "http/server/router.h"
 
 namespace jobtrail::http::live {
 

@@ -13,8 +13,8 @@
 
 #include "http/live/live.h"
 #include "tests/http/live/stream_reader.h"
-#include "tests/http/secure_fixture.h"
-#include "tests/http/server_fixture.h"
+#include "tests/http/live_server.h"
+#include "tests/http/live_server.h"
 
 namespace jobtrail::testing {
 

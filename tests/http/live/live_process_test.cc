@@ -12,7 +12,7 @@
 #include "tests/http/http_client.h"
 #include "tests/http/live/stream_reader.h"
 #include "tests/http/live_server.h"
-#include "tests/http/server_process.h"
+#include "tests/cli/server_process.h"
 
 namespace jobtrail::testing {
 namespace {
