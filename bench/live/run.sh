@@ -30,7 +30,7 @@ cleanup() {
 trap cleanup EXIT
 
 "$build/jobtrail" serve --data-dir "$work/data" --listen 127.0.0.1:0 --no-access-log \
-  --insecure-no-auth --max-connections-per-address $((n + 100)) \
+  --insecure-no-auth --max-connections-per-address $((2 * n + 100)) \
   > "$work/server.out" 2> "$work/server.err" &
 server_pid=$!
 for _ in $(seq 1 200); do
@@ -52,13 +52,13 @@ cpu() {
   after=$(ticks "$1")
   awk -v d=$((after - before)) -v hz="$hz" -v w="$window" 'BEGIN {printf "%.2f", 100 * d / hz / w}'
 }
-wait_for() {  # wait_for PATTERN: until the client's log shows it
+wait_for() {  # wait_for FILE PATTERN: until the client's log shows it
   for _ in $(seq 1 600); do
-    grep -qE "$1" "$work/client.out" 2>/dev/null && return 0
+    grep -qE "$2" "$1" 2>/dev/null && return 0
     sleep 0.1
   done
-  echo "timed out waiting for /$1/ in the client's output" >&2
-  tail -3 "$work/client.out" >&2
+  echo "timed out waiting for /$2/ in $1" >&2
+  tail -3 "$1" >&2
   return 1
 }
 
@@ -67,23 +67,24 @@ sleep 2  # the store's start-up work (first flushes) is over
 echo "idle server:            cpu $(cpu "$server_pid")% of a core, rss $(rss_mb "$server_pid") MB"
 
 "$build/bench/live/jobtrail_live_waiters" 127.0.0.1 "$port" "$job" "$n" longpoll \
-  $((window + 40)) > "$work/client.out" &
+  $((window + 40)) > "$work/longpoll.out" &
 client_pid=$!
-wait_for "open=$n waiting=$n "
+wait_for "$work/longpoll.out" "open=$n waiting=$n "
 server_cpu=$(cpu "$server_pid")
 echo "$n parked long-polls: cpu ${server_cpu}% of a core, rss $(rss_mb "$server_pid") MB" \
-     "(client: $(tail -1 "$work/client.out"))"
+     "(client: $(tail -1 "$work/longpoll.out"))"
 appended_at=$(date +%s%3N)
 curl -s -o /dev/null "$base/v1/jobs/$job/events" -d '{"type":"started","data":{"worker_id":"w"}}'
-wait_for "all-changed"
-answered_at=$(grep -m1 all-changed "$work/client.out" | awk '{print $2}')
+wait_for "$work/longpoll.out" "all-changed"
+answered_at=$(grep -m1 all-changed "$work/longpoll.out" | awk '{print $2}')
 echo "one append -> all $n answered 200 after $((answered_at - appended_at)) ms" \
      "(from before the POST, its fsync included)"
 kill "$client_pid"; wait "$client_pid" 2>/dev/null || true; client_pid=""
+sleep 2  # the server sees those connections go
 
 "$build/bench/live/jobtrail_live_waiters" 127.0.0.1 "$port" "$job" "$n" poll \
-  $((window + 10)) 5000 > "$work/client.out" &
+  $((window + 10)) 5000 > "$work/poll.out" &
 client_pid=$!
-wait_for "t=6s"
+wait_for "$work/poll.out" "t=6s"
 echo "$n clients polling every 5 s: cpu $(cpu "$server_pid")% of a core" \
-     "(client: $(tail -1 "$work/client.out"))"
+     "(client: $(tail -1 "$work/poll.out"))"

@@ -56,6 +56,7 @@ void EventStream::Begin() {
     std::lock_guard lock(mu_);
     // A reconnecting EventSource waits this long (ms) before it tries again.
     if (!WriteLocked(": jobtrail event stream\nretry: 2000\n\n")) return;
+    ArmHeartbeatLocked(last_write_ + hub_->options().heartbeat_ms);
   }
   // Not under mu_: the hub's lock comes first.
   if (!hub_->AddStream(shared_from_this())) {
@@ -63,10 +64,6 @@ void EventStream::Begin() {
     DropLocked("OVERLOADED", "too many event streams are open; retry shortly");
     return;
   }
-  const Millis every = hub_->options().heartbeat_ms;
-  hub_->timers().At(hub_->Now() + every, [weak] {
-    if (auto self = weak.lock()) self->Heartbeat();
-  });
   auto self = shared_from_this();
   hub_->Submit([self] { self->Replay(); });
 }
@@ -250,33 +247,36 @@ void EventStream::DropLocked(std::string_view code, std::string_view message) {
   });
 }
 
+void EventStream::ArmHeartbeatLocked(Millis at) {
+  std::weak_ptr<EventStream> weak = weak_from_this();
+  hub_->timers().At(at, [weak] {
+    if (auto self = weak.lock()) self->Heartbeat();
+  });
+}
+
 void EventStream::Heartbeat() {
   const Millis every = hub_->options().heartbeat_ms;
-  Millis next = 0;
   bool finished = false;
   {
     std::lock_guard lock(mu_);
     if (state_ == State::kDone) return;
     const Millis now = hub_->Now();
-    if (now - last_write_ >= every) {
-      if (!WriteLocked(": keep-alive\n\n")) {
-        finished = true;
-      } else if (state_ == State::kLive && channel_->Unsent() > max_buffered_) {
-        DropLocked("SLOW_CONSUMER",
-                   "the client read too slowly; reconnect with Last-Event-ID to resume");
-        finished = true;
-      }
+    if (now - last_write_ < every) {
+      ArmHeartbeatLocked(last_write_ + every);  // something was written meanwhile
+      return;
     }
-    next = last_write_ + every;
+    // The next one is armed before this one is written: whoever sees this
+    // comment can count on the next.
+    ArmHeartbeatLocked(now + every);
+    if (!WriteLocked(": keep-alive\n\n")) {
+      finished = true;
+    } else if (state_ == State::kLive && channel_->Unsent() > max_buffered_) {
+      DropLocked("SLOW_CONSUMER",
+                 "the client read too slowly; reconnect with Last-Event-ID to resume");
+      finished = true;
+    }
   }
-  if (finished) {
-    Forget();
-    return;
-  }
-  std::weak_ptr<EventStream> weak = weak_from_this();
-  hub_->timers().At(next, [weak] {
-    if (auto self = weak.lock()) self->Heartbeat();
-  });
+  if (finished) Forget();
 }
 
 void EventStream::Shutdown() {

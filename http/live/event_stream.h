@@ -77,6 +77,7 @@ class EventStream : public std::enable_shared_from_this<EventStream> {
   void EndLocked(std::string_view reason);
   void DropLocked(std::string_view code, std::string_view message);
   void Heartbeat();
+  void ArmHeartbeatLocked(Millis at);  // REQUIRES(mu_)
   void Resume();  // the socket drained while the replay was paused
   void Forget();  // leaves the hub (never under mu_)
 

@@ -207,8 +207,8 @@ void PollWaiter::Settle(bool at_deadline) {
       continue;
     }
     done_ = true;
+    hub_->CountAnswered();  // before the client can see the answer
     channel_->Finish(std::move(response));
-    hub_->CountAnswered();
   }
 }
 
