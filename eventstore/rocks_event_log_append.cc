@@ -8,6 +8,7 @@
 
 #include "eventstore/hash_chain.h"
 #include "eventstore/internal/group_state.h"
+#include "eventstore/internal/wal_guard.h"
 #include "eventstore/internal/wake_event.h"
 #include "eventstore/rocks_event_log.h"
 
@@ -159,12 +160,7 @@ void RocksEventLog::LeadGroup(Writer& leader) {
       bytes += w->bytes;
     }
   }
-  if (failed_.load()) {
-    std::lock_guard lock(commit_mu_);
-    for (Writer* w : group) w->result = StoreError{StoreCode::kIOError, failure_, 0};
-  } else {
-    WriteGroup(group);
-  }
+  WriteGroup(group);
 
   // Pass leadership on first: the next group is staged and written while
   // this one syncs (kSync) and wakes its appenders.
@@ -214,15 +210,24 @@ void RocksEventLog::AwaitCommit(SyncWaiter waiter) {
   // Every write that finished before this load is in the file already, so
   // the sync below covers it; our own group was written before we queued.
   const uint64_t target = written_.load();
+  const bool failed = failed_.load();
   lock.unlock();
-  rocksdb::Status s = db_->SyncWAL();
+  rocksdb::Status s;
+  if (!failed) {
+    // A WAL append that failed meanwhile was dropped by the guard (and
+    // fails its own group): this sync still syncs everything before it.
+    const auto started = std::chrono::steady_clock::now();
+    s = db_->SyncWAL();
+    sync_seconds_.Record(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  }
+  if (!s.ok()) Fail(s, "syncing the WAL");
   lock.lock();
-  if (s.ok()) {
-    if (target > committed_.load()) committed_.store(target);
-  } else if (!failed_.load()) {
-    failure_ = fmt::format("syncing the event log failed: {}; the log accepts no more "
-                           "appends, reopen it", s.ToString());
-    failed_.store(true);
+  if (s.ok() && !failed) {
+    if (target > committed_.load()) {
+      committed_.store(target);
+      commit_clock_.Note(target, std::chrono::steady_clock::now());
+    }
   }
   std::vector<SyncWaiter> settled;
   for (auto it = awaiting_sync_.begin(); it != awaiting_sync_.end();) {
@@ -247,7 +252,7 @@ void RocksEventLog::AwaitCommit(SyncWaiter waiter) {
 void RocksEventLog::Settle(const SyncWaiter& waiter) {
   if (!failed_.load() || waiter.must_commit <= committed_.load()) return;
   for (Writer* w : waiter.group) {
-    if (w->result) w->result = StoreError{StoreCode::kIOError, failure_, 0};
+    if (w->result) w->result = failure_;
   }
 }
 
@@ -272,12 +277,22 @@ void RocksEventLog::WakeSettled(const SyncWaiter& waiter, const Writer& me) {
 }
 
 void RocksEventLog::WriteGroup(const std::vector<Writer*>& group) {
+  std::lock_guard write_lock(write_mu_);
+  if (failed_.load()) {
+    std::lock_guard lock(commit_mu_);
+    for (Writer* w : group) w->result = failure_;
+    return;
+  }
   GroupState& g = *group_state_;
   g.Reset(last_position_, last_hash_);
   bool any_staged = false;
+  size_t staged_events = 0;
   for (Writer* w : group) {
     w->result = Stage(*w, g);
-    if (w->result && !w->result.value().duplicate) any_staged = true;
+    if (w->result && !w->result.value().duplicate) {
+      any_staged = true;
+      staged_events += w->events->size();
+    }
   }
   if (!any_staged) return;
   g.stream_entries.Sort();
@@ -297,12 +312,20 @@ void RocksEventLog::WriteGroup(const std::vector<Writer*>& group) {
   wo.sync = false;
   if (s.ok()) s = db_->Write(wo, &g.batch);
   if (!s.ok()) {
-    Fail(fmt::format("writing to the event log failed: {}", s.ToString()));
+    // Not in the memtable: RocksDB refused the whole batch.
+    Fail(s, "writing the WAL");
+    std::lock_guard lock(commit_mu_);
     for (Writer* w : group) {
-      if (w->result && !w->result.value().duplicate) w->result = IoError(s);
+      if (w->result && !w->result.value().duplicate) w->result = failure_;
     }
     return;
   }
+  group_events_.Record(double(staged_events));
+  // A WAL append that failed inside Write() was hidden from RocksDB by the
+  // guard: the batch is in the memtable (the recovery's flush makes it
+  // durable), so the log goes on from after it, but the group is failed
+  // below, never acknowledged.
+  const bool broken = guard_->broken();
   last_position_ = g.position;
   last_hash_ = g.hash;
   if (version_cache_.size() + g.versions.size() > kVersionCacheLimit) version_cache_.clear();
@@ -315,6 +338,14 @@ void RocksEventLog::WriteGroup(const std::vector<Writer*>& group) {
     }
   }
   written_.store(g.position);
+  if (broken) {
+    Fail(guard_->failure(), "writing the WAL");
+    std::lock_guard lock(commit_mu_);
+    for (Writer* w : group) {
+      if (w->result && !w->result.value().duplicate) w->result = failure_;
+    }
+    return;
+  }
   if (options_.durability == Durability::kNoSync) Publish(g.position);
 }
 
@@ -473,17 +504,9 @@ StoreResult<bool> RocksEventLog::StreamHasVersion(std::string_view stream, uint6
 void RocksEventLog::Publish(uint64_t position) {
   {
     std::lock_guard lock(commit_mu_);
-    if (position > committed_.load()) committed_.store(position);
-  }
-  commit_cv_.notify_all();
-}
-
-void RocksEventLog::Fail(const std::string& why) {
-  {
-    std::lock_guard lock(commit_mu_);
-    if (!failed_.load()) {
-      failure_ = why + "; the log accepts no more appends, reopen it";
-      failed_.store(true);
+    if (position > committed_.load()) {
+      committed_.store(position);
+      commit_clock_.Note(position, std::chrono::steady_clock::now());
     }
   }
   commit_cv_.notify_all();
