@@ -19,6 +19,9 @@ struct ApiContext {
   JobStore* store = nullptr;  // not owned; outlives the routes
   Metrics* metrics = nullptr;  // not owned; may be null (nothing recorded)
   size_t max_batch_operations = 1000;
+  // /readyz answers 503 once the read models lag the log by more than this
+  // (serve --max-projection-lag-ms); 0: no bound.
+  uint64_t max_projection_lag_ms = 0;
   // Not owned; null only where no server runs (route listing). Share links
   // are issued by it. (Requests are authenticated by the request gate.)
   const Authenticator* authenticator = nullptr;

@@ -98,6 +98,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(JobStore& store,
   auto state = std::make_shared<ServerState>();
   state->api.store = &store;
   state->api.max_batch_operations = options.max_batch_operations;
+  state->api.max_projection_lag_ms = options.max_projection_lag_ms;
   BOOST_OUTCOME_TRY(authenticator, Authenticator::Create(options.security.auth, store.clock()));
   state->authenticator = std::move(authenticator);
   state->api.authenticator = state->authenticator.get();
@@ -126,6 +127,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(JobStore& store,
                                                     state->metrics.get());
   if (options.write_threads > 0) {
     state->writes = std::make_unique<WorkPool>(options.write_threads, options.max_queued_writes);
+    state->metrics->SetWriteQueue(state->writes.get());
   }
   try {
     auto endpoint = std::make_shared<PHttp::Endpoint>(

@@ -27,6 +27,11 @@
 #include "projections/list_query.h"
 #include "projections/schedule_book.h"
 #include "projections/stats_snapshot.h"
+#include "projections/store_vitals.h"
+
+namespace rocksdb {
+class Env;
+}  // namespace rocksdb
 
 namespace jobtrail {
 
@@ -48,6 +53,9 @@ struct JobStoreOptions {
   // appends its expired event, which removes it from the read models. Its
   // events stay in the log (AuditHistory, export).
   std::map<std::string, Millis> retention_by_type;
+  // The filesystem under both databases; null: the default. Tests inject a
+  // disk that fails on demand (tests/eventstore/faulty_disk_fs.h).
+  rocksdb::Env* env = nullptr;
 };
 
 struct EnqueueRequest {
@@ -184,6 +192,11 @@ struct ProjectionProgress {
   uint64_t log_position = 0;        // last committed in the log
   uint64_t projected_position = 0;  // last applied to the read models
   bool ready = false;               // caught up since start
+  // How long the oldest event not yet applied has been committed; 0 when
+  // caught up. (All read models are applied together, in one batch with
+  // one checkpoint, so they share the position and the lag.)
+  uint64_t lag_ms = 0;
+  ProjectionState state = ProjectionState::kRunning;
 };
 
 class JobStore {
@@ -194,6 +207,14 @@ class JobStore {
   // (not a jobtrail directory, or damaged), kInternal (I/O).
   static Result<std::unique_ptr<JobStore>> Open(const JobStoreOptions& options);
   virtual ~JobStore() = default;
+
+  // Every write (Enqueue, Append, WriteMany, claims, heartbeats, schedule
+  // runs, maintenance) may also fail with kUnavailable/STORAGE_UNAVAILABLE
+  // while the log or the read models cannot write (a full disk, I/O errors;
+  // the store recovers by itself once they can, and reads go on meanwhile):
+  // not acknowledged, it may or may not show up later, so retry it with the
+  // same ids (event ids, idempotency key), which apply it once. And with
+  // kUnavailable/PROJECTION_FAILED after the projection stopped for good.
 
   // Errors: kInvalidArgument/INVALID_INPUT; kAlreadyExists/JOB_EXISTS (a
   // given job_id that is taken, without the same idempotency key).
@@ -282,6 +303,9 @@ class JobStore {
   virtual StatsSnapshot Stats() = 0;
   virtual HealthReport Health() = 0;
   virtual ProjectionProgress Progress() = 0;
+  // Storage health, commit figures, claim counts (store_vitals.h). The
+  // default (for decorators in tests) reports nothing wrong.
+  virtual StoreVitals Vitals() { return {}; }
   virtual const Clock& clock() const = 0;
 
   // Drops every read model and rebuilds it from the log (offline: call on a

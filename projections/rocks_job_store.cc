@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "domain/job_id.h"
+#include "eventstore/rocks_logger.h"
 #include "projections/list_reader.h"
 #include "projections/uuid.h"
 #include "projections/view_keys.h"
@@ -25,16 +26,28 @@ Error JobNotFound(std::string_view id) {
 
 namespace {
 
-constexpr size_t kProjectionBatch = 2048;
 // A rebuild reads bigger batches: a job's whole lifecycle then mostly
 // falls into one, and its index rows are written once (Projector).
 constexpr size_t kRebuildBatch = 32768;
-constexpr auto kProjectionPoll = std::chrono::milliseconds(200);
-constexpr auto kReadYourWritesTimeout = std::chrono::seconds(30);
 
 bool ValidJobId(std::string_view id) { return IsValidJobId(id); }
 
 Error ViewsIo(const rocksdb::Status& s) { return Internal(fmt::format("views: {}", s.ToString())); }
+
+// RocksDB's info log lines, into the server's log.
+std::shared_ptr<rocksdb::Logger> SpdlogRocksLogger() {
+  return std::make_shared<eventstore::LineLogger>(
+      [](rocksdb::InfoLogLevel level, std::string_view line) {
+        if (level >= rocksdb::InfoLogLevel::ERROR_LEVEL) {
+          spdlog::error("storage: {}", line);
+        } else if (level == rocksdb::InfoLogLevel::WARN_LEVEL) {
+          spdlog::warn("storage: {}", line);
+        } else {
+          spdlog::info("storage: {}", line);
+        }
+      },
+      rocksdb::InfoLogLevel::WARN_LEVEL);
+}
 
 }  // namespace
 
@@ -71,7 +84,10 @@ Result<std::unique_ptr<RocksJobStore>> RocksJobStore::OpenStore(const JobStoreOp
   std::unique_ptr<RocksJobStore> store(new RocksJobStore());
   store->options_ = options;
   store->clock_ = options.clock != nullptr ? options.clock : &store->system_clock_;
+  store->rocks_log_ = SpdlogRocksLogger();
   eventstore::RocksEventLogOptions log_options;
+  log_options.env = options.env;
+  log_options.info_log = store->rocks_log_;
   log_options.durability =
       options.sync ? eventstore::Durability::kSync : eventstore::Durability::kNoSync;
   log_options.create_if_missing = options.create_if_missing;
@@ -106,6 +122,9 @@ Result<std::unique_ptr<RocksJobStore>> RocksJobStore::OpenStore(const JobStoreOp
 
 Result<void> RocksJobStore::OpenViews(bool create) {
   rocksdb::Options opts;
+  if (options_.env != nullptr) opts.env = options_.env;
+  views_recovery_ = std::make_unique<eventstore::RocksRecovery>("the read models", rocks_log_);
+  views_recovery_->Configure(opts);
   opts.create_if_missing = create;
   opts.IncreaseParallelism(2);
   opts.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
@@ -125,6 +144,9 @@ Result<void> RocksJobStore::OpenViews(bool create) {
   rocksdb::Status s = rocksdb::DB::Open(opts, views_dir_, &raw);
   if (!s.ok()) return ViewsIo(s);
   views_.reset(raw);
+  // The views have no WAL: DB::Resume (flush the memtables) is all there
+  // is to bring them back.
+  views_recovery_->Start([db = raw] { return db->Resume(); });
   std::string marker;
   s = views_->Get(rocksdb::ReadOptions(), vk::kFormatKey, &marker);
   if (s.IsNotFound()) {
@@ -149,76 +171,21 @@ Result<void> RocksJobStore::OpenViews(bool create) {
   return Ok();
 }
 
-void RocksJobStore::StartProjection() {
-  stop_ = false;
-  ready_at_ = log_->LastPosition();
-  ready_ = projector_->checkpoint() >= ready_at_;
-  subscription_ = log_->Subscribe(projector_->checkpoint());
-  projection_thread_ = std::thread([this] { ProjectionLoop(); });
-}
-
-void RocksJobStore::StopProjection() {
-  stop_ = true;
-  if (subscription_) subscription_->Cancel();
-  if (projection_thread_.joinable()) projection_thread_.join();
-  subscription_.reset();
-}
-
 RocksJobStore::~RocksJobStore() {
   StopProjection();
   projector_.reset();
+  CloseViews();
+}
+
+void RocksJobStore::CloseViews() {
+  if (views_recovery_) views_recovery_->Stop();
   if (views_) {
     // The views are written without a WAL: flush them so a clean restart
     // resumes from here rather than from the last automatic flush.
     (void)views_->Flush(rocksdb::FlushOptions());  // a failed flush only costs replay
     (void)views_->Close();  // nothing to do about a failed close at exit
+    views_.reset();
   }
-}
-
-void RocksJobStore::ProjectionLoop() {
-  while (!stop_) {
-    auto batch = subscription_->Next(kProjectionBatch, kProjectionPoll);
-    if (!batch) {
-      spdlog::error("projection: reading the log failed: {}", batch.error().message);
-      std::lock_guard lock(progress_mu_);
-      projection_error_ = batch.error().message;
-      progress_cv_.notify_all();
-      return;
-    }
-    if (batch.value().empty()) continue;
-    Result<void> applied = Ok();
-    uint64_t checkpoint = 0;
-    {
-      std::lock_guard lock(projector_mu_);
-      applied = projector_->ApplyBatch(batch.value());
-      checkpoint = projector_->checkpoint();
-    }
-    std::lock_guard lock(progress_mu_);
-    if (!applied) {
-      spdlog::error("projection stopped: {}", applied.error().ToString());
-      projection_error_ = applied.error().ToString();
-      progress_cv_.notify_all();
-      return;
-    }
-    projected_ = checkpoint;
-    if (projected_ >= ready_at_) ready_ = true;
-    progress_cv_.notify_all();
-  }
-}
-
-Result<void> RocksJobStore::WaitProjected(uint64_t position) {
-  std::unique_lock lock(progress_mu_);
-  const bool done = progress_cv_.wait_for(lock, kReadYourWritesTimeout, [&] {
-    return projected_ >= position || !projection_error_.empty();
-  });
-  if (projected_ >= position) return Ok();
-  if (!projection_error_.empty()) {
-    return MakeError(Code::kUnavailable, "PROJECTION_FAILED",
-                     "the write is durable but the read models stopped: " + projection_error_);
-  }
-  (void)done;
-  return MakeError(Code::kUnavailable, "PROJECTION_LAGGING",
-                   "the write is durable but the read models have not caught up yet");
 }
 
 bool RocksJobStore::PastRetention(std::string_view type, Millis created_at) const {
@@ -355,11 +322,6 @@ StatsSnapshot RocksJobStore::Stats() {
   return projector_->stats().Snapshot();
 }
 
-ProjectionProgress RocksJobStore::Progress() {
-  std::lock_guard lock(progress_mu_);
-  return ProjectionProgress{log_->LastPosition(), projected_, ready_.load()};
-}
-
 }  // namespace jobtrail
 
 namespace jobtrail {
@@ -369,11 +331,14 @@ Result<void> RocksJobStore::Rebuild(const std::function<void(uint64_t, uint64_t)
   {
     std::lock_guard lock(projector_mu_);
     projector_.reset();
+    if (views_recovery_) views_recovery_->Stop();
     if (views_) {
       (void)views_->Close();  // the views are about to be destroyed anyway
       views_.reset();
     }
-    rocksdb::Status s = rocksdb::DestroyDB(views_dir_, rocksdb::Options());
+    rocksdb::Options destroy;
+    if (options_.env != nullptr) destroy.env = options_.env;
+    rocksdb::Status s = rocksdb::DestroyDB(views_dir_, destroy);
     if (!s.ok()) return ViewsIo(s);
   }
   BOOST_OUTCOME_TRYV(OpenViews(true));

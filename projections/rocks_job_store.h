@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "eventstore/rocks_event_log.h"
+#include "eventstore/rocks_recovery.h"
 #include "projections/aggregate_cache.h"
 #include "projections/claim_index.h"
 #include "projections/job_store.h"
@@ -52,6 +53,7 @@ class RocksJobStore final : public JobStore {
   StatsSnapshot Stats() override;
   HealthReport Health() override;
   ProjectionProgress Progress() override;
+  StoreVitals Vitals() override;
   const Clock& clock() const override { return *clock_; }
   Result<void> Rebuild(const std::function<void(uint64_t, uint64_t)>& progress) override;
   Result<VerifyReport> Verify(const std::function<void(uint64_t, uint64_t)>& progress) override;
@@ -62,10 +64,21 @@ class RocksJobStore final : public JobStore {
  private:
   RocksJobStore() = default;
   Result<void> OpenViews(bool create);
+  // The projection thread (projection_thread.cc).
   void StartProjection();
   void StopProjection();
   void ProjectionLoop();
+  void StopProjectionForGood(const std::string& why);
+  void SetProjectionState(ProjectionState state);
+  ProjectionState projection_state() const;
+  uint64_t projector_checkpoint();
   Result<void> WaitProjected(uint64_t position);
+  // Refuses a write up front (STORAGE_UNAVAILABLE, PROJECTION_FAILED) while
+  // it could not be stored or shown.
+  Result<void> CheckWritable();
+  void CountClaimed(size_t jobs);
+  // Closes the views' database (its recovery thread first).
+  void CloseViews();
   // A write checked and encoded, ready for the log.
   struct PreparedWrite {
     eventstore::StreamAppend part;
@@ -109,7 +122,11 @@ class RocksJobStore final : public JobStore {
   JobStoreOptions options_;
   SystemClock system_clock_;
   const Clock* clock_ = nullptr;
+  // RocksDB's info log for both databases (to spdlog; never a LOG file).
+  std::shared_ptr<rocksdb::Logger> rocks_log_;
   std::unique_ptr<eventstore::RocksEventLog> log_;
+  // Before views_: the views' database calls its listener until closed.
+  std::unique_ptr<eventstore::RocksRecovery> views_recovery_;
   std::unique_ptr<rocksdb::DB> views_;
   std::string views_dir_;
   std::unique_ptr<ScheduleBook> schedules_;
@@ -130,6 +147,10 @@ class RocksJobStore final : public JobStore {
   std::string projection_error_;  // GUARDED_BY(progress_mu_)
   uint64_t ready_at_ = 0;         // log head when opened
   std::atomic<bool> ready_{false};
+  std::atomic<int> projection_state_{int(ProjectionState::kRunning)};
+  std::atomic<uint64_t> projection_errors_{0};
+  std::atomic<uint64_t> jobs_claimed_{0};
+  RateWindow claims_rate_;
 };
 
 }  // namespace jobtrail
