@@ -130,8 +130,9 @@ StoreResult<std::unique_ptr<RocksEventLog>> RocksEventLog::Open(
   log->env_ = rocksdb::NewCompositeEnv(log->guard_);
   rocksdb::DBOptions db_options;
   db_options.env = log->env_.get();
-  log->recovery_ = std::make_unique<RocksRecovery>(
-      "the event log", options.info_log ? options.info_log : StderrRocksLogger("log"));
+  auto info_log = std::make_shared<LineLogger>(
+      options.info_sink ? options.info_sink : StderrSink("log"), rocksdb::InfoLogLevel::WARN_LEVEL);
+  log->recovery_ = std::make_unique<RocksRecovery>("the event log", info_log);
   log->recovery_->Configure(db_options);
   db_options.IncreaseParallelism(2);
   db_options.max_open_files = 512;
@@ -156,7 +157,9 @@ StoreResult<std::unique_ptr<RocksEventLog>> RocksEventLog::Open(
   };
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
+  info_log->set_quiet(true);
   rocksdb::Status s = rocksdb::DB::Open(db_options, dir, families, &handles, &raw);
+  info_log->set_quiet(false);
   if (!s.ok()) {
     if (s.IsInvalidArgument() || s.IsCorruption()) {
       return Corruption(fmt::format("'{}' is not a usable event log: {}", dir, s.ToString()));

@@ -35,6 +35,7 @@
 #include "eventstore/event_log.h"
 #include "eventstore/key_format.h"
 #include "eventstore/log_stats.h"
+#include "eventstore/rocks_logger.h"
 #include "eventstore/rocks_recovery.h"
 
 namespace jobtrail::eventstore {
@@ -60,9 +61,9 @@ struct RocksEventLogOptions {
   // Injected for fault tests (a filesystem that drops unsynced data); null
   // means the default Env.
   rocksdb::Env* env = nullptr;
-  // RocksDB's info log (rocks_logger.h); null: WARN and above to stderr.
-  // Never a LOG file in the log's directory (see rocks_logger.h).
-  std::shared_ptr<rocksdb::Logger> info_log;
+  // Where RocksDB's info log lines go (WARN and above; rocks_logger.h);
+  // null: stderr. Never a LOG file in the log's directory (rocks_logger.h).
+  LineLogger::Sink info_sink;
 };
 
 // The log's vital signs, for metrics and readiness.
@@ -151,6 +152,17 @@ class RocksEventLog final : public EventLog {
   // Leader only: stages the group and writes it (never synced: see
   // AwaitCommit); sets each writer's result.
   void WriteGroup(const std::vector<Writer*>& group);
+  // After a group is written: the log goes on from its end.
+  void Advance(const GroupState& g);
+  // A group whose write failed: refuses its appends and the log's (Fail).
+  // `in_memtable`: RocksDB holds it anyway (the recovery makes it durable),
+  // so the log goes on from after it.
+  void FailGroup(const std::vector<Writer*>& group, const GroupState& g,
+                 const rocksdb::Status& cause, bool in_memtable);
+  // Deletes a written group from the memtable again (its WAL record was
+  // dropped by the guard): tombstones for its records and index entries,
+  // and the head as it was before it.
+  rocksdb::Status UndoGroup(const GroupState& g);
   StoreResult<AppendResult> Stage(Writer& w, GroupState& g);
   StoreResult<std::optional<AppendResult>> FindDuplicate(const Writer& w, GroupState& g);
   StoreResult<std::optional<IdHit>> LookupId(std::string_view id, GroupState& g);

@@ -19,7 +19,6 @@ namespace {
 
 constexpr size_t kMaxStreamLength = 256;
 constexpr size_t kMaxEventIdLength = 256;
-constexpr size_t kVersionCacheLimit = 1 << 18;
 
 // WakeEvent values: how a waiting appender is woken.
 constexpr uint32_t kWokenDone = 1;    // its result is set
@@ -311,42 +310,31 @@ void RocksEventLog::WriteGroup(const std::vector<Writer*>& group) {
   rocksdb::WriteOptions wo;
   wo.sync = false;
   if (s.ok()) s = db_->Write(wo, &g.batch);
+  bool in_memtable = s.ok();
+  if (s.ok() && guard_->broken()) {
+    // Its WAL append failed, hidden from RocksDB (internal/wal_guard.h):
+    // take the group back out of the memtable, so that it is refused as
+    // cleanly as one RocksDB refused.
+    in_memtable = !UndoGroup(g).ok();
+    s = guard_->failure();
+  }
   if (!s.ok()) {
-    // Not in the memtable: RocksDB refused the whole batch.
-    Fail(s, "writing the WAL");
-    std::lock_guard lock(commit_mu_);
-    for (Writer* w : group) {
-      if (w->result && !w->result.value().duplicate) w->result = failure_;
-    }
+    FailGroup(group, g, s, in_memtable);
     return;
   }
   group_events_.Record(double(staged_events));
-  // A WAL append that failed inside Write() was hidden from RocksDB by the
-  // guard: the batch is in the memtable (the recovery's flush makes it
-  // durable), so the log goes on from after it, but the group is failed
-  // below, never acknowledged.
-  const bool broken = guard_->broken();
-  last_position_ = g.position;
-  last_hash_ = g.hash;
-  if (version_cache_.size() + g.versions.size() > kVersionCacheLimit) version_cache_.clear();
-  for (const auto& [stream, version] : g.versions) {
-    auto it = version_cache_.find(stream);
-    if (it != version_cache_.end()) {
-      it->second = version;
-    } else {
-      version_cache_.emplace(std::string(stream), version);
-    }
-  }
-  written_.store(g.position);
-  if (broken) {
-    Fail(guard_->failure(), "writing the WAL");
-    std::lock_guard lock(commit_mu_);
-    for (Writer* w : group) {
-      if (w->result && !w->result.value().duplicate) w->result = failure_;
-    }
-    return;
-  }
+  Advance(g);
   if (options_.durability == Durability::kNoSync) Publish(g.position);
+}
+
+void RocksEventLog::FailGroup(const std::vector<Writer*>& group, const GroupState& g,
+                              const rocksdb::Status& cause, bool in_memtable) {
+  if (in_memtable) Advance(g);
+  Fail(cause, "writing the WAL");
+  std::lock_guard lock(commit_mu_);
+  for (Writer* w : group) {
+    if (w->result && !w->result.value().duplicate) w->result = failure_;
+  }
 }
 
 StoreResult<AppendResult> RocksEventLog::Stage(Writer& w, GroupState& g) {
@@ -499,17 +487,6 @@ StoreResult<bool> RocksEventLog::StreamHasVersion(std::string_view stream, uint6
   if (s.IsNotFound()) return false;
   if (!s.ok()) return IoError(s);
   return true;
-}
-
-void RocksEventLog::Publish(uint64_t position) {
-  {
-    std::lock_guard lock(commit_mu_);
-    if (position > committed_.load()) {
-      committed_.store(position);
-      commit_clock_.Note(position, std::chrono::steady_clock::now());
-    }
-  }
-  commit_cv_.notify_all();
 }
 
 }  // namespace jobtrail::eventstore

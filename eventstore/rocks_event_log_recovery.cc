@@ -1,5 +1,7 @@
-// RocksEventLog when the disk fails it: refusing appends (Fail) and coming
-// back (Recover, run by RocksRecovery's thread). See rocks_recovery.h for
+// RocksEventLog's state after a group is written: going on from it
+// (Advance), making it readable (Publish, kNoSync), and when the disk fails:
+// refusing appends (FailGroup, Fail) and coming back (Recover, run by
+// RocksRecovery's thread). See rocks_recovery.h for
 // how RocksDB's background errors are handled and internal/wal_guard.h for
 // why a failed WAL append is hidden from RocksDB.
 //
@@ -12,11 +14,43 @@
 // readable, and appends are taken again.
 #include <fmt/format.h>
 
+#include <rocksdb/write_batch.h>
+
+#include "eventstore/internal/group_state.h"
 #include "eventstore/internal/wal_guard.h"
 #include "eventstore/rocks_event_log.h"
 
 namespace jobtrail::eventstore {
 namespace kf = key_format;
+namespace {
+constexpr size_t kVersionCacheLimit = 1 << 18;  // streams whose version is kept
+}  // namespace
+
+void RocksEventLog::Advance(const GroupState& g) {
+  last_position_ = g.position;
+  last_hash_ = g.hash;
+  if (version_cache_.size() + g.versions.size() > kVersionCacheLimit) version_cache_.clear();
+  for (const auto& [stream, version] : g.versions) {
+    auto it = version_cache_.find(stream);
+    if (it != version_cache_.end()) {
+      it->second = version;
+    } else {
+      version_cache_.emplace(std::string(stream), version);
+    }
+  }
+  written_.store(g.position);
+}
+
+void RocksEventLog::Publish(uint64_t position) {
+  {
+    std::lock_guard lock(commit_mu_);
+    if (position > committed_.load()) {
+      committed_.store(position);
+      commit_clock_.Note(position, std::chrono::steady_clock::now());
+    }
+  }
+  commit_cv_.notify_all();
+}
 
 void RocksEventLog::Fail(const rocksdb::Status& cause, const std::string& what) {
   const bool corrupt = cause.IsCorruption();
@@ -34,6 +68,29 @@ void RocksEventLog::Fail(const rocksdb::Status& cause, const std::string& what) 
   }
   commit_cv_.notify_all();
   if (recovery_) recovery_->ReportFailure(cause);
+}
+
+rocksdb::Status RocksEventLog::UndoGroup(const GroupState& g) {
+  // The WAL is broken, so the guard drops this batch's record too: it only
+  // reaches the memtable, where its tombstones cover the group's entries.
+  // The recovery's flush writes both, so the group never shows; a crash
+  // before that replays neither.
+  rocksdb::WriteBatch undo;
+  rocksdb::Status s;
+  for (uint64_t p = last_position_ + 1; p <= g.position && s.ok(); ++p) {
+    s = undo.Delete(log_cf_, kf::PositionKey(p));
+  }
+  for (const auto& e : g.stream_entries) {
+    if (s.ok()) s = undo.Delete(streams_cf_, e.key);
+  }
+  for (const auto& e : g.id_entries) {
+    if (s.ok()) s = undo.Delete(ids_cf_, e.key);
+  }
+  if (s.ok()) s = undo.Put(default_cf_, kf::kHeadKey, kf::EncodeHead(last_position_, last_hash_));
+  rocksdb::WriteOptions wo;
+  wo.sync = false;
+  if (s.ok()) s = db_->Write(wo, &undo);
+  return s;
 }
 
 rocksdb::Status RocksEventLog::Recover() {

@@ -8,6 +8,9 @@ namespace jobtrail::eventstore {
 
 void LineLogger::Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) {
   if (level < GetInfoLogLevel() || level == rocksdb::InfoLogLevel::HEADER_LEVEL) return;
+  if (quiet_.load(std::memory_order_relaxed) && level < rocksdb::InfoLogLevel::FATAL_LEVEL) {
+    return;
+  }
   char small[512];
   va_list copy;
   va_copy(copy, ap);
@@ -26,13 +29,10 @@ void LineLogger::Logv(const rocksdb::InfoLogLevel level, const char* format, va_
   sink_(level, line);
 }
 
-std::shared_ptr<rocksdb::Logger> StderrRocksLogger(std::string_view name) {
-  return std::make_shared<LineLogger>(
-      [prefix = std::string(name)](rocksdb::InfoLogLevel, std::string_view line) {
-        std::fprintf(stderr, "rocksdb %s: %.*s\n", prefix.c_str(), int(line.size()),
-                     line.data());
-      },
-      rocksdb::InfoLogLevel::WARN_LEVEL);
+LineLogger::Sink StderrSink(std::string_view name) {
+  return [prefix = std::string(name)](rocksdb::InfoLogLevel, std::string_view line) {
+    std::fprintf(stderr, "rocksdb %s: %.*s\n", prefix.c_str(), int(line.size()), line.data());
+  };
 }
 
 }  // namespace jobtrail::eventstore

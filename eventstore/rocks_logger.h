@@ -5,9 +5,10 @@
 // process on the next line logged (WritableFileWriter after an error). So
 // the log and the views give RocksDB a Logger that forwards lines elsewhere:
 // LineLogger hands each formatted line (WARN and above by default) to a
-// function, e.g. the server's spdlog; StderrRocksLogger writes to stderr.
+// Sink: the server's spdlog logger "storage", or stderr (StderrSink).
 #include <rocksdb/env.h>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string_view>
@@ -26,11 +27,17 @@ class LineLogger final : public rocksdb::Logger {
   }
   void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override;
 
+  // While quiet, only FATAL lines pass: DB::Open reports a missing WAL
+  // directory of a new database as an "error", which it is not (a real
+  // failure to open is returned, and reported, by the caller).
+  void set_quiet(bool quiet) { quiet_.store(quiet, std::memory_order_relaxed); }
+
  private:
   Sink sink_;
+  std::atomic<bool> quiet_{false};
 };
 
-// WARN and above to stderr, prefixed "rocksdb <name>:".
-std::shared_ptr<rocksdb::Logger> StderrRocksLogger(std::string_view name);
+// Lines to stderr, prefixed "rocksdb <name>:".
+LineLogger::Sink StderrSink(std::string_view name);
 
 }  // namespace jobtrail::eventstore

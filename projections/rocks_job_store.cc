@@ -1,6 +1,7 @@
 #include "projections/rocks_job_store.h"
 
 #include <fmt/format.h>
+#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <rocksdb/cache.h>
@@ -34,19 +35,30 @@ bool ValidJobId(std::string_view id) { return IsValidJobId(id); }
 
 Error ViewsIo(const rocksdb::Status& s) { return Internal(fmt::format("views: {}", s.ToString())); }
 
-// RocksDB's info log lines, into the server's log.
-std::shared_ptr<rocksdb::Logger> SpdlogRocksLogger() {
-  return std::make_shared<eventstore::LineLogger>(
-      [](rocksdb::InfoLogLevel level, std::string_view line) {
-        if (level >= rocksdb::InfoLogLevel::ERROR_LEVEL) {
-          spdlog::error("storage: {}", line);
-        } else if (level == rocksdb::InfoLogLevel::WARN_LEVEL) {
-          spdlog::warn("storage: {}", line);
-        } else {
-          spdlog::info("storage: {}", line);
-        }
-      },
-      rocksdb::InfoLogLevel::WARN_LEVEL);
+// RocksDB's info log lines (and RocksRecovery's), on the spdlog logger
+// "storage" (stderr unless the program registered its own): stdout is the
+// CLI's (`export` writes NDJSON there, `serve` its "listening on" line).
+eventstore::LineLogger::Sink StorageSink() {
+  std::shared_ptr<spdlog::logger> logger = spdlog::get("storage");
+  if (!logger) {
+    logger = std::make_shared<spdlog::logger>(
+        "storage", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+    // Another thread may have registered it meanwhile: keep theirs.
+    try {
+      spdlog::register_logger(logger);
+    } catch (const spdlog::spdlog_ex&) {
+      logger = spdlog::get("storage");
+    }
+  }
+  return [logger](rocksdb::InfoLogLevel level, std::string_view line) {
+    if (level >= rocksdb::InfoLogLevel::ERROR_LEVEL) {
+      logger->error("{}", line);
+    } else if (level == rocksdb::InfoLogLevel::WARN_LEVEL) {
+      logger->warn("{}", line);
+    } else {
+      logger->info("{}", line);
+    }
+  };
 }
 
 }  // namespace
@@ -84,10 +96,10 @@ Result<std::unique_ptr<RocksJobStore>> RocksJobStore::OpenStore(const JobStoreOp
   std::unique_ptr<RocksJobStore> store(new RocksJobStore());
   store->options_ = options;
   store->clock_ = options.clock != nullptr ? options.clock : &store->system_clock_;
-  store->rocks_log_ = SpdlogRocksLogger();
+  store->storage_sink_ = StorageSink();
   eventstore::RocksEventLogOptions log_options;
   log_options.env = options.env;
-  log_options.info_log = store->rocks_log_;
+  log_options.info_sink = store->storage_sink_;
   log_options.durability =
       options.sync ? eventstore::Durability::kSync : eventstore::Durability::kNoSync;
   log_options.create_if_missing = options.create_if_missing;
@@ -123,7 +135,9 @@ Result<std::unique_ptr<RocksJobStore>> RocksJobStore::OpenStore(const JobStoreOp
 Result<void> RocksJobStore::OpenViews(bool create) {
   rocksdb::Options opts;
   if (options_.env != nullptr) opts.env = options_.env;
-  views_recovery_ = std::make_unique<eventstore::RocksRecovery>("the read models", rocks_log_);
+  auto info_log = std::make_shared<eventstore::LineLogger>(storage_sink_,
+                                                          rocksdb::InfoLogLevel::WARN_LEVEL);
+  views_recovery_ = std::make_unique<eventstore::RocksRecovery>("the read models", info_log);
   views_recovery_->Configure(opts);
   opts.create_if_missing = create;
   opts.IncreaseParallelism(2);
@@ -141,7 +155,9 @@ Result<void> RocksJobStore::OpenViews(bool create) {
   table.cache_index_and_filter_blocks = true;
   opts.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   rocksdb::DB* raw = nullptr;
+  info_log->set_quiet(true);  // see LineLogger::set_quiet
   rocksdb::Status s = rocksdb::DB::Open(opts, views_dir_, &raw);
+  info_log->set_quiet(false);
   if (!s.ok()) return ViewsIo(s);
   views_.reset(raw);
   // The views have no WAL: DB::Resume (flush the memtables) is all there

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "eventstore/rocks_event_log.h"
+#include "eventstore/rocks_logger.h"
 #include "eventstore/rocks_recovery.h"
 #include "projections/aggregate_cache.h"
 #include "projections/claim_index.h"
@@ -122,8 +123,9 @@ class RocksJobStore final : public JobStore {
   JobStoreOptions options_;
   SystemClock system_clock_;
   const Clock* clock_ = nullptr;
-  // RocksDB's info log for both databases (to spdlog; never a LOG file).
-  std::shared_ptr<rocksdb::Logger> rocks_log_;
+  // Where both databases' RocksDB info log goes (spdlog "storage"; never
+  // a LOG file, see eventstore/rocks_logger.h).
+  eventstore::LineLogger::Sink storage_sink_;
   std::unique_ptr<eventstore::RocksEventLog> log_;
   // Before views_: the views' database calls its listener until closed.
   std::unique_ptr<eventstore::RocksRecovery> views_recovery_;

@@ -75,10 +75,13 @@ TEST_P(DiskFullTest, FullDiskRefusesAppendsThenRecoversByItself) {
   fs->Heal();
   ASSERT_TRUE(WaitWritable(*log));
   EXPECT_EQ(log->Vitals().storage.recoveries, 1u);
-  // The refused append may have landed (it reached the memtable before its
-  // WAL write failed): a retry with the same ids is answered either way.
+  // The refused append did not land (its WAL write failed): its retry
+  // appends it now, right after what was acknowledged.
+  EXPECT_EQ(log->LastPosition(), acked);
   auto retried = log->Append("job-x", kNoStream, Events("x", 3));
   ASSERT_TRUE(retried) << retried.error().message;
+  EXPECT_FALSE(retried.value().duplicate);
+  EXPECT_EQ(retried.value().first_position, acked + 1);
   auto after = log->Append("job-y", kNoStream, Events("y", 1));
   ASSERT_TRUE(after) << after.error().message;
   EXPECT_EQ(after.value().last_position, log->LastPosition());
