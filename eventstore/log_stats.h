@@ -56,14 +56,13 @@ class AtomicHistogram {
 // When positions were committed: a ring of (last position, time) per commit.
 // CommittedAt(p) is the time of the first commit that covered p, or of the
 // oldest one remembered if p is older (so an age derived from it is never
-// larger than the truth). Guarded by its own small lock: one Note per group
-// commit, one lookup per scrape.
+// larger than the truth). Not thread-safe: the log notes commits under the
+// lock it commits under, and looks up under it too (once per scrape).
 class CommitClock {
  public:
   using Time = std::chrono::steady_clock::time_point;
 
   void Note(uint64_t position, Time at) {
-    std::lock_guard lock(mu_);
     if (size_ > 0 && ring_[(head_ + size_ - 1) % kSize].first >= position) return;
     if (size_ == kSize) {
       head_ = (head_ + 1) % kSize;
@@ -74,7 +73,6 @@ class CommitClock {
   }
 
   std::optional<Time> CommittedAt(uint64_t position) const {
-    std::lock_guard lock(mu_);
     if (size_ == 0) return std::nullopt;
     size_t lo = 0;
     size_t hi = size_;  // first entry whose position >= `position`
@@ -92,7 +90,6 @@ class CommitClock {
 
  private:
   static constexpr size_t kSize = 4096;
-  mutable std::mutex mu_;
   std::array<std::pair<uint64_t, Time>, kSize> ring_{};
   size_t head_ = 0;
   size_t size_ = 0;

@@ -115,7 +115,8 @@ class RocksEventLog final : public EventLog {
   }
   // When `position` was committed (steady clock), if the log remembers; for
   // the read models' lag in seconds (log_stats.h).
-  std::optional<std::chrono::steady_clock::time_point> CommittedAt(uint64_t position) const {
+  std::optional<std::chrono::steady_clock::time_point> CommittedAt(uint64_t position) {
+    std::lock_guard lock(commit_mu_);
     return commit_clock_.CommittedAt(position);
   }
 
@@ -217,11 +218,15 @@ class RocksEventLog final : public EventLog {
   bool sync_running_ = false;          // GUARDED_BY(commit_mu_)
   std::deque<SyncWaiter> awaiting_sync_;  // GUARDED_BY(commit_mu_)
   StoreError failure_;                 // GUARDED_BY(commit_mu_)
+  // Set when a group whose WAL record was dropped stays in the memtable
+  // (its undo failed): positions from here are not durable until Recover()
+  // flushed them, so no sync may commit them. 0: none.
+  uint64_t uncommittable_from_ = 0;    // GUARDED_BY(commit_mu_)
 
   AtomicHistogram<12> group_events_{{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096}};
   AtomicHistogram<14> sync_seconds_{{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
                                      0.025, 0.05, 0.1, 0.25, 0.5, 1, 5}};
-  CommitClock commit_clock_;
+  CommitClock commit_clock_;  // GUARDED_BY(commit_mu_)
 };
 
 }  // namespace jobtrail::eventstore

@@ -213,8 +213,7 @@ void RocksEventLog::AwaitCommit(SyncWaiter waiter) {
   lock.unlock();
   rocksdb::Status s;
   if (!failed) {
-    // A WAL append that failed meanwhile was dropped by the guard (and
-    // fails its own group): this sync still syncs everything before it.
+    // A WAL append failing meanwhile is dropped by the guard; this syncs what came before.
     const auto started = std::chrono::steady_clock::now();
     s = db_->SyncWAL();
     sync_seconds_.Record(
@@ -223,9 +222,10 @@ void RocksEventLog::AwaitCommit(SyncWaiter waiter) {
   if (!s.ok()) Fail(s, "syncing the WAL");
   lock.lock();
   if (s.ok() && !failed) {
-    if (target > committed_.load()) {
-      committed_.store(target);
-      commit_clock_.Note(target, std::chrono::steady_clock::now());
+    const uint64_t limit = uncommittable_from_ == 0 ? target : uncommittable_from_ - 1;
+    if (std::min(target, limit) > committed_.load()) {
+      committed_.store(std::min(target, limit));
+      commit_clock_.Note(committed_.load(), std::chrono::steady_clock::now());
     }
   }
   std::vector<SyncWaiter> settled;
@@ -329,7 +329,14 @@ void RocksEventLog::WriteGroup(const std::vector<Writer*>& group) {
 
 void RocksEventLog::FailGroup(const std::vector<Writer*>& group, const GroupState& g,
                               const rocksdb::Status& cause, bool in_memtable) {
-  if (in_memtable) Advance(g);
+  if (in_memtable) {
+    // Its WAL record may be missing: a sync running now must not commit it.
+    {
+      std::lock_guard lock(commit_mu_);
+      if (uncommittable_from_ == 0) uncommittable_from_ = last_position_ + 1;
+    }
+    Advance(g);
+  }
   Fail(cause, "writing the WAL");
   std::lock_guard lock(commit_mu_);
   for (Writer* w : group) {

@@ -127,6 +127,7 @@ rocksdb::Status RocksEventLog::Recover() {
       commit_clock_.Note(target, std::chrono::steady_clock::now());
     }
     failure_ = StoreError{};
+    uncommittable_from_ = 0;
     failed_.store(false);
   }
   commit_cv_.notify_all();
