@@ -13,6 +13,8 @@
 
 #include "eventstore/hash_chain.h"
 #include "eventstore/internal/group_state.h"
+#include "eventstore/internal/wal_guard.h"
+#include "eventstore/rocks_logger.h"
 
 namespace jobtrail::eventstore {
 namespace kf = key_format;
@@ -123,8 +125,16 @@ bool FamilyIsEmpty(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, rocksdb::St
 
 StoreResult<std::unique_ptr<RocksEventLog>> RocksEventLog::Open(
     const std::string& dir, const RocksEventLogOptions& options) {
+  std::unique_ptr<RocksEventLog> log(new RocksEventLog());
+  rocksdb::Env* base_env = options.env != nullptr ? options.env : rocksdb::Env::Default();
+  log->guard_ = std::make_shared<internal::WalGuardFs>(base_env->GetFileSystem());
+  log->env_ = rocksdb::NewCompositeEnv(log->guard_);
   rocksdb::DBOptions db_options;
-  db_options.env = options.env != nullptr ? options.env : rocksdb::Env::Default();
+  db_options.env = log->env_.get();
+  auto info_log = std::make_shared<LineLogger>(
+      options.info_sink ? options.info_sink : StderrSink("log"), rocksdb::InfoLogLevel::WARN_LEVEL);
+  log->recovery_ = std::make_unique<RocksRecovery>("the event log", info_log);
+  log->recovery_->Configure(db_options);
   db_options.IncreaseParallelism(2);
   db_options.max_open_files = 512;
   db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
@@ -148,14 +158,15 @@ StoreResult<std::unique_ptr<RocksEventLog>> RocksEventLog::Open(
   };
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
+  info_log->set_quiet(true);
   rocksdb::Status s = rocksdb::DB::Open(db_options, dir, families, &handles, &raw);
+  info_log->set_quiet(false);
   if (!s.ok()) {
     if (s.IsInvalidArgument() || s.IsCorruption()) {
       return Corruption(fmt::format("'{}' is not a usable event log: {}", dir, s.ToString()));
     }
     return IoError(s);
   }
-  std::unique_ptr<RocksEventLog> log(new RocksEventLog());
   log->db_.reset(raw);
   log->default_cf_ = handles[0];
   log->log_cf_ = handles[1];
@@ -185,6 +196,7 @@ StoreResult<std::unique_ptr<RocksEventLog>> RocksEventLog::Open(
     return Corruption(fmt::format("unknown event log format '{}'", marker));
   }
   BOOST_OUTCOME_TRY(log->RecoverHead());
+  log->StartRecovery();
   return log;
 }
 
@@ -220,6 +232,7 @@ StoreResult<void> RocksEventLog::RecoverHead() {
   if (!it->status().ok()) return IoError(it->status());
   written_.store(last_position_);
   committed_.store(last_position_);
+  commit_clock_.Note(last_position_, std::chrono::steady_clock::now());
   return boost::outcome_v2::success();
 }
 
@@ -229,9 +242,13 @@ RocksEventLog::~RocksEventLog() {
     closed_ = true;
   }
   WakeWaiters();
+  if (recovery_) recovery_->Stop();
   if (db_) {
-    // A clean close makes even kNoSync writes durable.
-    (void)db_->SyncWAL();  // best effort at shutdown; nothing to report to
+    // A clean close makes even kNoSync writes durable. Not after a failed
+    // write: RocksDB's WAL writer must not be called again (wal_guard.h).
+    if (!failed_.load() && !guard_->broken()) {
+      (void)db_->SyncWAL();  // best effort at shutdown; nothing to report to
+    }
     for (auto* h : {default_cf_, log_cf_, streams_cf_, ids_cf_}) {
       if (h != nullptr) (void)db_->DestroyColumnFamilyHandle(h);  // at close
     }

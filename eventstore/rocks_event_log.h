@@ -34,10 +34,14 @@
 
 #include "eventstore/event_log.h"
 #include "eventstore/key_format.h"
+#include "eventstore/log_stats.h"
+#include "eventstore/rocks_logger.h"
+#include "eventstore/rocks_recovery.h"
 
 namespace jobtrail::eventstore {
 namespace internal {
 struct GroupState;
+class WalGuardFs;
 }  // namespace internal
 
 enum class Durability {
@@ -57,6 +61,17 @@ struct RocksEventLogOptions {
   // Injected for fault tests (a filesystem that drops unsynced data); null
   // means the default Env.
   rocksdb::Env* env = nullptr;
+  // Where RocksDB's info log lines go (WARN and above; rocks_logger.h);
+  // null: stderr. Never a LOG file in the log's directory (rocks_logger.h).
+  LineLogger::Sink info_sink;
+};
+
+// The log's vital signs, for metrics and readiness.
+struct LogVitals {
+  StorageHealth storage;          // can it write now?
+  HistogramSnapshot group_events;  // events per group commit written
+  HistogramSnapshot sync_seconds;  // WAL sync latency (kSync mode)
+  size_t pending_appends = 0;     // queued or being committed
 };
 
 class RocksEventLog final : public EventLog {
@@ -69,8 +84,12 @@ class RocksEventLog final : public EventLog {
       const std::string& dir, const RocksEventLogOptions& options);
   ~RocksEventLog() override;
 
-  // Besides the EventLog errors: kIOError for every append after a failed
-  // write or sync (the log fails stop; reopen it to go on).
+  // Besides the EventLog errors: kUnavailable while the log cannot write
+  // (a full disk, an I/O error while writing or syncing): every append is
+  // refused at once, nothing of it is acknowledged, and the log recovers by
+  // itself (RocksRecovery) once the disk is usable; an append refused so
+  // may or may not show up after the recovery (retry it with the same event
+  // ids). kCorruption if RocksDB found damage while writing.
   StoreResult<AppendResult> Append(std::string_view stream,
                                    uint64_t expected_version,
                                    std::vector<EventToAppend> events) override;
@@ -90,6 +109,18 @@ class RocksEventLog final : public EventLog {
   // Appends queued or being committed right now (a gauge for metrics; tests
   // use it to know that appenders are lined up behind a leader).
   size_t PendingAppends();
+  LogVitals Vitals();
+  bool writable() const { return recovery_ == nullptr || recovery_->writable(); }
+  // Blocks until the log takes appends again (true) or `deadline` passes.
+  bool WaitWritable(std::chrono::steady_clock::time_point deadline) {
+    return recovery_ == nullptr || recovery_->WaitWritable(deadline, nullptr);
+  }
+  // When `position` was committed (steady clock), if the log remembers; for
+  // the read models' lag in seconds (log_stats.h).
+  std::optional<std::chrono::steady_clock::time_point> CommittedAt(uint64_t position) {
+    std::lock_guard lock(commit_mu_);
+    return commit_clock_.CommittedAt(position);
+  }
 
   // Blocks until a commit moves past `position`, `deadline` passes or
   // *cancelled is set. Returns the committed position. Used by subscriptions.
@@ -124,6 +155,17 @@ class RocksEventLog final : public EventLog {
   // Leader only: stages the group and writes it (never synced: see
   // AwaitCommit); sets each writer's result.
   void WriteGroup(const std::vector<Writer*>& group);
+  // After a group is written: the log goes on from its end.
+  void Advance(const GroupState& g);
+  // A group whose write failed: refuses its appends and the log's (Fail).
+  // `in_memtable`: RocksDB holds it anyway (the recovery makes it durable),
+  // so the log goes on from after it.
+  void FailGroup(const std::vector<Writer*>& group, const GroupState& g,
+                 const rocksdb::Status& cause, bool in_memtable);
+  // Deletes a written group from the memtable again (its WAL record was
+  // dropped by the guard): tombstones for its records and index entries,
+  // and the head as it was before it.
+  rocksdb::Status UndoGroup(const GroupState& g);
   StoreResult<AppendResult> Stage(Writer& w, GroupState& g);
   StoreResult<std::optional<AppendResult>> FindDuplicate(const Writer& w, GroupState& g);
   StoreResult<std::optional<IdHit>> LookupId(std::string_view id, GroupState& g);
@@ -133,13 +175,21 @@ class RocksEventLog final : public EventLog {
   StoreResult<uint64_t> LatestVersion(std::string_view stream, uint64_t limit);
   StoreResult<StoredEvent> ReadAt(uint64_t position);
   void Publish(uint64_t position);  // kNoSync: a written position is committed
-  void Fail(const std::string& why);
+  // Refuses every append from now on until Recover() succeeds.
+  void Fail(const rocksdb::Status& cause, const std::string& what);
+  // The recovery thread's resume (rocks_event_log_recovery.cc).
+  rocksdb::Status Recover();
+  void StartRecovery();
   // Returns once the group's results are committed (syncing the WAL for it
   // and others in kSync mode) and its appenders are woken.
   void AwaitCommit(SyncWaiter waiter);
   void Settle(const SyncWaiter& waiter);  // REQUIRES(commit_mu_)
   void WakeSettled(const SyncWaiter& waiter, const Writer& me);
 
+  // Declared before db_: the database uses them until it is closed.
+  std::unique_ptr<rocksdb::Env> env_;             // over guard_
+  std::shared_ptr<internal::WalGuardFs> guard_;   // see internal/wal_guard.h
+  std::unique_ptr<RocksRecovery> recovery_;
   std::unique_ptr<rocksdb::DB> db_;
   rocksdb::ColumnFamilyHandle* default_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* log_cf_ = nullptr;
@@ -151,8 +201,12 @@ class RocksEventLog final : public EventLog {
   std::deque<Writer*> writers_;  // GUARDED_BY(mu_); front is the leader
   bool closed_ = false;          // GUARDED_BY(mu_)
 
+  // Held by the leader while it writes a group, and by Recover() while it
+  // resumes the database: a recovery sees no write in flight.
+  std::mutex write_mu_;
   // Touched only by the current leader (leadership is exclusive and handed
-  // over with release/acquire through the writer queue and WakeEvent).
+  // over with release/acquire through the writer queue and WakeEvent), and
+  // by Recover() under write_mu_.
   uint64_t last_position_ = 0;  // written, not necessarily synced
   std::string last_hash_;
   std::unordered_map<std::string, uint64_t, StringHash, std::equal_to<>> version_cache_;
@@ -165,7 +219,16 @@ class RocksEventLog final : public EventLog {
   std::condition_variable commit_cv_;  // committed_ moved, or failed_ set
   bool sync_running_ = false;          // GUARDED_BY(commit_mu_)
   std::deque<SyncWaiter> awaiting_sync_;  // GUARDED_BY(commit_mu_)
-  std::string failure_;                // GUARDED_BY(commit_mu_)
+  StoreError failure_;                 // GUARDED_BY(commit_mu_)
+  // Set when a group whose WAL record was dropped stays in the memtable
+  // (its undo failed): positions from here are not durable until Recover()
+  // flushed them, so no sync may commit them. 0: none.
+  uint64_t uncommittable_from_ = 0;    // GUARDED_BY(commit_mu_)
+
+  AtomicHistogram<12> group_events_{{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096}};
+  AtomicHistogram<14> sync_seconds_{{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                     0.025, 0.05, 0.1, 0.25, 0.5, 1, 5}};
+  CommitClock commit_clock_;  // GUARDED_BY(commit_mu_)
 };
 
 }  // namespace jobtrail::eventstore

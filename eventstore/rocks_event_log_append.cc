@@ -8,6 +8,7 @@
 
 #include "eventstore/hash_chain.h"
 #include "eventstore/internal/group_state.h"
+#include "eventstore/internal/wal_guard.h"
 #include "eventstore/internal/wake_event.h"
 #include "eventstore/rocks_event_log.h"
 
@@ -18,7 +19,6 @@ namespace {
 
 constexpr size_t kMaxStreamLength = 256;
 constexpr size_t kMaxEventIdLength = 256;
-constexpr size_t kVersionCacheLimit = 1 << 18;
 
 // WakeEvent values: how a waiting appender is woken.
 constexpr uint32_t kWokenDone = 1;    // its result is set
@@ -159,12 +159,7 @@ void RocksEventLog::LeadGroup(Writer& leader) {
       bytes += w->bytes;
     }
   }
-  if (failed_.load()) {
-    std::lock_guard lock(commit_mu_);
-    for (Writer* w : group) w->result = StoreError{StoreCode::kIOError, failure_, 0};
-  } else {
-    WriteGroup(group);
-  }
+  WriteGroup(group);
 
   // Pass leadership on first: the next group is staged and written while
   // this one syncs (kSync) and wakes its appenders.
@@ -214,15 +209,24 @@ void RocksEventLog::AwaitCommit(SyncWaiter waiter) {
   // Every write that finished before this load is in the file already, so
   // the sync below covers it; our own group was written before we queued.
   const uint64_t target = written_.load();
+  const bool failed = failed_.load();
   lock.unlock();
-  rocksdb::Status s = db_->SyncWAL();
+  rocksdb::Status s;
+  if (!failed) {
+    // A WAL append failing meanwhile is dropped by the guard; this syncs what came before.
+    const auto started = std::chrono::steady_clock::now();
+    s = db_->SyncWAL();
+    sync_seconds_.Record(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  }
+  if (!s.ok()) Fail(s, "syncing the WAL");
   lock.lock();
-  if (s.ok()) {
-    if (target > committed_.load()) committed_.store(target);
-  } else if (!failed_.load()) {
-    failure_ = fmt::format("syncing the event log failed: {}; the log accepts no more "
-                           "appends, reopen it", s.ToString());
-    failed_.store(true);
+  if (s.ok() && !failed) {
+    const uint64_t limit = uncommittable_from_ == 0 ? target : uncommittable_from_ - 1;
+    if (std::min(target, limit) > committed_.load()) {
+      committed_.store(std::min(target, limit));
+      commit_clock_.Note(committed_.load(), std::chrono::steady_clock::now());
+    }
   }
   std::vector<SyncWaiter> settled;
   for (auto it = awaiting_sync_.begin(); it != awaiting_sync_.end();) {
@@ -247,7 +251,7 @@ void RocksEventLog::AwaitCommit(SyncWaiter waiter) {
 void RocksEventLog::Settle(const SyncWaiter& waiter) {
   if (!failed_.load() || waiter.must_commit <= committed_.load()) return;
   for (Writer* w : waiter.group) {
-    if (w->result) w->result = StoreError{StoreCode::kIOError, failure_, 0};
+    if (w->result) w->result = failure_;
   }
 }
 
@@ -272,12 +276,22 @@ void RocksEventLog::WakeSettled(const SyncWaiter& waiter, const Writer& me) {
 }
 
 void RocksEventLog::WriteGroup(const std::vector<Writer*>& group) {
+  std::lock_guard write_lock(write_mu_);
+  if (failed_.load()) {
+    std::lock_guard lock(commit_mu_);
+    for (Writer* w : group) w->result = failure_;
+    return;
+  }
   GroupState& g = *group_state_;
   g.Reset(last_position_, last_hash_);
   bool any_staged = false;
+  size_t staged_events = 0;
   for (Writer* w : group) {
     w->result = Stage(*w, g);
-    if (w->result && !w->result.value().duplicate) any_staged = true;
+    if (w->result && !w->result.value().duplicate) {
+      any_staged = true;
+      staged_events += w->events->size();
+    }
   }
   if (!any_staged) return;
   g.stream_entries.Sort();
@@ -296,26 +310,38 @@ void RocksEventLog::WriteGroup(const std::vector<Writer*>& group) {
   rocksdb::WriteOptions wo;
   wo.sync = false;
   if (s.ok()) s = db_->Write(wo, &g.batch);
+  bool in_memtable = s.ok();
+  if (s.ok() && guard_->broken()) {
+    // Its WAL append failed, hidden from RocksDB (internal/wal_guard.h):
+    // take the group back out of the memtable, so that it is refused as
+    // cleanly as one RocksDB refused.
+    in_memtable = !UndoGroup(g).ok();
+    s = guard_->failure();
+  }
   if (!s.ok()) {
-    Fail(fmt::format("writing to the event log failed: {}", s.ToString()));
-    for (Writer* w : group) {
-      if (w->result && !w->result.value().duplicate) w->result = IoError(s);
-    }
+    FailGroup(group, g, s, in_memtable);
     return;
   }
-  last_position_ = g.position;
-  last_hash_ = g.hash;
-  if (version_cache_.size() + g.versions.size() > kVersionCacheLimit) version_cache_.clear();
-  for (const auto& [stream, version] : g.versions) {
-    auto it = version_cache_.find(stream);
-    if (it != version_cache_.end()) {
-      it->second = version;
-    } else {
-      version_cache_.emplace(std::string(stream), version);
-    }
-  }
-  written_.store(g.position);
+  group_events_.Record(double(staged_events));
+  Advance(g);
   if (options_.durability == Durability::kNoSync) Publish(g.position);
+}
+
+void RocksEventLog::FailGroup(const std::vector<Writer*>& group, const GroupState& g,
+                              const rocksdb::Status& cause, bool in_memtable) {
+  if (in_memtable) {
+    // Its WAL record may be missing: a sync running now must not commit it.
+    {
+      std::lock_guard lock(commit_mu_);
+      if (uncommittable_from_ == 0) uncommittable_from_ = last_position_ + 1;
+    }
+    Advance(g);
+  }
+  Fail(cause, "writing the WAL");
+  std::lock_guard lock(commit_mu_);
+  for (Writer* w : group) {
+    if (w->result && !w->result.value().duplicate) w->result = failure_;
+  }
 }
 
 StoreResult<AppendResult> RocksEventLog::Stage(Writer& w, GroupState& g) {
@@ -468,25 +494,6 @@ StoreResult<bool> RocksEventLog::StreamHasVersion(std::string_view stream, uint6
   if (s.IsNotFound()) return false;
   if (!s.ok()) return IoError(s);
   return true;
-}
-
-void RocksEventLog::Publish(uint64_t position) {
-  {
-    std::lock_guard lock(commit_mu_);
-    if (position > committed_.load()) committed_.store(position);
-  }
-  commit_cv_.notify_all();
-}
-
-void RocksEventLog::Fail(const std::string& why) {
-  {
-    std::lock_guard lock(commit_mu_);
-    if (!failed_.load()) {
-      failure_ = why + "; the log accepts no more appends, reopen it";
-      failed_.store(true);
-    }
-  }
-  commit_cv_.notify_all();
 }
 
 }  // namespace jobtrail::eventstore

@@ -18,6 +18,7 @@
 #include "domain/job_view.h"
 #include "projections/list_query.h"
 #include "projections/stats_snapshot.h"
+#include "projections/store_vitals.h"
 
 namespace jobtrail {
 
@@ -53,6 +54,11 @@ struct ProjectionProgress {
   uint64_t log_position = 0;        // last committed in the log
   uint64_t projected_position = 0;  // last applied to the read models
   bool ready = false;               // caught up since start
+  // How long the oldest event not yet applied has been committed; 0 when
+  // caught up. (All read models are applied together, in one batch with
+  // one checkpoint, so they share the position and the lag.)
+  uint64_t lag_ms = 0;
+  ProjectionState state = ProjectionState::kRunning;
 };
 
 class JobReads {
@@ -89,6 +95,9 @@ class JobReads {
   virtual StatsSnapshot Stats() = 0;
   virtual HealthReport Health() = 0;
   virtual ProjectionProgress Progress() = 0;
+  // Storage health, commit figures, claim counts (store_vitals.h). The
+  // default (for decorators in tests) reports nothing wrong.
+  virtual StoreVitals Vitals() { return {}; }
   // Blocks until the read models have applied a position after `after`, or
   // `timeout` passed; returns the projected position then. Live readers
   // (http/live: long-polls, event streams) wake on it: once it returns P,

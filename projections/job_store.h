@@ -28,6 +28,10 @@
 #include "projections/store_admin.h"
 #include "projections/worker_protocol.h"
 
+namespace rocksdb {
+class Env;
+}  // namespace rocksdb
+
 namespace jobtrail {
 
 struct JobStoreOptions {
@@ -48,6 +52,9 @@ struct JobStoreOptions {
   // appends its expired event, which removes it from the read models. Its
   // events stay in the log (AuditHistory, export).
   std::map<std::string, Millis> retention_by_type;
+  // The filesystem under both databases; null: the default. Tests inject a
+  // disk that fails on demand (tests/eventstore/faulty_disk_fs.h).
+  rocksdb::Env* env = nullptr;
 };
 
 // The whole application service, one interface a caller: a route, a

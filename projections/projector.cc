@@ -33,9 +33,21 @@ bool GetString(std::string_view& in, std::string& out) {
   return true;
 }
 
-Error StoreIo(const rocksdb::Status& s) { return Internal(fmt::format("views: {}", s.ToString())); }
+// A write to the views that failed for want of storage (RocksDB stopped
+// them after a full disk or an I/O error) is temporary: the projection
+// waits for the views' recovery and applies the batch again.
+Error StoreIo(const rocksdb::Status& s) {
+  if (s.IsIOError()) return StorageUnavailable();
+  return Internal(fmt::format("views: {}", s.ToString()));
+}
 
 }  // namespace
+
+Error StorageUnavailable() {
+  return MakeError(Code::kUnavailable, "STORAGE_UNAVAILABLE",
+                   "storage is unavailable (the disk is full or failing); the write was not "
+                   "acknowledged: retry it later, with the same ids it applies once");
+}
 
 Error FromStoreError(const eventstore::StoreError& e) {
   using eventstore::StoreCode;
@@ -50,6 +62,9 @@ Error FromStoreError(const eventstore::StoreError& e) {
       return MakeError(Code::kDataLoss, "CORRUPTION", e.message);
     case StoreCode::kClosed:
       return MakeError(Code::kUnavailable, "SHUTTING_DOWN", e.message);
+    case StoreCode::kUnavailable:
+      // e.message names files; the log has logged it.
+      return StorageUnavailable();
     case StoreCode::kIOError:
       break;
   }

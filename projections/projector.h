@@ -31,6 +31,8 @@ Result<StatusDocument> DecodeStatusRecord(std::string_view value);
 Result<RecordedEvent> DecodeStored(const eventstore::StoredEvent& stored);
 Result<std::vector<RecordedEvent>> DecodeAll(const std::vector<eventstore::StoredEvent>& stored);
 Error FromStoreError(const eventstore::StoreError& e);
+// kUnavailable/STORAGE_UNAVAILABLE with a fixed message (never a path).
+Error StorageUnavailable();
 
 class Projector {
  public:

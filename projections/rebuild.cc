@@ -370,11 +370,14 @@ Result<void> RocksJobStore::Rebuild(const std::function<void(uint64_t, uint64_t)
   {
     std::lock_guard lock(projector_mu_);
     projector_.reset();
+    if (views_recovery_) views_recovery_->Stop();
     if (views_) {
       (void)views_->Close();  // the views are about to be destroyed anyway
       views_.reset();
     }
-    rocksdb::Status s = rocksdb::DestroyDB(views_dir_, rocksdb::Options());
+    rocksdb::Options destroy;
+    if (options_.env != nullptr) destroy.env = options_.env;
+    rocksdb::Status s = rocksdb::DestroyDB(views_dir_, destroy);
     if (!s.ok()) return Internal(fmt::format("views: {}", s.ToString()));
   }
   BOOST_OUTCOME_TRYV(OpenViews(true));

@@ -9,6 +9,8 @@
 #include <thread>
 
 #include "eventstore/rocks_event_log.h"
+#include "eventstore/rocks_logger.h"
+#include "eventstore/rocks_recovery.h"
 #include "projections/aggregate_cache.h"
 #include "projections/claim_index.h"
 #include "projections/job_store.h"
@@ -53,6 +55,7 @@ class RocksJobStore final : public JobStore {
   HealthReport Health() override;
   ProjectionProgress Progress() override;
   uint64_t AwaitProjected(uint64_t after, std::chrono::milliseconds timeout) override;
+  StoreVitals Vitals() override;
   const Clock& clock() const override { return *clock_; }
   Result<void> Rebuild(const std::function<void(uint64_t, uint64_t)>& progress) override;
   Result<VerifyReport> Verify(const std::function<void(uint64_t, uint64_t)>& progress) override;
@@ -63,10 +66,21 @@ class RocksJobStore final : public JobStore {
  private:
   RocksJobStore() = default;
   Result<void> OpenViews(bool create);
+  // The projection thread (projection_thread.cc).
   void StartProjection();
   void StopProjection();
   void ProjectionLoop();
+  void StopProjectionForGood(const std::string& why);
+  void SetProjectionState(ProjectionState state);
+  ProjectionState projection_state() const;
+  uint64_t projector_checkpoint();
   Result<void> WaitProjected(uint64_t position);
+  // Refuses a write up front (STORAGE_UNAVAILABLE, PROJECTION_FAILED) while
+  // it could not be stored or shown.
+  Result<void> CheckWritable();
+  void CountClaimed(size_t jobs);
+  // Closes the views' database (its recovery thread first).
+  void CloseViews();
   // A write checked and encoded, ready for the log.
   struct PreparedWrite {
     eventstore::StreamAppend part;
@@ -110,7 +124,12 @@ class RocksJobStore final : public JobStore {
   JobStoreOptions options_;
   SystemClock system_clock_;
   const Clock* clock_ = nullptr;
+  // Where both databases' RocksDB info log goes (spdlog "storage"; never
+  // a LOG file, see eventstore/rocks_logger.h).
+  eventstore::LineLogger::Sink storage_sink_;
   std::unique_ptr<eventstore::RocksEventLog> log_;
+  // Before views_: the views' database calls its listener until closed.
+  std::unique_ptr<eventstore::RocksRecovery> views_recovery_;
   std::unique_ptr<rocksdb::DB> views_;
   std::string views_dir_;
   std::unique_ptr<ScheduleBook> schedules_;
@@ -131,6 +150,10 @@ class RocksJobStore final : public JobStore {
   std::string projection_error_;  // GUARDED_BY(progress_mu_)
   uint64_t ready_at_ = 0;         // log head when opened
   std::atomic<bool> ready_{false};
+  std::atomic<int> projection_state_{int(ProjectionState::kRunning)};
+  std::atomic<uint64_t> projection_errors_{0};
+  std::atomic<uint64_t> jobs_claimed_{0};
+  RateWindow claims_rate_;
 };
 
 }  // namespace jobtrail

@@ -80,6 +80,8 @@ Result<ClaimOutcome> RocksJobStore::AppendAndClaim(std::vector<AppendRequest> ap
   if (appends.size() > kMaxClaim) {
     return InvalidArgument(fmt::format("at most {} appends ride along a claim", kMaxClaim));
   }
+  // A worker told 503 backs off; an empty 200 would send it polling again.
+  BOOST_OUTCOME_TRYV(CheckWritable());
   const Millis now = clock_->Now();
   const Millis deadline = now + request.lease_ms;
   const std::string actor = request.actor.empty() ? request.worker_id : request.actor;
@@ -120,6 +122,14 @@ Result<ClaimOutcome> RocksJobStore::AppendAndClaim(std::vector<AppendRequest> ap
     bool lost_race = false;
     for (size_t s = 0; s < starting.size(); ++s, ++k) {
       Result<WriteOutcome>& r = results[k];
+      if (!r && r.error().reason == "STORAGE_UNAVAILABLE" && out.jobs.empty() &&
+          append_count == 0) {
+        // The disk failed under this claim: put the rest back, answer 503.
+        for (size_t rest = s; rest < starting.size(); ++rest) {
+          claims_.Upsert(request.queue, std::move(starting[rest]));
+        }
+        return r.error();
+      }
       if (!r) {
         if (r.error().code != Code::kAborted && r.error().code != Code::kFailedPrecondition &&
             r.error().code != Code::kNotFound) {
@@ -146,6 +156,7 @@ Result<ClaimOutcome> RocksJobStore::AppendAndClaim(std::vector<AppendRequest> ap
     }
     if (!lost_race || out.jobs.size() >= request.max_jobs) break;
   }
+  CountClaimed(out.jobs.size());
   return out;
 }
 

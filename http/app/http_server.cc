@@ -111,6 +111,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(JobStore& store,
   state->parser_limits = {options.max_body_bytes + kHeaderAllowance, options.max_body_bytes,
                            options.security.limits.max_headers,
                            options.security.limits.max_header_bytes};
+  app->api.max_projection_lag_ms = options.max_projection_lag_ms;
   BOOST_OUTCOME_TRY(authenticator, Authenticator::Create(options.security.auth, store.clock()));
   app->authenticator = std::move(authenticator);
   app->api.authenticator = app->authenticator.get();
@@ -141,6 +142,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(JobStore& store,
                                                     app->metrics.get());
   if (options.write_threads > 0) {
     state->writes = std::make_unique<WorkPool>(options.write_threads, options.max_queued_writes);
+    app->metrics->SetWriteQueue(state->writes.get());
   }
   try {
     auto endpoint = std::make_shared<PHttp::Endpoint>(

@@ -61,6 +61,11 @@ int Run(int argc, char** argv) {
                         "Writes waiting for a write thread beyond this answer 503 OVERLOADED")
       ->capture_default_str()
       ->check(CLI::Range(1, 1 << 20));
+  serve_cmd->add_option("--max-projection-lag-ms", serve.server.max_projection_lag_ms,
+                        "/readyz answers 503 (projection_lagging) while the read models lag "
+                        "the log by more than this; 0: no bound")
+      ->capture_default_str()
+      ->check(CLI::Range(uint64_t{0}, uint64_t{86400000}));
   serve_cmd->add_option("--max-batch-operations", serve.server.max_batch_operations,
                         "Operations in one POST /v1/batch (more: 413 BATCH_TOO_LARGE)")
       ->capture_default_str()

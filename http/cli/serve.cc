@@ -148,7 +148,10 @@ int Serve(const ServeFlags& flags) {
       MaintenanceOptions tick;
       tick.count_due = false;  // nobody reads the counts of a tick
       if (auto m = store->RunMaintenance(tick); !m) {
-        spdlog::error("maintenance pass failed: {}", m.error().ToString());
+        // A full disk is logged once by the store, not at every tick.
+        if (m.error().reason != "STORAGE_UNAVAILABLE") {
+          spdlog::error("maintenance pass failed: {}", m.error().ToString());
+        }
       } else {
         if (m.value().leases_expired > 0) {
           spdlog::info("maintenance: {} lease(s) expired ({} retried, {} failed)",
@@ -159,7 +162,8 @@ int Serve(const ServeFlags& flags) {
                        m.value().expired);
         }
       }
-      if (auto fired = store->RunDueSchedules(); !fired) {
+      if (auto fired = store->RunDueSchedules();
+          !fired && fired.error().reason != "STORAGE_UNAVAILABLE") {
         spdlog::error("schedules: {}", fired.error().ToString());
       }
       lock.lock();

@@ -29,6 +29,9 @@ struct ApiContext {
   StoreAdmin* admin = nullptr;
   Metrics* metrics = nullptr;  // not owned; may be null (nothing recorded)
   size_t max_batch_operations = 1000;
+  // /readyz answers 503 once the read models lag the log by more than this
+  // (serve --max-projection-lag-ms); 0: no bound.
+  uint64_t max_projection_lag_ms = 0;
   // Not owned; null only where no server runs (route listing). Share links
   // are issued by it. (Requests are authenticated by the request gate.)
   const Authenticator* authenticator = nullptr;

@@ -91,6 +91,7 @@ class LaggingStore : public JobStore {
   Result<size_t> RunDueSchedules() override { return real_->RunDueSchedules(); }
   StatsSnapshot Stats() override { return real_->Stats(); }
   HealthReport Health() override { return real_->Health(); }
+  StoreVitals Vitals() override { return real_->Vitals(); }
   ProjectionProgress Progress() override {
     ProjectionProgress p = real_->Progress();
     if (!lagging.empty()) p.ready = false;
