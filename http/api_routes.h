@@ -3,6 +3,7 @@
 // plain functions of HttpRequest -> HttpResponse; they reach data only
 // through the JobStore in ApiContext.
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@ namespace jobtrail::http {
 
 class Metrics;
 class Authenticator;
+class BackupJobs;
 
 struct ApiContext {
   JobStore* store = nullptr;  // not owned; outlives the routes
@@ -28,6 +30,8 @@ struct ApiContext {
   // dialects add theirs here as they register them); read by the request
   // gate when the server starts.
   std::vector<RouteAccessRule> route_access;
+  // Backups over HTTP (http/backup_jobs.h); null: `serve --backup-dir` unset.
+  std::shared_ptr<BackupJobs> backups;
 };
 
 void AddJobRoutes(Router& router, ApiContext& context);         // /v1/jobs/{id}...
@@ -36,6 +40,7 @@ void AddWorkerRoutes(Router& router, ApiContext& context);      // claim, heartb
 void AddOpsRoutes(Router& router, ApiContext& context);         // healthz, readyz, metrics
 void AddShareRoutes(Router& router, ApiContext& context);       // share links
 void AddScheduleRoutes(Router& router, ApiContext& context);    // /v1/schedules
+void AddAdminRoutes(Router& router, ApiContext& context);       // /v1/admin/backup(s)
 
 // All of the above.
 void AddApiRoutes(Router& router, ApiContext& context);

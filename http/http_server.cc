@@ -9,12 +9,14 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <filesystem>
 #include <condition_variable>
 #include <mutex>
 
 #include <fmt/format.h>
 
 #include "http/api_routes.h"
+#include "http/backup_jobs.h"
 #include "http/dialect_routes.h"
 #include "http/metrics.h"
 #include "http/pistache_adapter.h"
@@ -102,6 +104,14 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(JobStore& store,
   state->authenticator = std::move(authenticator);
   state->api.authenticator = state->authenticator.get();
   state->api.webhook_secret = options.security.webhook_secret;
+  if (!options.backup_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(options.backup_dir, ec);
+    if (ec || !std::filesystem::is_directory(options.backup_dir, ec)) {
+      return InvalidArgument("--backup-dir '" + options.backup_dir + "' is not a directory");
+    }
+    state->api.backups = std::make_shared<BackupJobs>(store, options.backup_dir, store.clock());
+  }
   Router router;
   AddApiRoutes(router, state->api);
   BOOST_OUTCOME_TRYV(AddDialectRoutes(router, state->api, options.dialects));

@@ -34,6 +34,9 @@ struct ServerOptions {
   // default accepts no credentials at all: configure auth, or set
   // security.auth.insecure_no_auth.
   SecurityOptions security;
+  // Where POST /v1/admin/backup writes (created if missing); empty: backups
+  // over HTTP are off (the CLI's `jobtrail backup` works either way).
+  std::string backup_dir;
 };
 
 class HttpServer {

@@ -48,6 +48,32 @@ struct JobStoreOptions {
   // appends its expired event, which removes it from the read models. Its
   // events stay in the log (AuditHistory, export).
   std::map<std::string, Millis> retention_by_type;
+  // Retention per job type for its failed and cancelled jobs (keep
+  // failures longer, or shorter, than successes); a type without one here
+  // uses retention_by_type for them too.
+  std::map<std::string, Millis> failed_retention_by_type;
+  // Per job type: keep only the newest N jobs; a maintenance pass expires
+  // the older ones once they are final (completed, failed or cancelled).
+  std::map<std::string, uint64_t> keep_newest_by_type;
+  // Open beside a running server: the log and the read models as RocksDB
+  // secondary instances (no lock taken), as they were at the open. Reads,
+  // Verify and Backup work; writes, maintenance and Rebuild are refused;
+  // no projection runs. Never creates anything in data_dir.
+  bool read_only = false;
+  // Log compaction (CompactLog): the events of expired jobs move to NDJSON
+  // files here (one per day; gzip unless archive_gzip is false) and leave
+  // the log. Empty: compaction is off (archived streams written by an
+  // earlier run still read back from where the log recorded them).
+  std::string archive_dir;
+  bool archive_gzip = true;
+};
+
+// What one CompactLog pass did.
+struct CompactionReport {
+  uint64_t scanned_to = 0;      // expired jobs looked for up to this position
+  uint64_t jobs_archived = 0;
+  uint64_t events_archived = 0;
+  uint64_t archive_bytes = 0;
 };
 
 struct EnqueueRequest {
@@ -180,6 +206,18 @@ struct VerifyReport {
   bool ok() const { return problems.empty(); }
 };
 
+// What JobStore::Backup wrote.
+struct BackupReport {
+  std::string path;            // the backup directory
+  uint64_t log_position = 0;   // the last event in the copy of the log
+  uint64_t views_position = 0; // where the copied read models stand (<= log)
+  std::vector<std::string> files;  // other files copied (keys.json, ...)
+  // The archive (log compaction), copied when it is inside the data
+  // directory; an archive elsewhere is not part of the copy.
+  std::string archive_dir;
+  bool archive_copied = false;
+};
+
 struct ProjectionProgress {
   uint64_t log_position = 0;        // last committed in the log
   uint64_t projected_position = 0;  // last applied to the read models
@@ -295,6 +333,33 @@ class JobStore {
   // Errors are I/O failures only; damage goes into the report.
   virtual Result<VerifyReport> Verify(
       const std::function<void(uint64_t, uint64_t)>& progress) = 0;
+
+  // One log compaction pass (options.archive_dir set; otherwise nothing):
+  // finds the jobs that expired (their expired event) since the last pass,
+  // up to what the read models have applied, makes the read models durable
+  // up to there, and has the log archive those jobs' events and drop them
+  // (RocksEventLog::ArchiveStreams). AuditHistory (replay, export --job) of
+  // an archived job reads the archive; Verify and Rebuild fold it too.
+  // Never runs beside a Backup.
+  virtual Result<CompactionReport> CompactLog() { return CompactionReport{}; }
+
+  // Writes a consistent copy of the data directory to `dest` (which must
+  // not exist; its parent must), while writes go on: the read models first,
+  // then the log, so the copy's read models stand at or behind its log and
+  // catch up from it when the copy is served; then the configuration files
+  // beside them (schedules, keys). The copy holds every write acknowledged
+  // before the call. It is built under `dest`.partial-* and renamed to
+  // `dest` when whole, so a `dest` that exists is a complete backup.
+  // Errors: kInvalidArgument/BACKUP_EXISTS, kInternal/IO_ERROR.
+  // `phase` (may be empty) hears each step as it starts: "read_models",
+  // "log", "files".
+  virtual Result<BackupReport> Backup(
+      const std::string& dest, const std::function<void(std::string_view)>& phase = {}) {
+    (void)dest;
+    (void)phase;
+    return MakeError(Code::kFailedPrecondition, "BACKUP_UNSUPPORTED",
+                     "this store cannot make backups");
+  }
 };
 
 }  // namespace jobtrail

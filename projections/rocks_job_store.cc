@@ -67,11 +67,12 @@ Result<std::unique_ptr<RocksJobStore>> RocksJobStore::OpenStore(const JobStoreOp
     return NotFound("DATA_DIR_NOT_FOUND",
                     fmt::format("'{}' holds no jobtrail data", options.data_dir));
   }
+  if (options.read_only) return OpenReadOnly(options);
 
   std::unique_ptr<RocksJobStore> store(new RocksJobStore());
   store->options_ = options;
   store->clock_ = options.clock != nullptr ? options.clock : &store->system_clock_;
-  eventstore::RocksEventLogOptions log_options;
+  eventstore::RocksEventLogOptions log_options = LogOptions(options);
   log_options.durability =
       options.sync ? eventstore::Durability::kSync : eventstore::Durability::kNoSync;
   log_options.create_if_missing = options.create_if_missing;
@@ -100,6 +101,16 @@ Result<std::unique_ptr<RocksJobStore>> RocksJobStore::OpenStore(const JobStoreOp
     BOOST_OUTCOME_TRYV(store->Rebuild(nullptr));
     return store;
   }
+  auto archived = store->log_->ArchivedThrough();
+  if (!archived) return FromStoreError(archived.error());
+  if (store->projector_->checkpoint() < archived.value()) {
+    // Views behind events the log has archived since (a backup copied
+    // while a compaction ran): catching up would skip them; refold all.
+    spdlog::warn("read models ({}) are behind archived events (up to {}); rebuilding them",
+                 store->projector_->checkpoint(), archived.value());
+    BOOST_OUTCOME_TRYV(store->Rebuild(nullptr));
+    return store;
+  }
   store->StartProjection();
   return store;
 }
@@ -122,12 +133,22 @@ Result<void> RocksJobStore::OpenViews(bool create) {
   table.cache_index_and_filter_blocks = true;
   opts.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(opts, views_dir_, &raw);
+  rocksdb::Status s;
+  if (options_.read_only) {
+    // A secondary beside the server's projector, which deletes the files it
+    // compacts away: keep every file open (store_backup.cc).
+    opts.max_open_files = -1;
+    s = rocksdb::DB::OpenAsSecondary(opts, views_dir_, scratch_dir_ + "/views", &raw);
+  } else {
+    s = rocksdb::DB::Open(opts, views_dir_, &raw);
+  }
   if (!s.ok()) return ViewsIo(s);
   views_.reset(raw);
   std::string marker;
   s = views_->Get(rocksdb::ReadOptions(), vk::kFormatKey, &marker);
-  if (s.IsNotFound()) {
+  if (s.IsNotFound() && options_.read_only) {
+    return MakeError(Code::kDataLoss, "VIEWS_FORMAT", "the read models have no format marker");
+  } else if (s.IsNotFound()) {
     s = views_->Put(rocksdb::WriteOptions(), vk::kFormatKey, vk::kViewsFormat);
     if (!s.ok()) return ViewsIo(s);
   } else if (!s.ok()) {
@@ -173,6 +194,12 @@ RocksJobStore::~RocksJobStore() {
     (void)views_->Flush(rocksdb::FlushOptions());  // a failed flush only costs replay
     (void)views_->Close();  // nothing to do about a failed close at exit
   }
+  if (!scratch_dir_.empty()) {
+    views_.reset();
+    log_.reset();
+    std::error_code ec;
+    fs::remove_all(scratch_dir_, ec);  // the secondaries' own files, of no further use
+  }
 }
 
 void RocksJobStore::ProjectionLoop() {
@@ -185,7 +212,29 @@ void RocksJobStore::ProjectionLoop() {
       progress_cv_.notify_all();
       return;
     }
-    if (batch.value().empty()) continue;
+    if (batch.value().empty()) {
+      if (subscription_->position() <= projected_) continue;
+      // The subscription moved past a range the log archived: so do the
+      // read models (otherwise they would never reach the log's head).
+      Result<bool> skipped = false;
+      uint64_t checkpoint = 0;
+      {
+        std::lock_guard lock(projector_mu_);
+        skipped = projector_->SkipArchived();
+        checkpoint = projector_->checkpoint();
+      }
+      std::lock_guard lock(progress_mu_);
+      if (!skipped) {
+        spdlog::error("projection stopped: {}", skipped.error().ToString());
+        projection_error_ = skipped.error().ToString();
+        progress_cv_.notify_all();
+        return;
+      }
+      projected_ = checkpoint;
+      if (projected_ >= ready_at_) ready_ = true;
+      progress_cv_.notify_all();
+      continue;
+    }
     Result<void> applied = Ok();
     uint64_t checkpoint = 0;
     {
@@ -221,18 +270,15 @@ Result<void> RocksJobStore::WaitProjected(uint64_t position) {
                    "the write is durable but the read models have not caught up yet");
 }
 
-bool RocksJobStore::PastRetention(std::string_view type, Millis created_at) const {
-  if (options_.retention_by_type.empty()) return false;
-  auto it = options_.retention_by_type.find(std::string(type));
-  return it != options_.retention_by_type.end() && clock_->Now() - created_at >= it->second;
-}
 
 Result<StatusDocument> RocksJobStore::Status(std::string_view job_id) {
   if (!ValidJobId(job_id)) return JobNotFound(job_id);
   if (auto cached = status_cache_.Get(job_id)) {
     // Past its retention a job is gone, whether or not a maintenance pass
     // has expired it yet.
-    if (PastRetention(cached->type, cached->created_at)) return JobNotFound(job_id);
+    if (PastRetention(cached->type, cached->created_at, cached->status)) {
+      return JobNotFound(job_id);
+    }
     return *cached;
   }
   std::string value;
@@ -240,7 +286,7 @@ Result<StatusDocument> RocksJobStore::Status(std::string_view job_id) {
   if (s.IsNotFound()) return JobNotFound(job_id);
   if (!s.ok()) return ViewsIo(s);
   BOOST_OUTCOME_TRY(doc, DecodeStatusRecord(value));
-  if (PastRetention(doc.type, doc.created_at)) return JobNotFound(job_id);
+  if (PastRetention(doc.type, doc.created_at, doc.status)) return JobNotFound(job_id);
   return std::move(doc);
 }
 
@@ -261,7 +307,11 @@ Result<std::vector<RecordedEvent>> RocksJobStore::History(std::string_view job_i
   BOOST_OUTCOME_TRY(events, AuditHistory(job_id));
   const auto* enqueued = std::get_if<Enqueued>(&events.front().body);
   if (std::holds_alternative<Expired>(events.back().body) ||
-      (enqueued != nullptr && PastRetention(enqueued->type, events.front().timestamp))) {
+      (enqueued != nullptr &&
+       PastRetention(enqueued->type, events.front().timestamp,
+                     std::holds_alternative<Failed>(events.back().body)      ? JobStatus::kFailed
+                     : std::holds_alternative<Cancelled>(events.back().body) ? JobStatus::kCancelled
+                                                                             : JobStatus::kNone))) {
     return JobNotFound(job_id);
   }
   return std::move(events);
@@ -287,7 +337,9 @@ Result<EventPage> RocksJobStore::ReadHistory(std::string_view job_id, uint64_t a
 Result<JobView> RocksJobStore::LatestJob(std::string_view job_id) {
   if (!ValidJobId(job_id)) return JobNotFound(job_id);
   BOOST_OUTCOME_TRY(job, CurrentJob(job_id));
-  if (job.expired_at || PastRetention(job.spec.type, job.created_at)) return JobNotFound(job_id);
+  if (job.expired_at || PastRetention(job.spec.type, job.created_at, job.status)) {
+    return JobNotFound(job_id);
+  }
   return job;
 }
 
@@ -365,6 +417,9 @@ ProjectionProgress RocksJobStore::Progress() {
 namespace jobtrail {
 
 Result<void> RocksJobStore::Rebuild(const std::function<void(uint64_t, uint64_t)>& progress) {
+  if (options_.read_only) {
+    return MakeError(Code::kFailedPrecondition, "READ_ONLY", "the store is open read-only");
+  }
   StopProjection();
   {
     std::lock_guard lock(projector_mu_);
@@ -378,6 +433,10 @@ Result<void> RocksJobStore::Rebuild(const std::function<void(uint64_t, uint64_t)
   }
   BOOST_OUTCOME_TRYV(OpenViews(true));
   const uint64_t last = log_->LastPosition();
+  {
+    std::lock_guard lock(projector_mu_);
+    BOOST_OUTCOME_TRYV(FoldArchive(*projector_, last));
+  }
   uint64_t position = 0;
   while (position < last) {
     auto batch = log_->ReadAll(position + 1, kRebuildBatch);
@@ -389,6 +448,12 @@ Result<void> RocksJobStore::Rebuild(const std::function<void(uint64_t, uint64_t)
     }
     position = batch.value().back().position;
     if (progress) progress(position, last);
+  }
+  {
+    std::lock_guard lock(projector_mu_);
+    BOOST_OUTCOME_TRY(skipped, projector_->SkipArchived());  // a trailing archived range
+    (void)skipped;
+    position = projector_->checkpoint();
   }
   {
     std::lock_guard lock(progress_mu_);
