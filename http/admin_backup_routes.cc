@@ -51,6 +51,7 @@ ApiResult<HttpResponse> StartBackup(ApiContext& ctx, const HttpRequest& request)
   BOOST_OUTCOME_TRY(r, ObjectReader::Of(doc, ""));
   BOOST_OUTCOME_TRY(name, r.String("name", 100));
   BOOST_OUTCOME_TRYV(r.Finish());
+  if (name && name->empty()) return InvalidField("name", "name must not be empty");
   BOOST_OUTCOME_TRY(backups, Backups(ctx));
   auto started = backups->Start(name.value_or(""));
   if (!started) {

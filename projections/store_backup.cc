@@ -212,8 +212,10 @@ Result<void> RocksJobStore::CopyBoth(const std::string& staging, BackupReport& r
     // Secondaries: catch up (read models first), then copy key by key.
     rocksdb::Status s = views_->TryCatchUpWithPrimary();
     if (!s.ok()) return BackupIo(fmt::format("read models: {}", s.ToString()));
-    rocksdb::Options opts = views_->GetOptions();
-    opts.max_open_files = 512;
+    // Plain options for the copy: the running instance's would carry its
+    // own paths (db_paths), and ingestion would put the copy's files there.
+    rocksdb::Options opts;
+    opts.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
     auto copied = eventstore::CopyDatabase(
         views_.get(), {views_->DefaultColumnFamily()}, rocksdb::DBOptions(opts),
         {rocksdb::ColumnFamilyDescriptor(rocksdb::kDefaultColumnFamilyName,

@@ -24,7 +24,7 @@ TEST_F(BackupTest, CliBackupUnderWriteLoadHoldsEveryAcknowledgedWrite) {
   std::map<std::string, uint64_t> before;
   {
     WriteLoad load(server.base(), 4, "cli");
-    ASSERT_TRUE(load.WaitForMore(200)) << load.failure();
+    ASSERT_TRUE(load.WaitForMore(600)) << load.failure();
     before = load.Acknowledged();  // taken before the backup starts
     ProcessResult backup = Jobtrail({"backup", "--data-dir", data, "--to", copy});
     ASSERT_EQ(backup.exit_code, 0) << backup.err;

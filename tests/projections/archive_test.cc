@@ -101,7 +101,8 @@ TEST_F(ArchiveTest, ExpiredJobsLeaveTheLogAndTheirStoryStaysWhole) {
   EXPECT_EQ(store_->Stats().events_total, events_total);
   EXPECT_TRUE(store_->Status(fresh));
   // Life goes on after the archived tail.
-  MustAppend(fresh, Logged{LogLevel::kInfo, "after", "", {}});
+  const std::string pending = Enqueue("report");
+  MustAppend(pending, Logged{LogLevel::kInfo, "after", "", {}});
   const std::string later = Finished("email", false);
   ExpectVerifies();
   EXPECT_TRUE(store_->Status(later));
