@@ -69,9 +69,11 @@ int Verify(const StoreFlags& flags) {
   const auto& r = report.value();
   if (r.ok()) {
     std::cout << fmt::format(
-        "ok: {} events in {} streams; positions and versions contiguous, every event decodes, "
+        "ok: {} events in {} streams{}; positions and versions contiguous, every event decodes, "
         "hash chain intact, read models equal a fresh fold\n",
-        r.events, r.streams);
+        r.events, r.streams,
+        r.archived_events == 0 ? ""
+                               : fmt::format(" ({} of them in the archive)", r.archived_events));
     return 0;
   }
   std::cout << fmt::format("FAILED: {} problem(s) in {} events:\n", r.problems.size(), r.events);

@@ -200,7 +200,8 @@ struct ScheduleView {
 };
 
 struct VerifyReport {
-  uint64_t events = 0;
+  uint64_t events = 0;           // archived ones included
+  uint64_t archived_events = 0;  // read from the archive (log compaction)
   uint64_t streams = 0;
   std::vector<std::string> problems;  // empty: log and read models are sound
   bool ok() const { return problems.empty(); }

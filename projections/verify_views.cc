@@ -46,6 +46,7 @@ Result<VerifyReport> RocksJobStore::Verify(
   if (!log_report) return FromStoreError(log_report.error());
   report.events = log_report.value().events;
   report.streams = log_report.value().streams;
+  report.archived_events = log_report.value().archived_events;
   for (auto& p : log_report.value().problems) report.problems.push_back("log: " + p);
 
   // A fresh fold into a scratch database beside the live one.
