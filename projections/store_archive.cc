@@ -43,7 +43,10 @@ eventstore::RocksEventLogOptions RocksJobStore::LogOptions(const JobStoreOptions
 Result<CompactionReport> RocksJobStore::CompactLog() {
   CompactionReport report;
   if (options_.archive_dir.empty() || options_.read_only) return report;
-  std::lock_guard lock(backup_mu_);
+  // A backup is copying: skip this pass (the next tick does it) rather
+  // than hold up the ticker's other work.
+  std::unique_lock lock(backup_mu_, std::try_to_lock);
+  if (!lock.owns_lock()) return report;
   uint64_t applied = 0;
   {
     std::lock_guard projector_lock(projector_mu_);
