@@ -78,10 +78,14 @@ bool IsGapValue(std::string_view value);
 std::string EncodeGap(uint64_t last, std::string_view hash);
 std::optional<Gap> DecodeGap(uint64_t first, std::string_view value);
 
-// A stream's tombstone: the value under its last version in `streams` once
-// the stream was archived: u64 position of that version | archive ref
-// (archive.h). A plain index entry is the u64 position alone.
+// A stream's tombstone: once the stream was archived, its one entry left in
+// `streams`, under version 1: u64 position of its last version | u64 last
+// version | archive ref (archive.h). A plain index entry is the u64
+// position alone.
+inline constexpr size_t kTombstoneHeaderSize = 16;
 inline bool IsTombstoneValue(std::string_view value) { return value.size() > kPositionKeySize; }
+// The last version of a tombstone (IsTombstoneValue, size checked).
+inline uint64_t TombstoneLastVersion(std::string_view value) { return GetU64(value.substr(8)); }
 
 struct IdEntry {
   uint64_t position = 0;

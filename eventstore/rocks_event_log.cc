@@ -172,12 +172,17 @@ StoreResult<uint64_t> RocksEventLog::LatestVersion(std::string_view stream, uint
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, streams_cf_));
   for (it->SeekForPrev(upper); it->Valid() && it->key().starts_with(prefix); it->Prev()) {
     // A tombstone (an archived stream) starts with the position too.
-    if (it->key().size() != prefix.size() + 8 || it->value().size() < kf::kPositionKeySize) {
+    const std::string_view value = it->value().ToStringView();
+    if (it->key().size() != prefix.size() + 8 || value.size() < kf::kPositionKeySize ||
+        (kf::IsTombstoneValue(value) && value.size() < kf::kTombstoneHeaderSize)) {
       return Corruption("malformed stream index entry");
     }
     // Versions grow with positions: skip only what is not committed yet.
-    if (kf::GetU64(it->value().ToStringView()) <= limit) {
-      if (archived != nullptr) *archived = kf::IsTombstoneValue(it->value().ToStringView());
+    if (kf::GetU64(value) <= limit) {
+      if (kf::IsTombstoneValue(value)) {
+        if (archived != nullptr) *archived = true;
+        return kf::TombstoneLastVersion(value);
+      }
       return kf::GetU64(it->key().ToStringView().substr(prefix.size()));
     }
   }
@@ -235,7 +240,7 @@ StoreResult<std::vector<StoredEvent>> RocksEventLog::ReadLiveStream(std::string_
        it->Next()) {
     if (kf::IsTombstoneValue(it->value().ToStringView())) {
       // An archived stream: all its events are in the archive.
-      auto ref = DecodeArchiveRef(it->value().ToStringView().substr(kf::kPositionKeySize));
+      BOOST_OUTCOME_TRY(ref, TombstoneOf(stream));
       if (!ref) return Corruption(fmt::format("malformed tombstone of '{}'", stream));
       return ReadArchivedStream(*ref, stream, from_version, max_count);
     }
@@ -253,6 +258,12 @@ StoreResult<std::vector<StoredEvent>> RocksEventLog::ReadLiveStream(std::string_
   if (!it->status().ok()) return IoError(it->status());
   if (!keys.empty()) {
     BOOST_OUTCOME_TRY(fetch());
+  }
+  if (out.empty() && from_version > 1) {
+    // Nothing from that version on: past a live stream's end, or an
+    // archived stream (its one entry is under version 1).
+    BOOST_OUTCOME_TRY(ref, TombstoneOf(stream));
+    if (ref) return ReadArchivedStream(*ref, stream, from_version, max_count);
   }
   return out;
 }

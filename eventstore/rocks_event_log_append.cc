@@ -448,7 +448,7 @@ StoreResult<uint64_t> RocksEventLog::CurrentVersion(const Writer& w, GroupState&
   if (version_cache_stale_.exchange(false)) version_cache_.clear();
   if (auto it = version_cache_.find(w.stream); it != version_cache_.end()) return it->second;
   // An archived stream (compaction) takes no more events, whatever the
-  // expected version: its tombstones sit under its first and last versions.
+  // expected version: its tombstone sits under version 1.
   auto archived = [&](uint64_t version) {
     return StoreError{StoreCode::kWrongExpectedVersion,
                       fmt::format("stream '{}' is archived at version {}", w.stream, version),

@@ -67,18 +67,17 @@ StoreResult<void> RocksEventLog::LoadArchive() {
 }
 
 StoreResult<std::optional<ArchiveRef>> RocksEventLog::TombstoneOf(std::string_view stream) {
-  const std::string prefix = kf::StreamPrefix(stream);
-  std::string upper = prefix;
-  upper.append(8, '\xff');
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams_cf_));
-  it->SeekForPrev(upper);
-  if (!it->Valid() || !it->key().starts_with(prefix)) {
-    if (!it->status().ok()) return IoError(it->status());
-    return std::optional<ArchiveRef>{};
-  }
-  const std::string_view value = it->value().ToStringView();
+  rocksdb::PinnableSlice slice;
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), streams_cf_, kf::StreamKey(stream, 1), &slice);
+  if (s.IsNotFound()) return std::optional<ArchiveRef>{};
+  if (!s.ok()) return IoError(s);
+  const std::string_view value = slice.ToStringView();
   if (!kf::IsTombstoneValue(value)) return std::optional<ArchiveRef>{};
-  auto ref = DecodeArchiveRef(value.substr(kf::kPositionKeySize));
+  if (value.size() < kf::kTombstoneHeaderSize) {
+    return Corruption(fmt::format("malformed tombstone of '{}'", stream));
+  }
+  auto ref = DecodeArchiveRef(value.substr(kf::kTombstoneHeaderSize));
   if (!ref) return Corruption(fmt::format("malformed tombstone of '{}'", stream));
   return std::optional<ArchiveRef>{std::move(*ref)};
 }
@@ -132,16 +131,11 @@ StoreResult<std::optional<Gap>> RocksEventLog::GapAt(uint64_t first) {
 
 StoreResult<void> RocksEventLog::ForEachArchivedStream(const ArchivedStreamFn& fn) {
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams_cf_));
-  std::string last_prefix;  // a stream has two tombstones: read it once
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     const std::string_view value = it->value().ToStringView();
     if (!kf::IsTombstoneValue(value)) continue;
-    const std::string_view key = it->key().ToStringView();
-    if (key.size() < 8) return Corruption("malformed stream index key");
-    const std::string_view prefix = key.substr(0, key.size() - 8);
-    if (prefix == last_prefix) continue;
-    last_prefix.assign(prefix);
-    auto ref = DecodeArchiveRef(value.substr(kf::kPositionKeySize));
+    if (value.size() < kf::kTombstoneHeaderSize) return Corruption("malformed tombstone");
+    auto ref = DecodeArchiveRef(value.substr(kf::kTombstoneHeaderSize));
     if (!ref) return Corruption("malformed tombstone");
     auto from = archive();
     if (!from) return StoreError{StoreCode::kNotFound, "the log has archived streams, and no "
@@ -241,19 +235,18 @@ StoreResult<CompactionResult> RocksEventLog::ArchiveStreams(
     for (const ArchivedRecord& r : records) {
       if (s.ok()) s = batch.Delete(log_cf_, kf::PositionKey(r.event.position));
       if (s.ok()) s = batch.Delete(ids_cf_, r.event.event_id);
-      if (s.ok() && r.event.version != 1 && r.event.version != records.back().event.version) {
+      if (s.ok() && r.event.version != 1) {
         s = batch.Delete(streams_cf_, kf::StreamKey(names[i], r.event.version));
       }
       ++result.events;
     }
-    // Tombstones under the first version (a new stream's append looks there)
-    // and the last (the stream's version); both point at the segment.
-    for (const ArchivedRecord* r : {&records.front(), &records.back()}) {
-      tombstone.clear();
-      kf::PutU64(tombstone, r->event.position);
-      EncodeArchiveRef(refs[i], tombstone);
-      if (s.ok()) s = batch.Put(streams_cf_, kf::StreamKey(names[i], r->event.version), tombstone);
-    }
+    // One tombstone, under version 1 (where a new stream's append looks):
+    // the last version's position, the last version, where the segment is.
+    tombstone.clear();
+    kf::PutU64(tombstone, records.back().event.position);
+    kf::PutU64(tombstone, records.back().event.version);
+    EncodeArchiveRef(refs[i], tombstone);
+    if (s.ok()) s = batch.Put(streams_cf_, kf::StreamKey(names[i], 1), tombstone);
     result.archive_bytes += refs[i].length;
     ++result.streams;
   }
