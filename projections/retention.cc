@@ -13,6 +13,9 @@ namespace vk = view_keys;
 namespace {
 
 constexpr size_t kScanLimit = 100000;  // jobs one pass looks at per type
+// Expired events written per commit: a busy store expires as many jobs a
+// second as it creates, and one commit each would not keep up.
+constexpr size_t kExpireBatch = 512;
 
 bool FailedOrCancelled(JobStatus s) {
   return s == JobStatus::kFailed || s == JobStatus::kCancelled;
@@ -36,6 +39,32 @@ bool RocksJobStore::PastRetention(std::string_view type, Millis created_at,
   return it != options_.retention_by_type.end() && clock_->Now() - created_at >= it->second;
 }
 
+// Appends an expired event (actor "system") to each job, kExpireBatch per
+// commit; returns how many it expired (one expired already is skipped).
+Result<uint64_t> RocksJobStore::ExpireJobs(const std::vector<std::string>& ids,
+                                           const std::string& reason) {
+  uint64_t expired = 0;
+  for (size_t at = 0; at < ids.size(); at += kExpireBatch) {
+    std::vector<WriteCommand> commands;
+    for (size_t i = at; i < std::min(ids.size(), at + kExpireBatch); ++i) {
+      AppendRequest request;
+      request.job_id = ids[i];
+      request.actor = "system";
+      request.events.push_back(Expired{reason});
+      commands.emplace_back(std::move(request));
+    }
+    for (auto& out : WriteMany(std::move(commands))) {
+      if (out) {
+        ++expired;
+      } else if (out.error().code != Code::kNotFound && out.error().code != Code::kAborted &&
+                 out.error().code != Code::kFailedPrecondition) {
+        return out.error();  // (others: expired or changed meanwhile; the next pass sees)
+      }
+    }
+  }
+  return expired;
+}
+
 Result<void> RocksJobStore::ExpireByRetention(Millis now, MaintenanceReport& report) {
   // By age: every type with a retention, oldest first. With two ages the
   // shorter one bounds the scan and each job's status decides.
@@ -46,14 +75,16 @@ Result<void> RocksJobStore::ExpireByRetention(Millis now, MaintenanceReport& rep
   }
   for (const auto& [type, age] : shortest) {
     const bool mixed = options_.failed_retention_by_type.count(type) > 0;
-    for (const std::string& job_id : IndexedBefore(vk::kDimType, type, 'c', now - age + 1)) {
+    std::vector<std::string> due;
+    for (std::string& job_id : IndexedBefore(vk::kDimType, type, 'c', now - age + 1)) {
       if (mixed) {
         auto doc = Status(job_id);  // not found: past its own retention already
         if (doc && !PastRetention(type, doc.value().created_at, doc.value().status)) continue;
       }
-      BOOST_OUTCOME_TRY(done, ExpireJob(job_id, "retention"));
-      if (done) ++report.expired;
+      due.push_back(std::move(job_id));
     }
+    BOOST_OUTCOME_TRY(expired, ExpireJobs(due, "retention"));
+    report.expired += expired;
   }
   // By count: beyond the newest N of the type, the final ones expire.
   for (const auto& [type, keep] : options_.keep_newest_by_type) {
@@ -74,12 +105,14 @@ Result<void> RocksJobStore::ExpireByRetention(Millis now, MaintenanceReport& rep
       }
       if (!it->status().ok()) return Internal("views: " + it->status().ToString());
     }
-    for (const std::string& job_id : oldest) {
+    std::vector<std::string> due;
+    for (std::string& job_id : oldest) {
       auto doc = Status(job_id);
       if (!doc || !IsFinal(doc.value().status)) continue;  // still running: kept for now
-      BOOST_OUTCOME_TRY(done, ExpireJob(job_id, "retention-count"));
-      if (done) ++report.expired;
+      due.push_back(std::move(job_id));
     }
+    BOOST_OUTCOME_TRY(expired, ExpireJobs(due, "retention-count"));
+    report.expired += expired;
   }
   return Ok();
 }

@@ -116,6 +116,7 @@ class RocksJobStore final : public JobStore {
                      JobStatus status = JobStatus::kNone) const;
   // The maintenance pass's expiries by age and by count (retention.cc).
   Result<void> ExpireByRetention(Millis now, MaintenanceReport& report);
+  Result<uint64_t> ExpireJobs(const std::vector<std::string>& ids, const std::string& reason);
   // Jobs in one list index (view_keys.h) whose sort time is before `cutoff`.
   std::vector<std::string> IndexedBefore(std::string_view dim, std::string_view value, char sort,
                                          Millis cutoff);

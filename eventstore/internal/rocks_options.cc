@@ -4,6 +4,7 @@
 #include <rocksdb/memtablerep.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
+#include <rocksdb/utilities/table_properties_collectors.h>
 
 #include <fmt/format.h>
 #include <rocksdb/db.h>
@@ -23,12 +24,25 @@ StoreError Corrupt(std::string message) {
 
 constexpr uint64_t kMaxTotalWalBytes = uint64_t{64} << 20;
 
+// Compaction (ArchiveStreams) deletes whole jobs' records and index
+// entries. A delete only frees disk when RocksDB's own compaction carries
+// it down to the level holding the data, which size-triggered compaction
+// may not do for a long time; table files dense with deletes are marked
+// for compaction, so the space comes back within minutes.
+void ReclaimDeletes(rocksdb::ColumnFamilyOptions& cf) {
+  cf.table_properties_collector_factories.push_back(
+      rocksdb::NewCompactOnDeletionCollectorFactory(/*sliding_window_size=*/1024,
+                                                    /*deletion_trigger=*/256,
+                                                    /*deletion_ratio=*/0.3));
+}
+
 rocksdb::ColumnFamilyOptions LogFamily() {
   rocksdb::ColumnFamilyOptions cf;
   cf.OptimizeLevelStyleCompaction();
   // Positions only grow: with every key in one hint "prefix" the memtable
   // inserts next to the previous key instead of searching the skiplist.
   cf.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(4));
+  ReclaimDeletes(cf);
   return cf;
 }
 
@@ -46,6 +60,7 @@ rocksdb::ColumnFamilyOptions IndexFamily() {
   // hint for the whole memtable, RocksDB starts each insert from the last
   // one and fixes only the skiplist levels that do not bracket the new key.
   cf.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewCappedPrefixTransform(0));
+  ReclaimDeletes(cf);
   return cf;
 }
 
