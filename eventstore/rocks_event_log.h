@@ -32,6 +32,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "eventstore/archive.h"
 #include "eventstore/event_log.h"
 #include "eventstore/key_format.h"
 #include "eventstore/log_stats.h"
@@ -64,6 +65,12 @@ struct RocksEventLogOptions {
   // Where RocksDB's info log lines go (WARN and above; rocks_logger.h);
   // null: stderr. Never a LOG file in the log's directory (rocks_logger.h).
   LineLogger::Sink info_sink;
+  // Compaction's archive (archive.h). Empty: the directory the log recorded
+  // at its last compaction, if any (enough to read archived streams back);
+  // ArchiveStreams needs one.
+  std::string archive_dir;
+  ArchiveCompression archive_compression = ArchiveCompression::kGzip;
+  ArchiveRenderer archive_renderer;  // the "event" member of archive lines
 };
 
 // The log's vital signs, for metrics and readiness.
@@ -74,6 +81,13 @@ struct LogVitals {
   size_t pending_appends = 0;     // queued or being committed
 };
 
+// What one ArchiveStreams did.
+struct CompactionResult {
+  uint64_t streams = 0;  // archived and removed from the log
+  uint64_t events = 0;
+  uint64_t archive_bytes = 0;  // written to the archive
+};
+
 class RocksEventLog final : public EventLog {
  public:
   // Opens (or creates) the log in `dir`. Errors: kNotFound (missing and not
@@ -82,7 +96,56 @@ class RocksEventLog final : public EventLog {
   // kIOError. Never modifies a directory it refuses.
   static StoreResult<std::unique_ptr<RocksEventLog>> Open(
       const std::string& dir, const RocksEventLogOptions& options);
+  // Opens the log in `dir` read-only, as a RocksDB secondary instance: it
+  // works while another process (a running `jobtrail serve`) holds the log
+  // for writing, and reads the log as that process had written it at the
+  // open; CatchUp() moves it on. `scratch_dir` (created if missing, removed
+  // by the caller afterwards) holds the instance's own files. Appends
+  // answer kInvalidArgument. Errors: as Open (kNotFound: no log there).
+  static StoreResult<std::unique_ptr<RocksEventLog>> OpenSecondary(
+      const std::string& dir, const std::string& scratch_dir,
+      const RocksEventLogOptions& options);
   ~RocksEventLog() override;
+
+  bool read_only() const { return read_only_; }
+  // Secondary only: reads what the writer has written since the open or the
+  // last CatchUp (whole groups: a prefix of the log). Returns LastPosition().
+  StoreResult<uint64_t> CatchUp();
+  // Writes a consistent copy of the log to `dest` (which must not exist;
+  // its parent must) that opens as a log of its own and holds every event
+  // committed before the call. The writer takes a RocksDB checkpoint (hard
+  // links where `dest` is on the same filesystem, so it is near-instant and
+  // appends go on meanwhile); a secondary catches up first and then copies
+  // every family into a fresh database, reading rather than linking the
+  // files, which the writer may delete at any moment. Returns the copy's
+  // last position. Errors: kInvalidArgument (dest exists), kIOError.
+  StoreResult<uint64_t> Backup(const std::string& dest);
+
+  // Compaction (rocks_event_log_compact.cc). Writes each of `streams` whole
+  // to the archive (durably), then in one atomic write removes their
+  // records and index entries from the log, leaving per stream a tombstone
+  // under its last version (so the stream keeps its version and its events
+  // read back from the archive) and per run of removed positions one gap
+  // record carrying the hash of the run's last record (so the chain goes on
+  // across it), and sets the compaction cursor to `cursor`. Streams that
+  // are unknown or archived already are skipped. The caller guarantees that
+  // nobody appends to these streams any more. Errors: kInvalidArgument (no
+  // archive directory; read-only), kIOError, kCorruption.
+  StoreResult<CompactionResult> ArchiveStreams(const std::vector<std::string>& streams,
+                                               uint64_t cursor);
+  // The position up to which the caller has looked for streams to archive
+  // (the last ArchiveStreams' `cursor`); 0 before the first.
+  StoreResult<uint64_t> CompactionCursor();
+  // The highest position ever archived; 0 before the first. Read models
+  // that stand behind it miss archived events (they must be refolded).
+  StoreResult<uint64_t> ArchivedThrough();
+  // The archive directory archived streams are read from ("" if none).
+  std::string ArchiveDir() {
+    auto a = archive();
+    return a ? a->dir() : std::string();
+  }
+  StoreResult<std::optional<Gap>> GapAt(uint64_t first) override;
+  StoreResult<void> ForEachArchivedStream(const ArchivedStreamFn& fn) override;
 
   // Besides the EventLog errors: kUnavailable while the log cannot write
   // (a full disk, an I/O error while writing or syncing): every append is
@@ -170,10 +233,31 @@ class RocksEventLog final : public EventLog {
   StoreResult<std::optional<AppendResult>> FindDuplicate(const Writer& w, GroupState& g);
   StoreResult<std::optional<IdHit>> LookupId(std::string_view id, GroupState& g);
   StoreResult<uint64_t> CurrentVersion(const Writer& w, GroupState& g);
-  StoreResult<bool> StreamHasVersion(std::string_view stream, uint64_t version);
-  // The stream's last version among records at positions <= `limit`.
-  StoreResult<uint64_t> LatestVersion(std::string_view stream, uint64_t limit);
+  // What the stream index has for the version: 0 nothing, 1 an entry, 2 a
+  // tombstone (the stream was archived).
+  StoreResult<int> StreamEntry(std::string_view stream, uint64_t version);
+  // The stream's last version among records at positions <= `limit`;
+  // *archived (if given) says whether the stream was archived.
+  StoreResult<uint64_t> LatestVersion(std::string_view stream, uint64_t limit,
+                                      bool* archived = nullptr);
   StoreResult<StoredEvent> ReadAt(uint64_t position);
+  // The archive to read archived streams from; null when there is none.
+  std::shared_ptr<const Archive> archive();
+  // Points archive_ at options_.archive_dir or the directory the log has
+  // recorded (at open; a secondary again when it catches up).
+  StoreResult<void> LoadArchive();
+  // How the log records options_.archive_dir (relative to the data
+  // directory when inside it).
+  std::string RecordedArchiveDir() const;
+  StoreResult<uint64_t> ReadCounter(std::string_view key);  // a u64 in `default`
+  // The stream's tombstone, if it was archived.
+  StoreResult<std::optional<ArchiveRef>> TombstoneOf(std::string_view stream);
+  StoreResult<std::vector<StoredEvent>> ReadLiveStream(std::string_view stream,
+                                                      uint64_t from_version, size_t max_count);
+  StoreResult<std::vector<StoredEvent>> ReadArchivedStream(const ArchiveRef& ref,
+                                                          std::string_view stream,
+                                                          uint64_t from_version,
+                                                          size_t max_count);
   void Publish(uint64_t position);  // kNoSync: a written position is committed
   // Refuses every append from now on until Recover() succeeds.
   void Fail(const rocksdb::Status& cause, const std::string& what);
@@ -190,7 +274,19 @@ class RocksEventLog final : public EventLog {
   std::unique_ptr<rocksdb::Env> env_;             // over guard_
   std::shared_ptr<internal::WalGuardFs> guard_;   // see internal/wal_guard.h
   std::unique_ptr<RocksRecovery> recovery_;
+  // Backup() of a secondary: a fresh database at dest with every family's
+  // keys (rocks_event_log_backup.cc).
+  StoreResult<void> CopyFamiliesTo(const std::string& dest);
+
   std::unique_ptr<rocksdb::DB> db_;
+  std::string dir_;  // where the log is
+  bool read_only_ = false;  // a secondary: no appends
+  std::mutex archive_mu_;
+  std::shared_ptr<const Archive> archive_;  // GUARDED_BY(archive_mu_)
+  std::mutex compact_mu_;  // one ArchiveStreams at a time
+  // Set by ArchiveStreams: the next leader drops its version cache (it may
+  // hold versions of streams that are archived now).
+  std::atomic<bool> version_cache_stale_{false};
   rocksdb::ColumnFamilyHandle* default_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* log_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* streams_cf_ = nullptr;

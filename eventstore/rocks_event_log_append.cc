@@ -93,6 +93,7 @@ StoreResult<AppendResult> RocksEventLog::Append(std::string_view stream,
   {
     std::lock_guard lock(mu_);
     if (closed_) return StoreError{StoreCode::kClosed, "event log is closed", 0};
+    if (read_only_) return Invalid("the event log is open read-only");
     writers_.push_back(&w);
     lead = writers_.size() == 1;
   }
@@ -118,9 +119,10 @@ std::vector<StoreResult<AppendResult>> RocksEventLog::AppendMany(
   bool lead = false;
   {
     std::lock_guard lock(mu_);
-    if (closed_) {
+    if (closed_ || read_only_) {
       for (size_t i = 0; i < appends.size(); ++i) {
-        results.push_back(StoreError{StoreCode::kClosed, "event log is closed", 0});
+        results.push_back(closed_ ? StoreError{StoreCode::kClosed, "event log is closed", 0}
+                                  : Invalid("the event log is open read-only"));
       }
       return results;
     }
@@ -469,31 +471,43 @@ StoreResult<std::optional<RocksEventLog::IdHit>> RocksEventLog::LookupId(std::st
 
 StoreResult<uint64_t> RocksEventLog::CurrentVersion(const Writer& w, GroupState& g) {
   if (auto it = g.versions.find(w.stream); it != g.versions.end()) return it->second;
+  if (version_cache_stale_.exchange(false)) version_cache_.clear();
   if (auto it = version_cache_.find(w.stream); it != version_cache_.end()) return it->second;
+  // An archived stream (compaction) takes no more events, whatever the
+  // expected version: its tombstone sits under version 1.
+  auto archived = [&](uint64_t version) {
+    return StoreError{StoreCode::kWrongExpectedVersion,
+                      fmt::format("stream '{}' is archived at version {}", w.stream, version),
+                      version};
+  };
   const uint64_t expected = w.expected_version;
   if (expected != kAnyVersion) {
     // Two point lookups (bloom-filtered) instead of an iterator: the stream
     // is at `expected` iff that version exists (or is 0) and the next not.
-    bool at_expected = true;
+    int at = 1;
     if (expected > 0) {
-      BOOST_OUTCOME_TRY(has, StreamHasVersion(w.stream, expected));
-      at_expected = has;
+      BOOST_OUTCOME_TRY(entry, StreamEntry(w.stream, expected));
+      at = entry;
     }
-    if (at_expected) {
-      BOOST_OUTCOME_TRY(has_next, StreamHasVersion(w.stream, expected + 1));
-      if (!has_next) return expected;
+    if (at == 1) {
+      BOOST_OUTCOME_TRY(next, StreamEntry(w.stream, expected + 1));
+      if (next == 0) return expected;
     }
   }
-  return LatestVersion(w.stream, std::numeric_limits<uint64_t>::max());
+  bool is_archived = false;
+  BOOST_OUTCOME_TRY(latest,
+                    LatestVersion(w.stream, std::numeric_limits<uint64_t>::max(), &is_archived));
+  if (is_archived) return archived(latest);
+  return latest;
 }
 
-StoreResult<bool> RocksEventLog::StreamHasVersion(std::string_view stream, uint64_t version) {
+StoreResult<int> RocksEventLog::StreamEntry(std::string_view stream, uint64_t version) {
   rocksdb::PinnableSlice value;
   rocksdb::Status s =
       db_->Get(rocksdb::ReadOptions(), streams_cf_, kf::StreamKey(stream, version), &value);
-  if (s.IsNotFound()) return false;
+  if (s.IsNotFound()) return 0;
   if (!s.ok()) return IoError(s);
-  return true;
+  return kf::IsTombstoneValue(value.ToStringView()) ? 2 : 1;
 }
 
 }  // namespace jobtrail::eventstore

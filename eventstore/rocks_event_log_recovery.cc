@@ -140,7 +140,7 @@ void RocksEventLog::StartRecovery() {
 
 LogVitals RocksEventLog::Vitals() {
   LogVitals v;
-  v.storage = recovery_->Health();
+  if (recovery_) v.storage = recovery_->Health();  // (a secondary has none: it never writes)
   v.group_events = group_events_.Snapshot();
   v.sync_seconds = sync_seconds_.Snapshot();
   v.pending_appends = PendingAppends();

@@ -95,7 +95,7 @@ Result<RocksJobStore::PreparedWrite> RocksJobStore::PrepareAppend(const AppendRe
                                                                   const JobView& current) {
   // A job past its retention takes no more events (but its expiry); an
   // import (which keeps original timestamps) replays history as it was.
-  if (!request.timestamp && PastRetention(current.spec.type, current.created_at) &&
+  if (!request.timestamp && PastRetention(current.spec.type, current.created_at, current.status) &&
       !std::holds_alternative<Expired>(request.events.front())) {
     return JobNotFound(request.job_id);
   }

@@ -73,7 +73,10 @@ void RocksJobStore::ProjectionLoop() {
         StopProjectionForGood(fmt::format("reading the log failed: {}", batch.error().message));
         return;
       }
-      if (batch.value().empty()) continue;
+      if (batch.value().empty()) {
+        if (subscription_->position() > projected_position()) SkipArchivedRange();
+        continue;
+      }
       pending = std::move(batch).value();
     }
     Result<void> applied = Ok();
@@ -127,6 +130,36 @@ void RocksJobStore::ProjectionLoop() {
     }
     views_recovery_->WaitWritable(std::chrono::steady_clock::now() + kBlockedRetry, &stop_);
   }
+}
+
+// The subscription moved past a range the log archived (compaction) with
+// nothing to hand over: so do the read models, or they would never reach
+// the log's head.
+void RocksJobStore::SkipArchivedRange() {
+  Result<bool> skipped = false;
+  uint64_t checkpoint = 0;
+  {
+    std::lock_guard lock(projector_mu_);
+    skipped = projector_->SkipArchived();
+    checkpoint = projector_->checkpoint();
+  }
+  if (!skipped) {
+    if (skipped.error().reason == "STORAGE_UNAVAILABLE") return;  // the next round retries
+    StopProjectionForGood(skipped.error().ToString());
+    stop_ = true;
+    return;
+  }
+  {
+    std::lock_guard lock(progress_mu_);
+    projected_ = checkpoint;
+    if (projected_ >= ready_at_) ready_ = true;
+  }
+  progress_cv_.notify_all();
+}
+
+uint64_t RocksJobStore::projected_position() {
+  std::lock_guard lock(progress_mu_);
+  return projected_;
 }
 
 void RocksJobStore::StopProjectionForGood(const std::string& why) {

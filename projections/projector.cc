@@ -200,7 +200,21 @@ Result<JobView> Projector::JobBefore(const RecordedEvent& event) {
   return job;
 }
 
-Result<void> Projector::ApplyBatch(const std::vector<eventstore::StoredEvent>& events) {
+Result<bool> Projector::SkipArchived() {
+  auto gap = log_->GapAt(checkpoint_ + 1);
+  if (!gap) return FromStoreError(gap.error());
+  if (!gap.value()) return false;
+  checkpoint_ = gap.value()->last;
+  rocksdb::WriteOptions wo;
+  wo.disableWAL = true;  // as ApplyBatch: a lost checkpoint is found again
+  rocksdb::Status s =
+      views_->Put(wo, std::string(vk::kCheckpointKey), vk::EncodeU64(checkpoint_));
+  if (!s.ok()) return StoreIo(s);
+  return true;
+}
+
+Result<void> Projector::ApplyBatch(const std::vector<eventstore::StoredEvent>& events,
+                                   bool archived) {
   if (events.empty()) return Ok();
   Batch b;
   // Each job's state before the batch (what its rows in the views are) and
@@ -215,9 +229,14 @@ Result<void> Projector::ApplyBatch(const std::vector<eventstore::StoredEvent>& e
   };
   std::unordered_map<std::string, Touched> touched;
   for (const auto& stored : events) {
-    if (stored.position != checkpoint_ + 1) {
-      return DataLoss(fmt::format("projector at {} was given position {}", checkpoint_,
-                                  stored.position));
+    if (!archived && stored.position != checkpoint_ + 1) {
+      // Only a range the log archived may lie between (compaction).
+      auto gap = log_->GapAt(checkpoint_ + 1);
+      if (!gap) return FromStoreError(gap.error());
+      if (!gap.value() || gap.value()->last + 1 != stored.position) {
+        return DataLoss(fmt::format("projector at {} was given position {}", checkpoint_,
+                                    stored.position));
+      }
     }
     BOOST_OUTCOME_TRY(decoded, DecodeStored(stored));
     RecordedEvent event = std::move(decoded);
@@ -235,7 +254,7 @@ Result<void> Projector::ApplyBatch(const std::vector<eventstore::StoredEvent>& e
       b.Put(vk::LogKey(job.job_id, job.last_log->seq), RenderLogLineJson(*job.last_log));
     }
     stats_.Apply(before_status, before_attempts, job, event);
-    checkpoint_ = stored.position;
+    if (!archived) checkpoint_ = stored.position;
   }
   std::vector<std::pair<std::string, std::shared_ptr<const StatusDocument>>> documents;
   std::vector<std::string> removed;

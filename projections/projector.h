@@ -45,9 +45,16 @@ class Projector {
   // Reads the checkpoint and the stats state from the views.
   Result<void> Load();
   // Applies events in position order, which must start right after the
-  // checkpoint, and commits them with the new checkpoint (unsynced: the
-  // views can always be rebuilt from the log).
-  Result<void> ApplyBatch(const std::vector<eventstore::StoredEvent>& events);
+  // checkpoint (or right after a range of it the log archived), and commits
+  // them with the new checkpoint (unsynced: the views can always be rebuilt
+  // from the log). `archived`: events read back from the log's archive
+  // (whole jobs, in version order) for a fold of the whole history - any
+  // positions, the checkpoint stays (store_archive.cc).
+  Result<void> ApplyBatch(const std::vector<eventstore::StoredEvent>& events,
+                          bool archived = false);
+  // Moves the checkpoint past a range of the log that was archived right
+  // after it (nothing to apply there). Returns whether it moved.
+  Result<bool> SkipArchived();
 
   uint64_t checkpoint() const { return checkpoint_; }
   const StatsState& stats() const { return stats_; }

@@ -365,7 +365,37 @@ Result<void> RebuildViews(eventstore::EventLog& log, uint64_t last, rocksdb::DB&
   return Ok();
 }
 
+// A log that compaction archived parts of is refolded through the
+// projector: the archive's jobs first (whole, in version order: they count
+// in the stats), then the log's own events across its gaps. (The sorted
+// runs above assume every position is in the log.)
+Result<void> RocksJobStore::RefoldWithArchive(
+    uint64_t last, const std::function<void(uint64_t, uint64_t)>& progress) {
+  constexpr size_t kRefoldBatch = 32768;  // a job's whole lifecycle mostly in one
+  std::lock_guard lock(projector_mu_);
+  BOOST_OUTCOME_TRYV(FoldArchive(*projector_, last));
+  uint64_t position = 0;
+  while (position < last) {
+    auto batch = log_->ReadAll(position + 1, kRefoldBatch);
+    if (!batch) return FromStoreError(batch.error());
+    if (batch.value().empty()) break;
+    BOOST_OUTCOME_TRYV(projector_->ApplyBatch(batch.value()));
+    position = batch.value().back().position;
+    if (progress) progress(position, last);
+  }
+  for (;;) {  // trailing archived ranges
+    BOOST_OUTCOME_TRY(skipped, projector_->SkipArchived());
+    if (!skipped) break;
+  }
+  (void)views_->Flush(rocksdb::FlushOptions());  // best effort: rebuildable
+  if (progress) progress(last, last);
+  return Ok();
+}
+
 Result<void> RocksJobStore::Rebuild(const std::function<void(uint64_t, uint64_t)>& progress) {
+  if (options_.read_only) {
+    return MakeError(Code::kFailedPrecondition, "READ_ONLY", "the store is open read-only");
+  }
   StopProjection();
   {
     std::lock_guard lock(projector_mu_);
@@ -381,15 +411,24 @@ Result<void> RocksJobStore::Rebuild(const std::function<void(uint64_t, uint64_t)
     if (!s.ok()) return Internal(fmt::format("views: {}", s.ToString()));
   }
   BOOST_OUTCOME_TRYV(OpenViews(true));
-  // Until the last run sets the real format, these views are unfinished.
+  const uint64_t last = log_->LastPosition();
+  auto archived = log_->ArchivedThrough();
+  if (!archived) return FromStoreError(archived.error());
+  // Until the rebuild sets the real format, these views are unfinished (an
+  // open finding them so rebuilds them again).
   rocksdb::WriteOptions synced;
   synced.sync = true;
   rocksdb::Status s = views_->Put(synced, vk::kFormatKey, vk::kRebuildingFormat);
   if (!s.ok()) return Internal(fmt::format("views: {}", s.ToString()));
-  const uint64_t last = log_->LastPosition();
-  RebuildOptions options;
-  options.scratch_dir = views_dir_ + ".rebuild";
-  BOOST_OUTCOME_TRYV(RebuildViews(*log_, last, *views_, options, progress));
+  if (archived.value() > 0) {
+    BOOST_OUTCOME_TRYV(RefoldWithArchive(last, progress));
+    s = views_->Put(synced, vk::kFormatKey, vk::kViewsFormat);
+    if (!s.ok()) return Internal(fmt::format("views: {}", s.ToString()));
+  } else {
+    RebuildOptions options;
+    options.scratch_dir = views_dir_ + ".rebuild";
+    BOOST_OUTCOME_TRYV(RebuildViews(*log_, last, *views_, options, progress));
+  }
   {
     std::lock_guard lock(projector_mu_);
     status_cache_.Clear();

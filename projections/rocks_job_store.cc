@@ -101,12 +101,13 @@ Result<std::unique_ptr<RocksJobStore>> RocksJobStore::OpenStore(const JobStoreOp
     return NotFound("DATA_DIR_NOT_FOUND",
                     fmt::format("'{}' holds no jobtrail data", options.data_dir));
   }
+  if (options.read_only) return OpenReadOnly(options);
 
   std::unique_ptr<RocksJobStore> store(new RocksJobStore());
   store->options_ = options;
   store->clock_ = options.clock != nullptr ? options.clock : &store->system_clock_;
   store->storage_sink_ = StorageSink();
-  eventstore::RocksEventLogOptions log_options;
+  eventstore::RocksEventLogOptions log_options = LogOptions(options);
   log_options.env = options.env;
   log_options.info_sink = store->storage_sink_;
   log_options.durability =
@@ -137,6 +138,16 @@ Result<std::unique_ptr<RocksJobStore>> RocksJobStore::OpenStore(const JobStoreOp
     BOOST_OUTCOME_TRYV(store->Rebuild(nullptr));
     return store;
   }
+  auto archived = store->log_->ArchivedThrough();
+  if (!archived) return FromStoreError(archived.error());
+  if (store->projector_->checkpoint() < archived.value()) {
+    // Views behind events the log has archived since (a backup copied
+    // while a compaction ran): catching up would skip them; refold all.
+    spdlog::warn("read models ({}) are behind archived events (up to {}); rebuilding them",
+                 store->projector_->checkpoint(), archived.value());
+    BOOST_OUTCOME_TRYV(store->Rebuild(nullptr));
+    return store;
+  }
   store->StartProjection();
   return store;
 }
@@ -144,6 +155,7 @@ Result<std::unique_ptr<RocksJobStore>> RocksJobStore::OpenStore(const JobStoreOp
 Result<void> RocksJobStore::OpenViews(bool create) {
   rocksdb::Options opts;
   if (options_.env != nullptr) opts.env = options_.env;
+  if (!storage_sink_) storage_sink_ = StorageSink();  // (OpenReadOnly sets none)
   auto info_log = std::make_shared<eventstore::LineLogger>(storage_sink_,
                                                           rocksdb::InfoLogLevel::WARN_LEVEL);
   views_recovery_ = std::make_unique<eventstore::RocksRecovery>("the read models", info_log);
@@ -164,17 +176,27 @@ Result<void> RocksJobStore::OpenViews(bool create) {
   table.cache_index_and_filter_blocks = true;
   opts.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   rocksdb::DB* raw = nullptr;
+  rocksdb::Status s;
   info_log->set_quiet(true);  // see LineLogger::set_quiet
-  rocksdb::Status s = rocksdb::DB::Open(opts, views_dir_, &raw);
+  if (options_.read_only) {
+    // A secondary beside the server's projector, which deletes the files it
+    // compacts away: keep every file open (store_backup.cc).
+    opts.max_open_files = -1;
+    s = rocksdb::DB::OpenAsSecondary(opts, views_dir_, scratch_dir_ + "/views", &raw);
+  } else {
+    s = rocksdb::DB::Open(opts, views_dir_, &raw);
+  }
   info_log->set_quiet(false);
   if (!s.ok()) return ViewsIo(s);
   views_.reset(raw);
   // The views have no WAL: DB::Resume (flush the memtables) is all there
   // is to bring them back.
-  views_recovery_->Start([db = raw] { return db->Resume(); });
+  if (!options_.read_only) views_recovery_->Start([db = raw] { return db->Resume(); });
   std::string marker;
   s = views_->Get(rocksdb::ReadOptions(), vk::kFormatKey, &marker);
-  if (s.IsNotFound()) {
+  if (s.IsNotFound() && options_.read_only) {
+    return MakeError(Code::kDataLoss, "VIEWS_FORMAT", "the read models have no format marker");
+  } else if (s.IsNotFound()) {
     s = views_->Put(rocksdb::WriteOptions(), vk::kFormatKey, vk::kViewsFormat);
     if (!s.ok()) return ViewsIo(s);
   } else if (!s.ok()) {
@@ -211,20 +233,23 @@ void RocksJobStore::CloseViews() {
     (void)views_->Close();  // nothing to do about a failed close at exit
     views_.reset();
   }
+  if (!scratch_dir_.empty()) {
+    views_.reset();
+    log_.reset();
+    std::error_code ec;
+    fs::remove_all(scratch_dir_, ec);  // the secondaries' own files, of no further use
+  }
 }
 
-bool RocksJobStore::PastRetention(std::string_view type, Millis created_at) const {
-  if (options_.retention_by_type.empty()) return false;
-  auto it = options_.retention_by_type.find(std::string(type));
-  return it != options_.retention_by_type.end() && clock_->Now() - created_at >= it->second;
-}
 
 Result<StatusDocument> RocksJobStore::Status(std::string_view job_id) {
   if (!ValidJobId(job_id)) return JobNotFound(job_id);
   if (auto cached = status_cache_.Get(job_id)) {
     // Past its retention a job is gone, whether or not a maintenance pass
     // has expired it yet.
-    if (PastRetention(cached->type, cached->created_at)) return JobNotFound(job_id);
+    if (PastRetention(cached->type, cached->created_at, cached->status)) {
+      return JobNotFound(job_id);
+    }
     return *cached;
   }
   std::string value;
@@ -232,7 +257,7 @@ Result<StatusDocument> RocksJobStore::Status(std::string_view job_id) {
   if (s.IsNotFound()) return JobNotFound(job_id);
   if (!s.ok()) return ViewsIo(s);
   BOOST_OUTCOME_TRY(doc, DecodeStatusRecord(value));
-  if (PastRetention(doc.type, doc.created_at)) return JobNotFound(job_id);
+  if (PastRetention(doc.type, doc.created_at, doc.status)) return JobNotFound(job_id);
   return std::move(doc);
 }
 
@@ -253,7 +278,11 @@ Result<std::vector<RecordedEvent>> RocksJobStore::History(std::string_view job_i
   BOOST_OUTCOME_TRY(events, AuditHistory(job_id));
   const auto* enqueued = std::get_if<Enqueued>(&events.front().body);
   if (std::holds_alternative<Expired>(events.back().body) ||
-      (enqueued != nullptr && PastRetention(enqueued->type, events.front().timestamp))) {
+      (enqueued != nullptr &&
+       PastRetention(enqueued->type, events.front().timestamp,
+                     std::holds_alternative<Failed>(events.back().body)      ? JobStatus::kFailed
+                     : std::holds_alternative<Cancelled>(events.back().body) ? JobStatus::kCancelled
+                                                                             : JobStatus::kNone))) {
     return JobNotFound(job_id);
   }
   return std::move(events);
@@ -279,7 +308,9 @@ Result<EventPage> RocksJobStore::ReadHistory(std::string_view job_id, uint64_t a
 Result<JobView> RocksJobStore::LatestJob(std::string_view job_id) {
   if (!ValidJobId(job_id)) return JobNotFound(job_id);
   BOOST_OUTCOME_TRY(job, CurrentJob(job_id));
-  if (job.expired_at || PastRetention(job.spec.type, job.created_at)) return JobNotFound(job_id);
+  if (job.expired_at || PastRetention(job.spec.type, job.created_at, job.status)) {
+    return JobNotFound(job_id);
+  }
   return job;
 }
 

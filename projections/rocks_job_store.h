@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <filesystem>
 #include <mutex>
 #include <thread>
 
@@ -59,18 +60,39 @@ class RocksJobStore final : public JobStore {
   const Clock& clock() const override { return *clock_; }
   Result<void> Rebuild(const std::function<void(uint64_t, uint64_t)>& progress) override;
   Result<VerifyReport> Verify(const std::function<void(uint64_t, uint64_t)>& progress) override;
+  Result<CompactionReport> CompactLog() override;
+  Result<BackupReport> Backup(const std::string& dest,
+                              const std::function<void(std::string_view)>& phase) override;
 
   // The raw read-model database, for verification and tests.
   rocksdb::DB* views() { return views_.get(); }
 
  private:
   RocksJobStore() = default;
+  // OpenStore with options.read_only (store_backup.cc).
+  static Result<std::unique_ptr<RocksJobStore>> OpenReadOnly(const JobStoreOptions& options);
+  // Backup's copies of the two databases into `staging` (store_backup.cc).
+  Result<void> CopyBoth(const std::string& staging, BackupReport& report,
+                        const std::function<void(std::string_view)>& phase);
+  Result<void> CopyArchive(const std::filesystem::path& staging, BackupReport& report);
+  Result<void> CopyDatabases(const std::string& staging, BackupReport& report,
+                             const std::function<void(std::string_view)>& phase);
   Result<void> OpenViews(bool create);
+  // Folds the archived events at positions <= `upto` into `projector`
+  // (store_archive.cc): with the log's own events, the whole history.
+  Result<void> FoldArchive(Projector& projector, uint64_t upto);
+  // Rebuild's path for a log with archived ranges (rebuild.cc).
+  Result<void> RefoldWithArchive(uint64_t last,
+                                 const std::function<void(uint64_t, uint64_t)>& progress);
+  // The log's options for options_ (archive directory and renderer).
+  static eventstore::RocksEventLogOptions LogOptions(const JobStoreOptions& options);
   // The projection thread (projection_thread.cc).
   void StartProjection();
   void StopProjection();
   void ProjectionLoop();
   void StopProjectionForGood(const std::string& why);
+  void SkipArchivedRange();
+  uint64_t projected_position();
   void SetProjectionState(ProjectionState state);
   ProjectionState projection_state() const;
   uint64_t projector_checkpoint();
@@ -108,7 +130,13 @@ class RocksJobStore final : public JobStore {
   void WaitReadable(const std::string& job_id, uint64_t version);
   RetryPolicy PolicyFor(const JobView& job) const;
   // Has the job's retention (retention_by_type) run out by now?
-  bool PastRetention(std::string_view type, Millis created_at) const;
+  // (retention.cc) `status` picks failed_retention_by_type for failed and
+  // cancelled jobs.
+  bool PastRetention(std::string_view type, Millis created_at,
+                     JobStatus status = JobStatus::kNone) const;
+  // The maintenance pass's expiries by age and by count (retention.cc).
+  Result<void> ExpireByRetention(Millis now, MaintenanceReport& report);
+  Result<uint64_t> ExpireJobs(const std::vector<std::string>& ids, const std::string& reason);
   // Jobs in one list index (view_keys.h) whose sort time is before `cutoff`.
   std::vector<std::string> IndexedBefore(std::string_view dim, std::string_view value, char sort,
                                          Millis cutoff);
@@ -132,6 +160,8 @@ class RocksJobStore final : public JobStore {
   std::unique_ptr<eventstore::RocksRecovery> views_recovery_;
   std::unique_ptr<rocksdb::DB> views_;
   std::string views_dir_;
+  std::string scratch_dir_;  // read-only: the secondaries' own files
+  std::mutex backup_mu_;     // one backup or compaction at a time
   std::unique_ptr<ScheduleBook> schedules_;
   StatusCache status_cache_{256 << 20};
   AggregateCache aggregates_{200000};

@@ -292,14 +292,7 @@ Result<MaintenanceReport> RocksJobStore::RunMaintenance(const MaintenanceOptions
   }
   // Retention, then cleanup: each expired job is an event (actor "system"),
   // so the read models drop it the same way live and on rebuild.
-  for (const auto& [type, retention] : options_.retention_by_type) {
-    // Gone once `retention` has passed (PastRetention): created <= now - retention.
-    for (const std::string& job_id :
-         IndexedBefore(vk::kDimType, type, 'c', now - retention + 1)) {
-      BOOST_OUTCOME_TRY(done, ExpireJob(job_id, "retention"));
-      if (done) ++report.expired;
-    }
-  }
+  BOOST_OUTCOME_TRYV(ExpireByRetention(now, report));  // retention.cc
   if (options.cleanup_older_than_ms) {
     const Millis cutoff = now - *options.cleanup_older_than_ms;
     for (JobStatus final_status : {JobStatus::kCompleted, JobStatus::kFailed,

@@ -49,6 +49,9 @@ struct ServerOptions {
   // waited for: modules with answers that outlive their request (http/live/)
   // end them here.
   std::vector<std::function<void()>> drains;
+  // Where POST /v1/admin/backup writes (created if missing); empty: backups
+  // over HTTP are off (the CLI's `jobtrail backup` works either way).
+  std::string backup_dir;
 };
 
 class HttpServer {

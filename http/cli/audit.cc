@@ -101,7 +101,7 @@ void StripNulls(rapidjson::Value& v) {
 }  // namespace
 
 int Replay(const StoreFlags& flags, const std::string& job_id, bool json) {
-  auto store = OpenStore(flags, /*create=*/false);
+  auto store = OpenReader(flags);  // works beside a running server
   if (!store) return 1;
   auto history = store->AuditHistory(job_id);
   if (!history) {
@@ -139,7 +139,7 @@ int Export(const StoreFlags& flags, const std::string& job_id, uint64_t after) {
   const InlineBytesEncoder with_bytes = [](std::string_view bytes) {
     return http::Base64Encode(bytes);
   };
-  auto store = OpenStore(flags, /*create=*/false);
+  auto store = OpenReader(flags);  // works beside a running server
   if (!store) return 1;
   if (!job_id.empty()) {
     auto history = store->AuditHistory(job_id);

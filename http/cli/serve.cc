@@ -41,9 +41,25 @@ bool ParseListen(const std::string& listen, std::string& host, uint16_t& port) {
 
 }  // namespace
 
+std::unique_ptr<JobStore> OpenReader(const StoreFlags& flags) {
+  JobStoreOptions options;
+  options.data_dir = flags.data_dir;
+  options.create_if_missing = false;
+  options.read_only = true;
+  auto store = JobStore::Open(options);
+  if (!store) {
+    std::cerr << "jobtrail: cannot open data directory '" << flags.data_dir
+              << "': " << store.error().message << "\n";
+    return nullptr;
+  }
+  return std::move(store).value();
+}
+
 std::unique_ptr<JobStore> OpenStore(const StoreFlags& flags, bool create) {
   JobStoreOptions options;
   options.data_dir = flags.data_dir;
+  options.archive_dir = flags.archive_dir;
+  options.archive_gzip = flags.archive_format != "ndjson";
   options.sync = !flags.no_sync;
   options.create_if_missing = create;
   auto policies = [&]() -> Result<void> {
@@ -76,6 +92,27 @@ std::unique_ptr<JobStore> OpenStore(const StoreFlags& flags, bool create) {
       }
       BOOST_OUTCOME_TRY(retention, http::ParseDuration(item.substr(eq + 1)));
       options.retention_by_type[type] = retention;
+    }
+    for (const std::string& item : flags.failed_retentions) {
+      const auto eq = item.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        return InvalidArgument("--retention-failed wants TYPE=DURATION (e.g. report=90d), got '" +
+                               item + "'");
+      }
+      BOOST_OUTCOME_TRY(retention, http::ParseDuration(item.substr(eq + 1)));
+      options.failed_retention_by_type[item.substr(0, eq)] = retention;
+    }
+    for (const std::string& item : flags.keep_newest) {
+      const auto eq = item.find('=');
+      uint64_t n = 0;
+      const std::string count = eq == std::string::npos ? "" : item.substr(eq + 1);
+      const bool digits = !count.empty() && count.size() <= 12 &&
+                          count.find_first_not_of("0123456789") == std::string::npos;
+      if (eq == 0 || !digits || (n = std::stoull(count)) == 0) {
+        return InvalidArgument("--retention-count wants TYPE=N with N >= 1 (e.g. report=1000), "
+                               "got '" + item + "'");
+      }
+      options.keep_newest_by_type[item.substr(0, eq)] = n;
     }
     return Ok();
   }();
@@ -165,6 +202,13 @@ int Serve(const ServeFlags& flags) {
       if (auto fired = store->RunDueSchedules();
           !fired && fired.error().reason != "STORAGE_UNAVAILABLE") {
         spdlog::error("schedules: {}", fired.error().ToString());
+      }
+      if (auto compacted = store->CompactLog(); !compacted) {
+        spdlog::error("log compaction: {}", compacted.error().ToString());
+      } else if (compacted.value().jobs_archived > 0) {
+        spdlog::info("log compaction: {} expired job(s), {} event(s) archived ({} bytes)",
+                     compacted.value().jobs_archived, compacted.value().events_archived,
+                     compacted.value().archive_bytes);
       }
       lock.lock();
     }

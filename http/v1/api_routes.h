@@ -3,6 +3,7 @@
 // plain functions of HttpRequest -> HttpResponse; they reach data only
 // through the parts of the store in ApiContext, each the one it calls.
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,7 @@ namespace jobtrail::http {
 
 class Metrics;
 class Authenticator;
+class BackupJobs;
 
 struct ApiContext {
   // The store (projections/job_store.h), by the part each route uses; not
@@ -41,6 +43,8 @@ struct ApiContext {
   // dialects add theirs here as they register them); read by the request
   // gate when the server starts.
   std::vector<RouteAccessRule> route_access;
+  // Backups over HTTP (http/backup_jobs.h); null: `serve --backup-dir` unset.
+  std::shared_ptr<BackupJobs> backups;
 
   // A JobStore is all five parts (a template, so that the routes need not
   // see job_store.h).
@@ -60,6 +64,7 @@ void AddWorkerRoutes(Router& router, ApiContext& context);      // claim, heartb
 void AddOpsRoutes(Router& router, ApiContext& context);         // healthz, readyz, metrics
 void AddShareRoutes(Router& router, ApiContext& context);       // share links
 void AddScheduleRoutes(Router& router, ApiContext& context);    // /v1/schedules
+void AddAdminRoutes(Router& router, ApiContext& context);       // /v1/admin/backup(s)
 
 // All of the above.
 void AddApiRoutes(Router& router, ApiContext& context);

@@ -117,6 +117,7 @@ void AddApiRoutes(Router& router, ApiContext& ctx) {
   AddOpsRoutes(router, ctx);
   AddShareRoutes(router, ctx);
   AddScheduleRoutes(router, ctx);
+  AddAdminRoutes(router, ctx);
 }
 
 std::vector<RouteInfo> ApiRouteList() {

@@ -120,7 +120,8 @@ std::string Field(const HttpResult& r, const char* name) {
 TEST_F(OpenApiResponsesTest, EveryAnswerOfARealServerIsDescribed) {
   const std::string admin = CreateKey("admin", "ops");
   const std::string reader = CreateKey("reader", "bob");
-  ServerProcess server(dir_ + "/data", {"--no-seed-001-schedules"});
+  ServerProcess server(dir_ + "/data",
+                       {"--no-seed-001-schedules", "--backup-dir", dir_ + "/backups"});
   ASSERT_FALSE(server.base().empty());
   RecordingClient c(server.base(), admin);
 
@@ -131,6 +132,18 @@ TEST_F(OpenApiResponsesTest, EveryAnswerOfARealServerIsDescribed) {
   for (int i = 0; i < 5000 && ready != 200; ++i) ready = c.Get("/readyz").status;
   ASSERT_EQ(ready, 200);
   ASSERT_EQ(c.Get("/metrics").status, 200);
+
+  // Backups over HTTP: start, poll its status until done, list; refusals.
+  ASSERT_EQ(c.Post("/v1/admin/backup", R"({"name":"openapi-1"})").status, 202);
+  std::string backup_status = "running";
+  for (int i = 0; i < 100000 && backup_status == "running"; ++i) {
+    backup_status = Field(c.Get("/v1/admin/backups/openapi-1"), "status");
+  }
+  EXPECT_EQ(backup_status, "completed");
+  EXPECT_EQ(c.Get("/v1/admin/backups").status, 200);
+  EXPECT_EQ(c.Post("/v1/admin/backup", R"({"name":"openapi-1"})").status, 409);
+  EXPECT_EQ(c.Post("/v1/admin/backup", R"({"name":"../x"})").status, 400);
+  EXPECT_EQ(c.Get("/v1/admin/backups/none").status, 404);
   EXPECT_EQ(c.Get("/healthz?pad=" + std::string(9000, 'a')).status, 414);
 
   // Credentials: none, and a role that may not call the route.
