@@ -3,7 +3,9 @@
 // plain functions of HttpRequest -> HttpResponse; they reach data only
 // through the JobStore in ApiContext.
 #include <cstddef>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "http/route_access.h"
@@ -28,6 +30,11 @@ struct ApiContext {
   // dialects add theirs here as they register them); read by the request
   // gate when the server starts.
   std::vector<RouteAccessRule> route_access;
+  // Checks an enqueue's callback_url (kInvalidArgument: the message says
+  // what is wrong); set by the webhooks module (http/webhooks/) when it is
+  // mounted. Null: the server sends no webhooks, and an enqueue with a
+  // callback_url is refused.
+  std::function<Result<void>(std::string_view url)> check_callback_url;
 };
 
 void AddJobRoutes(Router& router, ApiContext& context);         // /v1/jobs/{id}...

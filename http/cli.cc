@@ -96,6 +96,7 @@ int Run(int argc, char** argv) {
                         "The queue whose jobs seed 004's routes see")
       ->capture_default_str();
   AddSecurityFlags(serve_cmd, serve.security);
+  webhooks::AddWebhookFlags(serve_cmd, serve.webhooks);
 
   StoreFlags store;
   std::string job_id;

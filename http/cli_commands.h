@@ -8,6 +8,7 @@
 
 #include "http/cli_security.h"
 #include "http/http_server.h"
+#include "http/webhooks/webhook_flags.h"
 
 namespace jobtrail::cli {
 
@@ -25,6 +26,7 @@ struct ServeFlags {
   int tick_ms = 1000;  // how often leases are checked and schedules fired
   http::ServerOptions server;
   SecurityFlags security;
+  webhooks::WebhookFlags webhooks;
 };
 
 struct KeysFlags {

@@ -14,6 +14,7 @@
 #include "http/dialect_pdf_chapters_003.h"
 #include "http/rate_limiter.h"
 #include "http/cli_commands.h"
+#include "http/webhooks/webhook_service.h"
 
 namespace jobtrail::cli {
 namespace {
@@ -111,6 +112,24 @@ int Serve(const ServeFlags& flags) {
   if (!ResolveSecurity(flags.security, flags.store.data_dir, server.security)) {
     return 2;
   }
+  // Outgoing webhooks (http/webhooks/): their routes are mounted on the
+  // server, their dispatcher runs beside it.
+  std::unique_ptr<webhooks::WebhookService> hooks;
+  if (!flags.webhooks.disabled) {
+    auto options = webhooks::ResolveWebhookOptions(flags.webhooks, flags.store.data_dir);
+    if (!options) {
+      std::cerr << "jobtrail: " << options.error().message << "\n";
+      return 2;
+    }
+    auto opened = webhooks::WebhookService::Open(*store, std::move(options).value());
+    if (!opened) {
+      std::cerr << "jobtrail: cannot set up webhooks: " << opened.error().message << "\n";
+      return 1;
+    }
+    hooks = std::move(opened).value();
+    server.mounts.push_back(
+        [&hooks](http::Router& router, http::ApiContext& context) { hooks->Mount(router, context); });
+  }
   auto started = http::HttpServer::Start(*store, server);
   if (!started) {
     std::cerr << "jobtrail: cannot serve on " << flags.listen << ": "
@@ -118,6 +137,7 @@ int Serve(const ServeFlags& flags) {
     return 1;
   }
   auto http_server = std::move(started).value();
+  if (hooks) hooks->Start();
   std::printf("jobtrail listening on http://%s:%u\n", server.host.c_str(),
               unsigned(http_server->port()));
   std::fflush(stdout);
@@ -126,6 +146,9 @@ int Serve(const ServeFlags& flags) {
     spdlog::warn("--no-sync: writes are acknowledged before the log is fsynced");
   }
   spdlog::info("serving {} from data directory {}", flags.listen, flags.store.data_dir);
+  if (flags.webhooks.allow_private) {
+    spdlog::warn("--webhook-allow-private: webhooks may reach loopback and private addresses");
+  }
   if (flags.server.dialects.enabled) {
     for (const std::string& seed : flags.server.dialects.public_dialects) {
       spdlog::warn("--public-dialect {}: that seed's undocumented-auth routes answer anyone "
@@ -174,6 +197,8 @@ int Serve(const ServeFlags& flags) {
   spdlog::info("received {}, shutting down", received == SIGTERM ? "SIGTERM" : "SIGINT");
   http_server->Shutdown();
   http_server.reset();
+  if (hooks) hooks->Stop();  // before the store: it appends attempt records
+  hooks.reset();
   store.reset();
   spdlog::info("stopped cleanly");
   return 0;

@@ -105,6 +105,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(JobStore& store,
   Router router;
   AddApiRoutes(router, state->api);
   BOOST_OUTCOME_TRYV(AddDialectRoutes(router, state->api, options.dialects));
+  for (const auto& mount : options.mounts) mount(router, state->api);
   state->metrics = std::make_unique<Metrics>(router.routes());
   state->api.metrics = state->metrics.get();
   RequestHandler::Options handler_options;

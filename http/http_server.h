@@ -2,6 +2,7 @@
 // jobtrail's HTTP server (Pistache): the canonical /v1 API, health, metrics.
 // It reaches the log only through JobStore.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -12,6 +13,9 @@
 #include "projections/job_store.h"
 
 namespace jobtrail::http {
+
+class Router;
+struct ApiContext;
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
@@ -34,6 +38,10 @@ struct ServerOptions {
   // default accepts no credentials at all: configure auth, or set
   // security.auth.insecure_no_auth.
   SecurityOptions security;
+  // Modules built on top of http/ (http/webhooks/) mount their routes
+  // here: each is called after the API's and the dialects' routes, before
+  // the request gate is built (route_access rows it adds count).
+  std::vector<std::function<void(Router&, ApiContext&)>> mounts;
 };
 
 class HttpServer {

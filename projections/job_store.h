@@ -103,6 +103,13 @@ struct JobLogs {
   std::vector<std::string> lines_json;  // RenderLogLineJson's bytes, in order
 };
 
+// One page of a webhook subscription's delivery attempts, newest first
+// (JobStore::WebhookAttempts).
+struct WebhookAttemptPage {
+  std::vector<std::string> attempts_json;  // RenderWebhookAttemptJson's bytes
+  uint64_t next_before = 0;                // the next page's `before`; 0: none
+};
+
 // One write of a batch (JobStore::WriteMany).
 using WriteCommand = std::variant<EnqueueRequest, AppendRequest>;
 
@@ -241,6 +248,12 @@ class JobStore {
   virtual Result<std::string> FindByExternalRef(std::string_view external_ref) = 0;
   // The global feed: events with position > after, at most limit.
   virtual Result<std::vector<RecordedEvent>> Feed(uint64_t after, size_t limit) = 0;
+  // The delivery attempts recorded for a webhook subscription (its
+  // webhook_attempted events), newest first: those at log positions below
+  // `before` (0: from the newest), at most `limit` (1..). From the read
+  // models; an id without attempts gives an empty page. Errors: kInternal.
+  virtual Result<WebhookAttemptPage> WebhookAttempts(std::string_view webhook_id,
+                                                     uint64_t before, size_t limit) = 0;
 
   // Errors: kInvalidArgument/INVALID_CURSOR, INVALID_INPUT.
   virtual Result<ListPage> List(const ListQuery& query) = 0;

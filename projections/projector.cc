@@ -336,6 +336,13 @@ Result<void> Projector::ApplyBatch(const std::vector<eventstore::StoredEvent>& e
       (void)logged;  // the line is job.last_log, numbered
       b.Put(vk::LogKey(job.job_id, job.last_log->seq), RenderLogLineJson(*job.last_log));
     }
+    // A subscription's attempts, for GET /v1/webhooks/{id}/deliveries (a
+    // job's own callback attempts are in its history only).
+    if (const auto* attempt = std::get_if<WebhookAttempted>(&event.body);
+        attempt != nullptr && !attempt->webhook_id.empty()) {
+      b.Put(vk::WebhookAttemptKey(attempt->webhook_id, event.position),
+            RenderWebhookAttemptJson(event, *attempt));
+    }
     stats_.Apply(before, job, event);
     checkpoint_ = stored.position;
   }

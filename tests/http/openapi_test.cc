@@ -9,6 +9,7 @@
 #include <string>
 
 #include "http/api_routes.h"
+#include "http/webhooks/webhook_service.h"
 
 namespace jobtrail::http {
 namespace {
@@ -47,6 +48,9 @@ TEST(OpenApiTest, DocumentsExactlyTheRegisteredRoutes) {
   const auto documented = DocumentedOperations(JOBTRAIL_SOURCE_DIR "/schemas/openapi.yaml");
   std::set<std::string> registered;
   for (const RouteInfo& r : ApiRouteList()) registered.insert(r.method + " " + r.pattern);
+  for (const RouteInfo& r : webhooks::WebhookRouteList()) {
+    registered.insert(r.method + " " + r.pattern);
+  }
   ASSERT_FALSE(registered.empty());
   for (const std::string& op : registered) {
     EXPECT_TRUE(documented.count(op)) << op << " is served but missing from openapi.yaml";
