@@ -48,6 +48,8 @@ int KeysRevoke(const KeysFlags& flags, const std::string& id);
 
 // Opens an existing data directory (never creates one, except for serve
 // and import). Prints the error and returns null on failure.
-std::unique_ptr<JobStore> OpenStore(const StoreFlags& flags, bool create);
+// `observer` (serve: the webhooks' tap) is told of every projected event.
+std::unique_ptr<JobStore> OpenStore(const StoreFlags& flags, bool create,
+                                    ProjectionObserver* observer = nullptr);
 
 }  // namespace jobtrail::cli

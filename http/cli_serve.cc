@@ -41,8 +41,10 @@ bool ParseListen(const std::string& listen, std::string& host, uint16_t& port) {
 
 }  // namespace
 
-std::unique_ptr<JobStore> OpenStore(const StoreFlags& flags, bool create) {
+std::unique_ptr<JobStore> OpenStore(const StoreFlags& flags, bool create,
+                                    ProjectionObserver* observer) {
   JobStoreOptions options;
+  options.observer = observer;
   options.data_dir = flags.data_dir;
   options.sync = !flags.no_sync;
   options.create_if_missing = create;
@@ -107,7 +109,10 @@ int Serve(const ServeFlags& flags) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
-  auto store = OpenStore(flags.store, /*create=*/true);
+  // Declared before the store, which tells it of every projected event.
+  webhooks::FeedTap tap;
+  auto store = OpenStore(flags.store, /*create=*/true,
+                         flags.webhooks.disabled ? nullptr : &tap);
   if (!store) return 1;
   if (!ResolveSecurity(flags.security, flags.store.data_dir, server.security)) {
     return 2;
@@ -121,6 +126,7 @@ int Serve(const ServeFlags& flags) {
       std::cerr << "jobtrail: " << options.error().message << "\n";
       return 2;
     }
+    options.value().dispatch.tap = &tap;
     auto opened = webhooks::WebhookService::Open(*store, std::move(options).value());
     if (!opened) {
       std::cerr << "jobtrail: cannot set up webhooks: " << opened.error().message << "\n";

@@ -25,6 +25,7 @@
 #include "domain/job_view.h"
 #include "domain/retry_policy.h"
 #include "projections/list_query.h"
+#include "projections/projection_observer.h"
 #include "projections/schedule_book.h"
 #include "projections/stats_snapshot.h"
 
@@ -48,6 +49,9 @@ struct JobStoreOptions {
   // appends its expired event, which removes it from the read models. Its
   // events stay in the log (AuditHistory, export).
   std::map<std::string, Millis> retention_by_type;
+  // Told of every event the projection thread commits (projection_observer.h);
+  // not owned, must outlive the store. Null: nobody.
+  ProjectionObserver* observer = nullptr;
 };
 
 struct EnqueueRequest {

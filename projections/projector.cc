@@ -317,6 +317,8 @@ Result<void> Projector::ApplyBatch(const std::vector<eventstore::StoredEvent>& e
     JobView last;
   };
   std::unordered_map<std::string, Touched> touched;
+  std::vector<RecordedEvent> observed;  // for observer_, once committed
+  if (observer_ != nullptr) observed.reserve(events.size());
   for (const auto& stored : events) {
     if (stored.position != checkpoint_ + 1) {
       return DataLoss(fmt::format("projector at {} was given position {}", checkpoint_,
@@ -345,6 +347,7 @@ Result<void> Projector::ApplyBatch(const std::vector<eventstore::StoredEvent>& e
     }
     stats_.Apply(before, job, event);
     checkpoint_ = stored.position;
+    if (observer_ != nullptr) observed.push_back(std::move(event));
   }
   std::vector<std::pair<std::string, std::shared_ptr<const StatusDocument>>> documents;
   std::vector<std::string> removed;
@@ -410,6 +413,9 @@ Result<void> Projector::ApplyBatch(const std::vector<eventstore::StoredEvent>& e
   if (status_cache_ != nullptr) {
     for (auto& [id, doc] : documents) status_cache_->Put(id, std::move(doc));
     for (const std::string& id : removed) status_cache_->Erase(id);
+  }
+  if (observer_ != nullptr) {
+    for (const RecordedEvent& e : observed) observer_->Observe(e, touched.at(e.job_id).last);
   }
   if (cache_.size() + touched.size() > kCacheLimit) cache_.clear();
   for (auto& [id, t] : touched) cache_[id] = std::move(t.last);

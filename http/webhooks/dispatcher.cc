@@ -70,6 +70,12 @@ void Dispatcher::Start() {
   started_ = true;
   catch_up_to_ = store_.Progress().log_position;
   stats_.caught_up = stats_.cursor >= catch_up_to_;
+  if (options_.tap != nullptr) {
+    for (const Subscription& s : book_.List()) {
+      for (JobStatus status : s.statuses) options_.tap->Want(status);
+    }
+    options_.tap->Attach([this] { cv_.notify_all(); });
+  }
   feed_ = std::thread([this] { FeedLoop(); });
   for (size_t i = 0; i < options_.threads; ++i) {
     workers_.emplace_back([this] { DeliveryLoop(); });
@@ -83,6 +89,7 @@ void Dispatcher::Stop() {
     stop_ = true;
     stopping_ = true;
   }
+  if (options_.tap != nullptr) options_.tap->Detach();
   cv_.notify_all();
   if (feed_.joinable()) feed_.join();
   for (std::thread& t : workers_) t.join();
@@ -156,6 +163,22 @@ void Dispatcher::FeedLoop() {
       }
       cursor = stats_.cursor;
     }
+    // The tap, while it covers the cursor; the log otherwise.
+    std::vector<TapEvent> tapped;
+    uint64_t seen = 0;
+    if (options_.tap != nullptr && options_.tap->Take(cursor, tapped, seen)) {
+      for (const TapEvent& e : tapped) Fold(e, /*facts_known=*/true);
+      {
+        std::unique_lock lock(mu_);
+        stats_.cursor = std::max(stats_.cursor, seen);
+        if (!stats_.caught_up && stats_.cursor >= catch_up_to_) stats_.caught_up = true;
+      }
+      cv_.notify_all();
+      SaveCheckpoint(/*force=*/false);
+      std::unique_lock lock(mu_);
+      if (tapped.empty()) cv_.wait_for(lock, poll);
+      continue;
+    }
     auto events = store_.Feed(cursor, kFeedBatch);
     if (!events) {
       spdlog::error("webhooks: cannot read the log after position {}: {}", cursor,
@@ -165,7 +188,17 @@ void Dispatcher::FeedLoop() {
       continue;
     }
     for (const RecordedEvent& e : events.value()) {
-      Fold(e);
+      TapEvent t;
+      t.position = e.position;
+      t.job_id = e.job_id;
+      t.event_id = e.event_id;
+      t.version = e.version;
+      t.kind = KindOf(e.body);
+      if (const auto* enqueued = std::get_if<Enqueued>(&e.body)) {
+        t.facts = {enqueued->owner, enqueued->type, enqueued->queue, enqueued->callback_url};
+      }
+      if (const auto* attempt = std::get_if<WebhookAttempted>(&e.body)) t.attempt = *attempt;
+      Fold(t, /*facts_known=*/t.kind == EventKind::kEnqueued);
       std::lock_guard lock(mu_);
       stats_.cursor = e.position;
     }
@@ -182,12 +215,12 @@ void Dispatcher::FeedLoop() {
   }
 }
 
-void Dispatcher::Fold(const RecordedEvent& event) {
-  if (const auto* attempt = std::get_if<WebhookAttempted>(&event.body)) {
-    FoldAttempt(*attempt);
+void Dispatcher::Fold(const TapEvent& event, bool facts_known) {
+  if (event.attempt) {
+    FoldAttempt(*event.attempt);
     return;
   }
-  const std::optional<JobStatus> to = TransitionTo(KindOf(event.body));
+  const std::optional<JobStatus> to = TransitionTo(event.kind);
   if (!to) return;
   if (uint64_t generation = book_.generation(); generation != book_generation_) {
     subscriptions_ = book_.List();
@@ -202,10 +235,8 @@ void Dispatcher::Fold(const RecordedEvent& event) {
     }
   }
   if (candidates.empty() && !IsFinal(*to)) return;
-  JobFacts facts;
-  if (const auto* enqueued = std::get_if<Enqueued>(&event.body)) {
-    facts = {enqueued->owner, enqueued->type, enqueued->queue, enqueued->callback_url};
-  } else {
+  JobFacts facts = event.facts;
+  if (!facts_known) {
     // The job's first event has the facts; an expired job has no more
     // deliveries (nothing could be recorded).
     auto first = store_.ReadHistory(event.job_id, 0, 1);
@@ -223,7 +254,7 @@ void Dispatcher::Fold(const RecordedEvent& event) {
     d.event_id = event.event_id;
     d.position = event.position;
     d.event_version = event.version;
-    d.event_type = std::string(EventKindName(KindOf(event.body)));
+    d.event_type = std::string(EventKindName(event.kind));
     d.webhook_id = std::move(webhook_id);
     d.owner = facts.owner;
     return d;

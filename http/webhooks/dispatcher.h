@@ -41,6 +41,7 @@
 #include "domain/error.h"
 #include "domain/retry_policy.h"
 #include "http/webhooks/delivery_plan.h"
+#include "http/webhooks/feed_tap.h"
 #include "http/webhooks/subscription_book.h"
 #include "projections/job_store.h"
 
@@ -57,6 +58,9 @@ struct DispatcherOptions {
   std::string signing_key;     // callback secrets derive from it (signature.h)
   std::string checkpoint_path;  // <data-dir>/webhooks-checkpoint
   std::function<double()> random;  // uniform [0,1) for jitter; null: a PRNG
+  // The store's observer (feed_tap.h; JobStoreOptions::observer), not
+  // owned. Null: the dispatcher reads every event from the log itself.
+  FeedTap* tap = nullptr;
 };
 
 struct DispatcherStats {
@@ -125,8 +129,9 @@ class Dispatcher {
   Dispatcher(JobStore& store, SubscriptionBook& book, DispatcherOptions options);
   void FeedLoop();
   void DeliveryLoop();
-  // Folds one log event into the pending deliveries.
-  void Fold(const RecordedEvent& event);
+  // Folds one log event into the pending deliveries (`facts` unknown when
+  // the event came from the log: looked up when needed).
+  void Fold(const TapEvent& event, bool facts_known);
   void FoldAttempt(const WebhookAttempted& attempt);
   void AddLocked(Delivery delivery);
   void EraseLocked(std::unordered_map<std::string, Delivery>::iterator it);

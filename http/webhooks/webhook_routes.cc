@@ -185,6 +185,11 @@ ApiResult<HttpResponse> Create(WebhookService& service, const HttpRequest& reque
   s.statuses = std::move(statuses);
   s.created_by = p.subject;
   s.created_at = service.store().clock().Now();
+  // The tap keeps these statuses from now on, before the first event the
+  // subscription is for can be committed (the log's head, read after).
+  if (FeedTap* tap = service.options().dispatch.tap) {
+    for (JobStatus status : s.statuses) tap->Want(status);
+  }
   s.after_position = service.store().Progress().log_position;
   BOOST_OUTCOME_TRYV(service.book().Add(s));
   HttpResponse out = http::JsonResponse(201, RenderSubscription(s, /*with_secret=*/true));

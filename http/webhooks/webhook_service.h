@@ -30,8 +30,10 @@ struct WebhookOptions {
   // Let webhooks reach loopback and private addresses (address_policy.h):
   // for tests and closed networks only.
   bool allow_private = false;
-  // Retry policy, timeout, threads, queue bound, jitter (dispatcher.h);
-  // allow_private, signing_key and checkpoint_path are filled in by Open.
+  // Retry policy, timeout, threads, queue bound, jitter, and the tap the
+  // store was opened with (dispatcher.h; without one the dispatcher reads
+  // the log itself); allow_private, signing_key and checkpoint_path are
+  // filled in by Open.
   DispatcherOptions dispatch;
   // The key callback secrets derive from; empty: <data-dir>/webhook.key,
   // created when absent.

@@ -16,7 +16,12 @@ namespace {
 
 // A server without authentication (every request is an admin's) on a
 // manual clock; started by each test (StartAll) so that it can set options.
-class PlainServer : public LiveServerTest {
+// How the dispatcher learns of events: the store's tap (as serve runs it),
+// the log only, or a tap so small that it keeps falling behind (and the
+// dispatcher back to the log).
+enum class Source { kTap, kLogOnly, kTinyTap };
+
+class PlainServer : public LiveServerTest, public ::testing::WithParamInterface<Source> {
  protected:
   void SetUp() override {
     dir_ = MakeHttpTempDir("jobtrail-webhooks");
@@ -31,6 +36,11 @@ class PlainServer : public LiveServerTest {
 
 class WebhookDeliveryTest : public WithWebhooks<PlainServer> {
  protected:
+  void SetUp() override {
+    WithWebhooks<PlainServer>::SetUp();
+    use_tap_ = GetParam() != Source::kLogOnly;
+    if (GetParam() == Source::kTinyTap) tap_capacity_ = 1;
+  }
   std::string Enqueue(const std::string& body) {
     HttpResult r = client_->Post("/v1/jobs", body);
     EXPECT_EQ(r.status, 201) << r.body;
@@ -72,7 +82,7 @@ class WebhookDeliveryTest : public WithWebhooks<PlainServer> {
   }
 };
 
-TEST_F(WebhookDeliveryTest, CallbackUrlGetsOneSignedDeliveryOfTheFinalState) {
+TEST_P(WebhookDeliveryTest, CallbackUrlGetsOneSignedDeliveryOfTheFinalState) {
   StartAll();
   const std::string job = Enqueue(R"({"type":"report","owner":"alice","callback_url":")" +
                                   listener_.url("/done?k=1") + R"("})");
@@ -121,7 +131,7 @@ TEST_F(WebhookDeliveryTest, CallbackUrlGetsOneSignedDeliveryOfTheFinalState) {
   EXPECT_EQ(status.Json()["version"].GetUint64(), 4u);
 }
 
-TEST_F(WebhookDeliveryTest, AReceiverThatFailsTwiceGetsTheThirdAttempt) {
+TEST_P(WebhookDeliveryTest, AReceiverThatFailsTwiceGetsTheThirdAttempt) {
   StartAll();
   listener_.Script({500, 503});
   auto sub = Subscribe(R"({"url":")" + listener_.url() +
@@ -183,7 +193,7 @@ TEST_F(WebhookDeliveryTest, AReceiverThatFailsTwiceGetsTheThirdAttempt) {
   EXPECT_FALSE(page["has_more"].GetBool());
 }
 
-TEST_F(WebhookDeliveryTest, APendingDeliveryResumesAfterARestart) {
+TEST_P(WebhookDeliveryTest, APendingDeliveryResumesAfterARestart) {
   StartAll();
   listener_.Script({500});
   auto sub = Subscribe(R"({"url":")" + listener_.url() + R"("})");
@@ -221,7 +231,7 @@ TEST_F(WebhookDeliveryTest, APendingDeliveryResumesAfterARestart) {
   EXPECT_EQ(listener_.posts().size(), 2u);
 }
 
-TEST_F(WebhookDeliveryTest, ADeliveryNeverAttemptedBeforeAStopIsMadeAfterTheStart) {
+TEST_P(WebhookDeliveryTest, ADeliveryNeverAttemptedBeforeAStopIsMadeAfterTheStart) {
   StartAll(/*start_dispatcher=*/false);
   Subscribe(R"({"url":")" + listener_.url() + R"("})");
   const std::string job = Enqueue(R"({"type":"report"})");
@@ -234,7 +244,7 @@ TEST_F(WebhookDeliveryTest, ADeliveryNeverAttemptedBeforeAStopIsMadeAfterTheStar
   EXPECT_EQ(Attempts(job).size(), 1u);
 }
 
-TEST_F(WebhookDeliveryTest, FiltersChooseTheTransitions) {
+TEST_P(WebhookDeliveryTest, FiltersChooseTheTransitions) {
   StartAll();
   // Every transition of "report" jobs on queue "q1"; final ones of "email".
   auto all = Subscribe(R"({"url":")" + listener_.url("/all") +
@@ -262,7 +272,7 @@ TEST_F(WebhookDeliveryTest, FiltersChooseTheTransitions) {
   EXPECT_EQ(Attempts(report).size(), 3u);
 }
 
-TEST_F(WebhookDeliveryTest, ARedirectIsAFailedAttemptAndTheLastOneGivesUp) {
+TEST_P(WebhookDeliveryTest, ARedirectIsAFailedAttemptAndTheLastOneGivesUp) {
   hook_options_.dispatch.retry.max_attempts = 2;
   StartAll();
   listener_.Script({302}, /*fallback=*/500);
@@ -286,7 +296,7 @@ TEST_F(WebhookDeliveryTest, ARedirectIsAFailedAttemptAndTheLastOneGivesUp) {
   EXPECT_TRUE(attempts[1]["next_attempt_at"].IsNull());
 }
 
-TEST_F(WebhookDeliveryTest, ADeletedSubscriptionGetsNoMoreAttempts) {
+TEST_P(WebhookDeliveryTest, ADeletedSubscriptionGetsNoMoreAttempts) {
   StartAll();
   listener_.Script({500});
   auto sub = Subscribe(R"({"url":")" + listener_.url() + R"("})");
@@ -302,7 +312,7 @@ TEST_F(WebhookDeliveryTest, ADeletedSubscriptionGetsNoMoreAttempts) {
   EXPECT_EQ(listener_.posts().size(), 1u);
 }
 
-TEST_F(WebhookDeliveryTest, ListsAndReadsSubscriptionsWithoutSecrets) {
+TEST_P(WebhookDeliveryTest, ListsAndReadsSubscriptionsWithoutSecrets) {
   StartAll();
   auto sub = Subscribe(R"({"url":")" + listener_.url() +
                        R"(","description":"ops pager","statuses":["failed"]})");
@@ -317,6 +327,17 @@ TEST_F(WebhookDeliveryTest, ListsAndReadsSubscriptionsWithoutSecrets) {
   EXPECT_FALSE(list.Json()["webhooks"][0].HasMember("secret"));
   EXPECT_EQ(client_->Get("/v1/webhooks/wh_0000000000000000").ErrorCode(), "WEBHOOK_NOT_FOUND");
 }
+
+INSTANTIATE_TEST_SUITE_P(Sources, WebhookDeliveryTest,
+                         ::testing::Values(Source::kTap, Source::kLogOnly, Source::kTinyTap),
+                         [](const ::testing::TestParamInfo<Source>& info) {
+                           switch (info.param) {
+                             case Source::kTap: return "Tap";
+                             case Source::kLogOnly: return "LogOnly";
+                             case Source::kTinyTap: return "TinyTap";
+                           }
+                           return "";
+                         });
 
 }  // namespace
 }  // namespace jobtrail::testing

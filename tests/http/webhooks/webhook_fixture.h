@@ -33,11 +33,14 @@ class WithWebhooks : public Base {
     JobStoreOptions store_options;
     store_options.data_dir = this->dir_;
     if (this->manual_clock_) store_options.clock = &this->clock_;
+    tap_ = use_tap_ ? std::make_unique<webhooks::FeedTap>(tap_capacity_) : nullptr;
+    store_options.observer = tap_.get();
     auto store = JobStore::Open(store_options);
     ASSERT_TRUE(store) << store.error().ToString();
     this->store_ = std::move(store).value();
     webhooks::WebhookOptions options = hook_options_;
     options.data_dir = this->dir_;
+    options.dispatch.tap = tap_.get();
     auto hooks = webhooks::WebhookService::Open(*this->store_, options);
     ASSERT_TRUE(hooks) << hooks.error().ToString();
     hooks_ = std::move(hooks).value();
@@ -61,6 +64,7 @@ class WithWebhooks : public Base {
     if (hooks_) hooks_->Stop();
     hooks_.reset();
     this->store_.reset();
+    tap_.reset();
   }
 
   webhooks::Dispatcher& dispatcher() { return hooks_->dispatcher(); }
@@ -103,6 +107,10 @@ class WithWebhooks : public Base {
     o.dispatch.retry = RetryPolicy{5, RetryPolicy::Backoff::kFixed, 1000, 1000, 0.0};
     return o;
   }();
+  // With the store's tap (as serve runs it), or reading the log only.
+  bool use_tap_ = true;
+  size_t tap_capacity_ = 65536;
+  std::unique_ptr<webhooks::FeedTap> tap_;
   std::unique_ptr<webhooks::WebhookService> hooks_;
   WebhookListener listener_;
 };
