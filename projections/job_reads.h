@@ -61,6 +61,13 @@ struct ProjectionProgress {
   ProjectionState state = ProjectionState::kRunning;
 };
 
+// One page of a webhook subscription's delivery attempts, newest first
+// (JobReads::WebhookAttempts).
+struct WebhookAttemptPage {
+  std::vector<std::string> attempts_json;  // RenderWebhookAttemptJson's bytes
+  uint64_t next_before = 0;                // the next page's `before`; 0: none
+};
+
 class JobReads {
  public:
   virtual ~JobReads() = default;
@@ -89,6 +96,12 @@ class JobReads {
   virtual Result<std::string> FindByExternalRef(std::string_view external_ref) = 0;
   // The global feed: events with position > after, at most limit.
   virtual Result<std::vector<RecordedEvent>> Feed(uint64_t after, size_t limit) = 0;
+  // The delivery attempts recorded for a webhook subscription (its
+  // webhook_attempted events), newest first: those at log positions below
+  // `before` (0: from the newest), at most `limit` (1..). From the read
+  // models; an id without attempts gives an empty page. Errors: kInternal.
+  virtual Result<WebhookAttemptPage> WebhookAttempts(std::string_view webhook_id,
+                                                     uint64_t before, size_t limit) = 0;
 
   // Errors: kInvalidArgument/INVALID_CURSOR, INVALID_INPUT.
   virtual Result<ListPage> List(const ListQuery& query) = 0;

@@ -25,6 +25,7 @@
 #include "projections/job_commands.h"
 #include "projections/job_reads.h"
 #include "projections/job_schedules.h"
+#include "projections/projection_observer.h"
 #include "projections/store_admin.h"
 #include "projections/worker_protocol.h"
 
@@ -73,6 +74,9 @@ struct JobStoreOptions {
   // The filesystem under both databases; null: the default. Tests inject a
   // disk that fails on demand (tests/eventstore/faulty_disk_fs.h).
   rocksdb::Env* env = nullptr;
+  // Told of every event the projection thread commits (projection_observer.h);
+  // not owned, must outlive the store. Null: nobody.
+  ProjectionObserver* observer = nullptr;
 };
 
 // The whole application service, one interface a caller: a route, a

@@ -228,6 +228,8 @@ Result<void> Projector::ApplyBatch(const std::vector<eventstore::StoredEvent>& e
     JobView last;
   };
   std::unordered_map<std::string, Touched> touched;
+  std::vector<RecordedEvent> observed;  // for observer_, once committed
+  if (observer_ != nullptr) observed.reserve(events.size());
   for (const auto& stored : events) {
     if (!archived && stored.position != checkpoint_ + 1) {
       // Only a range the log archived may lie between (compaction).
@@ -253,8 +255,17 @@ Result<void> Projector::ApplyBatch(const std::vector<eventstore::StoredEvent>& e
       (void)logged;  // the line is job.last_log, numbered
       b.Put(vk::LogKey(job.job_id, job.last_log->seq), RenderLogLineJson(*job.last_log));
     }
+    // A subscription's attempts, for GET /v1/webhooks/{id}/deliveries (a
+    // job's own callback attempts are in its history only).
+    if (const auto* attempt = std::get_if<WebhookAttempted>(&event.body);
+        attempt != nullptr && !attempt->webhook_id.empty()) {
+      b.Put(vk::WebhookAttemptKey(attempt->webhook_id, event.position),
+            RenderWebhookAttemptJson(event, *attempt));
+    }
     stats_.Apply(before_status, before_attempts, job, event);
     if (!archived) checkpoint_ = stored.position;
+    // (Events read back from the archive were observed when first applied.)
+    if (observer_ != nullptr && !archived) observed.push_back(std::move(event));
   }
   std::vector<std::pair<std::string, std::shared_ptr<const StatusDocument>>> documents;
   std::vector<std::string> removed;
@@ -320,6 +331,9 @@ Result<void> Projector::ApplyBatch(const std::vector<eventstore::StoredEvent>& e
   if (status_cache_ != nullptr) {
     for (auto& [id, doc] : documents) status_cache_->Put(id, std::move(doc));
     for (const std::string& id : removed) status_cache_->Erase(id);
+  }
+  if (observer_ != nullptr) {
+    for (const RecordedEvent& e : observed) observer_->Observe(e, touched.at(e.job_id).last);
   }
   if (cache_.size() + touched.size() > kCacheLimit) cache_.clear();
   for (auto& [id, t] : touched) cache_[id] = std::move(t.last);

@@ -38,9 +38,10 @@ class Projector {
  public:
   // `cache` (may be null) receives every status document written, and
   // `claims` (may be null) every change of a claim row, once it is written.
+  // `observer` (may be null) is told of each event once its batch is committed.
   Projector(rocksdb::DB* views, eventstore::EventLog* log, StatusCache* cache = nullptr,
-            ClaimIndex* claims = nullptr)
-      : views_(views), log_(log), status_cache_(cache), claims_(claims) {}
+            ClaimIndex* claims = nullptr, ProjectionObserver* observer = nullptr)
+      : views_(views), log_(log), status_cache_(cache), claims_(claims), observer_(observer) {}
 
   // Reads the checkpoint and the stats state from the views.
   Result<void> Load();
@@ -72,6 +73,7 @@ class Projector {
   eventstore::EventLog* log_;
   StatusCache* status_cache_;
   ClaimIndex* claims_;
+  ProjectionObserver* observer_;
   uint64_t checkpoint_ = 0;
   StatsState stats_;
   // Recently touched jobs, so a busy job is not refolded for every event.

@@ -81,7 +81,12 @@ struct LogRow {
   std::string job_id;
   LogLine line;
 };
-using Item = std::variant<FoldedJob, LogRow>;
+// A row of its own per event (a webhook subscription's attempt).
+struct EventRow {
+  std::string key;
+  std::string value;
+};
+using Item = std::variant<FoldedJob, LogRow, EventRow>;
 using Items = std::vector<Item>;
 using RunPtr = std::unique_ptr<SortedRun>;
 
@@ -121,6 +126,10 @@ class RowWriter final : public RowSink {
   void Write(const Item& item) {
     if (const auto* log = std::get_if<LogRow>(&item)) {
       run_->Put(vk::LogKey(log->job_id, log->line.seq), RenderLogLineJson(log->line));
+      return;
+    }
+    if (const auto* row = std::get_if<EventRow>(&item)) {
+      run_->Put(row->key, row->value);
       return;
     }
     // As Projector::ApplyBatch does with a batch's first and last state.
@@ -234,6 +243,12 @@ class Folder {
     stats_.Apply(before_status, before_attempts, job, event);
     if (std::holds_alternative<Logged>(event.body)) {
       Emit(LogRow{job.job_id, *job.last_log});
+    }
+    // As Projector::ApplyBatch: a subscription's attempts have rows of their own.
+    if (const auto* attempt = std::get_if<WebhookAttempted>(&event.body);
+        attempt != nullptr && !attempt->webhook_id.empty()) {
+      Emit(EventRow{vk::WebhookAttemptKey(attempt->webhook_id, event.position),
+                    RenderWebhookAttemptJson(event, *attempt)});
     }
     if (IsFinal(job.status) || job.expired_at) {
       Emit(FoldedJob{std::move(it->second.first), std::move(job)});

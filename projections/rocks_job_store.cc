@@ -207,7 +207,8 @@ Result<void> RocksJobStore::OpenViews(bool create) {
                                  vk::kViewsFormat));
   }
   status_cache_.Clear();
-  projector_ = std::make_unique<Projector>(views_.get(), log_.get(), &status_cache_, &claims_);
+  projector_ = std::make_unique<Projector>(views_.get(), log_.get(), &status_cache_, &claims_,
+                                          options_.observer);
   BOOST_OUTCOME_TRYV(projector_->Load());
   BOOST_OUTCOME_TRYV(LoadClaimIndex());
   {

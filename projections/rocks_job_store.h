@@ -40,6 +40,8 @@ class RocksJobStore final : public JobStore {
   Result<JobLogs> Logs(std::string_view job_id, LogLevel min_level) override;
   Result<std::string> FindByExternalRef(std::string_view external_ref) override;
   Result<std::vector<RecordedEvent>> Feed(uint64_t after, size_t limit) override;
+  Result<WebhookAttemptPage> WebhookAttempts(std::string_view webhook_id, uint64_t before,
+                                             size_t limit) override;
   Result<ListPage> List(const ListQuery& query) override;
   Result<std::vector<ClaimedJob>> Claim(const ClaimRequest& request) override;
   Result<ClaimOutcome> AppendAndClaim(std::vector<AppendRequest> appends,

@@ -138,6 +138,7 @@ int Run(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{1} << 24));
   AddSecurityFlags(serve_cmd, serve.security);
+  webhooks::AddWebhookFlags(serve_cmd, serve.webhooks);
 
   StoreFlags store;
   std::string job_id;

@@ -9,6 +9,7 @@
 #include "http/app/http_server.h"
 #include "http/cli/security_flags.h"
 #include "http/live/live_options.h"
+#include "http/webhooks/webhook_flags.h"
 
 namespace jobtrail::cli {
 
@@ -31,6 +32,7 @@ struct ServeFlags {
   http::ServerOptions server;
   SecurityFlags security;
   http::live::LiveOptions live;  // long-polls and event streams
+  webhooks::WebhookFlags webhooks;
 };
 
 struct KeysFlags {
@@ -53,7 +55,9 @@ int KeysRevoke(const KeysFlags& flags, const std::string& id);
 
 // Opens an existing data directory (never creates one, except for serve
 // and import). Prints the error and returns null on failure.
-std::unique_ptr<JobStore> OpenStore(const StoreFlags& flags, bool create);
+// `observer` (serve: the webhooks' tap) is told of every projected event.
+std::unique_ptr<JobStore> OpenStore(const StoreFlags& flags, bool create,
+                                    ProjectionObserver* observer = nullptr);
 // Opens an existing data directory read-only, beside a server that may be
 // running on it (JobStoreOptions::read_only). Prints the error and returns
 // null on failure.

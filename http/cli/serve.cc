@@ -15,6 +15,7 @@
 #include "http/dialects/pdf_chapters_003.h"
 #include "http/security/rate_limiter.h"
 #include "http/live/live.h"
+#include "http/webhooks/webhook_service.h"
 
 namespace jobtrail::cli {
 namespace {
@@ -55,8 +56,10 @@ std::unique_ptr<JobStore> OpenReader(const StoreFlags& flags) {
   return std::move(store).value();
 }
 
-std::unique_ptr<JobStore> OpenStore(const StoreFlags& flags, bool create) {
+std::unique_ptr<JobStore> OpenStore(const StoreFlags& flags, bool create,
+                                    ProjectionObserver* observer) {
   JobStoreOptions options;
+  options.observer = observer;
   options.data_dir = flags.data_dir;
   options.archive_dir = flags.archive_dir;
   options.archive_gzip = flags.archive_format != "ndjson";
@@ -144,13 +147,35 @@ int Serve(const ServeFlags& flags) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
-  auto store = OpenStore(flags.store, /*create=*/true);
+  // Declared before the store, which tells it of every projected event.
+  webhooks::FeedTap tap;
+  auto store = OpenStore(flags.store, /*create=*/true,
+                         flags.webhooks.disabled ? nullptr : &tap);
   if (!store) return 1;
   if (!ResolveSecurity(flags.security, flags.store.data_dir, server.security)) {
     return 2;
   }
   // Long-polls and event streams (http/live/).
   http::live::EnableLive(server, flags.live);
+  // Outgoing webhooks (http/webhooks/): their routes are mounted on the
+  // server, their dispatcher runs beside it.
+  std::unique_ptr<webhooks::WebhookService> hooks;
+  if (!flags.webhooks.disabled) {
+    auto options = webhooks::ResolveWebhookOptions(flags.webhooks, flags.store.data_dir);
+    if (!options) {
+      std::cerr << "jobtrail: " << options.error().message << "\n";
+      return 2;
+    }
+    options.value().dispatch.tap = &tap;
+    auto opened = webhooks::WebhookService::Open(*store, std::move(options).value());
+    if (!opened) {
+      std::cerr << "jobtrail: cannot set up webhooks: " << opened.error().message << "\n";
+      return 1;
+    }
+    hooks = std::move(opened).value();
+    server.mounts.push_back(
+        [&hooks](http::Router& router, http::ApiContext& context) { hooks->Mount(router, context); });
+  }
   auto started = http::HttpServer::Start(*store, server);
   if (!started) {
     std::cerr << "jobtrail: cannot serve on " << flags.listen << ": "
@@ -158,6 +183,7 @@ int Serve(const ServeFlags& flags) {
     return 1;
   }
   auto http_server = std::move(started).value();
+  if (hooks) hooks->Start();
   std::printf("jobtrail listening on http://%s:%u\n", server.host.c_str(),
               unsigned(http_server->port()));
   std::fflush(stdout);
@@ -166,6 +192,9 @@ int Serve(const ServeFlags& flags) {
     spdlog::warn("--no-sync: writes are acknowledged before the log is fsynced");
   }
   spdlog::info("serving {} from data directory {}", flags.listen, flags.store.data_dir);
+  if (flags.webhooks.allow_private) {
+    spdlog::warn("--webhook-allow-private: webhooks may reach loopback and private addresses");
+  }
   if (flags.server.dialects.enabled) {
     for (const std::string& seed : flags.server.dialects.public_dialects) {
       spdlog::warn("--public-dialect {}: that seed's undocumented-auth routes answer anyone "
@@ -225,6 +254,8 @@ int Serve(const ServeFlags& flags) {
   spdlog::info("received {}, shutting down", received == SIGTERM ? "SIGTERM" : "SIGINT");
   http_server->Shutdown();
   http_server.reset();
+  if (hooks) hooks->Stop();  // before the store: it appends attempt records
+  hooks.reset();
   store.reset();
   spdlog::info("stopped cleanly");
   return 0;

@@ -4,7 +4,9 @@
 // through the parts of the store in ApiContext, each the one it calls.
 #include <cstddef>
 #include <memory>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "http/security/route_access.h"
@@ -56,6 +58,11 @@ struct ApiContext {
     schedules = &store;
     admin = &store;
   }
+  // Checks an enqueue's callback_url (kInvalidArgument: the message says
+  // what is wrong); set by the webhooks module (http/webhooks/) when it is
+  // mounted. Null: the server sends no webhooks, and an enqueue with a
+  // callback_url is refused.
+  std::function<Result<void>(std::string_view url)> check_callback_url;
 };
 
 void AddJobRoutes(Router& router, ApiContext& context);         // /v1/jobs/{id}...
