@@ -135,6 +135,10 @@ StoreResult<std::unique_ptr<RocksEventLog>> RocksEventLog::Open(
   // it holds, so memtables are flushed by then and recovery reads at most
   // this much (with 128 MiB memtables, 600k events took 5 s to reopen).
   db_options.max_total_wal_size = kMaxTotalWalBytes;
+  // Reads point into the mapped files instead of copying each block out
+  // of the page cache: a scan of the whole log (rebuild) went from 0.36 to
+  // 0.27 s per million events (bench/rebuild/rebuild_stages).
+  db_options.allow_mmap_reads = true;
   BOOST_OUTCOME_TRY(is_new, InspectDirectory(dir, options, db_options));
   db_options.create_if_missing = is_new;
   db_options.create_missing_column_families = is_new;
