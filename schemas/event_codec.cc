@@ -5,7 +5,9 @@
 #include <fmt/format.h>
 #include <kj/exception.h>
 
+#include <algorithm>
 #include <cstring>
+#include <memory>
 
 #include "schemas/events.capnp.h"
 
@@ -285,9 +287,23 @@ Result<RecordedEvent> DecodeEvent(std::string_view bytes) {
     return Corruption(fmt::format(
         "event of {} bytes is not a whole number of words", bytes.size()));
   }
-  // Copy into word-aligned memory: stored bytes carry no alignment promise.
-  kj::Array<capnp::word> words = kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));
-  std::memcpy(words.begin(), bytes.data(), bytes.size());
+  // Cap'n Proto reads word-aligned memory; stored bytes carry no alignment
+  // promise. Unaligned bytes are copied into a buffer of this thread's,
+  // reused (an allocation per event showed in rebuild profiles).
+  const size_t count = bytes.size() / sizeof(capnp::word);
+  kj::ArrayPtr<const capnp::word> words;
+  if (reinterpret_cast<uintptr_t>(bytes.data()) % alignof(capnp::word) == 0) {
+    words = kj::arrayPtr(reinterpret_cast<const capnp::word*>(bytes.data()), count);
+  } else {
+    thread_local std::unique_ptr<uint64_t[]> scratch;
+    thread_local size_t scratch_words = 0;
+    if (scratch_words < count) {
+      scratch_words = std::max(count, size_t{64});
+      scratch.reset(new uint64_t[scratch_words]);
+    }
+    std::memcpy(scratch.get(), bytes.data(), bytes.size());
+    words = kj::arrayPtr(reinterpret_cast<const capnp::word*>(scratch.get()), count);
+  }
   try {
     // Cap'n Proto's default traversal limit (64 MiB) lets a few hundred
     // bytes claim millions of zero-sized list elements, each of which we
