@@ -36,6 +36,10 @@ void AddWorkerRoutes(Router& router, ApiContext& context);      // claim, heartb
 void AddOpsRoutes(Router& router, ApiContext& context);         // healthz, readyz, metrics
 void AddShareRoutes(Router& router, ApiContext& context);       // share links
 void AddScheduleRoutes(Router& router, ApiContext& context);    // /v1/schedules
+// The dashboard's API (v1_dashboard_routes.cc): retry, bulk, stats/series.
+void AddDashboardRoutes(Router& router, ApiContext& context);
+// The dashboard's page at /ui/ (v1_ui_routes.cc; files from http/ui/).
+void AddUiRoutes(Router& router, ApiContext& context);
 
 // All of the above.
 void AddApiRoutes(Router& router, ApiContext& context);

@@ -41,6 +41,16 @@ constexpr std::array kTable = {
     Row{"PUT", "/v1/schedules/{name}", RouteAccess::kAdmin},
     Row{"DELETE", "/v1/schedules/{name}", RouteAccess::kAdmin},
     Row{"POST", "/v1/schedules/{name}/trigger", RouteAccess::kAdmin},
+    // The dashboard (issue 14). A manual retry and bulk actions are an
+    // operator's, like the history of every owner's jobs.
+    Row{"POST", "/v1/jobs/{id}/retry", RouteAccess::kAdmin},
+    Row{"POST", "/v1/jobs/bulk", RouteAccess::kAdmin},
+    Row{"GET", "/v1/stats/series", RouteAccess::kAdmin},
+    // The page's static files: the same bytes for everyone, no data, no
+    // secrets (the page asks for a key and calls the API with it), served
+    // from memory like a probe and never rate limited.
+    Row{"GET", "/ui", RouteAccess::kProbe},
+    Row{"GET", "/ui/{file}", RouteAccess::kProbe},
     // The seed dialects (http/dialect_*.cc) declare their rows where they
     // mount their routes (under a configurable prefix, with their own error
     // bodies): see MountDialect in dialect_support.h.

@@ -117,6 +117,8 @@ void AddApiRoutes(Router& router, ApiContext& ctx) {
   AddOpsRoutes(router, ctx);
   AddShareRoutes(router, ctx);
   AddScheduleRoutes(router, ctx);
+  AddDashboardRoutes(router, ctx);
+  AddUiRoutes(router, ctx);
 }
 
 std::vector<RouteInfo> ApiRouteList() {

@@ -26,6 +26,7 @@
 #include "domain/retry_policy.h"
 #include "projections/list_query.h"
 #include "projections/schedule_book.h"
+#include "projections/series_query.h"
 #include "projections/stats_snapshot.h"
 
 namespace jobtrail {
@@ -280,6 +281,9 @@ class JobStore {
   // how many runs were enqueued.
   virtual Result<size_t> RunDueSchedules() = 0;
   virtual StatsSnapshot Stats() = 0;
+  // Per-minute history for charts (projections/series_index.h), every step
+  // of the query's range. Errors: kInvalidArgument (range, step).
+  virtual Result<std::vector<SeriesPoint>> Series(const SeriesQuery& query) = 0;
   virtual HealthReport Health() = 0;
   virtual ProjectionProgress Progress() = 0;
   virtual const Clock& clock() const = 0;

@@ -32,6 +32,12 @@ bool GetString(std::string_view& in, std::string& out) {
   return true;
 }
 
+// A job holds its unique key until it is first final: one retried by hand
+// afterwards does not take it back (another job may hold it by then).
+bool HoldsUniqueKey(const JobView& j) {
+  return !j.spec.unique_key.empty() && !IsFinal(j.status) && j.manual_retries == 0;
+}
+
 Error StoreIo(const rocksdb::Status& s) { return Internal(fmt::format("views: {}", s.ToString())); }
 
 }  // namespace
@@ -137,6 +143,7 @@ struct Projector::Batch {
 Result<void> Projector::Load() {
   std::string value;
   rocksdb::Status s = views_->Get(rocksdb::ReadOptions(), vk::kCheckpointKey, &value);
+  BOOST_OUTCOME_TRYV(series_.Load(views_));
   if (s.IsNotFound()) {
     checkpoint_ = 0;
     stats_ = StatsState();
@@ -250,10 +257,8 @@ void Projector::UpdateIndexes(const JobView& before, const JobView& after, Batch
   }
   if (!after.spec.unique_key.empty()) {
     const std::string key = vk::UniqueKey(after.spec.owner, after.spec.unique_key);
-    if (is_new && !IsFinal(after.status)) b.Put(key, id);
-    if (!IsFinal(before.status) && !is_new && IsFinal(after.status)) {
-      b.Delete(key);
-    }
+    if (is_new && HoldsUniqueKey(after)) b.Put(key, id);
+    if (!is_new && HoldsUniqueKey(before) && !HoldsUniqueKey(after)) b.Delete(key);
   }
   if (before.status == JobStatus::kRunning && before.lease_deadline) {
     b.Delete(vk::LeaseKey(*before.lease_deadline, id));
@@ -293,7 +298,7 @@ void Projector::RemoveJob(const JobView& job, Batch& b) {
   if (job.status == JobStatus::kPending || job.status == JobStatus::kRetrying) {
     b.claim_changes.push_back({job.spec.queue, {id, 0, 0, 0}, true});
   }
-  if (!job.spec.unique_key.empty() && !IsFinal(job.status)) {
+  if (HoldsUniqueKey(job)) {
     b.Delete(vk::UniqueKey(job.spec.owner, job.spec.unique_key));
   }
   if (job.status == JobStatus::kRunning && job.lease_deadline) {
@@ -337,6 +342,8 @@ Result<void> Projector::ApplyBatch(const std::vector<eventstore::StoredEvent>& e
       b.Put(vk::LogKey(job.job_id, job.last_log->seq), RenderLogLineJson(*job.last_log));
     }
     stats_.Apply(before, job, event);
+    search_.Observe(job, event);
+    series_.Observe(job, event);
     checkpoint_ = stored.position;
   }
   std::vector<std::pair<std::string, std::shared_ptr<const StatusDocument>>> documents;
@@ -379,6 +386,8 @@ Result<void> Projector::ApplyBatch(const std::vector<eventstore::StoredEvent>& e
       b.Put(key, vk::EncodeU64(uint64_t(next)));
     }
   }
+  BOOST_OUTCOME_TRYV(search_.Flush(views_, b.writes));
+  BOOST_OUTCOME_TRYV(series_.Flush(views_, b.writes));
   b.Put(std::string(vk::kCheckpointKey), vk::EncodeU64(checkpoint_));
   b.Put(std::string(vk::kStatsKey), stats_.Serialize());
   for (const std::string& type : stats_.TakeChangedTypes()) {

@@ -28,7 +28,7 @@
 
 namespace jobtrail::view_keys {
 
-inline constexpr std::string_view kViewsFormat = "jobtrail-views-v2";
+inline constexpr std::string_view kViewsFormat = "jobtrail-views-v3";
 inline constexpr std::string_view kFormatKey = "format";
 inline constexpr std::string_view kCheckpointKey = "checkpoint";
 inline constexpr std::string_view kStatsKey = "stats";

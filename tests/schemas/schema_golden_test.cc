@@ -107,8 +107,19 @@ RecordedEvent GoldenV2(EventKind kind) {
   return e;
 }
 
+// v3 added Retried.manual (an operator's re-run of a failed or cancelled
+// job): v3/retried.bin. v1's retried.bin decodes with manual == false.
+RecordedEvent GoldenV3(EventKind kind) {
+  RecordedEvent e = GoldenV2(kind);
+  if (kind == EventKind::kRetried) {
+    e.actor = "ops@example.com";
+    e.body = Retried{3, 1'717'200'420'000, 0, /*manual=*/true};
+  }
+  return e;
+}
+
 // The newest schema version; the only one JOBTRAIL_WRITE_GOLDEN=1 writes.
-constexpr std::string_view kWritableVersion = "v2";
+constexpr std::string_view kWritableVersion = "v3";
 
 std::filesystem::path GoldenPath(std::string_view version, EventKind kind) {
   return std::filesystem::path(JOBTRAIL_SOURCE_DIR) / "tests" / "data" /
@@ -181,6 +192,21 @@ TEST(SchemaGoldenV2Test, ExpiredEventDecodes) {
   const RecordedEvent want = GoldenV2(EventKind::kExpired);
   ASSERT_EQ(KindOf(want.body), EventKind::kExpired);
   CheckGolden("v2", want);
+}
+
+TEST(SchemaGoldenV3Test, ManualRetryDecodes) {
+  const RecordedEvent want = GoldenV3(EventKind::kRetried);
+  ASSERT_TRUE(std::get<Retried>(want.body).manual);
+  CheckGolden("v3", want);
+}
+
+TEST(SchemaGoldenV3Test, V1RetryIsNotManual) {
+  std::ifstream in(GoldenPath("v1", EventKind::kRetried), std::ios::binary);
+  ASSERT_TRUE(in.is_open());
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  Result<RecordedEvent> got = DecodeEvent(bytes);
+  ASSERT_TRUE(got) << got.error().ToString();
+  EXPECT_FALSE(std::get<Retried>(got.value().body).manual);
 }
 
 std::string KindName(const ::testing::TestParamInfo<EventKind>& info) {
