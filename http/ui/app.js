@@ -1,7 +1,7 @@
 // The dashboard: a key prompt, then three views on the public API
 // (overview, jobs, one job), routed by the URL's hash.
 import {auth} from './api.js';
-import {clear, h} from './dom.js';
+import {add, clear, h} from './dom.js';
 import {renderOverview} from './views_overview.js';
 import {renderJobs} from './views_jobs.js';
 import {renderJob} from './views_job.js';

@@ -29,6 +29,17 @@ export function clear(el) {
   return el;
 }
 
+// Appends children (strings as text; arrays flattened; null skipped).
+export function add(el, ...children) {
+  append(el, children);
+  return el;
+}
+
+// Replaces el's children.
+export function fill(el, ...children) {
+  return add(clear(el), ...children);
+}
+
 // Only http(s) links and images from job data; anything else (javascript:,
 // data: pages) is dropped.
 export function safeUrl(url) {

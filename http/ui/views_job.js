@@ -3,7 +3,7 @@
 // page by page with a version slider (the job as of any version) and the
 // history as NDJSON; retry and cancel behind a confirmation.
 import {api, query} from './api.js';
-import {badge, clear, confirmDialog, duration, fmtTime, h, jsonBlock, safeUrl, toast} from './dom.js';
+import {add, badge, clear, fill, confirmDialog, duration, fmtTime, h, jsonBlock, safeUrl, toast} from './dom.js';
 
 const PAGE = 50;
 
@@ -13,7 +13,7 @@ export function renderJob(main, id) {
   const errors = h('section', {class: 'panel', id: 'job-errors'});
   const logs = h('section', {class: 'panel', id: 'job-logs'});
   const timeline = h('section', {class: 'panel', id: 'timeline'});
-  main.append(h('p', {}, h('a', {href: '#/jobs'}, '← jobs')), head, errors, logs, timeline);
+  add(main, h('p', {}, h('a', {href: '#/jobs'}, '← jobs')), head, errors, logs, timeline);
   let events = [];
   let hasMore = true;
 
@@ -22,7 +22,7 @@ export function renderJob(main, id) {
     try {
       job = await api(path);
     } catch (e) {
-      clear(head).append(h('p', {class: 'error'}, `${e.code}: ${e.message}`));
+      fill(head, h('p', {class: 'error'}, `${e.code}: ${e.message}`));
       return;
     }
     renderHead(job);
@@ -47,7 +47,7 @@ export function renderJob(main, id) {
       ['created', fmtTime(job.created_at)], ['started', fmtTime(job.started_at)],
       ['finished', fmtTime(job.finished_at)], ['next retry', fmtTime(job.next_retry_at)],
       ['running time', started ? duration(ended - started) : '—'], ['version', job.version]];
-    clear(head).append(
+    fill(head, 
       h('h1', {}, job.type, ' ', badge(job.status)),
       h('div', {class: 'actions'}, actions),
       h('progress', {max: 100, value: job.progress ?? 0, id: 'job-progress'}),
@@ -73,7 +73,7 @@ export function renderJob(main, id) {
   }
 
   function renderErrors(job) {
-    clear(errors).append(h('h2', {}, `Errors (${job.errors.length})`),
+    fill(errors, h('h2', {}, `Errors (${job.errors.length})`),
       job.errors.length ? null : h('p', {class: 'muted'}, 'None.'),
       job.errors.map((e) => h('article', {class: 'error-entry'},
         h('h3', {}, `Attempt ${e.attempt}: `, e.type || 'Error'),
@@ -86,13 +86,13 @@ export function renderJob(main, id) {
   async function loadLogs() {
     try {
       const r = await api(`${path}/logs`);
-      clear(logs).append(h('h2', {}, `Log (${r.logs.length})`), h('ol', {class: 'log'},
+      fill(logs, h('h2', {}, `Log (${r.logs.length})`), h('ol', {class: 'log'},
         r.logs.map((l) => h('li', {class: `level-${l.level}`},
           h('span', {class: 'mono'}, fmtTime(l.timestamp)), ' ', h('span', {class: 'level'}, l.level), ' ',
           h('span', {class: 'log-message'}, l.message),
           l.details ? h('details', {}, h('summary', {}, 'details'), h('pre', {}, JSON.stringify(l.details, null, 2))) : null))));
     } catch (e) {
-      clear(logs).append(h('h2', {}, 'Log'), h('p', {class: 'muted'}, `${e.code}`));
+      fill(logs, h('h2', {}, 'Log'), h('p', {class: 'muted'}, `${e.code}`));
     }
   }
 
@@ -104,7 +104,7 @@ export function renderJob(main, id) {
                              'aria-label': 'version', oninput: () => showVersion()});
   const asOf = h('div', {id: 'as-of', class: 'as-of'});
   const download = h('button', {id: 'download', onclick: () => downloadNdjson()}, 'download history (NDJSON)');
-  timeline.append(h('h2', {}, 'Audit timeline'), h('div', {class: 'slider'}, 'version ', slider), asOf, list, more, download);
+  add(timeline, h('h2', {}, 'Audit timeline'), h('div', {class: 'slider'}, 'version ', slider), asOf, list, more, download);
 
   function describe(e) {
     const d = e.data || {};
@@ -135,7 +135,7 @@ export function renderJob(main, id) {
     hasMore = r.has_more;
     more.hidden = !hasMore;
     for (const e of r.events) {
-      list.append(h('li', {class: `event event-${e.type}`, dataset: {version: e.version}},
+      add(list, h('li', {class: `event event-${e.type}`, dataset: {version: e.version}},
         h('span', {class: 'mono'}, `v${e.version}`), ' ', h('span', {class: 'mono'}, fmtTime(e.timestamp)), ' ',
         h('strong', {}, e.type), ' by ', h('span', {class: 'actor'}, e.actor), ' — ', h('span', {}, describe(e))));
     }
@@ -152,12 +152,12 @@ export function renderJob(main, id) {
       const v = slider.value;
       try {
         const j = await api(`${path}${query({at_version: v})}`);
-        clear(asOf).append(`as of version ${v}: `, badge(j.status),
+        fill(asOf, `as of version ${v}: `, badge(j.status),
           ` attempt ${j.attempts} of ${j.max_attempts}, ${j.error_count} error(s)` +
           (j.message ? `, "${j.message}"` : ''));
         asOf.dataset.status = j.status;
       } catch (e) {
-        clear(asOf).append(`${e.code}`);
+        fill(asOf, `${e.code}`);
       }
     }, 120);
   }

@@ -2,7 +2,7 @@
 // (indexes only: a page costs its rows), row selection or "all N matching"
 // for bulk cancel/retry (POST /v1/jobs/bulk) behind a dry-run count.
 import {api, query} from './api.js';
-import {badge, clear, confirmDialog, duration, fmtTime, h, relTime, toast} from './dom.js';
+import {add, badge, clear, fill, confirmDialog, duration, fmtTime, h, relTime, toast} from './dom.js';
 
 const FILTERS = ['q', 'status', 'type', 'queue', 'owner', 'external_ref', 'created_after',
                  'created_before'];
@@ -41,7 +41,7 @@ export function renderJobs(main, params) {
   const table = h('table', {class: 'grid jobs', id: 'jobs-table'});
   const pager = h('div', {class: 'pager'});
   const bulkBar = h('div', {class: 'bulk', id: 'bulk'});
-  main.append(h('h1', {}, 'Jobs'), form, bulkBar, info, table, pager);
+  add(main, h('h1', {}, 'Jobs'), form, bulkBar, info, table, pager);
 
   function filterBody() {
     const f = {};
@@ -55,14 +55,14 @@ export function renderJobs(main, params) {
       page = await api(`/v1/jobs${query(q)}`);
     } catch (e) {
       clear(table);
-      clear(info).append(h('span', {class: 'error'}, `${e.code}: ${e.message}`));
+      fill(info, h('span', {class: 'error'}, `${e.code}: ${e.message}`));
       return;
     }
     selected.clear();
     renderTable();
     renderBulk();
-    clear(info).append(`${page.total}${page.total_exact === false ? '+' : ''} matching`);
-    clear(pager).append(
+    fill(info, `${page.total}${page.total_exact === false ? '+' : ''} matching`);
+    fill(pager, 
       h('button', {disabled: cursors.length < 2, onclick: () => { cursors.pop(); load(cursors[cursors.length - 1]); }}, '← newer'),
       h('button', {disabled: !page.has_more, id: 'next-page',
                    onclick: () => { cursors.push(page.next_cursor); load(page.next_cursor); }}, 'older →'));
@@ -75,7 +75,7 @@ export function renderJobs(main, params) {
       renderBulk();
     }});
     all.checked = page.items.length > 0 && page.items.every((j) => selected.has(j.id));
-    clear(table).append(
+    fill(table, 
       h('thead', {}, h('tr', {}, h('th', {}, all), ['type', 'status', 'started', 'duration', 'progress',
         'failed', 'owner', 'id'].map((c) => h('th', {}, c)))),
       h('tbody', {}, page.items.map((j) => {
@@ -101,7 +101,7 @@ export function renderJobs(main, params) {
 
   function renderBulk() {
     const total = page ? page.total : 0;
-    clear(bulkBar).append(
+    fill(bulkBar, 
       h('span', {}, selected.size ? `${selected.size} selected` : 'No row selected'),
       ...['cancel', 'retry'].map((action) => [
         h('button', {disabled: !selected.size, onclick: () => runSelected(action)}, `${action} selected`),

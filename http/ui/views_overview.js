@@ -2,7 +2,7 @@
 // hour/day/week from /v1/stats/series, health with its alerts, schedules.
 // Polls every 10 s while shown.
 import {api, query} from './api.js';
-import {badge, clear, fmtTime, h, relTime, duration} from './dom.js';
+import {add, badge, clear, fill, fmtTime, h, relTime, duration} from './dom.js';
 import {barChart} from './charts.js';
 
 const RANGES = {hour: {ms: 3600e3, step: '1m'}, day: {ms: 86400e3, step: '15m'},
@@ -19,7 +19,7 @@ export function renderOverview(main) {
   const schedules = h('section', {class: 'panel', id: 'schedules'});
   const rangeButtons = Object.keys(RANGES).map((r) => h('button', {
     class: r === range ? 'tab active' : 'tab', onclick: () => { range = r; refresh(); }}, `last ${r}`));
-  main.append(h('h1', {}, 'Overview'), cards,
+  add(main, h('h1', {}, 'Overview'), cards,
               h('div', {class: 'tabs'}, rangeButtons), charts,
               h('div', {class: 'columns'}, health, schedules), types);
 
@@ -30,14 +30,14 @@ export function renderOverview(main) {
   async function loadStats() {
     try {
       const s = await api('/v1/stats');
-      clear(cards).append(
+      fill(cards, 
         ...STATUSES.map((st) => h('a', {class: `card card-${st}`, href: `#/jobs?status=${st}`},
                                   h('span', {class: 'count'}, s.by_status[st] ?? 0), badge(st))),
         h('div', {class: 'card'}, h('span', {class: 'count', id: 'success-rate'},
                                     `${(s.success_rate * 100).toFixed(1)}%`), 'success rate'),
         h('div', {class: 'card'}, h('span', {class: 'count'}, duration(s.processing_time.p50_ms)),
           'median processing'));
-      clear(types).append(h('h2', {}, 'By type'), h('table', {class: 'grid'},
+      fill(types, h('h2', {}, 'By type'), h('table', {class: 'grid'},
         h('thead', {}, h('tr', {}, h('th', {}, 'type'), h('th', {}, 'total'),
                          STATUSES.map((st) => h('th', {}, st)), h('th', {}, 'p95'))),
         h('tbody', {}, Object.entries(s.by_type).map(([type, t]) => h('tr', {},
@@ -45,7 +45,7 @@ export function renderOverview(main) {
           h('td', {}, t.total), STATUSES.map((st) => h('td', {}, t.by_status[st] ?? 0)),
           h('td', {}, duration(t.processing_time.p95_ms)))))));
     } catch (e) {
-      clear(cards).append(h('p', {class: 'muted'}, `Counts need an admin key (${e.code}).`));
+      fill(cards, h('p', {class: 'muted'}, `Counts need an admin key (${e.code}).`));
       clear(types);
     }
   }
@@ -56,7 +56,7 @@ export function renderOverview(main) {
                                                     step: r.step})}`);
       const times = s.points.map((p) => p.time);
       const pick = (k) => s.points.map((p) => p[k]);
-      clear(charts).append(
+      fill(charts, 
         h('h2', {}, `Throughput, last ${range}`),
         barChart({title: 'throughput', times, series: [
           {label: 'completed', color: '#2e7d32', values: pick('completed')},
@@ -67,24 +67,24 @@ export function renderOverview(main) {
           {label: 'enqueued', color: '#1565c0', values: pick('enqueued')},
           {label: 'retried', color: '#ef6c00', values: pick('retried')}]}));
     } catch (e) {
-      clear(charts).append(h('p', {class: 'muted'}, `Charts need an admin key (${e.code}).`));
+      fill(charts, h('p', {class: 'muted'}, `Charts need an admin key (${e.code}).`));
     }
   }
   async function loadHealth() {
     try {
       const r = await api('/v1/health');
-      clear(health).append(h('h2', {}, 'Health ', h('span', {class: `health health-${r.status}`}, r.status)),
+      fill(health, h('h2', {}, 'Health ', h('span', {class: `health health-${r.status}`}, r.status)),
         h('ul', {}, (r.alerts || []).map((a) => h('li', {class: 'alert'}, String(a)))),
         (r.alerts || []).length ? null : h('p', {class: 'muted'}, 'No alerts.'));
     } catch (e) {
-      clear(health).append(h('h2', {}, 'Health'), h('p', {class: 'muted'}, `Not available (${e.code}).`));
+      fill(health, h('h2', {}, 'Health'), h('p', {class: 'muted'}, `Not available (${e.code}).`));
     }
   }
   async function loadSchedules() {
     try {
       const r = await api('/v1/schedules');
       const list = r.schedules || r.items || [];
-      clear(schedules).append(h('h2', {}, 'Schedules'), list.length ? h('table', {class: 'grid'},
+      fill(schedules, h('h2', {}, 'Schedules'), list.length ? h('table', {class: 'grid'},
         h('thead', {}, h('tr', {}, h('th', {}, 'name'), h('th', {}, 'cron'), h('th', {}, 'running'),
                          h('th', {}, 'next run'))),
         h('tbody', {}, list.map((s) => h('tr', {},
@@ -93,7 +93,7 @@ export function renderOverview(main) {
           h('td', {title: fmtTime(s.next_run_at)}, relTime(s.next_run_at))))))
         : h('p', {class: 'muted'}, 'No schedules.'));
     } catch (e) {
-      clear(schedules).append(h('h2', {}, 'Schedules'), h('p', {class: 'muted'}, `Not available (${e.code}).`));
+      fill(schedules, h('h2', {}, 'Schedules'), h('p', {class: 'muted'}, `Not available (${e.code}).`));
     }
   }
   refresh();

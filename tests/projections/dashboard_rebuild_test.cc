@@ -7,6 +7,7 @@
 #include <map>
 
 #include "projections/rocks_job_store.h"
+#include "projections/stats_state.h"
 #include "tests/projections/store_fixture.h"
 
 namespace jobtrail::testing {

@@ -1,6 +1,7 @@
 // The per-minute history read model (GET /v1/stats/series below HTTP).
 #include <gtest/gtest.h>
 
+#include "projections/stats_state.h"
 #include "tests/projections/store_fixture.h"
 
 namespace jobtrail::testing {

@@ -107,13 +107,16 @@ async function main() {
   await call('POST', `/v1/jobs/${done}/events`, {events: [{type: 'started', data: {}},
                                                           {type: 'completed', data: {result: {ok: true}}}]});
 
-  browser = await chromium.launch({
+  // A fresh profile directory each run (Playwright passes it as
+  // --user-data-dir).
+  browser = await chromium.launchPersistentContext(path.join(tmp, 'chromium-profile'), {
     executablePath: CHROMIUM,
+    headless: true,
+    viewport: {width: 1280, height: 900},
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-           '--disable-background-networking', '--disable-component-update', '--disable-sync',
-           `--user-data-dir=${path.join(tmp, 'chromium-profile')}`],
+           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
-  const page = await browser.newPage({viewport: {width: 1280, height: 900}});
+  const page = await browser.newPage();
   const pageErrors = [];
   page.on('pageerror', (e) => pageErrors.push(String(e)));
   const step = async (name, fn) => {
@@ -184,7 +187,7 @@ async function main() {
     await page.click('#confirm-yes');
     await page.waitForSelector('.toast:has-text("Retried: now retrying")');
     await page.waitForSelector('#job-head .badge-retrying');
-    await page.waitForSelector('#events li[data-version="5"]:has-text("retried by hand")');
+    await page.waitForSelector('#events li[data-version="6"]:has-text("retried by hand")');
     const job = await call('GET', `/v1/jobs/${john}`);
     assert.equal(job.status, 'retrying');
   });
@@ -210,7 +213,7 @@ async function main() {
     await page.waitForSelector('#job-logs .log-message');
     assert.equal(await page.textContent('#job-errors .error-message'), xss);
     assert.equal(await page.textContent('#job-logs .log-message'), xss);
-    assert.ok((await page.textContent('#job-head pre')).includes(xss));
+    assert.ok((await page.textContent('#job-head pre')).includes('<img src=x onerror='));
     assert.equal(await page.$$eval('img[src="x"]', (els) => els.length), 0);
     assert.equal(await page.evaluate(() => window.__xss), undefined);
     await page.screenshot({path: path.join(artifacts, 'job-xss-as-text.png'), fullPage: true});
