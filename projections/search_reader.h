@@ -21,7 +21,7 @@
 
 namespace jobtrail {
 
-inline constexpr uint64_t kMaxSearchCount = 10000;
+inline constexpr uint64_t kMaxSearchCount = 1000;
 
 // Errors: kInvalidArgument/INVALID_INPUT (no words, too many, sort by
 // update time), INVALID_CURSOR; kInternal (I/O).

@@ -2,7 +2,7 @@
 // hour/day/week from /v1/stats/series, health with its alerts, schedules.
 // Polls every 10 s while shown.
 import {api, query} from './api.js';
-import {add, badge, clear, fill, fmtTime, h, relTime, duration} from './dom.js';
+import {add, badge, clear, confirmDialog, fill, fmtTime, h, relTime, duration, toast} from './dom.js';
 import {barChart} from './charts.js';
 
 const RANGES = {hour: {ms: 3600e3, step: '1m'}, day: {ms: 86400e3, step: '15m'},
@@ -86,15 +86,26 @@ export function renderOverview(main) {
       const list = r.schedules || r.items || [];
       fill(schedules, h('h2', {}, 'Schedules'), list.length ? h('table', {class: 'grid'},
         h('thead', {}, h('tr', {}, h('th', {}, 'name'), h('th', {}, 'cron'), h('th', {}, 'running'),
-                         h('th', {}, 'next run'))),
+                         h('th', {}, 'next run'), h('th', {}, ''))),
         h('tbody', {}, list.map((s) => h('tr', {},
           h('td', {}, s.name), h('td', {}, s.cron),
           h('td', {}, s.running ? h('span', {class: 'running-dot'}, 'running') : 'idle'),
-          h('td', {title: fmtTime(s.next_run_at)}, relTime(s.next_run_at))))))
+          h('td', {title: fmtTime(s.next_run_at)}, relTime(s.next_run_at)),
+          h('td', {}, h('button', {onclick: () => trigger(s.name)}, 'Trigger'))))))
         : h('p', {class: 'muted'}, 'No schedules.'));
     } catch (e) {
       fill(schedules, h('h2', {}, 'Schedules'), h('p', {class: 'muted'}, `Not available (${e.code}).`));
     }
+  }
+  async function trigger(name) {
+    if (!await confirmDialog(`Run schedule ${name} now?`, 'Trigger')) return;
+    try {
+      const r = await api(`/v1/schedules/${encodeURIComponent(name)}/trigger`, {method: 'POST'});
+      toast(`Triggered ${name}: job ${r.job_id}`);
+    } catch (e) {
+      toast(`${e.code}: ${e.message}`, 'error');
+    }
+    loadSchedules();
   }
   refresh();
   timer = setInterval(refresh, 10000);

@@ -183,9 +183,9 @@ TEST_F(SearchTest, AnExpiredJobLeavesTheIndex) {
 }
 
 TEST_F(SearchTest, CountsUpToACeiling) {
-  // 10,001 matches: the total stops at the ceiling and says so.
+  // 1,001 matches: the total stops at the ceiling and says so.
   std::vector<WriteCommand> batch;
-  for (int i = 0; i < 10'001; ++i) {
+  for (int i = 0; i < 1'001; ++i) {
     EnqueueRequest r;
     r.spec.type = "bulk";
     r.spec.owner = "alice";
@@ -197,7 +197,7 @@ TEST_F(SearchTest, CountsUpToACeiling) {
   auto page = store_->List(ListQuery{.limit = 10, .text = "needle"});
   ASSERT_TRUE(page);
   EXPECT_FALSE(page.value().total_exact);
-  EXPECT_GE(page.value().total, 10'000u);
+  EXPECT_GE(page.value().total, 1'000u);
   EXPECT_TRUE(page.value().has_more);
 }
 

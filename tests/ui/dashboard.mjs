@@ -109,6 +109,7 @@ async function main() {
 
   // A fresh profile directory each run (Playwright passes it as
   // --user-data-dir).
+  await call('PUT', '/v1/schedules/nightly-report', {cron: '0 3 * * *', job_type: 'report'});
   browser = await chromium.launchPersistentContext(path.join(tmp, 'chromium-profile'), {
     executablePath: CHROMIUM,
     headless: true,
@@ -150,6 +151,14 @@ async function main() {
     const failedCount = await page.textContent('#status-cards .card-failed .count');
     assert.equal(failedCount, '1');
     await page.screenshot({path: path.join(artifacts, 'overview.png'), fullPage: true});
+  });
+
+  await step('triggers a schedule and shows a toast', async () => {
+    await page.waitForSelector('#schedules button:has-text("Trigger")');
+    await page.click('#schedules button:has-text("Trigger")');
+    await page.waitForSelector('#confirm[open]');
+    await page.click('#confirm-yes');
+    await page.waitForSelector('.toast:has-text("Triggered nightly-report")');
   });
 
   await step('searches the jobs table', async () => {
