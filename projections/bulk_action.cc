@@ -17,7 +17,8 @@ bool BulkApplies(BulkActionKind action, JobStatus status) {
   return false;
 }
 
-Result<BulkReport> RunBulkAction(JobStore& store, const BulkRequest& request) {
+Result<BulkReport> RunBulkAction(JobReads& reads, JobCommands& commands_to,
+                                 const BulkRequest& request) {
   BulkReport report;
   ListQuery q = request.filter;
   q.limit = kPage;
@@ -31,7 +32,7 @@ Result<BulkReport> RunBulkAction(JobStore& store, const BulkRequest& request) {
     ++report.skipped_by[{std::move(reason), std::string(StatusName(status))}];
   };
   for (;;) {
-    BOOST_OUTCOME_TRY(page, store.List(q));
+    BOOST_OUTCOME_TRY(page, reads.List(q));
     std::vector<WriteCommand> commands;
     std::vector<JobStatus> status_of;  // of each command's job, when listed
     for (size_t i = 0; i < page.ids.size(); ++i) {
@@ -53,14 +54,14 @@ Result<BulkReport> RunBulkAction(JobStore& store, const BulkRequest& request) {
       } else {
         Retried retry;
         retry.manual = true;
-        retry.next_run_at = store.clock().Now();
+        retry.next_run_at = reads.clock().Now();
         append.events.emplace_back(retry);
       }
       commands.emplace_back(std::move(append));
       status_of.push_back(status);
     }
     if (!commands.empty()) {
-      std::vector<Result<WriteOutcome>> written = store.WriteMany(std::move(commands));
+      std::vector<Result<WriteOutcome>> written = commands_to.WriteMany(std::move(commands));
       for (size_t k = 0; k < written.size(); ++k) {
         if (written[k]) {
           ++report.changed;

@@ -1,8 +1,8 @@
 #pragma once
 // Bulk actions over everything a list query matches (POST /v1/jobs/bulk):
 // cancel or retry each matching job, each as its own event, page by page
-// through JobStore::List (so a search's index or a list index finds them,
-// never a scan of all jobs) and one JobStore::WriteMany commit per page.
+// through JobReads::List (so a search's index or a list index finds them,
+// never a scan of all jobs) and one JobCommands::WriteMany commit per page.
 // Jobs the action does not apply to are skipped and counted by reason; a
 // dry run only counts. Jobs that start to match while it runs may or may not
 // be included (pages are keyset-paginated: none is visited twice).
@@ -14,7 +14,8 @@
 #include <utility>
 
 #include "domain/error.h"
-#include "projections/job_store.h"
+#include "projections/job_commands.h"
+#include "projections/job_reads.h"
 
 namespace jobtrail {
 
@@ -41,8 +42,10 @@ struct BulkReport {
 // failed or cancelled.)
 bool BulkApplies(BulkActionKind action, JobStatus status);
 
-// Errors: those of JobStore::List (a bad filter or search); a write that
+// Lists through `reads` and writes through `commands` (one store's parts).
+// Errors: those of JobReads::List (a bad filter or search); a write that
 // fails is a skip, not an error.
-Result<BulkReport> RunBulkAction(JobStore& store, const BulkRequest& request);
+Result<BulkReport> RunBulkAction(JobReads& reads, JobCommands& commands,
+                                 const BulkRequest& request);
 
 }  // namespace jobtrail

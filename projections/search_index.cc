@@ -5,7 +5,6 @@
 #include <set>
 
 #include "projections/search_keys.h"
-#include "projections/search_terms.h"
 #include "projections/view_keys.h"
 
 namespace jobtrail {
@@ -24,9 +23,10 @@ std::string Join(const std::vector<std::string>& tokens) {
   return out;
 }
 
-std::set<std::string> TermsOfAll(const std::vector<std::string>& tokens, size_t from = 0) {
+std::set<std::string> TermsOfRange(const std::vector<std::string>& tokens, size_t from,
+                                   size_t to) {
   std::set<std::string> terms;
-  for (size_t i = from; i < tokens.size(); ++i) {
+  for (size_t i = from; i < to; ++i) {
     for (std::string& t : search::TermsOf(tokens[i])) terms.insert(std::move(t));
   }
   return terms;
@@ -34,106 +34,117 @@ std::set<std::string> TermsOfAll(const std::vector<std::string>& tokens, size_t 
 
 }  // namespace
 
-void SearchIndex::Observe(const JobView& after, const RecordedEvent& event) {
-  Pending& p = pending_[event.job_id];
-  p.created_at = after.created_at;
-  p.created_position = after.created_position;
+void AddEventWords(const RecordedEvent& event, search::TokenSet& tokens) {
   std::visit(
       [&](const auto& body) {
         using T = std::decay_t<decltype(body)>;
         if constexpr (std::is_same_v<T, Enqueued>) {
-          p.is_new = true;
-          p.texts.emplace_back(event.job_id, false);
-          p.texts.emplace_back(body.external_ref, false);
-          p.texts.emplace_back(body.type, false);
-          p.texts.emplace_back(body.payload_json, true);
+          search::Tokenize(event.job_id, tokens);
+          search::Tokenize(body.external_ref, tokens);
+          search::Tokenize(body.type, tokens);
+          search::TokenizeJsonValues(body.payload_json, tokens);
         } else if constexpr (std::is_same_v<T, Errored>) {
-          p.texts.emplace_back(body.error_type, false);
-          p.texts.emplace_back(body.message, false);
+          search::Tokenize(body.error_type, tokens);
+          search::Tokenize(body.message, tokens);
         } else if constexpr (std::is_same_v<T, Failed>) {
-          p.texts.emplace_back(body.reason, false);
-          p.texts.emplace_back(body.error_type, false);
+          search::Tokenize(body.reason, tokens);
+          search::Tokenize(body.error_type, tokens);
         } else if constexpr (std::is_same_v<T, Logged>) {
-          p.texts.emplace_back(body.message, false);
-        } else if constexpr (std::is_same_v<T, Expired>) {
-          p.expired = true;
+          search::Tokenize(body.message, tokens);
         }
       },
       event.body);
 }
 
-Result<SearchIndex::Stored> SearchIndex::Load(rocksdb::DB* views, const std::string& job_id) {
-  Stored stored;
+void WriteSearchRows(const SearchJob& job, const std::vector<std::string>& tokens, size_t stored,
+                     bool in_views, RowSink& sink) {
+  if (tokens.size() == stored && in_views) return;  // nothing new
+  // Only terms the job did not have yet get a posting row.
+  const std::set<std::string> old_terms = TermsOfRange(tokens, 0, stored);
+  for (const std::string& term : TermsOfRange(tokens, stored, tokens.size())) {
+    if (old_terms.count(term) == 0) {
+      sink.Put(sk::PostingKey(term, job.created_at, job.created_position, job.job_id), "");
+    }
+  }
+  sink.Put(sk::TokensKey(job.job_id), vk::EncodeU64(vk::SortableTime(job.created_at)) +
+                                          vk::EncodeU64(job.created_position) + Join(tokens));
+}
+
+void RemoveSearchRows(const SearchJob& job, const std::vector<std::string>& tokens,
+                      size_t stored, RowSink& sink) {
+  for (const std::string& term : TermsOfRange(tokens, 0, stored)) {
+    sink.Delete(sk::PostingKey(term, job.created_at, job.created_position, job.job_id));
+  }
+  sink.Delete(sk::TokensKey(job.job_id));
+}
+
+Result<void> SearchIndex::Load(rocksdb::DB* views, const std::string& job_id, Pending& into) {
   if (auto it = cache_.find(job_id); it != cache_.end()) {
-    stored.found = true;
-    stored.tokens = it->second;
-    return stored;
+    for (const std::string& t : it->second) (void)into.tokens.Add(t);
+    into.in_views = true;
+    into.stored = into.tokens.tokens().size();
+    return Ok();
   }
   std::string value;
   rocksdb::Status s = views->Get(rocksdb::ReadOptions(), sk::TokensKey(job_id), &value);
-  if (s.IsNotFound()) return stored;
+  if (s.IsNotFound()) return Ok();
   if (!s.ok()) return Internal(fmt::format("views: {}", s.ToString()));
   if (value.size() < 16) return DataLoss("views: a malformed search tokens row");
-  stored.found = true;
   std::string_view rest = std::string_view(value).substr(16);
   while (!rest.empty()) {
     const size_t end = rest.find(' ');
-    stored.tokens.emplace_back(rest.substr(0, end));
+    (void)into.tokens.Add(std::string(rest.substr(0, end)));
     if (end == std::string_view::npos) break;
     rest.remove_prefix(end + 1);
   }
-  return stored;
+  into.in_views = true;
+  into.stored = into.tokens.tokens().size();
+  return Ok();
 }
 
-Result<void> SearchIndex::Flush(rocksdb::DB* views, rocksdb::WriteBatch& batch) {
-  rocksdb::Status status;
-  auto put = [&](const std::string& k, const std::string& v) {
-    if (status.ok()) status = batch.Put(k, v);
-  };
-  auto del = [&](const std::string& k) {
-    if (status.ok()) status = batch.Delete(k);
-  };
-  std::map<std::string, Pending> pending;
-  pending.swap(pending_);
-  for (auto& [id, p] : pending) {
-    Stored stored;
-    if (!p.is_new) {
-      BOOST_OUTCOME_TRY(loaded, Load(views, id));
-      stored = std::move(loaded);
+Result<void> SearchIndex::Observe(rocksdb::DB* views, const JobView& after,
+                                  const RecordedEvent& event) {
+  auto [it, fresh] = pending_.try_emplace(event.job_id);
+  Pending& p = it->second;
+  if (fresh) {
+    p.created_at = after.created_at;
+    p.created_position = after.created_position;
+    // A job enqueued in this batch has nothing stored yet.
+    if (event.version > 1) {
+      BOOST_OUTCOME_TRYV(Load(views, event.job_id, p));
     }
+  }
+  if (std::holds_alternative<Expired>(event.body)) p.expired = true;
+  AddEventWords(event, p.tokens);
+  return Ok();
+}
+
+void SearchIndex::Flush(RowSink& sink) {
+  for (auto& [id, p] : pending_) {
+    const SearchJob job{id, p.created_at, p.created_position};
+    const std::vector<std::string>& tokens = p.tokens.tokens();
     if (p.expired) {
-      for (const std::string& term : TermsOfAll(stored.tokens)) {
-        del(sk::PostingKey(term, p.created_at, p.created_position, id));
-      }
-      if (stored.found) del(sk::TokensKey(id));
+      // Enqueued and expired in one batch: nothing was stored.
+      if (p.in_views) RemoveSearchRows(job, tokens, p.stored, sink);
+      flushed_.emplace_back(id, std::nullopt);
+      continue;
+    }
+    WriteSearchRows(job, tokens, p.stored, p.in_views, sink);
+    flushed_.emplace_back(id, std::move(p.tokens).Take());
+  }
+  pending_.clear();
+}
+
+void SearchIndex::Committed() {
+  for (auto& [id, tokens] : flushed_) {
+    if (!tokens) {
       cache_.erase(id);
       continue;
     }
-    search::TokenSet tokens;
-    for (std::string& t : stored.tokens) (void)tokens.Add(std::move(t));
-    const size_t before = tokens.tokens().size();
-    for (const auto& [text, is_json] : p.texts) {
-      if (tokens.full()) break;
-      is_json ? search::TokenizeJsonValues(text, tokens) : search::Tokenize(text, tokens);
-    }
-    const std::vector<std::string>& all = tokens.tokens();
-    if (all.size() == before && stored.found) continue;  // nothing new
-    // Only terms the job did not have yet get a posting row.
-    const std::set<std::string> old_terms =
-        TermsOfAll(std::vector<std::string>(all.begin(), all.begin() + long(before)));
-    for (const std::string& term : TermsOfAll(all, before)) {
-      if (old_terms.count(term) == 0) {
-        put(sk::PostingKey(term, p.created_at, p.created_position, id), "");
-      }
-    }
-    std::string value = vk::EncodeU64(vk::SortableTime(p.created_at)) +
-                        vk::EncodeU64(p.created_position) + Join(all);
-    put(sk::TokensKey(id), value);
     if (cache_.size() >= kCacheLimit) cache_.clear();
-    cache_[id] = all;
+    cache_[id] = std::move(*tokens);
   }
-  if (!status.ok()) return Internal(fmt::format("views: {}", status.ToString()));
-  return Ok();
+  flushed_.clear();
 }
 
 }  // namespace jobtrail

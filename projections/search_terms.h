@@ -41,6 +41,7 @@ class TokenSet {
   bool Contains(const std::string& token) const { return seen_.count(token) > 0; }
   bool full() const { return order_.size() >= limit_; }
   const std::vector<std::string>& tokens() const { return order_; }
+  std::vector<std::string> Take() && { return std::move(order_); }
 
  private:
   size_t limit_;

@@ -135,6 +135,13 @@ void SeriesIndex::Observe(const JobView& after, const RecordedEvent& event) {
   }
   latest_ = std::max(latest_, event.timestamp);
   const Millis minute = MinuteOf(event.timestamp);
+  // What falls out of the kept history need not be held (a rebuild
+  // observes years of log before it writes).
+  if (const Millis cutoff = Cutoff(); cutoff > pending_cutoff_) {
+    pending_cutoff_ = cutoff;
+    std::erase_if(pending_, [&](const auto& entry) { return entry.first.second < cutoff; });
+  }
+  if (minute < pending_cutoff_) return;
   Merge(pending_[{after.spec.type, minute}], delta);
   Merge(pending_[{std::string(), minute}], delta);
 }
@@ -171,6 +178,20 @@ Result<void> SeriesIndex::Flush(rocksdb::DB* views, rocksdb::WriteBatch& batch) 
   if (status.ok()) status = batch.Put(kLatestKey, vk::EncodeU64(vk::SortableTime(latest_)));
   if (!status.ok()) return Io(status);
   return Ok();
+}
+
+void SeriesIndex::WriteFresh(RowSink& sink) {
+  if (latest_ == 0 && pending_.empty()) return;
+  const Millis cutoff = Cutoff();
+  for (const auto& [key, row] : pending_) {
+    const auto& [type, minute] = key;
+    if (minute < cutoff) continue;
+    sink.Put(RowKey(type, minute), Encode(row));
+    types_.insert(type);
+  }
+  pending_.clear();
+  pruned_ = cutoff;
+  sink.Put(kLatestKey, vk::EncodeU64(vk::SortableTime(latest_)));
 }
 
 Result<std::vector<SeriesPoint>> ReadSeries(rocksdb::DB* views, const rocksdb::Snapshot* snapshot,

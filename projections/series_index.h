@@ -26,6 +26,7 @@
 #include "domain/job_view.h"
 #include "projections/series_query.h"
 #include "projections/stats_state.h"
+#include "projections/view_rows.h"
 
 namespace jobtrail {
 
@@ -37,6 +38,9 @@ class SeriesIndex {
   void Observe(const JobView& after, const RecordedEvent& event);
   // Adds the rows changed since the last call (and any pruning) to `batch`.
   Result<void> Flush(rocksdb::DB* views, rocksdb::WriteBatch& batch);
+  // The rebuild's: writes every row observed into views that hold none yet
+  // (the rebuild observes the whole log, then writes once).
+  void WriteFresh(RowSink& sink);
 
   struct Row {
     SeriesCounts counts;
@@ -48,6 +52,7 @@ class SeriesIndex {
 
   Millis latest_ = 0;   // newest event seen
   Millis pruned_ = 0;   // rows before this are gone
+  Millis pending_cutoff_ = 0;  // pending_ holds no minute before this
   std::set<std::string> types_;  // types with rows (and "")
   std::map<std::pair<std::string, Millis>, Row> pending_;
 };

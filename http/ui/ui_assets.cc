@@ -1,6 +1,6 @@
 #include "http/ui/ui_assets.h"
 
-namespace jobtrail::ui {
+namespace jobtrail::http::ui {
 
 const Asset* FindAsset(std::string_view name) {
   for (const Asset& a : Assets()) {
@@ -9,4 +9,4 @@ const Asset* FindAsset(std::string_view name) {
   return nullptr;
 }
 
-}  // namespace jobtrail::ui
+}  // namespace jobtrail::http::ui

@@ -4,7 +4,7 @@
 #include <string_view>
 #include <vector>
 
-namespace jobtrail::ui {
+namespace jobtrail::http::ui {
 
 struct Asset {
   std::string_view name;          // "app.js"
@@ -18,4 +18,4 @@ const std::vector<Asset>& Assets();
 // The file named `name`, or null.
 const Asset* FindAsset(std::string_view name);
 
-}  // namespace jobtrail::ui
+}  // namespace jobtrail::http::ui

@@ -32,7 +32,7 @@ class BulkTest : public StoreTest {
   }
   BulkReport Run(BulkRequest request) {
     request.actor = "ops";
-    auto report = RunBulkAction(*store_, request);
+    auto report = RunBulkAction(*store_, *store_, request);
     EXPECT_TRUE(report) << report.error().ToString();
     return report ? report.value() : BulkReport{};
   }
