@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include <set>
+#include <algorithm>
 
 #include "projections/search_keys.h"
 #include "projections/view_keys.h"
@@ -23,13 +23,32 @@ std::string Join(const std::vector<std::string>& tokens) {
   return out;
 }
 
-std::set<std::string> TermsOfRange(const std::vector<std::string>& tokens, size_t from,
-                                   size_t to) {
-  std::set<std::string> terms;
+// The distinct terms of tokens[from, to), sorted (views into the tokens).
+std::vector<std::string_view> TermsOfRange(const std::vector<std::string>& tokens, size_t from,
+                                           size_t to) {
+  std::vector<std::string_view> terms;
+  terms.reserve(2 * (to - from));
   for (size_t i = from; i < to; ++i) {
-    for (std::string& t : search::TermsOf(tokens[i])) terms.insert(std::move(t));
+    const search::TokenTerms t = search::TermsOf(tokens[i]);
+    for (size_t k = 0; k < t.count; ++k) terms.push_back(t.term[k]);
   }
+  std::sort(terms.begin(), terms.end());
+  terms.erase(std::unique(terms.begin(), terms.end()), terms.end());
   return terms;
+}
+
+// Puts (or deletes) the posting of each term, the key built in one buffer.
+template <typename Op>
+void EachPosting(const std::vector<std::string_view>& terms, const SearchJob& job, Op op) {
+  const std::string order = sk::OrderBytes(job.created_at, job.created_position);
+  std::string key;
+  for (std::string_view term : terms) {
+    key.assign(sk::kPostingPrefix);
+    key.append(term);
+    key.push_back('\0');
+    key.append(order);
+    op(key);
+  }
 }
 
 }  // namespace
@@ -60,22 +79,22 @@ void WriteSearchRows(const SearchJob& job, const std::vector<std::string>& token
                      bool in_views, RowSink& sink) {
   if (tokens.size() == stored && in_views) return;  // nothing new
   // Only terms the job did not have yet get a posting row.
-  const std::set<std::string> old_terms = TermsOfRange(tokens, 0, stored);
-  for (const std::string& term : TermsOfRange(tokens, stored, tokens.size())) {
-    if (old_terms.count(term) == 0) {
-      sink.Put(sk::PostingKey(term, job.created_at, job.created_position, job.job_id), "");
-    }
+  const std::vector<std::string_view> old_terms = TermsOfRange(tokens, 0, stored);
+  std::vector<std::string_view> new_terms = TermsOfRange(tokens, stored, tokens.size());
+  if (!old_terms.empty()) {
+    std::erase_if(new_terms, [&](std::string_view t) {
+      return std::binary_search(old_terms.begin(), old_terms.end(), t);
+    });
   }
-  sink.Put(sk::TokensKey(job.job_id), vk::EncodeU64(vk::SortableTime(job.created_at)) +
-                                          vk::EncodeU64(job.created_position) + Join(tokens));
+  EachPosting(new_terms, job, [&](const std::string& key) { sink.Put(key, ""); });
+  sink.Put(sk::TokensKey(job.created_position), sk::TokensValue(job.job_id, Join(tokens)));
 }
 
 void RemoveSearchRows(const SearchJob& job, const std::vector<std::string>& tokens,
                       size_t stored, RowSink& sink) {
-  for (const std::string& term : TermsOfRange(tokens, 0, stored)) {
-    sink.Delete(sk::PostingKey(term, job.created_at, job.created_position, job.job_id));
-  }
-  sink.Delete(sk::TokensKey(job.job_id));
+  EachPosting(TermsOfRange(tokens, 0, stored), job,
+              [&](const std::string& key) { sink.Delete(key); });
+  sink.Delete(sk::TokensKey(job.created_position));
 }
 
 Result<void> SearchIndex::Load(rocksdb::DB* views, const std::string& job_id, Pending& into) {
@@ -86,11 +105,14 @@ Result<void> SearchIndex::Load(rocksdb::DB* views, const std::string& job_id, Pe
     return Ok();
   }
   std::string value;
-  rocksdb::Status s = views->Get(rocksdb::ReadOptions(), sk::TokensKey(job_id), &value);
+  rocksdb::Status s =
+      views->Get(rocksdb::ReadOptions(), sk::TokensKey(into.created_position), &value);
   if (s.IsNotFound()) return Ok();
   if (!s.ok()) return Internal(fmt::format("views: {}", s.ToString()));
-  if (value.size() < 16) return DataLoss("views: a malformed search tokens row");
-  std::string_view rest = std::string_view(value).substr(16);
+  std::string_view id, rest;
+  if (!sk::SplitTokensValue(value, id, rest) || id != job_id) {
+    return DataLoss("views: a malformed search tokens row");
+  }
   while (!rest.empty()) {
     const size_t end = rest.find(' ');
     (void)into.tokens.Add(std::string(rest.substr(0, end)));

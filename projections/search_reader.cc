@@ -17,12 +17,18 @@ namespace vk = view_keys;
 namespace {
 
 constexpr size_t kMaxLimit = 1000;
-constexpr size_t kOrderBytes = vk::kIndexOrderBytes;
+constexpr size_t kOrderBytes = sk::kOrderBytes;
 
-// One sorted source of candidates: a term's postings or a list index.
+// One sorted source of candidates: a term's postings or a list index, or
+// the union of several terms' postings (a two-byte query word). Ordered by
+// the first kOrderBytes of their key suffixes (creation time, enqueue
+// position), which name one job in every source.
 struct Source {
-  std::string prefix;
-  std::unique_ptr<rocksdb::Iterator> it;
+  struct Member {
+    std::string prefix;
+    std::unique_ptr<rocksdb::Iterator> it;
+  };
+  std::vector<Member> members;
 };
 
 std::string ToHex(std::string_view bytes) {
@@ -60,72 +66,103 @@ class Intersection {
         lower_(std::move(lower)),
         upper_(std::move(upper)) {}
 
-  // Positions every source at its first candidate: after `start` (a suffix,
-  // exclusive) when given, else at the bound.
+  // Positions every source at its first candidate: after `start` (order
+  // bytes, exclusive) when given, else at the bound.
   void Start(const std::string& start) {
     for (Source& s : sources_) {
-      if (descending_) {
-        const std::string from = start.empty() ? upper_ : start;
-        if (from.empty()) {
-          s.it->SeekForPrev(s.prefix + std::string(kOrderBytes + 1, '\xff'));
+      for (Source::Member& m : s.members) {
+        if (descending_) {
+          if (!start.empty()) {
+            SeekAtOrBefore(m, start);
+            if (InRange(m) && Order(m) == start) m.it->Prev();
+          } else if (!upper_.empty()) {
+            m.it->SeekForPrev(m.prefix + upper_);  // rows at `upper_` sort after it
+          } else {
+            m.it->SeekForPrev(m.prefix + std::string(kOrderBytes + 1, '\xff'));
+          }
         } else {
-          s.it->SeekForPrev(s.prefix + from);
-          if (s.it->Valid() && s.it->key().ToStringView() == s.prefix + from) s.it->Prev();
-        }
-      } else {
-        const std::string from = start.empty() ? lower_ : start;
-        s.it->Seek(s.prefix + from);
-        if (!start.empty() && s.it->Valid() && s.it->key().ToStringView() == s.prefix + from) {
-          s.it->Next();
+          const std::string& from = start.empty() ? lower_ : start;
+          m.it->Seek(m.prefix + from);
+          if (!start.empty() && InRange(m) && Order(m) == start) m.it->Next();
         }
       }
     }
   }
 
-  // The next suffix every source holds, or nullopt when one runs out.
+  // The next order bytes every source holds, or nullopt when one runs out.
   Result<std::optional<std::string>> Next() {
     for (;;) {
       std::string target;
       for (Source& s : sources_) {
-        if (!InRange(s)) {
-          BOOST_OUTCOME_TRYV(CheckStatus(s));
-          return std::optional<std::string>();
-        }
-        const std::string_view suffix = Suffix(s);
-        if (target.empty() || (descending_ ? suffix < target : suffix > target)) {
-          target.assign(suffix);
+        BOOST_OUTCOME_TRY(current, Current(s));
+        if (!current) return std::optional<std::string>();
+        if (target.empty() || (descending_ ? *current < target : *current > target)) {
+          target.assign(*current);
         }
       }
       bool agree = true;
       for (Source& s : sources_) {
-        if (Suffix(s) == target) continue;
+        BOOST_OUTCOME_TRY(current, Current(s));
+        if (current && *current == target) continue;
         agree = false;
-        if (descending_) {
-          s.it->SeekForPrev(s.prefix + target);
-        } else {
-          s.it->Seek(s.prefix + target);
+        for (Source::Member& m : s.members) {
+          // A member out of range has run out in this direction: it stays.
+          if (InRange(m) && (descending_ ? Order(m) > target : Order(m) < target)) {
+            if (descending_) {
+              SeekAtOrBefore(m, target);
+            } else {
+              m.it->Seek(m.prefix + target);
+            }
+          }
         }
       }
       if (!agree) continue;
-      for (Source& s : sources_) descending_ ? s.it->Prev() : s.it->Next();
+      // Every member at the target moves on (a job may be in several of a
+      // union's terms).
+      for (Source& s : sources_) {
+        for (Source::Member& m : s.members) {
+          if (InRange(m) && Order(m) == target) descending_ ? m.it->Prev() : m.it->Next();
+        }
+      }
       return std::optional<std::string>(std::move(target));
     }
   }
 
  private:
-  bool InRange(const Source& s) const {
-    if (!s.it->Valid() || !s.it->key().starts_with(s.prefix)) return false;
-    const std::string_view suffix = Suffix(s);
-    if (!lower_.empty() && suffix < lower_) return false;
-    if (!upper_.empty() && suffix >= upper_) return false;
+  // The source's candidate: the first of its members' in this direction.
+  Result<std::optional<std::string_view>> Current(const Source& s) const {
+    std::optional<std::string_view> best;
+    for (const Source::Member& m : s.members) {
+      if (!InRange(m)) {
+        if (!m.it->status().ok()) {
+          return Internal(fmt::format("views: {}", m.it->status().ToString()));
+        }
+        continue;
+      }
+      const std::string_view order = Order(m);
+      if (!best || (descending_ ? order > *best : order < *best)) best = order;
+    }
+    return best;
+  }
+  // The last row whose order bytes are at most `order`: a list index's row
+  // carries the job id after them, so it seeks past them.
+  static void SeekAtOrBefore(Source::Member& m, std::string_view order) {
+    std::string key = m.prefix;
+    key.append(order);
+    key.push_back('\xff');
+    m.it->SeekForPrev(key);
+  }
+  bool InRange(const Source::Member& m) const {
+    if (!m.it->Valid() || !m.it->key().starts_with(m.prefix)) return false;
+    const std::string_view key = m.it->key().ToStringView();
+    if (key.size() < m.prefix.size() + kOrderBytes) return false;
+    const std::string_view order = Order(m);
+    if (!lower_.empty() && order < lower_) return false;
+    if (!upper_.empty() && order >= upper_) return false;
     return true;
   }
-  static std::string_view Suffix(const Source& s) {
-    return s.it->key().ToStringView().substr(s.prefix.size());
-  }
-  static Result<void> CheckStatus(const Source& s) {
-    if (!s.it->status().ok()) return Internal(fmt::format("views: {}", s.it->status().ToString()));
-    return Ok();
+  static std::string_view Order(const Source::Member& m) {
+    return m.it->key().ToStringView().substr(m.prefix.size(), kOrderBytes);
   }
 
   std::vector<Source> sources_;
@@ -133,6 +170,42 @@ class Intersection {
   std::string lower_;  // inclusive; empty: none
   std::string upper_;  // exclusive; empty: none
 };
+
+// The prefix just past every key that starts with `prefix`, or "" for none.
+std::string PrefixEnd(std::string prefix) {
+  while (!prefix.empty() && uint8_t(prefix.back()) == 0xff) prefix.pop_back();
+  if (!prefix.empty()) prefix.back() = char(uint8_t(prefix.back()) + 1);
+  return prefix;
+}
+
+// The terms a two-byte word reads: itself (two-byte tokens) and every
+// kShortPrefix-byte term that starts with it, one seek each (a long
+// prefix term sorts right after its short one and is skipped with it).
+Result<std::vector<std::string>> ShortTermsUnder(rocksdb::DB* views, const rocksdb::ReadOptions& ro,
+                                                 std::string_view word) {
+  std::vector<std::string> terms;
+  const std::string range = std::string(sk::kPostingPrefix) + std::string(word);
+  std::unique_ptr<rocksdb::Iterator> it(views->NewIterator(ro));
+  for (it->Seek(range); it->Valid() && it->key().starts_with(range);) {
+    const std::string_view key = it->key().ToStringView();
+    const size_t zero = key.find('\0', sk::kPostingPrefix.size());
+    if (zero == std::string_view::npos) return DataLoss("views: a malformed search posting");
+    const std::string_view term = key.substr(sk::kPostingPrefix.size(), zero - 1);
+    const std::string_view head = term.substr(0, search::kShortPrefix);
+    if (term.size() <= search::kShortPrefix) terms.emplace_back(term);
+    // Past every term that starts with `head` (its long terms too).
+    const std::string next = PrefixEnd(std::string(sk::kPostingPrefix) + std::string(head));
+    if (term.size() < search::kShortPrefix) {
+      it->Seek(std::string(key.substr(0, zero)) + '\x01');  // past the two-byte term's rows
+    } else if (next.empty()) {
+      break;
+    } else {
+      it->Seek(next);
+    }
+  }
+  if (!it->status().ok()) return Internal(fmt::format("views: {}", it->status().ToString()));
+  return terms;
+}
 
 }  // namespace
 
@@ -159,23 +232,39 @@ Result<ListPage> ReadSearchPage(rocksdb::DB* views, const rocksdb::Snapshot* sna
   rocksdb::ReadOptions ro;
   ro.snapshot = snapshot;
   std::vector<Source> sources;
-  auto add = [&](std::string prefix) {
-    for (const Source& s : sources) {
-      if (s.prefix == prefix) return;
+  std::vector<std::vector<std::string>> seen;  // each source once
+  auto add = [&](const std::vector<std::string>& prefixes) {
+    if (std::find(seen.begin(), seen.end(), prefixes) != seen.end()) return;
+    seen.push_back(prefixes);
+    Source source;
+    for (const std::string& prefix : prefixes) {
+      source.members.push_back(
+          {prefix, std::unique_ptr<rocksdb::Iterator>(views->NewIterator(ro))});
     }
-    sources.push_back(Source{std::move(prefix), std::unique_ptr<rocksdb::Iterator>(views->NewIterator(ro))});
+    sources.push_back(std::move(source));
   };
-  for (const search::QueryWord& w : words) add(sk::PostingPrefix(w.term));
+  bool no_match = false;
+  for (const search::QueryWord& w : words) {
+    if (!w.every_short_term) {
+      add({sk::PostingPrefix(w.term)});
+      continue;
+    }
+    BOOST_OUTCOME_TRY(terms, ShortTermsUnder(views, ro, w.term));
+    if (terms.empty()) no_match = true;  // no token starts with the word
+    std::vector<std::string> prefixes;
+    for (const std::string& t : terms) prefixes.push_back(sk::PostingPrefix(t));
+    add(prefixes);
+  }
   const std::pair<std::string_view, const std::string*> filters[] = {
       {vk::kDimExternalRef, &q.external_ref},
       {vk::kDimOwner, &q.owner},
       {vk::kDimType, &q.type},
       {vk::kDimQueue, &q.queue}};
   for (const auto& [dim, value] : filters) {
-    if (!value->empty()) add(vk::IndexPrefix(dim, *value, 'c'));
+    if (!value->empty()) add({vk::IndexPrefix(dim, *value, 'c')});
   }
   const bool one_status = q.statuses.size() == 1;
-  if (one_status) add(vk::IndexPrefix(vk::kDimStatus, StatusName(q.statuses[0]), 'c'));
+  if (one_status) add({vk::IndexPrefix(vk::kDimStatus, StatusName(q.statuses[0]), 'c')});
   const bool check_status = q.statuses.size() > 1;
   const bool check_tokens =
       std::any_of(words.begin(), words.end(), [](const auto& w) { return w.needs_check; });
@@ -188,7 +277,7 @@ Result<ListPage> ReadSearchPage(rocksdb::DB* views, const rocksdb::Snapshot* sna
       return MakeError(Code::kInvalidArgument, "INVALID_CURSOR",
                        "cursor is not one this list returned for the same sort order");
     }
-    start = raw->substr(2);
+    start = raw->substr(2, kOrderBytes);
   }
   std::string lower, upper;
   if (q.created_after) lower = vk::EncodeU64(vk::SortableTime(*q.created_after));
@@ -197,22 +286,28 @@ Result<ListPage> ReadSearchPage(rocksdb::DB* views, const rocksdb::Snapshot* sna
   join.Start(start);
 
   // Whether a candidate every source holds is a match: the checks the
-  // sources cannot make. Reads the status record only when asked to.
-  auto accept = [&](std::string_view job_id, std::optional<StatusDocument>* doc_out)
-      -> Result<bool> {
-    if (check_tokens) {
-      std::string tokens;
-      rocksdb::Status s = views->Get(ro, sk::TokensKey(job_id), &tokens);
-      if (s.IsNotFound()) return false;
-      if (!s.ok() || tokens.size() < kOrderBytes) return Internal("views: search tokens unreadable");
-      const std::string_view list = std::string_view(tokens).substr(kOrderBytes);
-      for (const search::QueryWord& w : words) {
-        if (w.needs_check && !search::AnyTokenStartsWith(list, w.word)) return false;
-      }
+  // sources cannot make. Reads the job's tokens row (which names it) only
+  // when a word must be checked or the job is on the page, and its status
+  // record only when it is on the page or several statuses are asked for.
+  std::string tokens_value;
+  auto accept = [&](std::string_view order, std::string* job_id,
+                    std::optional<StatusDocument>* doc_out) -> Result<bool> {
+    if (!check_tokens && !check_status && doc_out == nullptr) return true;
+    rocksdb::Status s =
+        views->Get(ro, sk::TokensKey(vk::DecodeU64(order.substr(8))), &tokens_value);
+    if (s.IsNotFound()) return false;
+    if (!s.ok()) return Internal(fmt::format("views: {}", s.ToString()));
+    std::string_view id, list;
+    if (!sk::SplitTokensValue(tokens_value, id, list)) {
+      return DataLoss("views: a malformed search tokens row");
     }
+    for (const search::QueryWord& w : words) {
+      if (w.needs_check && !search::AnyTokenStartsWith(list, w.word)) return false;
+    }
+    job_id->assign(id);
     if (!check_status && doc_out == nullptr) return true;
     std::string value;
-    rocksdb::Status s = views->Get(ro, vk::JobKey(job_id), &value);
+    s = views->Get(ro, vk::JobKey(*job_id), &value);
     if (s.IsNotFound()) return false;  // expired in the same batch as its postings
     if (!s.ok()) return Internal(fmt::format("views: {}", s.ToString()));
     BOOST_OUTCOME_TRY(doc, DecodeStatusRecord(value));
@@ -228,13 +323,13 @@ Result<ListPage> ReadSearchPage(rocksdb::DB* views, const rocksdb::Snapshot* sna
   size_t to_skip = q.cursor.empty() ? q.skip : 0;
   uint64_t matched = 0;
   std::string last_suffix;
-  for (;;) {
+  std::string job_id;
+  while (!no_match) {
     BOOST_OUTCOME_TRY(next, join.Next());
     if (!next) break;
-    const std::string_view job_id = std::string_view(*next).substr(kOrderBytes);
     const bool on_page = to_skip == 0 && page.items_json.size() < q.limit;
     std::optional<StatusDocument> doc;
-    BOOST_OUTCOME_TRY(ok, accept(job_id, on_page ? &doc : nullptr));
+    BOOST_OUTCOME_TRY(ok, accept(*next, &job_id, on_page ? &doc : nullptr));
     if (!ok) continue;
     ++matched;
     if (to_skip > 0) {

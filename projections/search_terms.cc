@@ -63,10 +63,18 @@ void Walk(const rapidjson::Value& v, TokenSet& out, int depth) {
 
 }  // namespace
 
+bool TokenSet::Contains(std::string_view token) const {
+  if (order_.size() <= kScanLimit) {
+    return std::find(order_.begin(), order_.end(), token) != order_.end();
+  }
+  return seen_.count(std::string(token)) > 0;
+}
+
 bool TokenSet::Add(std::string token) {
-  if (seen_.count(token) > 0) return true;
+  if (Contains(token)) return true;
   if (full()) return false;
-  seen_.insert(token);
+  if (order_.size() == kScanLimit) seen_.insert(order_.begin(), order_.end());
+  if (order_.size() >= kScanLimit) seen_.insert(token);
   order_.push_back(std::move(token));
   return true;
 }
@@ -102,11 +110,15 @@ void TokenizeJsonValues(std::string_view json, TokenSet& out) {
   Walk(doc, out, 0);
 }
 
-std::vector<std::string> TermsOf(std::string_view token) {
-  std::vector<std::string> terms;
-  const size_t longest = std::min(token.size(), kMaxIndexedPrefix);
-  for (size_t n = kMinWordLength; n <= longest; ++n) terms.emplace_back(token.substr(0, n));
-  return terms;
+TokenTerms TermsOf(std::string_view token) {
+  TokenTerms out;
+  if (token.size() < kShortPrefix) {
+    out.term[out.count++] = token;
+    return out;
+  }
+  out.term[out.count++] = token.substr(0, kShortPrefix);
+  if (token.size() >= kLongPrefix) out.term[out.count++] = token.substr(0, kLongPrefix);
+  return out;
 }
 
 std::vector<QueryWord> ParseQuery(std::string_view text) {
@@ -116,8 +128,13 @@ std::vector<QueryWord> ParseQuery(std::string_view text) {
   for (const std::string& t : tokens.tokens()) {
     QueryWord w;
     w.word = t;
-    w.term = t.substr(0, kMaxIndexedPrefix);
-    w.needs_check = t.size() > kMaxIndexedPrefix;
+    if (t.size() < kShortPrefix) {
+      w.term = t;
+      w.every_short_term = true;
+    } else {
+      w.term = t.substr(0, t.size() >= kLongPrefix ? kLongPrefix : kShortPrefix);
+      w.needs_check = t.size() > w.term.size();
+    }
     words.push_back(std::move(w));
   }
   return words;

@@ -11,10 +11,12 @@
 // prefix of one is one word. Tokens shorter than kMinWordLength are not
 // indexed, longer ones than kMaxTokenLength are cut there.
 //
-// The index stores each token's prefixes of kMinWordLength..kMaxIndexedPrefix
-// bytes as terms (search_index.h); a query word longer than that is looked
-// up by its first kMaxIndexedPrefix bytes and checked against the job's
-// tokens. Pure code, thread-compatible.
+// The index stores few terms per token (TermsOf): its first
+// kShortPrefix bytes and its first kLongPrefix bytes, or the whole token
+// when it is shorter than kShortPrefix. A query word is looked up by the
+// longest of them it covers and, when it is longer, checked against the
+// job's tokens; a two-byte word reads every short term that starts with it
+// (ParseQuery). Pure code, thread-compatible.
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -24,7 +26,8 @@
 namespace jobtrail::search {
 
 inline constexpr size_t kMinWordLength = 2;
-inline constexpr size_t kMaxIndexedPrefix = 12;
+inline constexpr size_t kShortPrefix = 3;
+inline constexpr size_t kLongPrefix = 6;
 inline constexpr size_t kMaxTokenLength = 64;
 // A job keeps at most this many distinct tokens (the first ones, in event
 // order): a job logging 100,000 lines costs the index a bounded row.
@@ -38,15 +41,18 @@ class TokenSet {
   explicit TokenSet(size_t limit = kMaxTokensPerJob) : limit_(limit) {}
   // False when the token was new but the set is full.
   bool Add(std::string token);
-  bool Contains(const std::string& token) const { return seen_.count(token) > 0; }
+  bool Contains(std::string_view token) const;
   bool full() const { return order_.size() >= limit_; }
   const std::vector<std::string>& tokens() const { return order_; }
   std::vector<std::string> Take() && { return std::move(order_); }
 
  private:
+  // Most jobs have a few dozen tokens: a scan finds them faster than a
+  // hash set costs to build; past kScanLimit the set is hashed.
+  static constexpr size_t kScanLimit = 32;
   size_t limit_;
   std::vector<std::string> order_;
-  std::unordered_set<std::string> seen_;
+  std::unordered_set<std::string> seen_;  // order_'s tokens, once past kScanLimit
 };
 
 // Adds the tokens of `text` to `out`, in order.
@@ -55,16 +61,24 @@ void Tokenize(std::string_view text, TokenSet& out);
 // not words); a document that does not parse adds nothing.
 void TokenizeJsonValues(std::string_view json, TokenSet& out);
 
-// The index terms of one token: its prefixes of kMinWordLength up to
-// kMaxIndexedPrefix bytes (a token shorter than that is its own last term).
-std::vector<std::string> TermsOf(std::string_view token);
+// The index terms of one token (views into it): a two-byte token is its
+// own term; a longer one has its first kShortPrefix bytes and, from
+// kLongPrefix bytes on, its first kLongPrefix bytes.
+struct TokenTerms {
+  std::string_view term[2];
+  size_t count = 0;
+};
+TokenTerms TermsOf(std::string_view token);
 
-// A query word: the term whose postings list every candidate, and whether
-// candidates must be checked against their tokens (a word longer than the
-// longest indexed prefix).
+// A query word and how it is looked up: the postings of `term` list every
+// candidate (with `every_short_term`, those of every term that is `term`
+// or kShortPrefix bytes starting with it: a two-byte word); candidates
+// must be checked against their tokens when `needs_check` (the word is
+// longer than its term).
 struct QueryWord {
   std::string word;
   std::string term;
+  bool every_short_term = false;
   bool needs_check = false;
 };
 // The words of a query, de-duplicated, in order. Empty when it has none of

@@ -34,6 +34,7 @@ void Merge(SeriesIndex::Row& into, const SeriesIndex::Row& from) {
   into.counts.failed += from.counts.failed;
   into.counts.retried += from.counts.retried;
   into.counts.cancelled += from.counts.cancelled;
+  if (from.processing.count() == 0) return;  // most events: nothing finished
   std::map<int, uint64_t> buckets = into.processing.buckets();
   for (const auto& [b, n] : from.processing.buckets()) buckets[b] += n;
   into.processing.Restore(std::move(buckets),
@@ -140,16 +141,26 @@ void SeriesIndex::Observe(const JobView& after, const RecordedEvent& event) {
   if (const Millis cutoff = Cutoff(); cutoff > pending_cutoff_) {
     pending_cutoff_ = cutoff;
     std::erase_if(pending_, [&](const auto& entry) { return entry.first.second < cutoff; });
+    last_row_ = last_all_ = nullptr;
   }
   if (minute < pending_cutoff_) return;
-  Merge(pending_[{after.spec.type, minute}], delta);
-  Merge(pending_[{std::string(), minute}], delta);
+  // Consecutive events mostly share their type and minute: the rows they
+  // last went to are found again without a lookup (map nodes are stable).
+  if (last_row_ == nullptr || last_minute_ != minute || last_type_ != after.spec.type) {
+    last_row_ = &pending_[{after.spec.type, minute}];
+    last_all_ = &pending_[{std::string(), minute}];
+    last_minute_ = minute;
+    last_type_ = after.spec.type;
+  }
+  Merge(*last_row_, delta);
+  Merge(*last_all_, delta);
 }
 
 Result<void> SeriesIndex::Flush(rocksdb::DB* views, rocksdb::WriteBatch& batch) {
   if (pending_.empty()) return Ok();
   std::map<std::pair<std::string, Millis>, Row> pending;
   pending.swap(pending_);
+  last_row_ = last_all_ = nullptr;
   const Millis cutoff = Cutoff();
   rocksdb::Status status;
   if (cutoff > pruned_) {
@@ -190,6 +201,7 @@ void SeriesIndex::WriteFresh(RowSink& sink) {
     types_.insert(type);
   }
   pending_.clear();
+  last_row_ = last_all_ = nullptr;
   pruned_ = cutoff;
   sink.Put(kLatestKey, vk::EncodeU64(vk::SortableTime(latest_)));
 }

@@ -55,6 +55,11 @@ class SeriesIndex {
   Millis pending_cutoff_ = 0;  // pending_ holds no minute before this
   std::set<std::string> types_;  // types with rows (and "")
   std::map<std::pair<std::string, Millis>, Row> pending_;
+  // The rows of pending_ the last event went to (its type's and all types').
+  Row* last_row_ = nullptr;
+  Row* last_all_ = nullptr;
+  std::string last_type_;
+  Millis last_minute_ = 0;
 };
 
 // The points of `query` from a snapshot of the views (every step, zeros

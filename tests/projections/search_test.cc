@@ -51,15 +51,29 @@ TEST(SearchTermsTest, TokensAreCappedAndCut) {
   EXPECT_EQ(TokensOf(std::string(100, 'x'))[0].size(), search::kMaxTokenLength);
 }
 
-TEST(SearchTermsTest, TermsArePrefixesUpToTheIndexedLength) {
-  EXPECT_EQ(search::TermsOf("form"), (std::vector<std::string>{"fo", "for", "form"}));
-  EXPECT_EQ(search::TermsOf("abcdefghijklmnop").back(), "abcdefghijkl");
-  const auto words = search::ParseQuery("Form form  abcdefghijklmnop x");
-  ASSERT_EQ(words.size(), 2u);
-  EXPECT_EQ(words[0].term, "form");
-  EXPECT_FALSE(words[0].needs_check);
-  EXPECT_EQ(words[1].term, "abcdefghijkl");
+std::vector<std::string_view> TermsOf(std::string_view token) {
+  const search::TokenTerms t = search::TermsOf(token);
+  return std::vector<std::string_view>(t.term, t.term + t.count);
+}
+
+TEST(SearchTermsTest, ATokenHasAtMostTwoTerms) {
+  EXPECT_EQ(TermsOf("ok"), (std::vector<std::string_view>{"ok"}));
+  EXPECT_EQ(TermsOf("form"), (std::vector<std::string_view>{"for"}));
+  EXPECT_EQ(TermsOf("formfill"), (std::vector<std::string_view>{"for", "formfi"}));
+  EXPECT_EQ(TermsOf("abcdef"), (std::vector<std::string_view>{"abc", "abcdef"}));
+  const auto words = search::ParseQuery("Form form  abcdefghijklmnop x fo abc abcdef");
+  ASSERT_EQ(words.size(), 5u);
+  EXPECT_EQ(words[0].term, "for");  // looked up by its first three bytes, then checked
+  EXPECT_TRUE(words[0].needs_check);
+  EXPECT_EQ(words[1].term, "abcdef");
   EXPECT_TRUE(words[1].needs_check);
+  EXPECT_EQ(words[2].term, "fo");  // every short term under it
+  EXPECT_TRUE(words[2].every_short_term);
+  EXPECT_FALSE(words[2].needs_check);
+  EXPECT_EQ(words[3].term, "abc");
+  EXPECT_FALSE(words[3].needs_check);
+  EXPECT_EQ(words[4].term, "abcdef");
+  EXPECT_FALSE(words[4].needs_check);
   EXPECT_TRUE(search::ParseQuery("a - ! ?").empty());
 }
 
@@ -117,6 +131,40 @@ TEST_F(SearchTest, LongWordsAreCheckedBeyondTheIndexedPrefix) {
   EXPECT_EQ(Search("internationaliz"), (std::vector<std::string>{a}));
   EXPECT_EQ(Search("internationalis"), (std::vector<std::string>{b}));
   EXPECT_EQ(Search("internationali"), (std::vector<std::string>{b, a}));
+}
+
+// The index holds few terms per token (two-byte tokens whole, then the
+// first 3 and 6 bytes); words of every length still match prefixes of
+// tokens of every length.
+TEST_F(SearchTest, WordsOfEveryLengthMatchTokensOfEveryLength) {
+  const std::string a = EnqueueWith("t", "alice", R"({"k":"ok"})");
+  const std::string b = EnqueueWith("t", "alice", R"({"k":"okapi"})");
+  const std::string c = EnqueueWith("t", "bob", R"({"k":"okonomiyaki"})");
+  const std::string d = EnqueueWith("t", "alice", R"({"a":"okapi","b":"okonomiyaki"})");
+  EXPECT_EQ(Search("ok"), (std::vector<std::string>{d, c, b, a}));  // every short term under it
+  EXPECT_EQ(Search("oka"), (std::vector<std::string>{d, b}));
+  EXPECT_EQ(Search("okap"), (std::vector<std::string>{d, b}));  // between indexed lengths
+  EXPECT_EQ(Search("okapi"), (std::vector<std::string>{d, b}));
+  EXPECT_EQ(Search("okonom"), (std::vector<std::string>{d, c}));
+  EXPECT_EQ(Search("okonomiyaki"), (std::vector<std::string>{d, c}));
+  EXPECT_TRUE(Search("okonomiyakis").empty());
+  EXPECT_TRUE(Search("okx").empty());
+  EXPECT_TRUE(Search("zz").empty());
+  EXPECT_EQ(Search("ok okapi"), (std::vector<std::string>{d, b}));
+  EXPECT_EQ(Search(ListQuery{.owner = "alice", .descending = false, .text = "ok"}),
+            (std::vector<std::string>{a, b, d}));
+  // A two-byte word pages by cursor like any other.
+  std::vector<std::string> seen;
+  ListQuery q{.limit = 1, .text = "ok"};
+  for (;;) {
+    auto page = store_->List(q);
+    ASSERT_TRUE(page) << page.error().ToString();
+    EXPECT_EQ(page.value().total, 4u - seen.size());
+    seen.insert(seen.end(), page.value().ids.begin(), page.value().ids.end());
+    if (!page.value().has_more) break;
+    q.cursor = page.value().next_cursor;
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{d, c, b, a}));
 }
 
 TEST_F(SearchTest, CombinesWithTheListFiltersAndPagesByCursor) {
