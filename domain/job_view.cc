@@ -39,7 +39,8 @@ bool Allowed(JobStatus s, EventKind kind) {
     case EventKind::kLogged:
     case EventKind::kCancelled:
       return s == S::kPending || s == S::kRunning || s == S::kRetrying;
-    case EventKind::kExpired: return s != S::kNone;
+    case EventKind::kExpired:
+    case EventKind::kWebhookAttempted: return s != S::kNone;
   }
   return false;
 }
@@ -126,6 +127,21 @@ struct Checker {
     return Ok();
   }
   Result<void> operator()(const Expired&) const { return Ok(); }
+  Result<void> operator()(const WebhookAttempted& e) const {
+    if (e.delivery_id.empty()) return InvalidArgument("delivery_id is required");
+    if (e.attempt < 1) return InvalidArgument("attempt must be at least 1");
+    if (e.event_version < 1 || e.event_version > job.version) {
+      return InvalidArgument("event_version must name an earlier event of the job");
+    }
+    if (e.status_code < 0 || e.status_code > 999) {
+      return InvalidArgument("status_code must be between 0 and 999");
+    }
+    if (e.duration_ms < 0) return InvalidArgument("duration_ms must not be negative");
+    if ((e.outcome == WebhookOutcome::kRetrying) != e.next_attempt_at.has_value()) {
+      return InvalidArgument("next_attempt_at is set exactly when the outcome is retrying");
+    }
+    return Ok();
+  }
 };
 
 void MergeItems(ItemCounts& into, const ItemCounts& from) {
@@ -244,6 +260,8 @@ struct Applier {
     job.finished_at.reset();
     if (job.spec.max_attempts <= job.attempts) job.spec.max_attempts = job.attempts + 1;
   }
+  // An attempt record is audit only: the job itself does not change.
+  void operator()(const WebhookAttempted&) {}
   void Finish() {
     job.finished_at = ev.timestamp;
     job.next_retry_at.reset();
@@ -301,6 +319,24 @@ Result<JobView> FoldEvents(const std::vector<RecordedEvent>& events) {
     BOOST_OUTCOME_TRYV(ApplyEvent(job, e));
   }
   return job;
+}
+
+std::optional<JobStatus> StatusEnteredBy(EventKind kind) {
+  switch (kind) {
+    case EventKind::kEnqueued: return JobStatus::kPending;
+    case EventKind::kStarted: return JobStatus::kRunning;
+    case EventKind::kRetried: return JobStatus::kRetrying;
+    case EventKind::kCompleted: return JobStatus::kCompleted;
+    case EventKind::kFailed: return JobStatus::kFailed;
+    case EventKind::kCancelled: return JobStatus::kCancelled;
+    case EventKind::kProgressed:
+    case EventKind::kLogged:
+    case EventKind::kErrored:
+    case EventKind::kExpired:
+    case EventKind::kWebhookAttempted:
+      return std::nullopt;
+  }
+  return std::nullopt;
 }
 
 }  // namespace jobtrail

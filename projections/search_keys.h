@@ -1,7 +1,7 @@
 #pragma once
 // The search index's rows in the read-model database (beside view_keys.h):
 //
-//   "w" term 0x00 created(u64 BE, sortable) created_pos(u64 BE) -> ""
+//   "p" term 0x00 created(u64 BE, sortable) created_pos(u64 BE) -> ""
 //        postings: every job one of whose tokens has `term` as its indexed
 //        prefix (search_terms.h: TermsOf), in creation order. The 16 order
 //        bytes are those of the list indexes' 'c' rows ("x" dim 0x00 value
@@ -20,7 +20,7 @@
 
 namespace jobtrail::search_keys {
 
-inline constexpr std::string_view kPostingPrefix = "w";
+inline constexpr std::string_view kPostingPrefix = "p";
 inline constexpr std::string_view kTokensPrefix = "v";
 inline constexpr size_t kOrderBytes = view_keys::kIndexOrderBytes;
 

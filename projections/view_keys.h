@@ -18,6 +18,11 @@
 //        rank = 2^31 - priority (higher first). Loaded into the ClaimIndex.
 //   "k" owner 0x00 unique key         -> job id of the owner's non-final job
 //        holding it (unique keys are per owner)
+//   "w" webhook 0x00 pos(u64 BE)      -> one delivery attempt of a webhook
+//        subscription (a webhook_attempted event at log position pos), as
+//        JSON; kept when the job expires (the subscriber saw it already)
+//   "p" term ..., "v" pos             -> the search index (search_keys.h)
+//   "m" type 0x00 minute, "M"         -> the per-minute history (series_index.h)
 //
 // dims: "all" (value ""), "status", "type", "queue", "owner", "ext".
 // sort: 'c' created (every dim), 'u' updated ("all" and "status" only).
@@ -28,7 +33,7 @@
 
 namespace jobtrail::view_keys {
 
-inline constexpr std::string_view kViewsFormat = "jobtrail-views-v3";
+inline constexpr std::string_view kViewsFormat = "jobtrail-views-v4";
 inline constexpr std::string_view kFormatKey = "format";
 // The format key while a rebuild writes the views: a rebuild cut short
 // leaves it, so the next open sees views of another format and rebuilds.
@@ -66,5 +71,7 @@ std::string ClaimPrefix(std::string_view queue);
 std::string ClaimKey(std::string_view queue, int32_t priority, int64_t ready_at,
                      std::string_view job_id);
 std::string UniqueKey(std::string_view owner, std::string_view unique_key);
+std::string WebhookAttemptPrefix(std::string_view webhook_id);
+std::string WebhookAttemptKey(std::string_view webhook_id, uint64_t position);
 
 }  // namespace jobtrail::view_keys

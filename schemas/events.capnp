@@ -55,6 +55,7 @@ struct Enqueued {
   retryBackoff @11 :Text;
   retryBaseDelayMs @12 :Int64Box;
   retryMaxDelayMs @13 :Int64Box;
+  callbackUrl @14 :Text;          # added in v3
 }
 
 struct Started {
@@ -91,7 +92,7 @@ struct Retried {
   attempt @0 :Int32;
   nextRunAtMs @1 :Int64;
   backoffMs @2 :Int64;
-  manual @3 :Bool;        # added in v3: an operator re-ran a failed or cancelled job
+  manual @3 :Bool;        # added in v4: an operator re-ran a failed or cancelled job
 }
 
 struct Completed {
@@ -113,6 +114,27 @@ struct Cancelled {
 # Added in v2: the job's retention ran out; read models drop the job.
 struct Expired {
   reason @0 :Text;
+}
+
+# Added in v3: one attempt to deliver a webhook about an earlier event of
+# the job (http/webhooks/). Changes nothing of the job but its version.
+enum WebhookOutcome {
+  delivered @0;
+  retrying @1;
+  gaveUp @2;
+}
+
+struct WebhookAttempted {
+  deliveryId @0 :Text;
+  webhookId @1 :Text;             # empty: the job's callback_url
+  eventVersion @2 :UInt64;
+  eventType @3 :Text;
+  attempt @4 :Int32;
+  statusCode @5 :Int32;
+  error @6 :Text;
+  durationMs @7 :Int64;
+  outcome @8 :WebhookOutcome;
+  nextAttemptAtMs @9 :Int64Box;
 }
 
 # One event: the envelope and exactly one body.
@@ -137,5 +159,6 @@ struct Event {
     failed @13 :Failed;
     cancelled @14 :Cancelled;
     expired @15 :Expired;
+    webhookAttempted @16 :WebhookAttempted;
   }
 }

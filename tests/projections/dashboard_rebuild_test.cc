@@ -66,7 +66,7 @@ TEST_F(DashboardRebuildTest, RebuildGivesTheLiveSearchAndSeriesRows) {
   ASSERT_TRUE(store_->RunMaintenance(cleanup));
 
   const auto live = DumpViews();
-  EXPECT_GT(CountPrefix(live, 'w'), 100u);  // postings
+  EXPECT_GT(CountPrefix(live, 'p'), 100u);  // postings
   EXPECT_GT(CountPrefix(live, 'v'), 10u);   // tokens per job
   EXPECT_GT(CountPrefix(live, 'm'), 50u);   // per-minute rows
   ASSERT_TRUE(store_->Rebuild(nullptr));

@@ -60,6 +60,10 @@ const Row kMatrix[] = {
     {"GET", "/v1/stats/series", "UUUUFFFAF", ""},
     {"GET", "/ui", "AAAAAAAAA", ""},
     {"GET", "/ui/{file}", "AAAAAAAAA", ""},
+    // Backups (this server has no --backup-dir: an admin gets 422).
+    {"POST", "/v1/admin/backup", "UUUUFFFAF", "{}"},
+    {"GET", "/v1/admin/backups", "UUUUFFFAF", ""},
+    {"GET", "/v1/admin/backups/{name}", "UUUUFFFAF", ""},
 };
 
 HttpResult Call(HttpClient& client, const std::string& method, const std::string& path,
