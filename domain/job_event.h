@@ -102,6 +102,9 @@ struct Retried {
   int32_t attempt = 0;  // the attempt that will run next; 0: current + 1
   Millis next_run_at = 0;
   Millis backoff_ms = 0;
+  // An operator's re-run of a failed or cancelled job (POST
+  // /v1/jobs/{id}/retry), not a retry after an error of a running one.
+  bool manual = false;
   bool operator==(const Retried&) const = default;
 };
 

@@ -28,9 +28,12 @@ bool Allowed(JobStatus s, EventKind kind) {
   switch (kind) {
     case EventKind::kEnqueued: return s == S::kNone;
     case EventKind::kStarted: return s == S::kPending || s == S::kRetrying;
+    // A retry after an error: running; a manual one (the Checker tells
+    // them apart): failed or cancelled.
+    case EventKind::kRetried:
+      return s == S::kRunning || s == S::kFailed || s == S::kCancelled;
     case EventKind::kProgressed:
     case EventKind::kErrored:
-    case EventKind::kRetried:
     case EventKind::kCompleted:
     case EventKind::kFailed: return s == S::kRunning;
     case EventKind::kLogged:
@@ -87,12 +90,32 @@ struct Checker {
     return Ok();
   }
   Result<void> operator()(const Retried& e) const {
+    if (e.manual || job.status != JobStatus::kRunning) return CheckManualRetry(e);
     const ErrorEntry* last = job.LastError();
     if (last == nullptr || last->attempt != job.attempts) {
       return MakeError(Code::kFailedPrecondition, "INVALID_TRANSITION",
                        "a retry must follow an error in the current attempt");
     }
     BOOST_OUTCOME_TRYV(CheckNextAttempt(e.attempt, "the retry runs"));
+    if (e.backoff_ms < 0) return InvalidArgument("backoff must not be negative");
+    return Ok();
+  }
+  // A re-run by hand: only of a failed or cancelled job, and it grants the
+  // attempt it starts even when none is left (Applier).
+  Result<void> CheckManualRetry(const Retried& e) const {
+    if (!e.manual || (job.status != JobStatus::kFailed && job.status != JobStatus::kCancelled)) {
+      return MakeError(Code::kFailedPrecondition, "INVALID_TRANSITION",
+                       e.manual ? fmt::format("only a failed or cancelled job can be retried "
+                                              "by hand; this one is '{}'",
+                                              StatusName(job.status))
+                                : fmt::format("cannot apply 'retried' to a job that is '{}'",
+                                              StatusName(job.status)));
+    }
+    if (e.attempt != 0 && e.attempt != job.attempts + 1) {
+      return MakeError(Code::kFailedPrecondition, "ATTEMPT_MISMATCH",
+                       fmt::format("the retry runs attempt {}, not {}", job.attempts + 1,
+                                   e.attempt));
+    }
     if (e.backoff_ms < 0) return InvalidArgument("backoff must not be negative");
     return Ok();
   }
@@ -181,6 +204,7 @@ struct Applier {
     job.message = e.message;
   }
   void operator()(const Retried& e) {
+    if (e.manual) Reopen();
     job.status = JobStatus::kRetrying;
     job.next_retry_at = e.next_run_at;
     job.worker_id.clear();
@@ -222,6 +246,19 @@ struct Applier {
     job.lease_deadline.reset();
     job.next_retry_at.reset();
     job.estimated_completion_at.reset();
+  }
+  // A manual retry: the job is no longer final. What made it final stays in
+  // its history (events, error logs); the status forgets it. A job out of
+  // attempts gets the one the retry starts.
+  void Reopen() {
+    ++job.manual_retries;
+    job.final_error.reset();
+    job.failed_at.reset();
+    job.cancelled_at.reset();
+    job.cancel_reason.clear();
+    job.cancelled_by.clear();
+    job.finished_at.reset();
+    if (job.spec.max_attempts <= job.attempts) job.spec.max_attempts = job.attempts + 1;
   }
   // An attempt record is audit only: the job itself does not change.
   void operator()(const WebhookAttempted&) {}

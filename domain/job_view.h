@@ -91,6 +91,8 @@ struct JobView {
   // status stays what it was).
   std::optional<Millis> expired_at;
   std::string expired_reason;
+  // Manual retries (re-runs of a failed or cancelled job) so far.
+  int32_t manual_retries = 0;
 
   int32_t RetriesLeft() const {
     return spec.max_attempts > attempts ? spec.max_attempts - attempts : 0;

@@ -167,6 +167,11 @@ struct BodyWriter {
     KeyTime(w, "next_run_at", e.next_run_at);
     Key(w, "backoff_ms");
     w.Int64(e.backoff_ms);
+    // Only when set, so the events of retries after errors read as before.
+    if (e.manual) {
+      Key(w, "manual");
+      w.Bool(true);
+    }
   }
   void operator()(const Completed& e) {
     KeyRaw(w, "result", e.result_json);

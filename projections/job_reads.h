@@ -17,6 +17,7 @@
 #include "domain/job_event.h"
 #include "domain/job_view.h"
 #include "projections/list_query.h"
+#include "projections/series_query.h"
 #include "projections/stats_snapshot.h"
 #include "projections/store_vitals.h"
 
@@ -106,6 +107,9 @@ class JobReads {
   // Errors: kInvalidArgument/INVALID_CURSOR, INVALID_INPUT.
   virtual Result<ListPage> List(const ListQuery& query) = 0;
   virtual StatsSnapshot Stats() = 0;
+  // Per-minute history for charts (projections/series_index.h), every step
+  // of the query's range. Errors: kInvalidArgument (range, step).
+  virtual Result<std::vector<SeriesPoint>> Series(const SeriesQuery& query) = 0;
   virtual HealthReport Health() = 0;
   virtual ProjectionProgress Progress() = 0;
   // Storage health, commit figures, claim counts (store_vitals.h). The

@@ -25,6 +25,9 @@ struct ListQuery {
   size_t limit = 50;    // 1..1000
   size_t skip = 0;      // offset, for clients that page by number
   std::string cursor;   // opaque, from ListPage::next_cursor; wins over skip
+  // Search words (search_terms.h): only jobs with a token starting with
+  // each word, newest first, from the search index (search_reader.h).
+  std::string text;
 };
 
 struct ListPage {
@@ -32,6 +35,11 @@ struct ListPage {
   uint64_t total = 0;                   // jobs matching the filters
   bool has_more = false;
   std::string next_cursor;  // empty when !has_more
+  // False when `total` is a lower bound: a search counts at most
+  // kMaxSearchCount matches.
+  bool total_exact = true;
+  std::vector<std::string> ids;      // the items' job ids, in order
+  std::vector<JobStatus> statuses;   // and their statuses
 };
 
 }  // namespace jobtrail

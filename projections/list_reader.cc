@@ -163,6 +163,8 @@ Result<ListPage> ReadListPage(rocksdb::DB* views, const rocksdb::Snapshot* snaps
       break;
     }
     page.items_json.push_back(std::move(doc.json));
+    page.ids.emplace_back(job_id);
+    page.statuses.push_back(doc.status);
     last_suffix.assign(key.substr(prefix.size()));
   }
   if (!it->status().ok()) return Internal(fmt::format("views: {}", it->status().ToString()));

@@ -156,6 +156,7 @@ struct Projector::Batch final : RowSink {
 Result<void> Projector::Load() {
   std::string value;
   rocksdb::Status s = views_->Get(rocksdb::ReadOptions(), vk::kCheckpointKey, &value);
+  BOOST_OUTCOME_TRYV(series_.Load(views_));
   if (s.IsNotFound()) {
     checkpoint_ = 0;
     stats_ = StatsState();
@@ -263,6 +264,8 @@ Result<void> Projector::ApplyBatch(const std::vector<eventstore::StoredEvent>& e
             RenderWebhookAttemptJson(event, *attempt));
     }
     stats_.Apply(before_status, before_attempts, job, event);
+    BOOST_OUTCOME_TRYV(search_.Observe(views_, job, event));
+    series_.Observe(job, event);
     if (!archived) checkpoint_ = stored.position;
     // (Events read back from the archive were observed when first applied.)
     if (observer_ != nullptr && !archived) observed.push_back(std::move(event));
@@ -307,6 +310,8 @@ Result<void> Projector::ApplyBatch(const std::vector<eventstore::StoredEvent>& e
       b.Put(key, vk::EncodeU64(uint64_t(next)));
     }
   }
+  search_.Flush(b);
+  BOOST_OUTCOME_TRYV(series_.Flush(views_, b.writes));
   b.Put(std::string(vk::kCheckpointKey), vk::EncodeU64(checkpoint_));
   b.Put(std::string(vk::kStatsKey), stats_.Serialize());
   for (const std::string& type : stats_.TakeChangedTypes()) {
@@ -332,6 +337,7 @@ Result<void> Projector::ApplyBatch(const std::vector<eventstore::StoredEvent>& e
     for (auto& [id, doc] : documents) status_cache_->Put(id, std::move(doc));
     for (const std::string& id : removed) status_cache_->Erase(id);
   }
+  search_.Committed();
   if (observer_ != nullptr) {
     for (const RecordedEvent& e : observed) observer_->Observe(e, touched.at(e.job_id).last);
   }

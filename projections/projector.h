@@ -18,6 +18,8 @@
 #include "eventstore/event_log.h"
 #include "projections/claim_index.h"
 #include "projections/job_store.h"
+#include "projections/search_index.h"
+#include "projections/series_index.h"
 #include "projections/stats_state.h"
 #include "projections/status_cache.h"
 
@@ -76,6 +78,9 @@ class Projector {
   ProjectionObserver* observer_;
   uint64_t checkpoint_ = 0;
   StatsState stats_;
+  // Dashboard read models, kept beside the others (their own files).
+  SearchIndex search_;
+  SeriesIndex series_;
   // Recently touched jobs, so a busy job is not refolded for every event.
   std::unordered_map<std::string, JobView> cache_;
 };

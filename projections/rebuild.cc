@@ -16,6 +16,8 @@
 #include "projections/job_json.h"
 #include "projections/projector.h"
 #include "projections/rocks_job_store.h"
+#include "projections/search_index.h"
+#include "projections/series_index.h"
 #include "projections/sorted_runs.h"
 #include "projections/view_keys.h"
 #include "projections/view_rows.h"
@@ -77,6 +79,10 @@ class Channel {
 struct FoldedJob {
   std::unique_ptr<JobView> first;
   std::unique_ptr<JobView> last;
+  // Its search words (search_index.h): [0, stored_words) are those of
+  // `first`, already in the views.
+  std::vector<std::string> words;
+  size_t stored_words = 0;
 };
 struct LogRow {
   std::string job_id;
@@ -143,12 +149,15 @@ class RowWriter final : public RowSink {
         JobView rows = first;
         rows.log_count = job.log_count;
         RemoveJobRows(rows, *this);
+        RemoveSearchRows(SearchJob::Of(first), folded.words, folded.stored_words, *this);
       } else {
         for (uint64_t seq = 1; seq <= job.log_count; ++seq) Delete(vk::LogKey(job.job_id, seq));
       }
       return;
     }
     UpdateIndexRows(first, job, *this);
+    WriteSearchRows(SearchJob::Of(job), folded.words, folded.stored_words,
+                    first.status != JobStatus::kNone, *this);
     Put(vk::JobKey(job.job_id), EncodeStatusRecord(job, RenderJobJson(job)));
   }
 
@@ -158,7 +167,8 @@ class RowWriter final : public RowSink {
 
   // The rows that describe the whole log, last: counts, stats, the
   // checkpoint and the format that ends the rebuild.
-  void Finish(uint64_t checkpoint, StatsState& stats) {
+  void Finish(uint64_t checkpoint, StatsState& stats, SeriesIndex& series) {
+    series.WriteFresh(*this);
     for (const auto& [key, count] : counts_) {
       // The views started empty: a count is the sum of its deltas.
       if (count > 0) Put(key, vk::EncodeU64(uint64_t(count)));
@@ -214,8 +224,10 @@ void WriteRuns(Channel<RunToWrite>& runs, Channel<RunPtr>& free_runs, rocksdb::D
   }
 }
 
-// The first thread: every event decoded and folded into its job, and the
-// stats; a job is handed on when it is final (only an expiry can follow).
+// The first thread: every event decoded and folded into its job, its search
+// words, the stats and the per-minute series; a job is handed on when it is
+// final (only an expiry or, rarely, a manual retry can follow: those refold
+// it from its stream).
 class Folder {
  public:
   Folder(eventstore::EventLog& log, Channel<Items>& out, size_t max_active)
@@ -239,9 +251,10 @@ class Folder {
       if (event.version > 1) {
         // Handed on already (an expiry after its end, or more than
         // max_active jobs at once): its rows are in the views as of then.
-        BOOST_OUTCOME_TRY(job, FoldStream(event.job_id, event.version - 1));
+        BOOST_OUTCOME_TRY(job, FoldStream(event.job_id, event.version - 1, fresh.words));
         fresh.first = std::make_unique<JobView>(job);
         fresh.job = std::make_unique<JobView>(std::move(job));
+        fresh.stored_words = fresh.words.tokens().size();
       } else {
         fresh.job = std::make_unique<JobView>();
       }
@@ -252,6 +265,8 @@ class Folder {
     const int32_t before_attempts = job.attempts;
     BOOST_OUTCOME_TRYV(ApplyEvent(job, event));
     stats_.Apply(before_status, before_attempts, job, event);
+    AddEventWords(event, it->second.words);
+    series_.Observe(job, event);
     if (std::holds_alternative<Logged>(event.body)) {
       Emit(LogRow{job.job_id, *job.last_log});
     }
@@ -262,7 +277,7 @@ class Folder {
                     RenderWebhookAttemptJson(event, *attempt)});
     }
     if (IsFinal(job.status) || job.expired_at) {
-      Emit(FoldedJob{std::move(it->second.first), std::move(it->second.job)});
+      Emit(HandOn(it->second));
       active_.erase(it);
     } else if (active_.size() > max_active_) {
       HandOnActive();
@@ -282,30 +297,38 @@ class Folder {
   }
   uint64_t position() const { return position_; }
   StatsState& stats() { return stats_; }
+  SeriesIndex& series() { return series_; }
 
  private:
   struct Active {
     std::unique_ptr<JobView> job;
     std::unique_ptr<JobView> first;  // as in FoldedJob
+    search::TokenSet words;
+    size_t stored_words = 0;
   };
+
+  static FoldedJob HandOn(Active& active) {
+    return FoldedJob{std::move(active.first), std::move(active.job),
+                     std::move(active.words).Take(), active.stored_words};
+  }
 
   void Emit(Item item) {
     pending_.push_back(std::move(item));
     if (pending_.size() >= kHandOffItems) (void)Flush();  // a closed channel: failed already
   }
   void HandOnActive() {
-    for (auto& [id, active] : active_) {
-      Emit(FoldedJob{std::move(active.first), std::move(active.job)});
-    }
+    for (auto& [id, active] : active_) Emit(HandOn(active));
     active_.clear();
   }
-  Result<JobView> FoldStream(const std::string& job_id, uint64_t through_version) {
+  Result<JobView> FoldStream(const std::string& job_id, uint64_t through_version,
+                             search::TokenSet& words) {
     auto stored = log_.ReadStream(job_id, 1, through_version);
     if (!stored) return FromStoreError(stored.error());
     JobView job;
     for (const auto& s : stored.value()) {
       BOOST_OUTCOME_TRY(e, DecodeStored(s));
       BOOST_OUTCOME_TRYV(ApplyEvent(job, e));
+      AddEventWords(e, words);
     }
     if (job.version != through_version) {
       return DataLoss(fmt::format("job {}: stream ends at v{} before v{}", job_id, job.version,
@@ -320,6 +343,7 @@ class Folder {
   std::unordered_map<std::string, Active> active_;
   Items pending_;
   StatsState stats_;
+  SeriesIndex series_;
   uint64_t position_ = 0;
 };
 
@@ -379,7 +403,7 @@ Result<void> RebuildViews(eventstore::EventLog& log, uint64_t last, rocksdb::DB&
   items.Close(/*abort=*/failure.failed());
   row_thread.join();
   if (!failure.failed()) {
-    rows.Finish(last, folder.stats());
+    rows.Finish(last, folder.stats(), folder.series());
     // The last run: nothing else is left to do, so both cores write it.
     (void)runs.Push(RunToWrite{rows.TakeRun(nullptr), kLastRunParts});
   }

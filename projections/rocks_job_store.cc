@@ -13,6 +13,8 @@
 #include "domain/job_id.h"
 #include "eventstore/rocks_logger.h"
 #include "projections/list_reader.h"
+#include "projections/search_reader.h"
+#include "projections/series_index.h"
 #include "projections/uuid.h"
 #include "projections/view_keys.h"
 #include "schemas/event_codec.h"
@@ -369,9 +371,17 @@ Result<std::vector<RecordedEvent>> RocksJobStore::Feed(uint64_t after, size_t li
 
 Result<ListPage> RocksJobStore::List(const ListQuery& query) {
   const rocksdb::Snapshot* snapshot = views_->GetSnapshot();
-  auto page = ReadListPage(views_.get(), snapshot, query);
+  auto page = query.text.empty() ? ReadListPage(views_.get(), snapshot, query)
+                                 : ReadSearchPage(views_.get(), snapshot, query);
   views_->ReleaseSnapshot(snapshot);
   return page;
+}
+
+Result<std::vector<SeriesPoint>> RocksJobStore::Series(const SeriesQuery& query) {
+  const rocksdb::Snapshot* snapshot = views_->GetSnapshot();
+  auto points = ReadSeries(views_.get(), snapshot, query);
+  views_->ReleaseSnapshot(snapshot);
+  return points;
 }
 
 StatsSnapshot RocksJobStore::Stats() {

@@ -55,6 +55,7 @@ class RocksJobStore final : public JobStore {
   Result<WriteOutcome> TriggerSchedule(std::string_view name, const std::string& actor) override;
   Result<size_t> RunDueSchedules() override;
   StatsSnapshot Stats() override;
+  Result<std::vector<SeriesPoint>> Series(const SeriesQuery& query) override;
   HealthReport Health() override;
   ProjectionProgress Progress() override;
   uint64_t AwaitProjected(uint64_t after, std::chrono::milliseconds timeout) override;

@@ -21,6 +21,8 @@
 //   "w" webhook 0x00 pos(u64 BE)      -> one delivery attempt of a webhook
 //        subscription (a webhook_attempted event at log position pos), as
 //        JSON; kept when the job expires (the subscriber saw it already)
+//   "p" term ..., "v" pos             -> the search index (search_keys.h)
+//   "m" type 0x00 minute, "M"         -> the per-minute history (series_index.h)
 //
 // dims: "all" (value ""), "status", "type", "queue", "owner", "ext".
 // sort: 'c' created (every dim), 'u' updated ("all" and "status" only).
@@ -31,7 +33,7 @@
 
 namespace jobtrail::view_keys {
 
-inline constexpr std::string_view kViewsFormat = "jobtrail-views-v2";
+inline constexpr std::string_view kViewsFormat = "jobtrail-views-v4";
 inline constexpr std::string_view kFormatKey = "format";
 // The format key while a rebuild writes the views: a rebuild cut short
 // leaves it, so the next open sees views of another format and rebuilds.

@@ -1,5 +1,5 @@
 // Moved here from projector.cc (UpdateIndexes, RemoveJob) so that the
-// rebuild writes exactly the projector's rows; the logic is unchanged.
+// rebuild writes exactly the projector's rows.
 #include "projections/view_rows.h"
 
 #include "projections/view_keys.h"
@@ -10,6 +10,11 @@ namespace {
 
 bool Claimable(const JobView& j) {
   return j.status == JobStatus::kPending || j.status == JobStatus::kRetrying;
+}
+// A job holds its unique key until it is first final: one retried by hand
+// afterwards does not take it back (another job may hold it by then).
+bool HoldsUniqueKey(const JobView& j) {
+  return !j.spec.unique_key.empty() && !IsFinal(j.status) && j.manual_retries == 0;
 }
 Millis ReadyAt(const JobView& j) {
   return j.status == JobStatus::kPending ? j.spec.run_at.value_or(j.created_at)
@@ -79,10 +84,8 @@ void UpdateIndexRows(const JobView& before, const JobView& after, RowSink& sink)
   }
   if (!after.spec.unique_key.empty()) {
     const std::string key = vk::UniqueKey(after.spec.owner, after.spec.unique_key);
-    if (is_new && !IsFinal(after.status)) sink.Put(key, id);
-    if (!IsFinal(before.status) && !is_new && IsFinal(after.status)) {
-      sink.Delete(key);
-    }
+    if (is_new && HoldsUniqueKey(after)) sink.Put(key, id);
+    if (!is_new && HoldsUniqueKey(before) && !HoldsUniqueKey(after)) sink.Delete(key);
   }
   if (before.status == JobStatus::kRunning && before.lease_deadline) {
     sink.Delete(vk::LeaseKey(*before.lease_deadline, id));
@@ -122,7 +125,7 @@ void RemoveJobRows(const JobView& job, RowSink& sink) {
   if (job.status == JobStatus::kPending || job.status == JobStatus::kRetrying) {
     sink.ClaimChanged(job.spec.queue, {id, 0, 0, 0}, true);
   }
-  if (!job.spec.unique_key.empty() && !IsFinal(job.status)) {
+  if (HoldsUniqueKey(job)) {
     sink.Delete(vk::UniqueKey(job.spec.owner, job.spec.unique_key));
   }
   if (job.status == JobStatus::kRunning && job.lease_deadline) {

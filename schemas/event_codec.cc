@@ -119,6 +119,7 @@ struct BodyEncoder {
     o.setAttempt(e.attempt);
     o.setNextRunAtMs(e.next_run_at);
     o.setBackoffMs(e.backoff_ms);
+    o.setManual(e.manual);
   }
   void operator()(const Completed& e) {
     auto o = b.initCompleted();
@@ -224,7 +225,8 @@ Result<EventBody> DecodeBody(cs::Event::Body::Reader b) {
     }
     case cs::Event::Body::RETRIED: {
       auto r = b.getRetried();
-      return EventBody{Retried{r.getAttempt(), r.getNextRunAtMs(), r.getBackoffMs()}};
+      return EventBody{
+          Retried{r.getAttempt(), r.getNextRunAtMs(), r.getBackoffMs(), r.getManual()}};
     }
     case cs::Event::Body::COMPLETED: {
       auto r = b.getCompleted();

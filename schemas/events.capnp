@@ -92,6 +92,7 @@ struct Retried {
   attempt @0 :Int32;
   nextRunAtMs @1 :Int64;
   backoffMs @2 :Int64;
+  manual @3 :Bool;        # added in v4: an operator re-ran a failed or cancelled job
 }
 
 struct Completed {

@@ -22,6 +22,7 @@
 #include "http/server/pistache_adapter.h"
 #include "http/server/request_handler.h"
 #include "http/server/socket_cleanup.h"
+#include "http/ui/ui_routes.h"
 #include "http/v1/api_routes.h"
 #include "http/v1/backup_jobs.h"
 #include "http/v1/metrics.h"
@@ -130,6 +131,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(JobStore& store,
   }
   Router router;
   AddApiRoutes(router, app->api);
+  ui::AddUiRoutes(router, app->api);  // the dashboard's page (http/ui/)
   BOOST_OUTCOME_TRYV(AddDialectRoutes(router, app->api, options.dialects));
   for (const auto& mount : options.mounts) mount(router, app->api);
   state->drains = options.drains;

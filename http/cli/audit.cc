@@ -59,6 +59,7 @@ struct Describer {
                        e.stage.empty() ? "" : " (stage " + e.stage + ")", ArtifactList(e.artifacts));
   }
   std::string operator()(const Retried& e) const {
+    if (e.manual) return fmt::format("retried by hand: attempt {} runs next", e.attempt);
     return fmt::format("will retry at {} after a {} backoff", FormatTime(e.next_run_at),
                        Duration(e.backoff_ms));
   }
@@ -224,6 +225,28 @@ int Import(const StoreFlags& flags, const std::string& file) {
       request.actor = doc["actor"].GetString();
       request.timestamp = timestamp;
       written = store->Enqueue(std::move(request));
+    } else if (type == "retried" && doc["data"].HasMember("manual") &&
+               doc["data"]["manual"].IsTrue()) {
+      // A manual retry is written by POST /v1/jobs/{id}/retry, which the
+      // events route does not take; import keeps it as it was.
+      const rapidjson::Value& data = doc["data"];
+      Retried retried;
+      retried.manual = true;
+      retried.attempt = data.HasMember("attempt") && data["attempt"].IsInt() ? data["attempt"].GetInt() : 0;
+      const auto next = data.HasMember("next_run_at") && data["next_run_at"].IsString()
+                            ? ParseTime(data["next_run_at"].GetString())
+                            : std::nullopt;
+      if (!next) return fail("retried: next_run_at is not RFC 3339");
+      retried.next_run_at = *next;
+      retried.backoff_ms =
+          data.HasMember("backoff_ms") && data["backoff_ms"].IsInt64() ? data["backoff_ms"].GetInt64() : 0;
+      AppendRequest request;
+      request.job_id = job_id;
+      request.events = {retried};
+      request.event_ids = {event_id};
+      request.actor = doc["actor"].GetString();
+      request.timestamp = timestamp;
+      written = store->Append(std::move(request));
     } else if (type == "expired") {
       // Only the store writes expiries; the API refuses them, import keeps them.
       const rapidjson::Value& data = doc["data"];

@@ -41,6 +41,13 @@ constexpr std::array kTable = {
     Row{"PUT", "/v1/schedules/{name}", RouteAccess::kAdmin},
     Row{"DELETE", "/v1/schedules/{name}", RouteAccess::kAdmin},
     Row{"POST", "/v1/schedules/{name}/trigger", RouteAccess::kAdmin},
+    // The dashboard (issue 14). A manual retry and bulk actions are an
+    // operator's, like the history of every owner's jobs.
+    Row{"POST", "/v1/jobs/{id}/retry", RouteAccess::kAdmin},
+    Row{"POST", "/v1/jobs/bulk", RouteAccess::kAdmin},
+    Row{"GET", "/v1/stats/series", RouteAccess::kAdmin},
+    // (The page's own files, /ui, add their rows where they are mounted:
+    // http/ui/ui_routes.cc.)
     // Backups copy every owner's data (admin_backup_routes.cc).
     Row{"POST", "/v1/admin/backup", RouteAccess::kAdmin},
     Row{"GET", "/v1/admin/backups", RouteAccess::kAdmin},

@@ -71,6 +71,9 @@ void AddWorkerRoutes(Router& router, ApiContext& context);      // claim, heartb
 void AddOpsRoutes(Router& router, ApiContext& context);         // healthz, readyz, metrics
 void AddShareRoutes(Router& router, ApiContext& context);       // share links
 void AddScheduleRoutes(Router& router, ApiContext& context);    // /v1/schedules
+// What the dashboard needs beyond lists (dashboard_routes.cc): a manual
+// retry, bulk actions, /v1/stats/series. (Its page is http/ui/.)
+void AddDashboardRoutes(Router& router, ApiContext& context);
 void AddAdminRoutes(Router& router, ApiContext& context);       // /v1/admin/backup(s)
 
 // All of the above.

@@ -122,6 +122,7 @@ void AddApiRoutes(Router& router, ApiContext& ctx) {
   AddOpsRoutes(router, ctx);
   AddShareRoutes(router, ctx);
   AddScheduleRoutes(router, ctx);
+  AddDashboardRoutes(router, ctx);
   AddAdminRoutes(router, ctx);
 }
 

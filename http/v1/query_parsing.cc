@@ -9,6 +9,7 @@
 #include "http/server/json_writer.h"
 #include "http/v1/request_parsing.h"
 #include "projections/job_json.h"
+#include "projections/search_terms.h"
 
 namespace jobtrail::http {
 namespace {
@@ -71,7 +72,7 @@ std::string_view Trim(std::string_view s) {
 ApiResult<ListQuery> ParseListQuery(const HttpRequest& request) {
   BOOST_OUTCOME_TRYV(CheckParameters(
       request, {"status", "type", "queue", "owner", "external_ref", "created_after",
-                "created_before", "sort", "order", "limit", "skip", "cursor"}));
+                "created_before", "sort", "order", "limit", "skip", "cursor", "q"}));
   ListQuery q;
   if (const std::string* status = request.Query("status")) {
     BOOST_OUTCOME_TRY(statuses, StatusList(*status));
@@ -122,6 +123,22 @@ ApiResult<ListQuery> ParseListQuery(const HttpRequest& request) {
   q.limit = limit.value_or(kDefaultListLimit);
   q.skip = skip.value_or(0);
   if (const std::string* cursor = request.Query("cursor")) q.cursor = *cursor;
+  // Search words (projections/search_terms.h); checked for words there.
+  if (const std::string* text = request.Query("q"); text != nullptr && !text->empty()) {
+    if (text->size() > 512) return InvalidParameter("q", "must be at most 512 bytes");
+    if (q.sort == SortField::kUpdated) {
+      return InvalidParameter("sort", "a search (q) sorts by creation time only",
+                              AllowedJson({"created"}));
+    }
+    const size_t words = search::ParseQuery(*text).size();
+    if (words == 0 || words > search::kMaxQueryWords) {
+      return InvalidParameter(
+          "q", words == 0 ? fmt::format("has no word of {} or more letters or digits",
+                                        search::kMinWordLength)
+                          : fmt::format("has more than {} words", search::kMaxQueryWords));
+    }
+    q.text = *text;
+  }
   return q;
 }
 

@@ -49,8 +49,10 @@ std::string RenderListPage(const ListPage& page, const ListQuery& query) {
       .Field("has_more", page.has_more)
       .StringOrNull("next_cursor", page.next_cursor)
       .Field("limit", uint64_t{query.limit})
-      .Field("skip", uint64_t{query.cursor.empty() ? query.skip : 0})
-      .EndObject();
+      .Field("skip", uint64_t{query.cursor.empty() ? query.skip : 0});
+  // A search counts its matches up to a ceiling (projections/search_reader.h).
+  if (!query.text.empty()) w.Field("total_exact", page.total_exact);
+  w.EndObject();
   return w.Take();
 }
 

@@ -94,6 +94,7 @@ class LaggingStore : public JobStore {
   }
   Result<size_t> RunDueSchedules() override { return real_->RunDueSchedules(); }
   StatsSnapshot Stats() override { return real_->Stats(); }
+  Result<std::vector<SeriesPoint>> Series(const SeriesQuery& q) override { return real_->Series(q); }
   HealthReport Health() override { return real_->Health(); }
   StoreVitals Vitals() override { return real_->Vitals(); }
   ProjectionProgress Progress() override {

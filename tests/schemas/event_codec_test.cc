@@ -60,7 +60,7 @@ EventBody FullBody(EventKind kind) {
            Artifact{"dump", "", "", "application/octet-stream",
                     std::string("\x00\x01\xff\x00", 4)}}};
     case EventKind::kRetried:
-      return Retried{3, 1'700'000'060'000, 60'000};
+      return Retried{3, 1'700'000'060'000, 60'000, true};
     case EventKind::kCompleted:
       return Completed{R"({"ok":true})", items};
     case EventKind::kFailed:

@@ -167,7 +167,7 @@ inline void PrintTo(const Errored& e, std::ostream* os) {
 
 inline void PrintTo(const Retried& e, std::ostream* os) {
   *os << "Retried{attempt=" << e.attempt << " next_run_at=" << e.next_run_at
-      << " backoff_ms=" << e.backoff_ms << '}';
+      << " backoff_ms=" << e.backoff_ms << " manual=" << e.manual << '}';
 }
 
 inline void PrintTo(const Completed& e, std::ostream* os) {

@@ -132,8 +132,19 @@ RecordedEvent GoldenV3(EventKind kind) {
   return e;
 }
 
+// v4 added Retried.manual (an operator's re-run of a failed or cancelled
+// job): v4/retried.bin. v1's retried.bin decodes with manual == false.
+RecordedEvent GoldenV4(EventKind kind) {
+  RecordedEvent e = GoldenV3(kind);
+  if (kind == EventKind::kRetried) {
+    e.actor = "ops@example.com";
+    e.body = Retried{3, 1'717'200'420'000, 0, /*manual=*/true};
+  }
+  return e;
+}
+
 // The newest schema version; the only one JOBTRAIL_WRITE_GOLDEN=1 writes.
-constexpr std::string_view kWritableVersion = "v3";
+constexpr std::string_view kWritableVersion = "v4";
 
 std::filesystem::path GoldenPath(std::string_view version, EventKind kind) {
   return std::filesystem::path(JOBTRAIL_SOURCE_DIR) / "tests" / "data" /
@@ -219,6 +230,21 @@ TEST(SchemaGoldenV3Test, EnqueuedEventWithCallbackUrlDecodes) {
   const RecordedEvent want = GoldenV3(EventKind::kEnqueued);
   ASSERT_FALSE(std::get<Enqueued>(want.body).callback_url.empty());
   CheckGolden("v3", want);
+}
+
+TEST(SchemaGoldenV4Test, ManualRetryDecodes) {
+  const RecordedEvent want = GoldenV4(EventKind::kRetried);
+  ASSERT_TRUE(std::get<Retried>(want.body).manual);
+  CheckGolden("v4", want);
+}
+
+TEST(SchemaGoldenV4Test, V1RetryIsNotManual) {
+  std::ifstream in(GoldenPath("v1", EventKind::kRetried), std::ios::binary);
+  ASSERT_TRUE(in.is_open());
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  Result<RecordedEvent> got = DecodeEvent(bytes);
+  ASSERT_TRUE(got) << got.error().ToString();
+  EXPECT_FALSE(std::get<Retried>(got.value().body).manual);
 }
 
 std::string KindName(const ::testing::TestParamInfo<EventKind>& info) {

@@ -54,6 +54,12 @@ const Row kMatrix[] = {
     {"PUT", "/v1/schedules/{name}", "UUUUFFFAF", R"({"cron":"0 3 * * *","type":"t"})"},
     {"POST", "/v1/schedules/{name}/trigger", "UUUUFFFAF", "{}"},
     {"DELETE", "/v1/schedules/{name}", "UUUUFFFAF", ""},
+    // The dashboard's (issue 14): operators only; its files for anyone.
+    {"POST", "/v1/jobs/{id}/retry", "UUUUFFFAF", "{}"},
+    {"POST", "/v1/jobs/bulk", "UUUUFFFAF", R"({"action":"cancel","dry_run":true})"},
+    {"GET", "/v1/stats/series", "UUUUFFFAF", ""},
+    {"GET", "/ui", "AAAAAAAAA", ""},
+    {"GET", "/ui/{file}", "AAAAAAAAA", ""},
     // Backups (this server has no --backup-dir: an admin gets 422).
     {"POST", "/v1/admin/backup", "UUUUFFFAF", "{}"},
     {"GET", "/v1/admin/backups", "UUUUFFFAF", ""},

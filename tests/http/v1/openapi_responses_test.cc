@@ -312,6 +312,33 @@ TEST_F(OpenApiResponsesTest, EveryAnswerOfARealServerIsDescribed) {
   EXPECT_EQ(c.Call("DELETE", "/v1/schedules/nightly").status, 204);
   EXPECT_EQ(c.Get("/v1/schedules/nightly").status, 404);
 
+  // The dashboard's API and page (issue 14): search, a manual retry, bulk
+  // actions, the per-minute history, the page's files.
+  EXPECT_EQ(c.Get("/v1/jobs?q=john&status=completed&limit=5").status, 200);
+  EXPECT_EQ(c.Get("/v1/jobs?q=%21%21").status, 400);
+  EXPECT_EQ(c.Post("/v1/jobs/" + job_d + "/retry", "{}").status, 200);
+  EXPECT_EQ(c.Post("/v1/jobs/" + job_a + "/retry", "").status, 422);
+  EXPECT_EQ(c.Post("/v1/jobs/bulk",
+                   R"({"action":"cancel","filter":{"q":"report","status":["retrying"]},
+                       "dry_run":true})")
+                .status,
+            200);
+  EXPECT_EQ(c.Post("/v1/jobs/bulk", R"({"action":"retry","filter":{"type":"report"}})").status,
+            200);
+  EXPECT_EQ(c.Post("/v1/jobs/bulk", R"({"action":"pause"})").status, 400);
+  EXPECT_EQ(c.Get("/v1/stats/series?step=5m&type=form-fill").status, 200);
+  EXPECT_EQ(c.Get("/v1/stats/series?step=7s").status, 400);
+  EXPECT_EQ(c.Call("GET", "/ui", "", {}, false).status, 308);
+  // ("/ui/" is the same route as "/ui" to the server, but not a path of
+  // its own in the description: its page is /ui/index.html.)
+  HttpResult page = c.Call("GET", "/ui/index.html", "", {}, false);
+  EXPECT_EQ(page.status, 200);
+  EXPECT_EQ(
+      c.Call("GET", "/ui/index.html", "", {"If-None-Match: " + page.Header("etag")}, false).status,
+      304);
+  EXPECT_EQ(c.Call("GET", "/ui/app.js", "", {}, false).status, 200);
+  EXPECT_EQ(c.Call("GET", "/ui/style.css", "", {}, false).status, 200);
+  EXPECT_EQ(c.Call("GET", "/ui/missing.js", "", {}, false).status, 404);
   // Webhooks: a subscription to a port nothing listens on (its deliveries
   // fail and are retried, each attempt recorded), its reads and attempts,
   // a job's own callback_url, the callback secret, refusals, the delete.

@@ -10,6 +10,7 @@
 
 #include "http/v1/api_routes.h"
 #include "http/live/live.h"
+#include "http/ui/ui_routes.h"
 #include "http/webhooks/webhook_service.h"
 
 namespace jobtrail::http {
@@ -51,6 +52,8 @@ TEST(OpenApiTest, DocumentsExactlyTheRegisteredRoutes) {
   for (const RouteInfo& r : ApiRouteList()) registered.insert(r.method + " " + r.pattern);
   // `jobtrail serve` mounts the live module's routes too (http/live/).
   for (const RouteInfo& r : live::LiveRouteList()) registered.insert(r.method + " " + r.pattern);
+  // And the dashboard's page (http/ui/).
+  for (const RouteInfo& r : ui::UiRouteList()) registered.insert(r.method + " " + r.pattern);
   // ... and the webhooks module's (http/webhooks/).
   for (const RouteInfo& r : webhooks::WebhookRouteList()) {
     registered.insert(r.method + " " + r.pattern);
