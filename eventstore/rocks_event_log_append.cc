@@ -4,8 +4,8 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
-#include <unordered_set>
 
+#include "eventstore/append_rules.h"
 #include "eventstore/hash_chain.h"
 #include "eventstore/internal/group_state.h"
 #include "eventstore/internal/wake_event.h"
@@ -16,8 +16,6 @@ namespace kf = key_format;
 using internal::IndexEntry;
 namespace {
 
-constexpr size_t kMaxStreamLength = 256;
-constexpr size_t kMaxEventIdLength = 256;
 constexpr size_t kVersionCacheLimit = 1 << 18;
 
 // WakeEvent values: how a waiting appender is woken.
@@ -31,35 +29,6 @@ StoreError IoError(const rocksdb::Status& s) {
 }
 StoreError Invalid(std::string message) {
   return StoreError{StoreCode::kInvalidArgument, std::move(message), 0};
-}
-
-StoreResult<void> ValidateRequest(std::string_view stream,
-                                  const std::vector<EventToAppend>& events) {
-  if (events.empty()) return Invalid("an append needs at least one event");
-  if (stream.empty() || stream.size() > kMaxStreamLength) {
-    return Invalid(fmt::format("stream name must be 1 to {} bytes", kMaxStreamLength));
-  }
-  for (const auto& e : events) {
-    if (e.event_id.empty() || e.event_id.size() > kMaxEventIdLength) {
-      return Invalid(fmt::format("event id must be 1 to {} bytes", kMaxEventIdLength));
-    }
-  }
-  auto twice = [](const std::string& id) {
-    return Invalid(fmt::format("event id '{}' appears twice in one append", id));
-  };
-  if (events.size() <= 16) {  // the usual case: no allocation
-    for (size_t i = 0; i < events.size(); ++i) {
-      for (size_t j = 0; j < i; ++j) {
-        if (events[i].event_id == events[j].event_id) return twice(events[i].event_id);
-      }
-    }
-  } else {
-    std::unordered_set<std::string_view> seen;
-    for (const auto& e : events) {
-      if (!seen.insert(e.event_id).second) return twice(e.event_id);
-    }
-  }
-  return boost::outcome_v2::success();
 }
 
 }  // namespace
@@ -320,7 +289,7 @@ void RocksEventLog::WriteGroup(const std::vector<Writer*>& group) {
 
 StoreResult<AppendResult> RocksEventLog::Stage(Writer& w, GroupState& g) {
   const std::vector<EventToAppend>& events = *w.events;
-  BOOST_OUTCOME_TRY(ValidateRequest(w.stream, events));
+  BOOST_OUTCOME_TRY(ValidateAppend(w.stream, events));
   BOOST_OUTCOME_TRY(duplicate, FindDuplicate(w, g));
   if (duplicate) return *duplicate;
 
