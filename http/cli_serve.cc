@@ -45,6 +45,7 @@ std::unique_ptr<JobStore> OpenStore(const StoreFlags& flags, bool create) {
   options.data_dir = flags.data_dir;
   options.sync = !flags.no_sync;
   options.create_if_missing = create;
+  UseSharedLog(flags, options);
   auto policies = [&]() -> Result<void> {
     if (!flags.default_retry_policy.empty()) {
       BOOST_OUTCOME_TRY(policy, ParseRetryPolicy(flags.default_retry_policy));

@@ -109,7 +109,7 @@ class RocksJobStore final : public JobStore {
   JobStoreOptions options_;
   SystemClock system_clock_;
   const Clock* clock_ = nullptr;
-  std::unique_ptr<eventstore::RocksEventLog> log_;
+  std::unique_ptr<eventstore::EventLog> log_;  // RocksEventLog unless options_.open_log
   std::unique_ptr<rocksdb::DB> views_;
   std::string views_dir_;
   std::unique_ptr<ScheduleBook> schedules_;
