@@ -7,6 +7,7 @@
 // Every method is thread-safe. Records are immutable once appended.
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <string>
@@ -33,6 +34,17 @@ struct StoredEvent {
   std::string event_id;
   std::string data;
   std::string hash;  // 32 bytes: SHA-256 chaining this record to the one before
+};
+
+// One record as Scan hands it over: views into the log's read buffers,
+// valid only during the callback (copy what must outlive it).
+struct EventRef {
+  uint64_t position = 0;
+  std::string_view stream;
+  uint64_t version = 0;
+  std::string_view event_id;
+  std::string_view data;
+  std::string_view hash;
 };
 
 // One stream's part of an AppendMany.
@@ -103,6 +115,15 @@ class EventLog {
   // Events with position >= from_position, in order, at most max_count.
   virtual StoreResult<std::vector<StoredEvent>> ReadAll(uint64_t from_position,
                                                         size_t max_count) = 0;
+
+  // Calls `fn` with every event from `from_position` up to `to_position`
+  // (capped at LastPosition()), in order, until `fn` returns false. Returns
+  // the last position handed over (from_position - 1 if none). For passes
+  // over the whole log (rebuild, verify): no copy per record, reads ahead
+  // in large chunks and leaves the block cache to the hot data. Errors:
+  // kCorruption, kIOError.
+  virtual StoreResult<uint64_t> Scan(uint64_t from_position, uint64_t to_position,
+                                     const std::function<bool(const EventRef&)>& fn) = 0;
 
   // Position of the last committed event; 0 for an empty log. Reads never
   // return events past it.

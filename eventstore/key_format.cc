@@ -69,25 +69,37 @@ std::string EncodeRecord(const StoredEvent& e) {
   return out;
 }
 
-std::optional<StoredEvent> DecodeRecord(uint64_t position, std::string_view in) {
-  StoredEvent e;
-  e.position = position;
+std::optional<RecordView> ParseRecord(std::string_view in) {
+  RecordView r;
   if (in.size() < 4) return std::nullopt;
   const uint32_t stream_len = GetU32(in);
   in.remove_prefix(4);
   if (in.size() < size_t(stream_len) + 8 + 4) return std::nullopt;
-  e.stream.assign(in.substr(0, stream_len));
+  r.stream = in.substr(0, stream_len);
   in.remove_prefix(stream_len);
-  e.version = GetU64(in);
+  r.version = GetU64(in);
   in.remove_prefix(8);
   const uint32_t id_len = GetU32(in);
   in.remove_prefix(4);
   if (in.size() < size_t(id_len) + kHashSize) return std::nullopt;
-  e.event_id.assign(in.substr(0, id_len));
+  r.event_id = in.substr(0, id_len);
   in.remove_prefix(id_len);
-  e.hash.assign(in.substr(0, kHashSize));
+  r.hash = in.substr(0, kHashSize);
   in.remove_prefix(kHashSize);
-  e.data.assign(in);
+  r.data = in;
+  return r;
+}
+
+std::optional<StoredEvent> DecodeRecord(uint64_t position, std::string_view in) {
+  auto r = ParseRecord(in);
+  if (!r) return std::nullopt;
+  StoredEvent e;
+  e.position = position;
+  e.stream.assign(r->stream);
+  e.version = r->version;
+  e.event_id.assign(r->event_id);
+  e.hash.assign(r->hash);
+  e.data.assign(r->data);
   return e;
 }
 

@@ -54,6 +54,8 @@ struct RecordView {
 std::string EncodeRecord(const StoredEvent& event);
 // Replaces `out` with the encoding of `record`; reuses out's capacity.
 void EncodeRecordInto(const RecordView& record, std::string& out);
+// Parses a record in place (views into `record`); nullopt if malformed.
+std::optional<RecordView> ParseRecord(std::string_view record);
 // Parses a record stored under `position`; nullopt if it is malformed.
 std::optional<StoredEvent> DecodeRecord(uint64_t position, std::string_view record);
 

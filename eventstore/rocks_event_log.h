@@ -82,6 +82,8 @@ class RocksEventLog final : public EventLog {
   StoreResult<uint64_t> StreamVersion(std::string_view stream) override;
   StoreResult<std::vector<StoredEvent>> ReadAll(uint64_t from_position,
                                                 size_t max_count) override;
+  StoreResult<uint64_t> Scan(uint64_t from_position, uint64_t to_position,
+                             const std::function<bool(const EventRef&)>& fn) override;
   uint64_t LastPosition() const override { return committed_.load(); }
   std::unique_ptr<Subscription> Subscribe(uint64_t after_position) override;
 

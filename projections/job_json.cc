@@ -30,10 +30,13 @@ void KeyStrOrNull(Writer& w, std::string_view k, std::string_view v) {
     Str(w, v);
   }
 }
+void FormatTimeTo(Millis ms, char* out);
 void KeyTime(Writer& w, std::string_view k, std::optional<Millis> t) {
   Key(w, k);
   if (t) {
-    Str(w, FormatTime(*t));
+    char buf[24];
+    FormatTimeTo(*t, buf);
+    Str(w, std::string_view(buf, sizeof(buf)));
   } else {
     w.Null();
   }
@@ -181,7 +184,14 @@ struct BodyWriter {
 
 }  // namespace
 
-std::string FormatTime(Millis ms) {
+namespace {
+
+constexpr size_t kTimeChars = 24;  // "2024-01-15T10:30:45.123Z"
+
+// FormatTime into `out` without a string or printf: a status document
+// holds up to 11 times, and rendering them with snprintf was half the cost
+// of rendering the document (rebuild profile).
+void FormatTimeTo(Millis ms, char* out) {
   // Clamped first: no arithmetic below can overflow, and the year has four
   // digits as RFC 3339 requires.
   using namespace std::chrono;
@@ -189,12 +199,33 @@ std::string FormatTime(Millis ms) {
   const sys_days day = floor<days>(t);
   const year_month_day ymd{day};
   const hh_mm_ss<milliseconds> hms{t - day};
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", int(ymd.year()),
-                unsigned(ymd.month()), unsigned(ymd.day()), int(hms.hours().count()),
-                int(hms.minutes().count()), int(hms.seconds().count()),
-                int(hms.subseconds().count()));
-  return buf;
+  auto put = [&out](unsigned v, int digits) {
+    for (int i = digits - 1; i >= 0; --i, v /= 10) out[i] = char('0' + v % 10);
+    out += digits;
+  };
+  auto sep = [&out](char c) { *out++ = c; };
+  put(unsigned(int(ymd.year())), 4);
+  sep('-');
+  put(unsigned(ymd.month()), 2);
+  sep('-');
+  put(unsigned(ymd.day()), 2);
+  sep('T');
+  put(unsigned(hms.hours().count()), 2);
+  sep(':');
+  put(unsigned(hms.minutes().count()), 2);
+  sep(':');
+  put(unsigned(hms.seconds().count()), 2);
+  sep('.');
+  put(unsigned(hms.subseconds().count()), 3);
+  sep('Z');
+}
+
+}  // namespace
+
+std::string FormatTime(Millis ms) {
+  char buf[kTimeChars];
+  FormatTimeTo(ms, buf);
+  return std::string(buf, kTimeChars);
 }
 
 std::optional<Millis> ParseTime(std::string_view text) {
@@ -255,7 +286,8 @@ std::optional<Millis> ParseTime(std::string_view text) {
 }
 
 std::string RenderJobJson(const JobView& job) {
-  rapidjson::StringBuffer buf;
+  // Sized for a typical document, so it is written without regrowing.
+  rapidjson::StringBuffer buf(nullptr, 2048);
   Writer w(buf);
   w.StartObject();
   KeyStr(w, "id", job.job_id);

@@ -8,6 +8,7 @@
 #include "projections/job_json.h"
 #include "eventstore/key_format.h"
 #include "projections/view_keys.h"
+#include "projections/view_rows.h"
 #include "schemas/event_codec.h"
 
 namespace jobtrail {
@@ -115,22 +116,25 @@ Result<std::vector<RecordedEvent>> DecodeAll(const std::vector<eventstore::Store
   return out;
 }
 
-struct Projector::Batch {
-  struct ClaimChange {
-    std::string queue;
-    ClaimIndex::Entry entry;
-    bool remove = false;
-  };
+struct Projector::Batch final : RowSink {
   rocksdb::WriteBatch writes;
   std::vector<ClaimChange> claim_changes;  // for the ClaimIndex, in order
-  std::map<std::string, int64_t> count_deltas;
+  std::map<std::string, int64_t, std::less<>> count_deltas;
   rocksdb::Status status;
 
-  void Put(const std::string& k, std::string_view v) {
-    if (status.ok()) status = writes.Put(k, rocksdb::Slice(v.data(), v.size()));
+  void Put(std::string_view k, std::string_view v) override {
+    if (status.ok()) status = writes.Put(rocksdb::Slice(k.data(), k.size()), rocksdb::Slice(v.data(), v.size()));
   }
-  void Delete(const std::string& k) {
-    if (status.ok()) status = writes.Delete(k);
+  void Delete(std::string_view k) override {
+    if (status.ok()) status = writes.Delete(rocksdb::Slice(k.data(), k.size()));
+  }
+  void Count(std::string_view key, int64_t delta) override {
+    auto it = count_deltas.find(key);
+    if (it == count_deltas.end()) it = count_deltas.emplace(std::string(key), 0).first;
+    it->second += delta;
+  }
+  void ClaimChanged(std::string_view queue, ClaimIndex::Entry entry, bool removed) override {
+    claim_changes.push_back({std::string(queue), std::move(entry), removed});
   }
 };
 
@@ -181,128 +185,6 @@ Result<JobView> Projector::JobBefore(const RecordedEvent& event) {
   return job;
 }
 
-void Projector::UpdateIndexes(const JobView& before, const JobView& after, Batch& b) {
-  const std::string& id = after.job_id;
-  const bool is_new = before.status == JobStatus::kNone;
-  auto add = [&](std::string_view dim, std::string_view value, char sort, Millis ts) {
-    const uint64_t pos = sort == 'c' ? after.created_position : after.last_position;
-    b.Put(vk::IndexKey(dim, value, sort, ts, pos, id), "");
-  };
-  auto remove = [&](std::string_view dim, std::string_view value, char sort, Millis ts) {
-    const uint64_t pos = sort == 'c' ? before.created_position : before.last_position;
-    b.Delete(vk::IndexKey(dim, value, sort, ts, pos, id));
-  };
-  auto count = [&](std::string_view dim, std::string_view value, int64_t delta) {
-    b.count_deltas[vk::CountKey(dim, value)] += delta;
-  };
-  const std::string_view new_status = StatusName(after.status);
-  if (is_new) {
-    const std::pair<std::string_view, std::string_view> fixed[] = {
-        {vk::kDimAll, ""},
-        {vk::kDimType, after.spec.type},
-        {vk::kDimQueue, after.spec.queue},
-        {vk::kDimOwner, after.spec.owner},
-        {vk::kDimExternalRef, after.spec.external_ref}};
-    for (const auto& [dim, value] : fixed) {
-      if (dim != vk::kDimAll && value.empty()) continue;
-      add(dim, value, 'c', after.created_at);
-      count(dim, value, 1);
-    }
-  }
-  if (before.status != after.status) {
-    if (!is_new) {
-      remove(vk::kDimStatus, StatusName(before.status), 'c', before.created_at);
-      count(vk::kDimStatus, StatusName(before.status), -1);
-    }
-    add(vk::kDimStatus, new_status, 'c', after.created_at);
-    count(vk::kDimStatus, new_status, 1);
-  }
-  if (!is_new) {
-    remove(vk::kDimAll, "", 'u', before.updated_at);
-    remove(vk::kDimStatus, StatusName(before.status), 'u', before.updated_at);
-  }
-  add(vk::kDimAll, "", 'u', after.updated_at);
-  add(vk::kDimStatus, new_status, 'u', after.updated_at);
-
-  auto claimable = [](const JobView& j) {
-    return j.status == JobStatus::kPending || j.status == JobStatus::kRetrying;
-  };
-  auto ready_at = [](const JobView& j) {
-    return j.status == JobStatus::kPending ? j.spec.run_at.value_or(j.created_at)
-                                           : j.next_retry_at.value_or(j.updated_at);
-  };
-  // A claim row is rewritten only when it moves. Its value, the enqueue's
-  // log position, breaks ties of priority and ready time by age.
-  const bool was = claimable(before);
-  const bool is = claimable(after);
-  if (was != is || (is && ready_at(before) != ready_at(after))) {
-    if (was) {
-      b.Delete(vk::ClaimKey(before.spec.queue, before.spec.priority, ready_at(before), id));
-      b.claim_changes.push_back({before.spec.queue, {id, 0, 0, 0}, true});
-    }
-    if (is) {
-      b.Put(vk::ClaimKey(after.spec.queue, after.spec.priority, ready_at(after), id),
-            vk::EncodeU64(after.created_position));
-      b.claim_changes.push_back(
-          {after.spec.queue, {id, after.spec.priority, ready_at(after), after.created_position},
-           false});
-    }
-  }
-  if (!after.spec.unique_key.empty()) {
-    const std::string key = vk::UniqueKey(after.spec.owner, after.spec.unique_key);
-    if (is_new && !IsFinal(after.status)) b.Put(key, id);
-    if (!IsFinal(before.status) && !is_new && IsFinal(after.status)) {
-      b.Delete(key);
-    }
-  }
-  if (before.status == JobStatus::kRunning && before.lease_deadline) {
-    b.Delete(vk::LeaseKey(*before.lease_deadline, id));
-  }
-  if (after.status == JobStatus::kRunning && after.lease_deadline) {
-    b.Put(vk::LeaseKey(*after.lease_deadline, id), "");
-  }
-}
-
-void Projector::RemoveJob(const JobView& job, Batch& b) {
-  const std::string& id = job.job_id;
-  auto remove = [&](std::string_view dim, std::string_view value, char sort, Millis ts) {
-    const uint64_t pos = sort == 'c' ? job.created_position : job.last_position;
-    b.Delete(vk::IndexKey(dim, value, sort, ts, pos, id));
-  };
-  const std::pair<std::string_view, std::string_view> dims[] = {
-      {vk::kDimAll, ""},
-      {vk::kDimType, job.spec.type},
-      {vk::kDimQueue, job.spec.queue},
-      {vk::kDimOwner, job.spec.owner},
-      {vk::kDimExternalRef, job.spec.external_ref},
-      {vk::kDimStatus, StatusName(job.status)}};
-  for (const auto& [dim, value] : dims) {
-    if (dim != vk::kDimAll && value.empty()) continue;
-    remove(dim, value, 'c', job.created_at);
-    b.count_deltas[vk::CountKey(dim, value)] -= 1;
-  }
-  remove(vk::kDimAll, "", 'u', job.updated_at);
-  remove(vk::kDimStatus, StatusName(job.status), 'u', job.updated_at);
-  if (job.status == JobStatus::kPending) {
-    b.Delete(vk::ClaimKey(job.spec.queue, job.spec.priority,
-                          job.spec.run_at.value_or(job.created_at), id));
-  } else if (job.status == JobStatus::kRetrying) {
-    b.Delete(vk::ClaimKey(job.spec.queue, job.spec.priority,
-                          job.next_retry_at.value_or(job.updated_at), id));
-  }
-  if (job.status == JobStatus::kPending || job.status == JobStatus::kRetrying) {
-    b.claim_changes.push_back({job.spec.queue, {id, 0, 0, 0}, true});
-  }
-  if (!job.spec.unique_key.empty() && !IsFinal(job.status)) {
-    b.Delete(vk::UniqueKey(job.spec.owner, job.spec.unique_key));
-  }
-  if (job.status == JobStatus::kRunning && job.lease_deadline) {
-    b.Delete(vk::LeaseKey(*job.lease_deadline, id));
-  }
-  for (uint64_t seq = 1; seq <= job.log_count; ++seq) b.Delete(vk::LogKey(id, seq));
-  b.Delete(vk::JobKey(id));
-}
-
 Result<void> Projector::ApplyBatch(const std::vector<eventstore::StoredEvent>& events) {
   if (events.empty()) return Ok();
   Batch b;
@@ -330,13 +212,14 @@ Result<void> Projector::ApplyBatch(const std::vector<eventstore::StoredEvent>& e
       it = touched.emplace(event.job_id, Touched{loaded, loaded}).first;
     }
     JobView& job = it->second.last;
-    const JobView before = job;
+    const JobStatus before_status = job.status;
+    const int32_t before_attempts = job.attempts;
     BOOST_OUTCOME_TRYV(ApplyEvent(job, event));
     if (const auto* logged = std::get_if<Logged>(&event.body)) {
       (void)logged;  // the line is job.last_log, numbered
       b.Put(vk::LogKey(job.job_id, job.last_log->seq), RenderLogLineJson(*job.last_log));
     }
-    stats_.Apply(before, job, event);
+    stats_.Apply(before_status, before_attempts, job, event);
     checkpoint_ = stored.position;
   }
   std::vector<std::pair<std::string, std::shared_ptr<const StatusDocument>>> documents;
@@ -347,7 +230,7 @@ Result<void> Projector::ApplyBatch(const std::vector<eventstore::StoredEvent>& e
       if (t.first.status != JobStatus::kNone) {
         JobView rows = t.first;  // the rows in the views are the first state's
         rows.log_count = job.log_count;
-        RemoveJob(rows, b);
+        RemoveJobRows(rows, b);
       } else {
         // Enqueued and expired in this batch: only its log lines were written.
         for (uint64_t seq = 1; seq <= job.log_count; ++seq) b.Delete(vk::LogKey(id, seq));
@@ -355,7 +238,7 @@ Result<void> Projector::ApplyBatch(const std::vector<eventstore::StoredEvent>& e
       removed.push_back(id);
       continue;
     }
-    UpdateIndexes(t.first, job, b);
+    UpdateIndexRows(t.first, job, b);
     std::string json = RenderJobJson(job);
     b.Put(vk::JobKey(id), EncodeStatusRecord(job, json));
     if (status_cache_ != nullptr) {

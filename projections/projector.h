@@ -51,11 +51,13 @@ class Projector {
   const StatsState& stats() const { return stats_; }
 
  private:
-  struct Batch;
+  struct ClaimChange {
+    std::string queue;
+    ClaimIndex::Entry entry;
+    bool remove = false;
+  };
+  struct Batch;  // a RowSink (view_rows.h) into one WriteBatch
   Result<JobView> JobBefore(const RecordedEvent& event);
-  void UpdateIndexes(const JobView& before, const JobView& after, Batch& batch);
-  // An expired job leaves every view (its rows, index entries and counts).
-  void RemoveJob(const JobView& job, Batch& batch);
 
   rocksdb::DB* views_;
   eventstore::EventLog* log_;

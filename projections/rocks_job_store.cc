@@ -27,9 +27,6 @@ Error JobNotFound(std::string_view id) {
 namespace {
 
 constexpr size_t kProjectionBatch = 2048;
-// A rebuild reads bigger batches: a job's whole lifecycle then mostly
-// falls into one, and its index rows are written once (Projector).
-constexpr size_t kRebuildBatch = 32768;
 constexpr auto kProjectionPoll = std::chrono::milliseconds(200);
 constexpr auto kReadYourWritesTimeout = std::chrono::seconds(30);
 
@@ -42,6 +39,18 @@ Error ViewsIo(const rocksdb::Status& s) { return Internal(fmt::format("views: {}
 Result<std::unique_ptr<JobStore>> JobStore::Open(const JobStoreOptions& options) {
   BOOST_OUTCOME_TRY(store, RocksJobStore::OpenStore(options));
   return std::unique_ptr<JobStore>(std::move(store));
+}
+
+uint64_t JobReads::AwaitProjected(uint64_t after, std::chrono::milliseconds timeout) {
+  // For stores without a projection thread to wake on (test doubles): look
+  // a few times within the timeout.
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    const uint64_t projected = Progress().projected_position;
+    if (projected > after || std::chrono::steady_clock::now() >= deadline) return projected;
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+        std::chrono::milliseconds(20), deadline - std::chrono::steady_clock::now()));
+  }
 }
 
 Result<std::unique_ptr<RocksJobStore>> RocksJobStore::OpenStore(const JobStoreOptions& options) {
@@ -378,44 +387,13 @@ ProjectionProgress RocksJobStore::Progress() {
   return ProjectionProgress{log_->LastPosition(), projected_, ready_.load()};
 }
 
-}  // namespace jobtrail
-
-namespace jobtrail {
-
-Result<void> RocksJobStore::Rebuild(const std::function<void(uint64_t, uint64_t)>& progress) {
-  StopProjection();
-  {
-    std::lock_guard lock(projector_mu_);
-    projector_.reset();
-    if (views_) {
-      (void)views_->Close();  // the views are about to be destroyed anyway
-      views_.reset();
-    }
-    rocksdb::Status s = rocksdb::DestroyDB(views_dir_, rocksdb::Options());
-    if (!s.ok()) return ViewsIo(s);
-  }
-  BOOST_OUTCOME_TRYV(OpenViews(true));
-  const uint64_t last = log_->LastPosition();
-  uint64_t position = 0;
-  while (position < last) {
-    auto batch = log_->ReadAll(position + 1, kRebuildBatch);
-    if (!batch) return FromStoreError(batch.error());
-    if (batch.value().empty()) break;
-    {
-      std::lock_guard lock(projector_mu_);
-      BOOST_OUTCOME_TRYV(projector_->ApplyBatch(batch.value()));
-    }
-    position = batch.value().back().position;
-    if (progress) progress(position, last);
-  }
-  {
-    std::lock_guard lock(progress_mu_);
-    projected_ = position;
-  }
-  rocksdb::FlushOptions flush;
-  (void)views_->Flush(flush);  // durability of views is best effort: rebuildable
-  StartProjection();
-  return Ok();
+uint64_t RocksJobStore::AwaitProjected(uint64_t after, std::chrono::milliseconds timeout) {
+  // The projection thread notifies progress_cv_ after every applied batch.
+  // A projection stopped by an error makes no progress: callers wait out
+  // their timeout (no spinning) and see the same position.
+  std::unique_lock lock(progress_mu_);
+  progress_cv_.wait_for(lock, timeout, [&] { return projected_ > after; });
+  return projected_;
 }
 
 }  // namespace jobtrail

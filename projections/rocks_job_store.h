@@ -52,6 +52,7 @@ class RocksJobStore final : public JobStore {
   StatsSnapshot Stats() override;
   HealthReport Health() override;
   ProjectionProgress Progress() override;
+  uint64_t AwaitProjected(uint64_t after, std::chrono::milliseconds timeout) override;
   const Clock& clock() const override { return *clock_; }
   Result<void> Rebuild(const std::function<void(uint64_t, uint64_t)>& progress) override;
   Result<VerifyReport> Verify(const std::function<void(uint64_t, uint64_t)>& progress) override;

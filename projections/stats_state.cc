@@ -62,7 +62,8 @@ void DurationHistogram::Restore(std::map<int, uint64_t> buckets, double sum_ms, 
   count_ = count;
 }
 
-void StatsState::Apply(const JobView& before, const JobView& after, const RecordedEvent& event) {
+void StatsState::Apply(JobStatus before_status, int32_t before_attempts, const JobView& after,
+                       const RecordedEvent& event) {
   ++events_total_;
   latest_event_ = std::max(latest_event_, event.timestamp);
   TypeTotals& type = by_type_[after.spec.type];
@@ -72,19 +73,19 @@ void StatsState::Apply(const JobView& before, const JobView& after, const Record
     // and duration history it contributed to stays true.
     Dec(total_);
     Dec(type.total);
-    Dec(by_status_[Slot(before.status)]);
-    Dec(attempts_by_status_[Slot(before.status)], uint64_t(before.attempts));
-    Dec(type.by_status[Slot(before.status)]);
+    Dec(by_status_[Slot(before_status)]);
+    Dec(attempts_by_status_[Slot(before_status)], uint64_t(before_attempts));
+    Dec(type.by_status[Slot(before_status)]);
     Prune();
     return;
   }
-  if (before.status == JobStatus::kNone) {
+  if (before_status == JobStatus::kNone) {
     ++total_;
     ++type.total;
   } else {
-    Dec(by_status_[Slot(before.status)]);
-    Dec(attempts_by_status_[Slot(before.status)], uint64_t(before.attempts));
-    Dec(type.by_status[Slot(before.status)]);
+    Dec(by_status_[Slot(before_status)]);
+    Dec(attempts_by_status_[Slot(before_status)], uint64_t(before_attempts));
+    Dec(type.by_status[Slot(before_status)]);
   }
   ++by_status_[Slot(after.status)];
   attempts_by_status_[Slot(after.status)] += uint64_t(after.attempts);

@@ -40,7 +40,13 @@ class DurationHistogram {
 class StatsState {
  public:
   // Accounts for one event that turned `before` into `after`.
-  void Apply(const JobView& before, const JobView& after, const RecordedEvent& event);
+  void Apply(const JobView& before, const JobView& after, const RecordedEvent& event) {
+    Apply(before.status, before.attempts, after, event);
+  }
+  // The same, given the only things Apply reads of the job before the
+  // event (so that a caller need not copy the whole job per event).
+  void Apply(JobStatus before_status, int32_t before_attempts, const JobView& after,
+             const RecordedEvent& event);
   StatsSnapshot Snapshot() const;
 
   // The global totals (every type's are separate: SerializeType).

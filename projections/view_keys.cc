@@ -37,9 +37,16 @@ std::string IndexPrefix(std::string_view dim, std::string_view value, char sort)
 }
 std::string IndexKey(std::string_view dim, std::string_view value, char sort, int64_t ts,
                      uint64_t pos, std::string_view job_id) {
-  std::string k = IndexPrefix(dim, value, sort);
-  k += EncodeU64(SortableTime(ts));
-  k += EncodeU64(pos);
+  std::string k;
+  k.reserve(1 + dim.size() + 1 + value.size() + 2 + 16 + job_id.size());
+  k.push_back('x');
+  k.append(dim);
+  k.push_back('\0');
+  k.append(value);
+  k.push_back('\0');
+  k.push_back(sort);
+  eventstore::key_format::PutU64(k, SortableTime(ts));
+  eventstore::key_format::PutU64(k, pos);
   k.append(job_id);
   return k;
 }

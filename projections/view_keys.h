@@ -30,6 +30,9 @@ namespace jobtrail::view_keys {
 
 inline constexpr std::string_view kViewsFormat = "jobtrail-views-v2";
 inline constexpr std::string_view kFormatKey = "format";
+// The format key while a rebuild writes the views: a rebuild cut short
+// leaves it, so the next open sees views of another format and rebuilds.
+inline constexpr std::string_view kRebuildingFormat = "jobtrail-views-rebuilding";
 inline constexpr std::string_view kCheckpointKey = "checkpoint";
 inline constexpr std::string_view kStatsKey = "stats";
 inline constexpr std::string_view kTypeStatsPrefix = "T";

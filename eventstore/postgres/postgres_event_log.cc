@@ -172,6 +172,34 @@ StoreResult<std::vector<StoredEvent>> PostgresEventLog::ReadAll(uint64_t from_po
   return events;
 }
 
+StoreResult<uint64_t> PostgresEventLog::Scan(uint64_t from_position, uint64_t to_position,
+                                             const std::function<bool(const EventRef&)>& fn) {
+  constexpr size_t kScanChunk = 4096;
+  from_position = std::max<uint64_t>(from_position, 1);
+  // Up to the head as this node knows it, as the contract says; a reader
+  // that wants the other nodes' latest commits refreshes the head first.
+  const uint64_t last = std::min(to_position, LastPosition());
+  uint64_t position = from_position - 1;
+  while (position < last) {
+    const size_t want = size_t(std::min<uint64_t>(last - position, kScanChunk));
+    BOOST_OUTCOME_TRY(events, ReadAll(position + 1, want));
+    if (events.empty()) {
+      return StoreError{StoreCode::kCorruption, "the log ends before its head", 0};
+    }
+    for (const StoredEvent& e : events) {
+      if (e.position != position + 1) {
+        return StoreError{StoreCode::kCorruption, "a gap in the log's positions", 0};
+      }
+      position = e.position;
+      if (!fn(EventRef{e.position, e.stream, e.version, e.event_id, e.data, e.hash})) {
+        return position;
+      }
+      if (position == last) break;
+    }
+  }
+  return position;
+}
+
 namespace {
 
 class PostgresSubscription final : public Subscription {

@@ -90,6 +90,10 @@ class PostgresEventLog final : public EventLog {
   StoreResult<uint64_t> StreamVersion(std::string_view stream) override;
   StoreResult<std::vector<StoredEvent>> ReadAll(uint64_t from_position,
                                                 size_t max_count) override;
+  // ReadAll in chunks (one query per kScanChunk events), each record handed
+  // over from the chunk's buffers.
+  StoreResult<uint64_t> Scan(uint64_t from_position, uint64_t to_position,
+                             const std::function<bool(const EventRef&)>& fn) override;
   // The highest position this node knows to be committed: its own commits,
   // notifications of other nodes' commits, and what reads returned. Other
   // nodes' latest commits may be missing from it for a moment; it never

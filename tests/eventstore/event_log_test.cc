@@ -66,6 +66,43 @@ TEST_P(EventLogTest, GlobalOrderInterleavesStreams) {
   EXPECT_EQ(Stream("ab").size(), 1u);
 }
 
+TEST_P(EventLogTest, ScanHandsOverTheRecordsOfARangeInOrder) {
+  MustAppend("a", kNoStream, Events("a", 2));
+  MustAppend("b", kNoStream, Events("b", 1));
+  MustAppend("a", 2, Events("c", 2));
+  auto all = All();
+  std::vector<StoredEvent> seen;
+  auto copy = [&](const EventRef& e) {
+    seen.push_back(StoredEvent{e.position, std::string(e.stream), e.version,
+                               std::string(e.event_id), std::string(e.data),
+                               std::string(e.hash)});
+    return true;
+  };
+  auto last = log_->Scan(1, 100, copy);  // past the head: up to the head
+  ASSERT_TRUE(last);
+  EXPECT_EQ(last.value(), 5u);
+  ASSERT_EQ(seen.size(), all.size());
+  for (size_t i = 0; i < all.size(); ++i) {
+    EXPECT_EQ(seen[i].position, all[i].position);
+    EXPECT_EQ(seen[i].stream, all[i].stream);
+    EXPECT_EQ(seen[i].version, all[i].version);
+    EXPECT_EQ(seen[i].event_id, all[i].event_id);
+    EXPECT_EQ(seen[i].data, all[i].data);
+    EXPECT_EQ(seen[i].hash, all[i].hash);
+  }
+  seen.clear();
+  EXPECT_EQ(log_->Scan(2, 4, copy).value(), 4u);
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen.front().position, 2u);
+  // The callback stops the scan; an empty range hands over nothing.
+  seen.clear();
+  EXPECT_EQ(log_->Scan(1, 5, [&](const EventRef& e) { return copy(e) && e.position < 2; }).value(),
+            2u);
+  EXPECT_EQ(seen.size(), 2u);
+  EXPECT_EQ(log_->Scan(6, 10, copy).value(), 5u);
+  EXPECT_EQ(seen.size(), 2u);
+}
+
 TEST_P(EventLogTest, RejectsAStaleExpectedVersion) {
   MustAppend("job", kNoStream, Events("a", 2));
   auto stale = log_->Append("job", 1, Events("b", 1));

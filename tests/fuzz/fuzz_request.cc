@@ -15,12 +15,12 @@
 #include "domain/clock.h"
 #include "domain/job_view.h"
 #include "domain/names.h"
-#include "http/json_reader.h"
-#include "http/jwt_verifier.h"
-#include "http/key_store.h"
-#include "http/query_parsing.h"
-#include "http/request_parsing.h"
-#include "http/share_token.h"
+#include "http/security/jwt_verifier.h"
+#include "http/security/key_store.h"
+#include "http/security/share_token.h"
+#include "http/server/json_reader.h"
+#include "http/v1/query_parsing.h"
+#include "http/v1/request_parsing.h"
 
 namespace {
 

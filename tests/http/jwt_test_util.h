@@ -8,7 +8,7 @@
 
 #include <string>
 
-#include "http/crypto.h"
+#include "http/security/crypto.h"
 
 namespace jobtrail::testing {
 

@@ -2,7 +2,7 @@
 // it claims, heartbeats, reports, errors with screenshots (the store
 // retries), and a worker that dies holding a job loses it to lease expiry.
 #include "tests/cli/subprocess.h"
-#include "tests/http/server_fixture.h"
+#include "tests/http/live_server.h"
 
 namespace jobtrail::testing {
 namespace {

@@ -1,0 +1,64 @@
+#pragma once
+// jobtrail's HTTP server (Pistache): the canonical /v1 API, health, metrics.
+// It reaches the log only through JobStore.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "domain/error.h"
+#include "http/dialects/options.h"
+#include "http/security/security_options.h"
+#include "projections/job_store.h"
+
+namespace jobtrail::http {
+
+class Router;
+struct ApiContext;
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8080;  // 0: an ephemeral port, see HttpServer::port()
+  size_t threads = 2;  // Pistache reactor threads (reads run on them)
+  size_t max_body_bytes = 1 << 20;  // larger bodies answer 413 PAYLOAD_TOO_LARGE
+  std::vector<std::string> cors_origins;  // "*" allows any origin
+  // One line per request (method, path, status, bytes, duration, request id)
+  // on the spdlog logger named "access" (registered on stderr if absent).
+  bool access_log = true;
+  size_t max_batch_operations = 1000;  // POST /v1/batch; more: 413 BATCH_TOO_LARGE
+  DialectOptions dialects;  // the seed APIs (http/dialect_routes.h)
+  // Writes (every POST) run on this many threads instead of the reactor
+  // threads: a write waits for fsync and the read models, and concurrent
+  // writes share a group commit. 0: run them on the reactor threads.
+  size_t write_threads = 16;
+  // Writes waiting for a write thread beyond this answer 503 OVERLOADED.
+  size_t max_queued_writes = 4096;
+  // Authentication, rate limits, abuse limits (security_options.h). The
+  // default accepts no credentials at all: configure auth, or set
+  // security.auth.insecure_no_auth.
+  SecurityOptions security;
+  // Modules built on top of http/ (http/webhooks/) mount their routes
+  // here: each is called after the API's and the dialects' routes, before
+  // the request gate is built (route_access rows it adds count).
+  std::vector<std::function<void(Router&, ApiContext&)>> mounts;
+  // Run first when the server shuts down, before in-flight requests are
+  // waited for: modules with answers that outlive their request (http/live/)
+  // end them here.
+  std::vector<std::function<void()>> drains;
+};
+
+class HttpServer {
+ public:
+  // Binds and starts serving in background threads. `store` must outlive
+  // the server. Errors: kUnavailable/BIND_FAILED, kInvalidArgument.
+  static Result<std::unique_ptr<HttpServer>> Start(JobStore& store,
+                                                   const ServerOptions& options);
+  virtual ~HttpServer() = default;
+  virtual uint16_t port() const = 0;
+  // Stops accepting, lets in-flight requests finish, joins the threads.
+  // Idempotent.
+  virtual void Shutdown() = 0;
+};
+
+}  // namespace jobtrail::http

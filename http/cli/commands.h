@@ -1,0 +1,61 @@
+#pragma once
+// The subcommands behind jobtrail::cli::Run, one function each. Each opens
+// the store itself and returns an exit code; errors go to stderr.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "http/app/http_server.h"
+#include "http/cli/security_flags.h"
+#include "http/live/live_options.h"
+
+namespace jobtrail::cli {
+
+struct StoreFlags {
+  std::string data_dir;
+  std::string log;  // a postgresql:// URL; empty: the embedded log in data_dir
+  bool no_sync = false;
+  std::string default_retry_policy;         // BACKOFF:BASE_MS[:MAX_MS[:JITTER]]
+  std::vector<std::string> retry_policies;  // TYPE=BACKOFF:BASE_MS[...]
+  std::vector<std::string> retentions;      // TYPE=DURATION, or TYPE=off
+};
+
+struct ServeFlags {
+  StoreFlags store;
+  std::string listen = "127.0.0.1:8080";
+  int tick_ms = 1000;  // how often leases are checked and schedules fired
+  http::ServerOptions server;
+  SecurityFlags security;
+  http::live::LiveOptions live;  // long-polls and event streams
+};
+
+struct KeysFlags {
+  std::string data_dir;
+  std::string role;
+  std::string owner;
+  std::string label;
+};
+
+int Serve(const ServeFlags& flags);
+int Replay(const StoreFlags& store, const std::string& job_id, bool json);
+int Rebuild(const StoreFlags& store);
+int Verify(const StoreFlags& store);
+int Export(const StoreFlags& store, const std::string& job_id, uint64_t after);
+int Import(const StoreFlags& store, const std::string& file);
+int KeysCreate(const KeysFlags& flags);
+int KeysList(const KeysFlags& flags);
+int KeysRevoke(const KeysFlags& flags, const std::string& id);
+
+// `jobtrail migrate --log URL` and the shared log's plumbing (cli_log.cc).
+int Migrate(const std::string& log_url);
+// "" if `url` names a log jobtrail can use, else why not (for --log).
+std::string CheckLogUrl(const std::string& url);
+// Sets options.open_log for flags.log (a shared PostgreSQL log).
+void UseSharedLog(const StoreFlags& flags, JobStoreOptions& options);
+
+// Opens an existing data directory (never creates one, except for serve
+// and import). Prints the error and returns null on failure.
+std::unique_ptr<JobStore> OpenStore(const StoreFlags& flags, bool create);
+
+}  // namespace jobtrail::cli

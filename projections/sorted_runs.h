@@ -1,0 +1,80 @@
+#pragma once
+// A rebuild's rows, gathered in memory and written out as one sorted SST
+// file per run, which is ingested into the views database whole: no
+// memtable, no WAL, and no flush or compaction of what a memtable would
+// have held. Sorting is the cost of this path, so rows are bucketed by the
+// part of their key that many rows share (view_keys.h: "j", "l", an index
+// "x dim 0 value 0 sort", a claim queue "q queue 0") and sorted within a
+// bucket on 16 bytes of the rest held inline; an index's rows arrive
+// nearly in order already.
+//
+// Later writes of a key win over earlier ones in the same run, and later
+// runs over earlier ones (they are ingested later). Not thread-safe.
+#include <rocksdb/options.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "domain/error.h"
+
+namespace jobtrail {
+
+class SortedRun {
+ public:
+  void Put(std::string_view key, std::string_view value) { Add(key, value, false); }
+  void Delete(std::string_view key) { Add(key, {}, true); }
+  // Bytes of keys and values held.
+  size_t bytes() const { return bytes_; }
+  size_t rows() const { return rows_; }
+  // Empties the run but keeps its memory for the next one (fresh memory
+  // costs a page fault per 4 KiB; a rebuild fills gigabytes).
+  void Clear();
+
+  // Sorts the rows and writes them to a new SST file at `path` with the
+  // views' options (a run without rows writes nothing). Returns the rows
+  // written (a key written twice counts once).
+  Result<size_t> WriteTo(const rocksdb::Options& options, const std::string& path);
+
+ private:
+  struct Entry {
+    uint64_t head1 = 0;  // bytes [0, 8) after the bucket's prefix, big-endian
+    uint64_t head2 = 0;  // bytes [8, 16)
+    const char* data = nullptr;  // the key, then the value
+    uint32_t key_size = 0;
+    uint32_t value_size = 0;
+    uint32_t seq = 0;  // order of writing: the last write of a key wins
+    bool deleted = false;
+  };
+  struct Bucket {
+    std::string prefix;
+    std::vector<Entry> entries;
+  };
+  struct PrefixHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+
+  void Add(std::string_view key, std::string_view value, bool deleted);
+  char* Allocate(size_t n);
+
+  // Rows are copied into blocks of kBlockBytes (a row larger than that gets
+  // a block of its own, in large_).
+  static constexpr size_t kBlockBytes = size_t{8} << 20;
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  size_t block_ = 0;  // the block being filled
+  size_t used_ = 0;   // bytes of it used
+  std::vector<std::unique_ptr<char[]>> large_;
+  size_t bytes_ = 0;
+  std::vector<Bucket> buckets_;
+  std::unordered_map<std::string, size_t, PrefixHash, std::equal_to<>> bucket_of_;
+  size_t rows_ = 0;
+};
+
+// The length of the prefix of `key` that SortedRun buckets by.
+size_t SortPrefixLength(std::string_view key);
+
+}  // namespace jobtrail
