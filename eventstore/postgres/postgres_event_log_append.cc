@@ -257,6 +257,12 @@ StoreResult<void> PostgresEventLog::EnsureWriterConnection() {
   // network) holds the head lock; the server aborts it after this.
   BOOST_OUTCOME_TRY(pg::Exec(c, "SET idle_in_transaction_session_timeout = '15s'", nullptr,
                              "configuring the writer session"));
+  // A plan a group: the lookups take arrays (= ANY), and a generic plan
+  // cached while the table was small (no statistics yet) stays a
+  // sequential scan as the log grows. Planning costs microseconds; a
+  // scan of the log costs the rest of its life.
+  BOOST_OUTCOME_TRY(pg::Exec(c, "SET plan_cache_mode = force_custom_plan", nullptr,
+                             "configuring the writer session"));
   if (!options_.synchronous_commit) {
     BOOST_OUTCOME_TRY(pg::Exec(c, "SET synchronous_commit = off", nullptr,
                                "configuring the writer session"));
