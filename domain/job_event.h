@@ -57,6 +57,9 @@ struct Enqueued {
   std::string retry_backoff;
   std::optional<Millis> retry_base_delay_ms;
   std::optional<Millis> retry_max_delay_ms;
+  // Where to POST a signed webhook when the job reaches a final state
+  // (http/webhooks/); empty: none. An absolute http(s) URL.
+  std::string callback_url;
   bool operator==(const Enqueued&) const = default;
 };
 
@@ -129,8 +132,38 @@ struct Expired {
   bool operator==(const Expired&) const = default;
 };
 
+// How one webhook delivery attempt ended.
+enum class WebhookOutcome {
+  kDelivered = 0,  // a 2xx answer: the delivery is done
+  kRetrying = 1,   // failed; another attempt follows at next_attempt_at
+  kGaveUp = 2,     // failed, and it was the last attempt
+};
+std::string_view WebhookOutcomeName(WebhookOutcome outcome);  // "delivered", ...
+std::optional<WebhookOutcome> ParseWebhookOutcome(std::string_view name);
+
+// One attempt to deliver a webhook (a subscription's, or the job's own
+// callback_url) about an earlier event of this job. Written by the store's
+// webhook dispatcher (actor "system") so that the audit history shows every
+// attempt; like a log line it changes nothing of the job but its version.
+// Accepted in every state once the job exists (final ones included: most
+// deliveries are about the final event), never after expiry.
+struct WebhookAttempted {
+  std::string delivery_id;     // the same for every attempt of one delivery
+  std::string webhook_id;      // the subscription; empty: the job's callback_url
+  uint64_t event_version = 0;  // the event of this job the delivery is about
+  std::string event_type;      // its kind's name ("completed", ...)
+  int32_t attempt = 1;         // 1, 2, ... within the delivery
+  int32_t status_code = 0;     // the receiver's HTTP status; 0: no answer
+  std::string error;           // why the attempt failed; empty when delivered
+  Millis duration_ms = 0;      // from connecting to the end of the answer
+  WebhookOutcome outcome = WebhookOutcome::kDelivered;
+  std::optional<Millis> next_attempt_at;  // set when kRetrying
+  bool operator==(const WebhookAttempted&) const = default;
+};
+
 using EventBody = std::variant<Enqueued, Started, Progressed, Logged, Errored,
-                               Retried, Completed, Failed, Cancelled, Expired>;
+                               Retried, Completed, Failed, Cancelled, Expired,
+                               WebhookAttempted>;
 
 // The order of EventBody's alternatives; the numbers are part of the on-disk
 // format (schemas/) and never change.
@@ -145,8 +178,9 @@ enum class EventKind {
   kFailed,
   kCancelled,
   kExpired,
+  kWebhookAttempted,
 };
-inline constexpr int kEventKindCount = 10;
+inline constexpr int kEventKindCount = 11;
 
 inline EventKind KindOf(const EventBody& body) {
   return static_cast<EventKind>(body.index());

@@ -36,7 +36,8 @@ bool Allowed(JobStatus s, EventKind kind) {
     case EventKind::kLogged:
     case EventKind::kCancelled:
       return s == S::kPending || s == S::kRunning || s == S::kRetrying;
-    case EventKind::kExpired: return s != S::kNone;
+    case EventKind::kExpired:
+    case EventKind::kWebhookAttempted: return s != S::kNone;
   }
   return false;
 }
@@ -103,6 +104,21 @@ struct Checker {
     return Ok();
   }
   Result<void> operator()(const Expired&) const { return Ok(); }
+  Result<void> operator()(const WebhookAttempted& e) const {
+    if (e.delivery_id.empty()) return InvalidArgument("delivery_id is required");
+    if (e.attempt < 1) return InvalidArgument("attempt must be at least 1");
+    if (e.event_version < 1 || e.event_version > job.version) {
+      return InvalidArgument("event_version must name an earlier event of the job");
+    }
+    if (e.status_code < 0 || e.status_code > 999) {
+      return InvalidArgument("status_code must be between 0 and 999");
+    }
+    if (e.duration_ms < 0) return InvalidArgument("duration_ms must not be negative");
+    if ((e.outcome == WebhookOutcome::kRetrying) != e.next_attempt_at.has_value()) {
+      return InvalidArgument("next_attempt_at is set exactly when the outcome is retrying");
+    }
+    return Ok();
+  }
 };
 
 void MergeItems(ItemCounts& into, const ItemCounts& from) {
@@ -207,6 +223,8 @@ struct Applier {
     job.next_retry_at.reset();
     job.estimated_completion_at.reset();
   }
+  // An attempt record is audit only: the job itself does not change.
+  void operator()(const WebhookAttempted&) {}
   void Finish() {
     job.finished_at = ev.timestamp;
     job.next_retry_at.reset();

@@ -26,7 +26,9 @@ constexpr std::string_view kStatusNames[] = {
     "none", "pending", "running", "retrying", "completed", "failed", "cancelled"};
 constexpr std::string_view kKindNames[] = {
     "enqueued", "started",   "progressed", "logged",   "errored",
-    "retried",  "completed", "failed",     "cancelled", "expired"};
+    "retried",  "completed", "failed",     "cancelled", "expired",
+    "webhook_attempted"};
+constexpr std::string_view kOutcomeNames[] = {"delivered", "retrying", "gave_up"};
 constexpr std::string_view kLevelNames[] = {"TRACE", "INFO", "WARN", "ERROR",
                                             "FATAL"};
 
@@ -50,6 +52,17 @@ std::string_view EventKindName(EventKind kind) {
 std::optional<EventKind> ParseEventKind(std::string_view name) {
   for (int i = 0; i < kEventKindCount; ++i) {
     if (kKindNames[i] == name) return static_cast<EventKind>(i);
+  }
+  return std::nullopt;
+}
+
+std::string_view WebhookOutcomeName(WebhookOutcome outcome) {
+  return kOutcomeNames[static_cast<int>(outcome)];
+}
+
+std::optional<WebhookOutcome> ParseWebhookOutcome(std::string_view name) {
+  for (int i = 0; i < 3; ++i) {
+    if (kOutcomeNames[i] == name) return static_cast<WebhookOutcome>(i);
   }
   return std::nullopt;
 }

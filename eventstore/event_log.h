@@ -6,6 +6,8 @@
 // This is the seam for other backends (a distributed log): keep it small.
 // Every method is thread-safe. Records are immutable once appended.
 #include <chrono>
+#include <functional>
+#include <optional>
 #include <cstdint>
 #include <functional>
 #include <limits>
@@ -60,6 +62,22 @@ struct AppendResult {
   uint64_t first_version = 0;
   uint64_t last_version = 0;
   bool duplicate = false;  // every event id was already in the log
+};
+
+// A compacted range of the global order: positions first..last were taken
+// out of the log into an archive (RocksEventLog::ArchiveStreams); the hash
+// of the last one lets the chain go on across the range.
+struct Gap {
+  uint64_t first = 0;
+  uint64_t last = 0;
+  std::string last_hash;
+};
+
+// One archived record: the event and the hash of the record before it in
+// the global order (so the archive proves its part of the chain).
+struct ArchivedEvent {
+  StoredEvent event;
+  std::string prev_hash;
 };
 
 // A cursor over the global order that catches up and then follows live.
@@ -131,6 +149,21 @@ class EventLog {
 
   // A subscription whose first Next() returns events after `after_position`.
   virtual std::unique_ptr<Subscription> Subscribe(uint64_t after_position) = 0;
+
+  // Compaction (a log that never compacts has neither): ReadAll skips the
+  // positions of archived streams; the range that starts at `first`, if
+  // there is one; and every archived stream's records, read back from the
+  // archive (in version order), stream by stream. ReadStream of an
+  // archived stream reads the archive too.
+  virtual StoreResult<std::optional<Gap>> GapAt(uint64_t first) {
+    (void)first;
+    return std::optional<Gap>{};
+  }
+  using ArchivedStreamFn = std::function<StoreResult<void>(const std::vector<ArchivedEvent>&)>;
+  virtual StoreResult<void> ForEachArchivedStream(const ArchivedStreamFn& fn) {
+    (void)fn;
+    return boost::outcome_v2::success();
+  }
 };
 
 }  // namespace jobtrail::eventstore

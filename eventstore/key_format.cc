@@ -136,4 +136,26 @@ std::optional<IdEntry> DecodeIdEntry(std::string_view value) {
   return entry;
 }
 
+bool IsGapValue(std::string_view value) {
+  return value.size() == kGapValueSize && GetU32(value) == kGapMarker;
+}
+
+std::string EncodeGap(uint64_t last, std::string_view hash) {
+  std::string out;
+  PutU32(out, kGapMarker);
+  PutU64(out, last);
+  out.append(hash);
+  return out;
+}
+
+std::optional<Gap> DecodeGap(uint64_t first, std::string_view value) {
+  if (!IsGapValue(value)) return std::nullopt;
+  Gap gap;
+  gap.first = first;
+  gap.last = GetU64(value.substr(4));
+  gap.last_hash = std::string(value.substr(12, kHashSize));
+  if (gap.last < first) return std::nullopt;
+  return gap;
+}
+
 }  // namespace jobtrail::eventstore::key_format

@@ -26,6 +26,11 @@ namespace jobtrail::eventstore::key_format {
 inline constexpr std::string_view kFormatKey = "format";
 inline constexpr std::string_view kFormatMarker = "jobtrail-eventlog-v1";
 inline constexpr std::string_view kHeadKey = "head";
+// Compaction (FORMAT.md, "Compaction"): where the archive is, and the
+// position up to which expired streams have been looked for.
+inline constexpr std::string_view kArchiveDirKey = "archive_dir";
+inline constexpr std::string_view kCompactedKey = "compacted";
+inline constexpr std::string_view kArchivedThroughKey = "archived_through";  // highest archived
 inline constexpr std::string_view kLogFamily = "log";
 inline constexpr std::string_view kStreamsFamily = "streams";
 inline constexpr std::string_view kIdsFamily = "ids";
@@ -65,6 +70,24 @@ struct Head {
 };
 std::string EncodeHead(uint64_t position, std::string_view hash);
 std::optional<Head> DecodeHead(std::string_view value);
+
+// A gap record: the value under a range's first position in `log` once the
+// records first..last were archived: a stream length no stream has, then
+// u64 last | 32-byte hash of the record at last.
+inline constexpr uint32_t kGapMarker = 0xFFFFFFFF;
+inline constexpr size_t kGapValueSize = 4 + 8 + kHashSize;
+bool IsGapValue(std::string_view value);
+std::string EncodeGap(uint64_t last, std::string_view hash);
+std::optional<Gap> DecodeGap(uint64_t first, std::string_view value);
+
+// A stream's tombstone: once the stream was archived, its one entry left in
+// `streams`, under version 1: u64 position of its last version | u64 last
+// version | archive ref (archive.h). A plain index entry is the u64
+// position alone.
+inline constexpr size_t kTombstoneHeaderSize = 16;
+inline bool IsTombstoneValue(std::string_view value) { return value.size() > kPositionKeySize; }
+// The last version of a tombstone (IsTombstoneValue, size checked).
+inline uint64_t TombstoneLastVersion(std::string_view value) { return GetU64(value.substr(8)); }
 
 struct IdEntry {
   uint64_t position = 0;

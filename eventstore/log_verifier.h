@@ -1,6 +1,10 @@
 #pragma once
 // Checks a whole log: positions contiguous from 1, every stream's versions
 // contiguous from 1, and the hash chain unbroken. Works on any EventLog.
+// A compacted log's archived ranges are crossed by their gap records' hashes
+// and proved by the archive: each archived stream whole, each archived
+// record hashing from its predecessor's hash, and the links between the
+// log's records, the gaps and the archived records one consistent chain.
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -12,7 +16,8 @@
 namespace jobtrail::eventstore {
 
 struct LogReport {
-  uint64_t events = 0;
+  uint64_t events = 0;  // archived ones included
+  uint64_t archived_events = 0;
   uint64_t streams = 0;
   std::vector<std::string> problems;  // empty when the log is sound
   bool ok() const { return problems.empty(); }

@@ -13,6 +13,9 @@
 
 #include "eventstore/hash_chain.h"
 #include "eventstore/internal/group_state.h"
+#include "eventstore/internal/wal_guard.h"
+#include "eventstore/rocks_logger.h"
+#include "eventstore/internal/rocks_options.h"
 
 namespace jobtrail::eventstore {
 namespace kf = key_format;
@@ -25,90 +28,7 @@ StoreError Corruption(std::string message) {
   return StoreError{StoreCode::kCorruption, std::move(message), 0};
 }
 
-std::vector<std::string> FamilyNames() {
-  return {rocksdb::kDefaultColumnFamilyName, std::string(kf::kLogFamily),
-          std::string(kf::kStreamsFamily), std::string(kf::kIdsFamily)};
-}
-
-constexpr uint64_t kMaxTotalWalBytes = uint64_t{64} << 20;
 constexpr size_t kScanReadahead = size_t{4} << 20;
-
-rocksdb::ColumnFamilyOptions LogFamily() {
-  rocksdb::ColumnFamilyOptions cf;
-  cf.OptimizeLevelStyleCompaction();
-  // Positions only grow: with every key in one hint "prefix" the memtable
-  // inserts next to the previous key instead of searching the skiplist.
-  cf.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(4));
-  return cf;
-}
-
-// The index families answer point lookups, and most of them miss (a fresh
-// event id; a stream's next version): bloom filters in the tables and the
-// memtable answer those without a search.
-rocksdb::ColumnFamilyOptions IndexFamily() {
-  rocksdb::ColumnFamilyOptions cf;
-  rocksdb::BlockBasedTableOptions table;
-  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-  cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-  cf.memtable_prefix_bloom_size_ratio = 0.05;
-  cf.memtable_whole_key_filtering = true;
-  // A group puts its index entries in key order (see GroupState). With one
-  // hint for the whole memtable, RocksDB starts each insert from the last
-  // one and fixes only the skiplist levels that do not bracket the new key.
-  cf.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewCappedPrefixTransform(0));
-  return cf;
-}
-
-// The ids family is only ever looked up by whole key, never iterated in
-// order (but to flush), so its memtable is a hash table: an insert costs a
-// hash instead of a skiplist search. That cut the instructions of an append
-// by a third (callgrind, 10-event appends: 43.1k -> 29.4k per event).
-rocksdb::ColumnFamilyOptions IdFamily() {
-  rocksdb::ColumnFamilyOptions cf = IndexFamily();
-  cf.memtable_insert_with_hint_prefix_extractor.reset();
-  cf.prefix_extractor.reset(rocksdb::NewCappedPrefixTransform(1 << 20));  // the whole id
-  cf.memtable_factory.reset(rocksdb::NewHashLinkListRepFactory(1 << 18));
-  return cf;
-}
-
-// Checks what is at `dir` before RocksDB may touch it. Returns true if a new
-// log is to be created there.
-StoreResult<bool> InspectDirectory(const std::string& dir, const RocksEventLogOptions& options,
-                                   const rocksdb::DBOptions& db_options) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  const bool exists = fs::exists(dir, ec);
-  if (ec) return StoreError{StoreCode::kIOError, fmt::format("'{}': {}", dir, ec.message()), 0};
-  if (exists && !fs::is_directory(dir, ec)) {
-    return Corruption(fmt::format("'{}' is not a directory", dir));
-  }
-  const bool empty = !exists || fs::is_empty(dir, ec);
-  if (ec) return StoreError{StoreCode::kIOError, fmt::format("'{}': {}", dir, ec.message()), 0};
-  if (empty) {
-    if (!options.create_if_missing) {
-      return StoreError{StoreCode::kNotFound, fmt::format("no event log at '{}'", dir), 0};
-    }
-    return true;
-  }
-  if (!fs::exists(fs::path(dir) / "CURRENT", ec)) {
-    return Corruption(fmt::format(
-        "'{}' is not empty and holds no jobtrail event log; refusing to use it", dir));
-  }
-  std::vector<std::string> names;
-  rocksdb::Status s = rocksdb::DB::ListColumnFamilies(db_options, dir, &names);
-  if (!s.ok()) {
-    return Corruption(fmt::format("'{}' is not a jobtrail event log: {}", dir, s.ToString()));
-  }
-  std::vector<std::string> expected = FamilyNames();
-  std::sort(names.begin(), names.end());
-  std::sort(expected.begin(), expected.end());
-  if (names != expected) {
-    return Corruption(fmt::format(
-        "'{}' holds a RocksDB database with column families [{}], not a jobtrail event log",
-        dir, fmt::join(names, ", ")));
-  }
-  return false;
-}
 
 bool FamilyIsEmpty(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, rocksdb::Status* s) {
   rocksdb::ReadOptions ro;
@@ -123,40 +43,41 @@ bool FamilyIsEmpty(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, rocksdb::St
 
 StoreResult<std::unique_ptr<RocksEventLog>> RocksEventLog::Open(
     const std::string& dir, const RocksEventLogOptions& options) {
-  rocksdb::DBOptions db_options;
-  db_options.env = options.env != nullptr ? options.env : rocksdb::Env::Default();
-  db_options.IncreaseParallelism(2);
-  db_options.max_open_files = 512;
-  db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
-  // Required by the hash memtable of the ids family; there is only ever one
-  // writer (the group leader) anyway.
-  db_options.allow_concurrent_memtable_write = false;
-  // A restart after a crash replays the WAL into the memtables: cap what
-  // it holds, so memtables are flushed by then and recovery reads at most
-  // this much (with 128 MiB memtables, 600k events took 5 s to reopen).
-  db_options.max_total_wal_size = kMaxTotalWalBytes;
-  BOOST_OUTCOME_TRY(is_new, InspectDirectory(dir, options, db_options));
+  std::unique_ptr<RocksEventLog> log(new RocksEventLog());
+  rocksdb::Env* base_env = options.env != nullptr ? options.env : rocksdb::Env::Default();
+  log->guard_ = std::make_shared<internal::WalGuardFs>(base_env->GetFileSystem());
+  log->env_ = rocksdb::NewCompositeEnv(log->guard_);
+  rocksdb::DBOptions db_options = internal::LogDbOptions(log->env_.get());
+  auto info_log = std::make_shared<LineLogger>(
+      options.info_sink ? options.info_sink : StderrSink("log"), rocksdb::InfoLogLevel::WARN_LEVEL);
+  log->recovery_ = std::make_unique<RocksRecovery>("the event log", info_log);
+  log->recovery_->Configure(db_options);
+  BOOST_OUTCOME_TRY(is_new, internal::InspectLogDirectory(dir, options.create_if_missing, db_options));
   db_options.create_if_missing = is_new;
   db_options.create_missing_column_families = is_new;
 
-  const std::vector<std::string> names = FamilyNames();
-  std::vector<rocksdb::ColumnFamilyDescriptor> families = {
-      {names[0], rocksdb::ColumnFamilyOptions()},
-      {names[1], LogFamily()},
-      {names[2], IndexFamily()},
-      {names[3], IdFamily()},
-  };
+  const std::vector<rocksdb::ColumnFamilyDescriptor> families = internal::FamilyDescriptors();
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
+  info_log->set_quiet(true);
   rocksdb::Status s = rocksdb::DB::Open(db_options, dir, families, &handles, &raw);
+  info_log->set_quiet(false);
   if (!s.ok()) {
+    if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
+      // RocksDB's LOCK file: another process has the log open for writing.
+      return StoreError{StoreCode::kIOError,
+                        fmt::format("'{}' is in use by another process (a running jobtrail "
+                                    "serve?): {}",
+                                    dir, s.ToString()),
+                        0};
+    }
     if (s.IsInvalidArgument() || s.IsCorruption()) {
       return Corruption(fmt::format("'{}' is not a usable event log: {}", dir, s.ToString()));
     }
     return IoError(s);
   }
-  std::unique_ptr<RocksEventLog> log(new RocksEventLog());
   log->db_.reset(raw);
+  log->dir_ = dir;
   log->default_cf_ = handles[0];
   log->log_cf_ = handles[1];
   log->streams_cf_ = handles[2];
@@ -185,6 +106,8 @@ StoreResult<std::unique_ptr<RocksEventLog>> RocksEventLog::Open(
     return Corruption(fmt::format("unknown event log format '{}'", marker));
   }
   BOOST_OUTCOME_TRY(log->RecoverHead());
+  BOOST_OUTCOME_TRY(log->LoadArchive());
+  log->StartRecovery();
   return log;
 }
 
@@ -210,16 +133,25 @@ StoreResult<void> RocksEventLog::RecoverHead() {
   if (it->Valid()) {
     if (it->key().size() != kf::kPositionKeySize) return Corruption("malformed position key");
     const uint64_t position = kf::GetU64(it->key().ToStringView());
-    auto record = kf::DecodeRecord(position, it->value().ToStringView());
-    if (!record) return Corruption(fmt::format("record {} is malformed", position));
-    if (position > last_position_) {
-      last_position_ = position;
-      last_hash_ = record->hash;
+    if (auto gap = kf::DecodeGap(position, it->value().ToStringView())) {
+      // The last records were archived: the gap carries the last hash.
+      if (gap->last > last_position_) {
+        last_position_ = gap->last;
+        last_hash_ = gap->last_hash;
+      }
+    } else {
+      auto record = kf::DecodeRecord(position, it->value().ToStringView());
+      if (!record) return Corruption(fmt::format("record {} is malformed", position));
+      if (position > last_position_) {
+        last_position_ = position;
+        last_hash_ = record->hash;
+      }
     }
   }
   if (!it->status().ok()) return IoError(it->status());
   written_.store(last_position_);
   committed_.store(last_position_);
+  commit_clock_.Note(last_position_, std::chrono::steady_clock::now());
   return boost::outcome_v2::success();
 }
 
@@ -229,9 +161,13 @@ RocksEventLog::~RocksEventLog() {
     closed_ = true;
   }
   WakeWaiters();
+  if (recovery_) recovery_->Stop();
   if (db_) {
-    // A clean close makes even kNoSync writes durable.
-    (void)db_->SyncWAL();  // best effort at shutdown; nothing to report to
+    // A clean close makes even kNoSync writes durable. Not after a failed
+    // write: RocksDB's WAL writer must not be called again (wal_guard.h).
+    if (!read_only_ && !failed_.load() && !guard_->broken()) {
+      (void)db_->SyncWAL();  // best effort at shutdown; nothing to report to
+    }
     for (auto* h : {default_cf_, log_cf_, streams_cf_, ids_cf_}) {
       if (h != nullptr) (void)db_->DestroyColumnFamilyHandle(h);  // at close
     }
@@ -243,7 +179,9 @@ StoreResult<uint64_t> RocksEventLog::StreamVersion(std::string_view stream) {
   return LatestVersion(stream, committed_.load());
 }
 
-StoreResult<uint64_t> RocksEventLog::LatestVersion(std::string_view stream, uint64_t limit) {
+StoreResult<uint64_t> RocksEventLog::LatestVersion(std::string_view stream, uint64_t limit,
+                                                   bool* archived) {
+  if (archived != nullptr) *archived = false;
   const std::string prefix = kf::StreamPrefix(stream);
   std::string upper = prefix;
   upper.append(8, '\xff');
@@ -252,11 +190,18 @@ StoreResult<uint64_t> RocksEventLog::LatestVersion(std::string_view stream, uint
   ro.iterate_lower_bound = &lower_bound;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, streams_cf_));
   for (it->SeekForPrev(upper); it->Valid() && it->key().starts_with(prefix); it->Prev()) {
-    if (it->key().size() != prefix.size() + 8 || it->value().size() != kf::kPositionKeySize) {
+    // A tombstone (an archived stream) starts with the position too.
+    const std::string_view value = it->value().ToStringView();
+    if (it->key().size() != prefix.size() + 8 || value.size() < kf::kPositionKeySize ||
+        (kf::IsTombstoneValue(value) && value.size() < kf::kTombstoneHeaderSize)) {
       return Corruption("malformed stream index entry");
     }
     // Versions grow with positions: skip only what is not committed yet.
-    if (kf::GetU64(it->value().ToStringView()) <= limit) {
+    if (kf::GetU64(value) <= limit) {
+      if (kf::IsTombstoneValue(value)) {
+        if (archived != nullptr) *archived = true;
+        return kf::TombstoneLastVersion(value);
+      }
       return kf::GetU64(it->key().ToStringView().substr(prefix.size()));
     }
   }
@@ -275,9 +220,9 @@ StoreResult<StoredEvent> RocksEventLog::ReadAt(uint64_t position) {
   return std::move(*record);
 }
 
-StoreResult<std::vector<StoredEvent>> RocksEventLog::ReadStream(std::string_view stream,
-                                                                uint64_t from_version,
-                                                                size_t max_count) {
+StoreResult<std::vector<StoredEvent>> RocksEventLog::ReadLiveStream(std::string_view stream,
+                                                                    uint64_t from_version,
+                                                                    size_t max_count) {
   // The index gives the positions; the records are then fetched with one
   // MultiGet per chunk, cheaper than a Get each.
   constexpr size_t kChunk = 64;
@@ -295,6 +240,9 @@ StoreResult<std::vector<StoredEvent>> RocksEventLog::ReadStream(std::string_view
                   statuses.data(), /*sorted_input=*/true);
     for (size_t i = 0; i < keys.size(); ++i) {
       if (statuses[i].IsNotFound()) {
+        // Archived between the index read and this one? Then read it there.
+        BOOST_OUTCOME_TRY(ref, TombstoneOf(stream));
+        if (ref) return StoreError{StoreCode::kNotFound, "archived meanwhile", 0};
         return Corruption(fmt::format("indexed record {} is missing", positions[i]));
       }
       if (!statuses[i].ok()) return IoError(statuses[i]);
@@ -309,6 +257,12 @@ StoreResult<std::vector<StoredEvent>> RocksEventLog::ReadStream(std::string_view
   for (it->Seek(kf::StreamKey(stream, std::max<uint64_t>(from_version, 1)));
        it->Valid() && it->key().starts_with(prefix) && out.size() + keys.size() < max_count;
        it->Next()) {
+    if (kf::IsTombstoneValue(it->value().ToStringView())) {
+      // An archived stream: all its events are in the archive.
+      BOOST_OUTCOME_TRY(ref, TombstoneOf(stream));
+      if (!ref) return Corruption(fmt::format("malformed tombstone of '{}'", stream));
+      return ReadArchivedStream(*ref, stream, from_version, max_count);
+    }
     if (it->value().size() != kf::kPositionKeySize) {
       return Corruption("malformed stream index entry");
     }
@@ -324,7 +278,22 @@ StoreResult<std::vector<StoredEvent>> RocksEventLog::ReadStream(std::string_view
   if (!keys.empty()) {
     BOOST_OUTCOME_TRY(fetch());
   }
+  if (out.empty() && from_version > 1) {
+    // Nothing from that version on: past a live stream's end, or an
+    // archived stream (its one entry is under version 1).
+    BOOST_OUTCOME_TRY(ref, TombstoneOf(stream));
+    if (ref) return ReadArchivedStream(*ref, stream, from_version, max_count);
+  }
   return out;
+}
+
+StoreResult<std::vector<StoredEvent>> RocksEventLog::ReadStream(std::string_view stream,
+                                                                uint64_t from_version,
+                                                                size_t max_count) {
+  auto read = ReadLiveStream(stream, from_version, max_count);
+  if (read || read.error().code != StoreCode::kNotFound) return read;
+  // The stream was archived while it was read: read it again, from there.
+  return ReadLiveStream(stream, from_version, max_count);
 }
 
 StoreResult<std::vector<StoredEvent>> RocksEventLog::ReadAll(uint64_t from_position,
@@ -343,6 +312,7 @@ StoreResult<std::vector<StoredEvent>> RocksEventLog::ReadAll(uint64_t from_posit
        it->Next()) {
     if (it->key().size() != kf::kPositionKeySize) return Corruption("malformed position key");
     const uint64_t position = kf::GetU64(it->key().ToStringView());
+    if (kf::IsGapValue(it->value().ToStringView())) continue;  // archived: see GapAt
     auto record = kf::DecodeRecord(position, it->value().ToStringView());
     if (!record) return Corruption(fmt::format("record {} is malformed", position));
     out.push_back(std::move(*record));
@@ -370,6 +340,10 @@ StoreResult<uint64_t> RocksEventLog::Scan(uint64_t from_position, uint64_t to_po
     const std::string_view key = it->key().ToStringView();
     if (key.size() != kf::kPositionKeySize) return Corruption("malformed position key");
     const uint64_t at = kf::GetU64(key);
+    if (auto gap = kf::DecodeGap(at, it->value().ToStringView())) {
+      position = gap->last;  // a range compaction archived (GapAt): nothing to hand over
+      continue;
+    }
     auto record = kf::ParseRecord(it->value().ToStringView());
     if (!record) return Corruption(fmt::format("record {} is malformed", at));
     position = at;
@@ -410,8 +384,15 @@ class RocksSubscription final : public Subscription {
       log_->WaitForCommitAfter(position_, deadline, &cancelled_);
     }
     if (cancelled_.exchange(false)) return std::vector<StoredEvent>{};
+    const uint64_t committed = log_->LastPosition();
     BOOST_OUTCOME_TRY(events, log_->ReadAll(position_ + 1, max_count));
-    if (!events.empty()) position_ = events.back().position;
+    if (!events.empty()) {
+      position_ = events.back().position;
+    } else if (committed > position_) {
+      // Everything up to `committed` was archived (compaction): move past
+      // it, or the next call would not wait.
+      position_ = committed;
+    }
     return events;
   }
   void Cancel() override {

@@ -8,6 +8,7 @@
 #include "eventstore/append_rules.h"
 #include "eventstore/hash_chain.h"
 #include "eventstore/internal/group_state.h"
+#include "eventstore/internal/wal_guard.h"
 #include "eventstore/internal/wake_event.h"
 #include "eventstore/rocks_event_log.h"
 
@@ -16,7 +17,6 @@ namespace kf = key_format;
 using internal::IndexEntry;
 namespace {
 
-constexpr size_t kVersionCacheLimit = 1 << 18;
 
 // WakeEvent values: how a waiting appender is woken.
 constexpr uint32_t kWokenDone = 1;    // its result is set
@@ -62,6 +62,7 @@ StoreResult<AppendResult> RocksEventLog::Append(std::string_view stream,
   {
     std::lock_guard lock(mu_);
     if (closed_) return StoreError{StoreCode::kClosed, "event log is closed", 0};
+    if (read_only_) return Invalid("the event log is open read-only");
     writers_.push_back(&w);
     lead = writers_.size() == 1;
   }
@@ -87,9 +88,10 @@ std::vector<StoreResult<AppendResult>> RocksEventLog::AppendMany(
   bool lead = false;
   {
     std::lock_guard lock(mu_);
-    if (closed_) {
+    if (closed_ || read_only_) {
       for (size_t i = 0; i < appends.size(); ++i) {
-        results.push_back(StoreError{StoreCode::kClosed, "event log is closed", 0});
+        results.push_back(closed_ ? StoreError{StoreCode::kClosed, "event log is closed", 0}
+                                  : Invalid("the event log is open read-only"));
       }
       return results;
     }
@@ -128,12 +130,7 @@ void RocksEventLog::LeadGroup(Writer& leader) {
       bytes += w->bytes;
     }
   }
-  if (failed_.load()) {
-    std::lock_guard lock(commit_mu_);
-    for (Writer* w : group) w->result = StoreError{StoreCode::kIOError, failure_, 0};
-  } else {
-    WriteGroup(group);
-  }
+  WriteGroup(group);
 
   // Pass leadership on first: the next group is staged and written while
   // this one syncs (kSync) and wakes its appenders.
@@ -183,15 +180,24 @@ void RocksEventLog::AwaitCommit(SyncWaiter waiter) {
   // Every write that finished before this load is in the file already, so
   // the sync below covers it; our own group was written before we queued.
   const uint64_t target = written_.load();
+  const bool failed = failed_.load();
   lock.unlock();
-  rocksdb::Status s = db_->SyncWAL();
+  rocksdb::Status s;
+  if (!failed) {
+    // A WAL append failing meanwhile is dropped by the guard; this syncs what came before.
+    const auto started = std::chrono::steady_clock::now();
+    s = db_->SyncWAL();
+    sync_seconds_.Record(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  }
+  if (!s.ok()) Fail(s, "syncing the WAL");
   lock.lock();
-  if (s.ok()) {
-    if (target > committed_.load()) committed_.store(target);
-  } else if (!failed_.load()) {
-    failure_ = fmt::format("syncing the event log failed: {}; the log accepts no more "
-                           "appends, reopen it", s.ToString());
-    failed_.store(true);
+  if (s.ok() && !failed) {
+    const uint64_t limit = uncommittable_from_ == 0 ? target : uncommittable_from_ - 1;
+    if (std::min(target, limit) > committed_.load()) {
+      committed_.store(std::min(target, limit));
+      commit_clock_.Note(committed_.load(), std::chrono::steady_clock::now());
+    }
   }
   std::vector<SyncWaiter> settled;
   for (auto it = awaiting_sync_.begin(); it != awaiting_sync_.end();) {
@@ -216,7 +222,7 @@ void RocksEventLog::AwaitCommit(SyncWaiter waiter) {
 void RocksEventLog::Settle(const SyncWaiter& waiter) {
   if (!failed_.load() || waiter.must_commit <= committed_.load()) return;
   for (Writer* w : waiter.group) {
-    if (w->result) w->result = StoreError{StoreCode::kIOError, failure_, 0};
+    if (w->result) w->result = failure_;
   }
 }
 
@@ -241,12 +247,22 @@ void RocksEventLog::WakeSettled(const SyncWaiter& waiter, const Writer& me) {
 }
 
 void RocksEventLog::WriteGroup(const std::vector<Writer*>& group) {
+  std::lock_guard write_lock(write_mu_);
+  if (failed_.load()) {
+    std::lock_guard lock(commit_mu_);
+    for (Writer* w : group) w->result = failure_;
+    return;
+  }
   GroupState& g = *group_state_;
   g.Reset(last_position_, last_hash_);
   bool any_staged = false;
+  size_t staged_events = 0;
   for (Writer* w : group) {
     w->result = Stage(*w, g);
-    if (w->result && !w->result.value().duplicate) any_staged = true;
+    if (w->result && !w->result.value().duplicate) {
+      any_staged = true;
+      staged_events += w->events->size();
+    }
   }
   if (!any_staged) return;
   g.stream_entries.Sort();
@@ -265,26 +281,38 @@ void RocksEventLog::WriteGroup(const std::vector<Writer*>& group) {
   rocksdb::WriteOptions wo;
   wo.sync = false;
   if (s.ok()) s = db_->Write(wo, &g.batch);
+  bool in_memtable = s.ok();
+  if (s.ok() && guard_->broken()) {
+    // Its WAL append failed, hidden from RocksDB (internal/wal_guard.h):
+    // take the group back out of the memtable, so that it is refused as
+    // cleanly as one RocksDB refused.
+    in_memtable = !UndoGroup(g).ok();
+    s = guard_->failure();
+  }
   if (!s.ok()) {
-    Fail(fmt::format("writing to the event log failed: {}", s.ToString()));
-    for (Writer* w : group) {
-      if (w->result && !w->result.value().duplicate) w->result = IoError(s);
-    }
+    FailGroup(group, g, s, in_memtable);
     return;
   }
-  last_position_ = g.position;
-  last_hash_ = g.hash;
-  if (version_cache_.size() + g.versions.size() > kVersionCacheLimit) version_cache_.clear();
-  for (const auto& [stream, version] : g.versions) {
-    auto it = version_cache_.find(stream);
-    if (it != version_cache_.end()) {
-      it->second = version;
-    } else {
-      version_cache_.emplace(std::string(stream), version);
-    }
-  }
-  written_.store(g.position);
+  group_events_.Record(double(staged_events));
+  Advance(g);
   if (options_.durability == Durability::kNoSync) Publish(g.position);
+}
+
+void RocksEventLog::FailGroup(const std::vector<Writer*>& group, const GroupState& g,
+                              const rocksdb::Status& cause, bool in_memtable) {
+  if (in_memtable) {
+    // Its WAL record may be missing: a sync running now must not commit it.
+    {
+      std::lock_guard lock(commit_mu_);
+      if (uncommittable_from_ == 0) uncommittable_from_ = last_position_ + 1;
+    }
+    Advance(g);
+  }
+  Fail(cause, "writing the WAL");
+  std::lock_guard lock(commit_mu_);
+  for (Writer* w : group) {
+    if (w->result && !w->result.value().duplicate) w->result = failure_;
+  }
 }
 
 StoreResult<AppendResult> RocksEventLog::Stage(Writer& w, GroupState& g) {
@@ -412,50 +440,43 @@ StoreResult<std::optional<RocksEventLog::IdHit>> RocksEventLog::LookupId(std::st
 
 StoreResult<uint64_t> RocksEventLog::CurrentVersion(const Writer& w, GroupState& g) {
   if (auto it = g.versions.find(w.stream); it != g.versions.end()) return it->second;
+  if (version_cache_stale_.exchange(false)) version_cache_.clear();
   if (auto it = version_cache_.find(w.stream); it != version_cache_.end()) return it->second;
+  // An archived stream (compaction) takes no more events, whatever the
+  // expected version: its tombstone sits under version 1.
+  auto archived = [&](uint64_t version) {
+    return StoreError{StoreCode::kWrongExpectedVersion,
+                      fmt::format("stream '{}' is archived at version {}", w.stream, version),
+                      version};
+  };
   const uint64_t expected = w.expected_version;
   if (expected != kAnyVersion) {
     // Two point lookups (bloom-filtered) instead of an iterator: the stream
     // is at `expected` iff that version exists (or is 0) and the next not.
-    bool at_expected = true;
+    int at = 1;
     if (expected > 0) {
-      BOOST_OUTCOME_TRY(has, StreamHasVersion(w.stream, expected));
-      at_expected = has;
+      BOOST_OUTCOME_TRY(entry, StreamEntry(w.stream, expected));
+      at = entry;
     }
-    if (at_expected) {
-      BOOST_OUTCOME_TRY(has_next, StreamHasVersion(w.stream, expected + 1));
-      if (!has_next) return expected;
+    if (at == 1) {
+      BOOST_OUTCOME_TRY(next, StreamEntry(w.stream, expected + 1));
+      if (next == 0) return expected;
     }
   }
-  return LatestVersion(w.stream, std::numeric_limits<uint64_t>::max());
+  bool is_archived = false;
+  BOOST_OUTCOME_TRY(latest,
+                    LatestVersion(w.stream, std::numeric_limits<uint64_t>::max(), &is_archived));
+  if (is_archived) return archived(latest);
+  return latest;
 }
 
-StoreResult<bool> RocksEventLog::StreamHasVersion(std::string_view stream, uint64_t version) {
+StoreResult<int> RocksEventLog::StreamEntry(std::string_view stream, uint64_t version) {
   rocksdb::PinnableSlice value;
   rocksdb::Status s =
       db_->Get(rocksdb::ReadOptions(), streams_cf_, kf::StreamKey(stream, version), &value);
-  if (s.IsNotFound()) return false;
+  if (s.IsNotFound()) return 0;
   if (!s.ok()) return IoError(s);
-  return true;
-}
-
-void RocksEventLog::Publish(uint64_t position) {
-  {
-    std::lock_guard lock(commit_mu_);
-    if (position > committed_.load()) committed_.store(position);
-  }
-  commit_cv_.notify_all();
-}
-
-void RocksEventLog::Fail(const std::string& why) {
-  {
-    std::lock_guard lock(commit_mu_);
-    if (!failed_.load()) {
-      failure_ = why + "; the log accepts no more appends, reopen it";
-      failed_.store(true);
-    }
-  }
-  commit_cv_.notify_all();
+  return kf::IsTombstoneValue(value.ToStringView()) ? 2 : 1;
 }
 
 }  // namespace jobtrail::eventstore

@@ -13,7 +13,9 @@ enum class StoreCode {
   kInvalidArgument,       // bad stream name, empty append, reused event id
   kNotFound,              // no such data directory / stream
   kCorruption,            // a record or key does not parse, chain broken
-  kIOError,               // RocksDB or the filesystem failed
+  kIOError,               // RocksDB or the filesystem failed (reading)
+  kUnavailable,           // the log cannot write now (disk full, I/O error
+                          // while writing); it recovers by itself: retry
   kClosed,                // the log is shutting down
 };
 

@@ -51,6 +51,14 @@ class JobCommands {
  public:
   virtual ~JobCommands() = default;
 
+  // Every write (Enqueue, Append, WriteMany, claims, heartbeats, schedule
+  // runs, maintenance) may also fail with kUnavailable/STORAGE_UNAVAILABLE
+  // while the log or the read models cannot write (a full disk, I/O errors;
+  // the store recovers by itself once they can, and reads go on meanwhile):
+  // not acknowledged, it may or may not show up later, so retry it with the
+  // same ids (event ids, idempotency key), which apply it once. And with
+  // kUnavailable/PROJECTION_FAILED after the projection stopped for good.
+
   // Errors: kInvalidArgument/INVALID_INPUT; kAlreadyExists/JOB_EXISTS (a
   // given job_id that is taken, without the same idempotency key).
   // An idempotency_key already used by the same owner answers the original

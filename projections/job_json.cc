@@ -125,6 +125,8 @@ struct BodyWriter {
     KeyStrOrNull(w, "retry_backoff", e.retry_backoff);
     KeyInt(w, "retry_base_delay_ms", e.retry_base_delay_ms);
     KeyInt(w, "retry_max_delay_ms", e.retry_max_delay_ms);
+    // Only when set: older enqueued events render exactly as they always did.
+    if (!e.callback_url.empty()) KeyStr(w, "callback_url", e.callback_url);
   }
   void operator()(const Started& e) {
     Key(w, "attempt");
@@ -180,6 +182,21 @@ struct BodyWriter {
     KeyStrOrNull(w, "by", e.by);
   }
   void operator()(const Expired& e) { KeyStrOrNull(w, "reason", e.reason); }
+  void operator()(const WebhookAttempted& e) {
+    KeyStr(w, "delivery_id", e.delivery_id);
+    KeyStrOrNull(w, "webhook_id", e.webhook_id);
+    Key(w, "event_version");
+    w.Uint64(e.event_version);
+    KeyStr(w, "event_type", e.event_type);
+    Key(w, "attempt");
+    w.Int(e.attempt);
+    KeyInt(w, "status_code", e.status_code == 0 ? std::nullopt : std::optional<int64_t>(e.status_code));
+    KeyStrOrNull(w, "error", e.error);
+    Key(w, "duration_ms");
+    w.Int64(e.duration_ms);
+    KeyStr(w, "outcome", WebhookOutcomeName(e.outcome));
+    KeyTime(w, "next_attempt_at", e.next_attempt_at);
+  }
 };
 
 }  // namespace
@@ -387,6 +404,21 @@ std::string RenderEventJson(const RecordedEvent& e, const InlineBytesEncoder& en
   w.StartObject();
   std::visit(BodyWriter{w, &encode_bytes}, e.body);
   w.EndObject();
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+std::string RenderWebhookAttemptJson(const RecordedEvent& e, const WebhookAttempted& attempt) {
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  KeyStr(w, "job_id", e.job_id);
+  Key(w, "version");
+  w.Uint64(e.version);
+  Key(w, "position");
+  w.Uint64(e.position);
+  KeyStr(w, "attempted_at", FormatTime(e.timestamp));
+  BodyWriter{w}(attempt);
   w.EndObject();
   return std::string(buf.GetString(), buf.GetSize());
 }

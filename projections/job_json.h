@@ -30,5 +30,8 @@ using InlineBytesEncoder = std::function<std::string(std::string_view bytes)>;
 // the event parser reads back.
 std::string RenderEventJson(const RecordedEvent& e, const InlineBytesEncoder& encode_bytes = {});
 std::string RenderLogLineJson(const LogLine& line);
+// One webhook delivery attempt as GET /v1/webhooks/{id}/deliveries lists it:
+// the attempt's fields, its job and time ("attempted_at", the event's).
+std::string RenderWebhookAttemptJson(const RecordedEvent& e, const WebhookAttempted& attempt);
 
 }  // namespace jobtrail

@@ -18,6 +18,7 @@
 #include "domain/job_view.h"
 #include "projections/list_query.h"
 #include "projections/stats_snapshot.h"
+#include "projections/store_vitals.h"
 
 namespace jobtrail {
 
@@ -53,6 +54,18 @@ struct ProjectionProgress {
   uint64_t log_position = 0;        // last committed in the log
   uint64_t projected_position = 0;  // last applied to the read models
   bool ready = false;               // caught up since start
+  // How long the oldest event not yet applied has been committed; 0 when
+  // caught up. (All read models are applied together, in one batch with
+  // one checkpoint, so they share the position and the lag.)
+  uint64_t lag_ms = 0;
+  ProjectionState state = ProjectionState::kRunning;
+};
+
+// One page of a webhook subscription's delivery attempts, newest first
+// (JobReads::WebhookAttempts).
+struct WebhookAttemptPage {
+  std::vector<std::string> attempts_json;  // RenderWebhookAttemptJson's bytes
+  uint64_t next_before = 0;                // the next page's `before`; 0: none
 };
 
 class JobReads {
@@ -83,12 +96,21 @@ class JobReads {
   virtual Result<std::string> FindByExternalRef(std::string_view external_ref) = 0;
   // The global feed: events with position > after, at most limit.
   virtual Result<std::vector<RecordedEvent>> Feed(uint64_t after, size_t limit) = 0;
+  // The delivery attempts recorded for a webhook subscription (its
+  // webhook_attempted events), newest first: those at log positions below
+  // `before` (0: from the newest), at most `limit` (1..). From the read
+  // models; an id without attempts gives an empty page. Errors: kInternal.
+  virtual Result<WebhookAttemptPage> WebhookAttempts(std::string_view webhook_id,
+                                                     uint64_t before, size_t limit) = 0;
 
   // Errors: kInvalidArgument/INVALID_CURSOR, INVALID_INPUT.
   virtual Result<ListPage> List(const ListQuery& query) = 0;
   virtual StatsSnapshot Stats() = 0;
   virtual HealthReport Health() = 0;
   virtual ProjectionProgress Progress() = 0;
+  // Storage health, commit figures, claim counts (store_vitals.h). The
+  // default (for decorators in tests) reports nothing wrong.
+  virtual StoreVitals Vitals() { return {}; }
   // Blocks until the read models have applied a position after `after`, or
   // `timeout` passed; returns the projected position then. Live readers
   // (http/live: long-polls, event streams) wake on it: once it returns P,

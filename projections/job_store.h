@@ -26,8 +26,13 @@
 #include "projections/job_commands.h"
 #include "projections/job_reads.h"
 #include "projections/job_schedules.h"
+#include "projections/projection_observer.h"
 #include "projections/store_admin.h"
 #include "projections/worker_protocol.h"
+
+namespace rocksdb {
+class Env;
+}  // namespace rocksdb
 
 namespace jobtrail {
 
@@ -61,6 +66,30 @@ struct JobStoreOptions {
   // appends its expired event, which removes it from the read models. Its
   // events stay in the log (AuditHistory, export).
   std::map<std::string, Millis> retention_by_type;
+  // Retention per job type for its failed and cancelled jobs (keep
+  // failures longer, or shorter, than successes); a type without one here
+  // uses retention_by_type for them too.
+  std::map<std::string, Millis> failed_retention_by_type;
+  // Per job type: keep only the newest N jobs; a maintenance pass expires
+  // the older ones once they are final (completed, failed or cancelled).
+  std::map<std::string, uint64_t> keep_newest_by_type;
+  // Open beside a running server: the log and the read models as RocksDB
+  // secondary instances (no lock taken), as they were at the open. Reads,
+  // Verify and Backup work; writes, maintenance and Rebuild are refused;
+  // no projection runs. Never creates anything in data_dir.
+  bool read_only = false;
+  // Log compaction (CompactLog): the events of expired jobs move to NDJSON
+  // files here (one per day; gzip unless archive_gzip is false) and leave
+  // the log. Empty: compaction is off (archived streams written by an
+  // earlier run still read back from where the log recorded them).
+  std::string archive_dir;
+  bool archive_gzip = true;
+  // The filesystem under both databases; null: the default. Tests inject a
+  // disk that fails on demand (tests/eventstore/faulty_disk_fs.h).
+  rocksdb::Env* env = nullptr;
+  // Told of every event the projection thread commits (projection_observer.h);
+  // not owned, must outlive the store. Null: nobody.
+  ProjectionObserver* observer = nullptr;
 };
 
 // The whole application service, one interface a caller: a route, a

@@ -95,7 +95,7 @@ Result<RocksJobStore::PreparedWrite> RocksJobStore::PrepareAppend(const AppendRe
                                                                   const JobView& current) {
   // A job past its retention takes no more events (but its expiry); an
   // import (which keeps original timestamps) replays history as it was.
-  if (!request.timestamp && PastRetention(current.spec.type, current.created_at) &&
+  if (!request.timestamp && PastRetention(current.spec.type, current.created_at, current.status) &&
       !std::holds_alternative<Expired>(request.events.front())) {
     return JobNotFound(request.job_id);
   }
@@ -215,6 +215,7 @@ Result<void> RocksJobStore::CompleteDuplicate(WriteOutcome& out) {
 
 Result<WriteOutcome> RocksJobStore::Enqueue(EnqueueRequest request) {
   BOOST_OUTCOME_TRY(prepared, PrepareEnqueue(request));
+  BOOST_OUTCOME_TRYV(CheckWritable());
   std::unique_lock<std::mutex> unique_lock;
   const Enqueued& spec = request.spec;
   if (!spec.unique_key.empty()) {
@@ -267,6 +268,7 @@ Result<WriteOutcome> RocksJobStore::Append(AppendRequest request) {
 Result<WriteOutcome> RocksJobStore::TryAppend(const AppendRequest& request) {
   BOOST_OUTCOME_TRY(job, CurrentJob(request.job_id));
   BOOST_OUTCOME_TRY(prepared, PrepareAppend(request, job));
+  BOOST_OUTCOME_TRYV(CheckWritable());
   auto appended = log_->Append(prepared.part.stream, prepared.part.expected_version,
                                prepared.part.events);
   return Settle(prepared, std::move(appended));
@@ -314,6 +316,10 @@ std::vector<Result<WriteOutcome>> RocksJobStore::WriteMany(std::vector<WriteComm
     parts.push_back(p.value().part);
     prepared.push_back(std::move(p).value());
     index_of.push_back(i);
+  }
+  if (auto writable = CheckWritable(); !writable && !parts.empty()) {
+    for (size_t k : index_of) results[k] = writable.error();
+    return results;
   }
   auto appended = log_->AppendMany(std::move(parts));
   uint64_t last = 0;

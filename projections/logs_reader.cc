@@ -25,7 +25,7 @@ Result<JobLogs> RocksJobStore::Logs(std::string_view job_id, LogLevel min_level)
     return s.IsNotFound() ? JobNotFound(job_id) : Internal(fmt::format("views: {}", s.ToString()));
   }
   auto doc = DecodeStatusRecord(value);
-  if (!doc || PastRetention(doc.value().type, doc.value().created_at)) {
+  if (!doc || PastRetention(doc.value().type, doc.value().created_at, doc.value().status)) {
     release();
     if (!doc) return doc.error();
     return JobNotFound(job_id);

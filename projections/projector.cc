@@ -33,9 +33,21 @@ bool GetString(std::string_view& in, std::string& out) {
   return true;
 }
 
-Error StoreIo(const rocksdb::Status& s) { return Internal(fmt::format("views: {}", s.ToString())); }
+// A write to the views that failed for want of storage (RocksDB stopped
+// them after a full disk or an I/O error) is temporary: the projection
+// waits for the views' recovery and applies the batch again.
+Error StoreIo(const rocksdb::Status& s) {
+  if (s.IsIOError()) return StorageUnavailable();
+  return Internal(fmt::format("views: {}", s.ToString()));
+}
 
 }  // namespace
+
+Error StorageUnavailable() {
+  return MakeError(Code::kUnavailable, "STORAGE_UNAVAILABLE",
+                   "storage is unavailable (the disk is full or failing); the write was not "
+                   "acknowledged: retry it later, with the same ids it applies once");
+}
 
 Error FromStoreError(const eventstore::StoreError& e) {
   using eventstore::StoreCode;
@@ -50,6 +62,9 @@ Error FromStoreError(const eventstore::StoreError& e) {
       return MakeError(Code::kDataLoss, "CORRUPTION", e.message);
     case StoreCode::kClosed:
       return MakeError(Code::kUnavailable, "SHUTTING_DOWN", e.message);
+    case StoreCode::kUnavailable:
+      // e.message names files; the log has logged it.
+      return StorageUnavailable();
     case StoreCode::kIOError:
       break;
   }
@@ -185,7 +200,21 @@ Result<JobView> Projector::JobBefore(const RecordedEvent& event) {
   return job;
 }
 
-Result<void> Projector::ApplyBatch(const std::vector<eventstore::StoredEvent>& events) {
+Result<bool> Projector::SkipArchived() {
+  auto gap = log_->GapAt(checkpoint_ + 1);
+  if (!gap) return FromStoreError(gap.error());
+  if (!gap.value()) return false;
+  checkpoint_ = gap.value()->last;
+  rocksdb::WriteOptions wo;
+  wo.disableWAL = true;  // as ApplyBatch: a lost checkpoint is found again
+  rocksdb::Status s =
+      views_->Put(wo, std::string(vk::kCheckpointKey), vk::EncodeU64(checkpoint_));
+  if (!s.ok()) return StoreIo(s);
+  return true;
+}
+
+Result<void> Projector::ApplyBatch(const std::vector<eventstore::StoredEvent>& events,
+                                   bool archived) {
   if (events.empty()) return Ok();
   Batch b;
   // Each job's state before the batch (what its rows in the views are) and
@@ -199,10 +228,17 @@ Result<void> Projector::ApplyBatch(const std::vector<eventstore::StoredEvent>& e
     JobView last;
   };
   std::unordered_map<std::string, Touched> touched;
+  std::vector<RecordedEvent> observed;  // for observer_, once committed
+  if (observer_ != nullptr) observed.reserve(events.size());
   for (const auto& stored : events) {
-    if (stored.position != checkpoint_ + 1) {
-      return DataLoss(fmt::format("projector at {} was given position {}", checkpoint_,
-                                  stored.position));
+    if (!archived && stored.position != checkpoint_ + 1) {
+      // Only a range the log archived may lie between (compaction).
+      auto gap = log_->GapAt(checkpoint_ + 1);
+      if (!gap) return FromStoreError(gap.error());
+      if (!gap.value() || gap.value()->last + 1 != stored.position) {
+        return DataLoss(fmt::format("projector at {} was given position {}", checkpoint_,
+                                    stored.position));
+      }
     }
     BOOST_OUTCOME_TRY(decoded, DecodeStored(stored));
     RecordedEvent event = std::move(decoded);
@@ -219,8 +255,17 @@ Result<void> Projector::ApplyBatch(const std::vector<eventstore::StoredEvent>& e
       (void)logged;  // the line is job.last_log, numbered
       b.Put(vk::LogKey(job.job_id, job.last_log->seq), RenderLogLineJson(*job.last_log));
     }
+    // A subscription's attempts, for GET /v1/webhooks/{id}/deliveries (a
+    // job's own callback attempts are in its history only).
+    if (const auto* attempt = std::get_if<WebhookAttempted>(&event.body);
+        attempt != nullptr && !attempt->webhook_id.empty()) {
+      b.Put(vk::WebhookAttemptKey(attempt->webhook_id, event.position),
+            RenderWebhookAttemptJson(event, *attempt));
+    }
     stats_.Apply(before_status, before_attempts, job, event);
-    checkpoint_ = stored.position;
+    if (!archived) checkpoint_ = stored.position;
+    // (Events read back from the archive were observed when first applied.)
+    if (observer_ != nullptr && !archived) observed.push_back(std::move(event));
   }
   std::vector<std::pair<std::string, std::shared_ptr<const StatusDocument>>> documents;
   std::vector<std::string> removed;
@@ -286,6 +331,9 @@ Result<void> Projector::ApplyBatch(const std::vector<eventstore::StoredEvent>& e
   if (status_cache_ != nullptr) {
     for (auto& [id, doc] : documents) status_cache_->Put(id, std::move(doc));
     for (const std::string& id : removed) status_cache_->Erase(id);
+  }
+  if (observer_ != nullptr) {
+    for (const RecordedEvent& e : observed) observer_->Observe(e, touched.at(e.job_id).last);
   }
   if (cache_.size() + touched.size() > kCacheLimit) cache_.clear();
   for (auto& [id, t] : touched) cache_[id] = std::move(t.last);

@@ -31,21 +31,31 @@ Result<StatusDocument> DecodeStatusRecord(std::string_view value);
 Result<RecordedEvent> DecodeStored(const eventstore::StoredEvent& stored);
 Result<std::vector<RecordedEvent>> DecodeAll(const std::vector<eventstore::StoredEvent>& stored);
 Error FromStoreError(const eventstore::StoreError& e);
+// kUnavailable/STORAGE_UNAVAILABLE with a fixed message (never a path).
+Error StorageUnavailable();
 
 class Projector {
  public:
   // `cache` (may be null) receives every status document written, and
   // `claims` (may be null) every change of a claim row, once it is written.
+  // `observer` (may be null) is told of each event once its batch is committed.
   Projector(rocksdb::DB* views, eventstore::EventLog* log, StatusCache* cache = nullptr,
-            ClaimIndex* claims = nullptr)
-      : views_(views), log_(log), status_cache_(cache), claims_(claims) {}
+            ClaimIndex* claims = nullptr, ProjectionObserver* observer = nullptr)
+      : views_(views), log_(log), status_cache_(cache), claims_(claims), observer_(observer) {}
 
   // Reads the checkpoint and the stats state from the views.
   Result<void> Load();
   // Applies events in position order, which must start right after the
-  // checkpoint, and commits them with the new checkpoint (unsynced: the
-  // views can always be rebuilt from the log).
-  Result<void> ApplyBatch(const std::vector<eventstore::StoredEvent>& events);
+  // checkpoint (or right after a range of it the log archived), and commits
+  // them with the new checkpoint (unsynced: the views can always be rebuilt
+  // from the log). `archived`: events read back from the log's archive
+  // (whole jobs, in version order) for a fold of the whole history - any
+  // positions, the checkpoint stays (store_archive.cc).
+  Result<void> ApplyBatch(const std::vector<eventstore::StoredEvent>& events,
+                          bool archived = false);
+  // Moves the checkpoint past a range of the log that was archived right
+  // after it (nothing to apply there). Returns whether it moved.
+  Result<bool> SkipArchived();
 
   uint64_t checkpoint() const { return checkpoint_; }
   const StatsState& stats() const { return stats_; }
@@ -63,6 +73,7 @@ class Projector {
   eventstore::EventLog* log_;
   StatusCache* status_cache_;
   ClaimIndex* claims_;
+  ProjectionObserver* observer_;
   uint64_t checkpoint_ = 0;
   StatsState stats_;
   // Recently touched jobs, so a busy job is not refolded for every event.

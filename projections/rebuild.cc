@@ -29,6 +29,7 @@ namespace {
 constexpr size_t kHandOffItems = 512;  // items per hand-off between threads
 constexpr size_t kItemQueueDepth = 16;
 constexpr uint64_t kProgressEvery = 1 << 16;
+constexpr size_t kLastRunParts = 2;
 
 // A bounded queue between two threads. Close(): no more pushes, pops drain
 // what is there. Abort(): everything is dropped and nobody waits any more.
@@ -75,13 +76,18 @@ class Channel {
 // wrote for it; null for a job new to the views) to those of `last`.
 struct FoldedJob {
   std::unique_ptr<JobView> first;
-  JobView last;
+  std::unique_ptr<JobView> last;
 };
 struct LogRow {
   std::string job_id;
   LogLine line;
 };
-using Item = std::variant<FoldedJob, LogRow>;
+// A row of its own per event (a webhook subscription's attempt).
+struct EventRow {
+  std::string key;
+  std::string value;
+};
+using Item = std::variant<FoldedJob, LogRow, EventRow>;
 using Items = std::vector<Item>;
 using RunPtr = std::unique_ptr<SortedRun>;
 
@@ -123,11 +129,15 @@ class RowWriter final : public RowSink {
       run_->Put(vk::LogKey(log->job_id, log->line.seq), RenderLogLineJson(log->line));
       return;
     }
+    if (const auto* row = std::get_if<EventRow>(&item)) {
+      run_->Put(row->key, row->value);
+      return;
+    }
     // As Projector::ApplyBatch does with a batch's first and last state.
     const auto& folded = std::get<FoldedJob>(item);
     static const JobView kNone;
     const JobView& first = folded.first ? *folded.first : kNone;
-    const JobView& job = folded.last;
+    const JobView& job = *folded.last;
     if (job.expired_at) {
       if (first.status != JobStatus::kNone) {
         JobView rows = first;
@@ -171,26 +181,34 @@ class RowWriter final : public RowSink {
   std::unordered_map<std::string, int64_t, Hash, std::equal_to<>> counts_;
 };
 
-// The third thread: each run sorted into a file and ingested, in order,
+// A full run and the files to write it to at once (more than one for the
+// last run, when the other threads are done).
+struct RunToWrite {
+  RunPtr run;
+  size_t parts = 1;
+};
+
+// The third thread: each run sorted into files and ingested, in order,
 // then emptied and handed back to be filled again.
-void WriteRuns(Channel<RunPtr>& runs, Channel<RunPtr>& free_runs, rocksdb::DB& views,
+void WriteRuns(Channel<RunToWrite>& runs, Channel<RunPtr>& free_runs, rocksdb::DB& views,
                const std::string& scratch_dir, Failure& failure) {
   const rocksdb::Options options = views.GetOptions();
   rocksdb::IngestExternalFileOptions ingest;
   ingest.move_files = true;
-  for (size_t n = 1; auto run = runs.Pop(); ++n) {
-    const std::string path = fmt::format("{}/run-{:06}.sst", scratch_dir, n);
-    auto written = (*run)->WriteTo(options, path);
+  for (size_t n = 1; auto job = runs.Pop(); ++n) {
+    auto written = job->run->WriteTo(options, fmt::format("{}/run-{:06}", scratch_dir, n),
+                                     job->parts);
     if (!written) {
       failure.Set(written.error());
       return;
     }
-    (*run)->Clear();
-    (void)free_runs.Push(std::move(*run));  // closed: the rebuild is over
-    if (written.value() == 0) continue;
-    rocksdb::Status s = views.IngestExternalFile({path}, ingest);
+    job->run->Clear();
+    (void)free_runs.Push(std::move(job->run));  // closed: the rebuild is over
+    if (written.value().empty()) continue;
+    // Files of one run have disjoint ranges: one ingestion takes them all.
+    rocksdb::Status s = views.IngestExternalFile(written.value(), ingest);
     if (!s.ok()) {
-      failure.Set(Internal(fmt::format("views rebuild: ingesting {}: {}", path, s.ToString())));
+      failure.Set(Internal(fmt::format("views rebuild: ingesting run {}: {}", n, s.ToString())));
       return;
     }
   }
@@ -223,11 +241,13 @@ class Folder {
         // max_active jobs at once): its rows are in the views as of then.
         BOOST_OUTCOME_TRY(job, FoldStream(event.job_id, event.version - 1));
         fresh.first = std::make_unique<JobView>(job);
-        fresh.job = std::move(job);
+        fresh.job = std::make_unique<JobView>(std::move(job));
+      } else {
+        fresh.job = std::make_unique<JobView>();
       }
       it = active_.emplace(event.job_id, std::move(fresh)).first;
     }
-    JobView& job = it->second.job;
+    JobView& job = *it->second.job;
     const JobStatus before_status = job.status;
     const int32_t before_attempts = job.attempts;
     BOOST_OUTCOME_TRYV(ApplyEvent(job, event));
@@ -235,8 +255,14 @@ class Folder {
     if (std::holds_alternative<Logged>(event.body)) {
       Emit(LogRow{job.job_id, *job.last_log});
     }
+    // As Projector::ApplyBatch: a subscription's attempts have rows of their own.
+    if (const auto* attempt = std::get_if<WebhookAttempted>(&event.body);
+        attempt != nullptr && !attempt->webhook_id.empty()) {
+      Emit(EventRow{vk::WebhookAttemptKey(attempt->webhook_id, event.position),
+                    RenderWebhookAttemptJson(event, *attempt)});
+    }
     if (IsFinal(job.status) || job.expired_at) {
-      Emit(FoldedJob{std::move(it->second.first), std::move(job)});
+      Emit(FoldedJob{std::move(it->second.first), std::move(it->second.job)});
       active_.erase(it);
     } else if (active_.size() > max_active_) {
       HandOnActive();
@@ -259,7 +285,7 @@ class Folder {
 
  private:
   struct Active {
-    JobView job;
+    std::unique_ptr<JobView> job;
     std::unique_ptr<JobView> first;  // as in FoldedJob
   };
 
@@ -312,7 +338,7 @@ Result<void> RebuildViews(eventstore::EventLog& log, uint64_t last, rocksdb::DB&
   Failure failure;
   Channel<Items> items(kItemQueueDepth);
   // Two runs take turns: one is filled while the other is written.
-  Channel<RunPtr> runs(1);
+  Channel<RunToWrite> runs(1);
   Channel<RunPtr> free_runs(2);
   (void)free_runs.Push(std::make_unique<SortedRun>());
   RowWriter rows(options.run_bytes, std::make_unique<SortedRun>());
@@ -330,7 +356,7 @@ Result<void> RebuildViews(eventstore::EventLog& log, uint64_t last, rocksdb::DB&
         rows.Write(item);
         if (!rows.full()) continue;
         auto next = free_runs.Pop();
-        if (!next || !runs.Push(rows.TakeRun(std::move(*next)))) return;
+        if (!next || !runs.Push(RunToWrite{rows.TakeRun(std::move(*next)), 1})) return;
       }
     }
   });
@@ -354,7 +380,8 @@ Result<void> RebuildViews(eventstore::EventLog& log, uint64_t last, rocksdb::DB&
   row_thread.join();
   if (!failure.failed()) {
     rows.Finish(last, folder.stats());
-    (void)runs.Push(rows.TakeRun(nullptr));
+    // The last run: nothing else is left to do, so both cores write it.
+    (void)runs.Push(RunToWrite{rows.TakeRun(nullptr), kLastRunParts});
   }
   runs.Close(/*abort=*/failure.failed());
   run_thread.join();
@@ -365,28 +392,71 @@ Result<void> RebuildViews(eventstore::EventLog& log, uint64_t last, rocksdb::DB&
   return Ok();
 }
 
+// A log that compaction archived parts of is refolded through the
+// projector: the archive's jobs first (whole, in version order: they count
+// in the stats), then the log's own events across its gaps. (The sorted
+// runs above assume every position is in the log.)
+Result<void> RocksJobStore::RefoldWithArchive(
+    uint64_t last, const std::function<void(uint64_t, uint64_t)>& progress) {
+  constexpr size_t kRefoldBatch = 32768;  // a job's whole lifecycle mostly in one
+  std::lock_guard lock(projector_mu_);
+  BOOST_OUTCOME_TRYV(FoldArchive(*projector_, last));
+  uint64_t position = 0;
+  while (position < last) {
+    auto batch = log_->ReadAll(position + 1, kRefoldBatch);
+    if (!batch) return FromStoreError(batch.error());
+    if (batch.value().empty()) break;
+    BOOST_OUTCOME_TRYV(projector_->ApplyBatch(batch.value()));
+    position = batch.value().back().position;
+    if (progress) progress(position, last);
+  }
+  for (;;) {  // trailing archived ranges
+    BOOST_OUTCOME_TRY(skipped, projector_->SkipArchived());
+    if (!skipped) break;
+  }
+  (void)views_->Flush(rocksdb::FlushOptions());  // best effort: rebuildable
+  if (progress) progress(last, last);
+  return Ok();
+}
+
 Result<void> RocksJobStore::Rebuild(const std::function<void(uint64_t, uint64_t)>& progress) {
+  if (options_.read_only) {
+    return MakeError(Code::kFailedPrecondition, "READ_ONLY", "the store is open read-only");
+  }
   StopProjection();
   {
     std::lock_guard lock(projector_mu_);
     projector_.reset();
+    if (views_recovery_) views_recovery_->Stop();
     if (views_) {
       (void)views_->Close();  // the views are about to be destroyed anyway
       views_.reset();
     }
-    rocksdb::Status s = rocksdb::DestroyDB(views_dir_, rocksdb::Options());
+    rocksdb::Options destroy;
+    if (options_.env != nullptr) destroy.env = options_.env;
+    rocksdb::Status s = rocksdb::DestroyDB(views_dir_, destroy);
     if (!s.ok()) return Internal(fmt::format("views: {}", s.ToString()));
   }
   BOOST_OUTCOME_TRYV(OpenViews(true));
-  // Until the last run sets the real format, these views are unfinished.
+  const uint64_t last = log_->LastPosition();
+  auto archived = rocks_log_ != nullptr ? rocks_log_->ArchivedThrough()
+                                         : eventstore::StoreResult<uint64_t>(0);
+  if (!archived) return FromStoreError(archived.error());
+  // Until the rebuild sets the real format, these views are unfinished (an
+  // open finding them so rebuilds them again).
   rocksdb::WriteOptions synced;
   synced.sync = true;
   rocksdb::Status s = views_->Put(synced, vk::kFormatKey, vk::kRebuildingFormat);
   if (!s.ok()) return Internal(fmt::format("views: {}", s.ToString()));
-  const uint64_t last = log_->LastPosition();
-  RebuildOptions options;
-  options.scratch_dir = views_dir_ + ".rebuild";
-  BOOST_OUTCOME_TRYV(RebuildViews(*log_, last, *views_, options, progress));
+  if (archived.value() > 0) {
+    BOOST_OUTCOME_TRYV(RefoldWithArchive(last, progress));
+    s = views_->Put(synced, vk::kFormatKey, vk::kViewsFormat);
+    if (!s.ok()) return Internal(fmt::format("views: {}", s.ToString()));
+  } else {
+    RebuildOptions options;
+    options.scratch_dir = views_dir_ + ".rebuild";
+    BOOST_OUTCOME_TRYV(RebuildViews(*log_, last, *views_, options, progress));
+  }
   {
     std::lock_guard lock(projector_mu_);
     status_cache_.Clear();

@@ -1,6 +1,7 @@
 #include "projections/rocks_job_store.h"
 
 #include <fmt/format.h>
+#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <rocksdb/cache.h>
@@ -10,6 +11,7 @@
 #include <filesystem>
 
 #include "domain/job_id.h"
+#include "eventstore/rocks_logger.h"
 #include "projections/list_reader.h"
 #include "projections/log_identity.h"
 #include "projections/uuid.h"
@@ -26,13 +28,36 @@ Error JobNotFound(std::string_view id) {
 
 namespace {
 
-constexpr size_t kProjectionBatch = 2048;
-constexpr auto kProjectionPoll = std::chrono::milliseconds(200);
-constexpr auto kReadYourWritesTimeout = std::chrono::seconds(30);
 
 bool ValidJobId(std::string_view id) { return IsValidJobId(id); }
 
 Error ViewsIo(const rocksdb::Status& s) { return Internal(fmt::format("views: {}", s.ToString())); }
+
+// RocksDB's info log lines (and RocksRecovery's), on the spdlog logger
+// "storage" (stderr unless the program registered its own): stdout is the
+// CLI's (`export` writes NDJSON there, `serve` its "listening on" line).
+eventstore::LineLogger::Sink StorageSink() {
+  std::shared_ptr<spdlog::logger> logger = spdlog::get("storage");
+  if (!logger) {
+    logger = std::make_shared<spdlog::logger>(
+        "storage", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+    // Another thread may have registered it meanwhile: keep theirs.
+    try {
+      spdlog::register_logger(logger);
+    } catch (const spdlog::spdlog_ex&) {
+      logger = spdlog::get("storage");
+    }
+  }
+  return [logger](rocksdb::InfoLogLevel level, std::string_view line) {
+    if (level >= rocksdb::InfoLogLevel::ERROR_LEVEL) {
+      logger->error("{}", line);
+    } else if (level == rocksdb::InfoLogLevel::WARN_LEVEL) {
+      logger->warn("{}", line);
+    } else {
+      logger->info("{}", line);
+    }
+  };
+}
 
 }  // namespace
 
@@ -87,10 +112,12 @@ Result<std::unique_ptr<RocksJobStore>> RocksJobStore::OpenStore(const JobStoreOp
     return NotFound("DATA_DIR_NOT_FOUND",
                     fmt::format("'{}' holds no jobtrail data", options.data_dir));
   }
+  if (options.read_only) return OpenReadOnly(options);
 
   std::unique_ptr<RocksJobStore> store(new RocksJobStore());
   store->options_ = options;
   store->clock_ = options.clock != nullptr ? options.clock : &store->system_clock_;
+  store->storage_sink_ = StorageSink();
   store->views_dir_ = (dir / "views").string();
   if (options.open_log) {
     auto log = options.open_log();
@@ -98,12 +125,15 @@ Result<std::unique_ptr<RocksJobStore>> RocksJobStore::OpenStore(const JobStoreOp
     store->log_ = std::move(log.value().log);
     BOOST_OUTCOME_TRYV(FollowLog(options.data_dir, store->views_dir_, log.value().identity));
   } else {
-    eventstore::RocksEventLogOptions log_options;
+    eventstore::RocksEventLogOptions log_options = LogOptions(options);
+    log_options.env = options.env;
+    log_options.info_sink = store->storage_sink_;
     log_options.durability =
         options.sync ? eventstore::Durability::kSync : eventstore::Durability::kNoSync;
     log_options.create_if_missing = options.create_if_missing;
     auto log = eventstore::RocksEventLog::Open((dir / "log").string(), log_options);
     if (!log) return FromStoreError(log.error());
+    store->rocks_log_ = log.value().get();
     store->log_ = std::move(log).value();
   }
   if (auto opened = store->OpenViews(true); !opened) {
@@ -127,12 +157,29 @@ Result<std::unique_ptr<RocksJobStore>> RocksJobStore::OpenStore(const JobStoreOp
     BOOST_OUTCOME_TRYV(store->Rebuild(nullptr));
     return store;
   }
+  auto archived = store->rocks_log_ != nullptr ? store->rocks_log_->ArchivedThrough()
+                                               : eventstore::StoreResult<uint64_t>(0);
+  if (!archived) return FromStoreError(archived.error());
+  if (store->projector_->checkpoint() < archived.value()) {
+    // Views behind events the log has archived since (a backup copied
+    // while a compaction ran): catching up would skip them; refold all.
+    spdlog::warn("read models ({}) are behind archived events (up to {}); rebuilding them",
+                 store->projector_->checkpoint(), archived.value());
+    BOOST_OUTCOME_TRYV(store->Rebuild(nullptr));
+    return store;
+  }
   store->StartProjection();
   return store;
 }
 
 Result<void> RocksJobStore::OpenViews(bool create) {
   rocksdb::Options opts;
+  if (options_.env != nullptr) opts.env = options_.env;
+  if (!storage_sink_) storage_sink_ = StorageSink();  // (OpenReadOnly sets none)
+  auto info_log = std::make_shared<eventstore::LineLogger>(storage_sink_,
+                                                          rocksdb::InfoLogLevel::WARN_LEVEL);
+  views_recovery_ = std::make_unique<eventstore::RocksRecovery>("the read models", info_log);
+  views_recovery_->Configure(opts);
   opts.create_if_missing = create;
   opts.IncreaseParallelism(2);
   opts.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
@@ -149,12 +196,27 @@ Result<void> RocksJobStore::OpenViews(bool create) {
   table.cache_index_and_filter_blocks = true;
   opts.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(opts, views_dir_, &raw);
+  rocksdb::Status s;
+  info_log->set_quiet(true);  // see LineLogger::set_quiet
+  if (options_.read_only) {
+    // A secondary beside the server's projector, which deletes the files it
+    // compacts away: keep every file open (store_backup.cc).
+    opts.max_open_files = -1;
+    s = rocksdb::DB::OpenAsSecondary(opts, views_dir_, scratch_dir_ + "/views", &raw);
+  } else {
+    s = rocksdb::DB::Open(opts, views_dir_, &raw);
+  }
+  info_log->set_quiet(false);
   if (!s.ok()) return ViewsIo(s);
   views_.reset(raw);
+  // The views have no WAL: DB::Resume (flush the memtables) is all there
+  // is to bring them back.
+  if (!options_.read_only) views_recovery_->Start([db = raw] { return db->Resume(); });
   std::string marker;
   s = views_->Get(rocksdb::ReadOptions(), vk::kFormatKey, &marker);
-  if (s.IsNotFound()) {
+  if (s.IsNotFound() && options_.read_only) {
+    return MakeError(Code::kDataLoss, "VIEWS_FORMAT", "the read models have no format marker");
+  } else if (s.IsNotFound()) {
     s = views_->Put(rocksdb::WriteOptions(), vk::kFormatKey, vk::kViewsFormat);
     if (!s.ok()) return ViewsIo(s);
   } else if (!s.ok()) {
@@ -165,7 +227,8 @@ Result<void> RocksJobStore::OpenViews(bool create) {
                                  vk::kViewsFormat));
   }
   status_cache_.Clear();
-  projector_ = std::make_unique<Projector>(views_.get(), log_.get(), &status_cache_, &claims_);
+  projector_ = std::make_unique<Projector>(views_.get(), log_.get(), &status_cache_, &claims_,
+                                          options_.observer);
   BOOST_OUTCOME_TRYV(projector_->Load());
   BOOST_OUTCOME_TRYV(LoadClaimIndex());
   {
@@ -176,90 +239,38 @@ Result<void> RocksJobStore::OpenViews(bool create) {
   return Ok();
 }
 
-void RocksJobStore::StartProjection() {
-  stop_ = false;
-  ready_at_ = log_->LastPosition();
-  ready_ = projector_->checkpoint() >= ready_at_;
-  subscription_ = log_->Subscribe(projector_->checkpoint());
-  projection_thread_ = std::thread([this] { ProjectionLoop(); });
-}
-
-void RocksJobStore::StopProjection() {
-  stop_ = true;
-  if (subscription_) subscription_->Cancel();
-  if (projection_thread_.joinable()) projection_thread_.join();
-  subscription_.reset();
-}
-
 RocksJobStore::~RocksJobStore() {
   StopProjection();
   projector_.reset();
+  CloseViews();
+}
+
+void RocksJobStore::CloseViews() {
+  if (views_recovery_) views_recovery_->Stop();
   if (views_) {
     // The views are written without a WAL: flush them so a clean restart
     // resumes from here rather than from the last automatic flush.
     (void)views_->Flush(rocksdb::FlushOptions());  // a failed flush only costs replay
     (void)views_->Close();  // nothing to do about a failed close at exit
+    views_.reset();
+  }
+  if (!scratch_dir_.empty()) {
+    views_.reset();
+    log_.reset();
+    std::error_code ec;
+    fs::remove_all(scratch_dir_, ec);  // the secondaries' own files, of no further use
   }
 }
 
-void RocksJobStore::ProjectionLoop() {
-  while (!stop_) {
-    auto batch = subscription_->Next(kProjectionBatch, kProjectionPoll);
-    if (!batch) {
-      spdlog::error("projection: reading the log failed: {}", batch.error().message);
-      std::lock_guard lock(progress_mu_);
-      projection_error_ = batch.error().message;
-      progress_cv_.notify_all();
-      return;
-    }
-    if (batch.value().empty()) continue;
-    Result<void> applied = Ok();
-    uint64_t checkpoint = 0;
-    {
-      std::lock_guard lock(projector_mu_);
-      applied = projector_->ApplyBatch(batch.value());
-      checkpoint = projector_->checkpoint();
-    }
-    std::lock_guard lock(progress_mu_);
-    if (!applied) {
-      spdlog::error("projection stopped: {}", applied.error().ToString());
-      projection_error_ = applied.error().ToString();
-      progress_cv_.notify_all();
-      return;
-    }
-    projected_ = checkpoint;
-    if (projected_ >= ready_at_) ready_ = true;
-    progress_cv_.notify_all();
-  }
-}
-
-Result<void> RocksJobStore::WaitProjected(uint64_t position) {
-  std::unique_lock lock(progress_mu_);
-  const bool done = progress_cv_.wait_for(lock, kReadYourWritesTimeout, [&] {
-    return projected_ >= position || !projection_error_.empty();
-  });
-  if (projected_ >= position) return Ok();
-  if (!projection_error_.empty()) {
-    return MakeError(Code::kUnavailable, "PROJECTION_FAILED",
-                     "the write is durable but the read models stopped: " + projection_error_);
-  }
-  (void)done;
-  return MakeError(Code::kUnavailable, "PROJECTION_LAGGING",
-                   "the write is durable but the read models have not caught up yet");
-}
-
-bool RocksJobStore::PastRetention(std::string_view type, Millis created_at) const {
-  if (options_.retention_by_type.empty()) return false;
-  auto it = options_.retention_by_type.find(std::string(type));
-  return it != options_.retention_by_type.end() && clock_->Now() - created_at >= it->second;
-}
 
 Result<StatusDocument> RocksJobStore::Status(std::string_view job_id) {
   if (!ValidJobId(job_id)) return JobNotFound(job_id);
   if (auto cached = status_cache_.Get(job_id)) {
     // Past its retention a job is gone, whether or not a maintenance pass
     // has expired it yet.
-    if (PastRetention(cached->type, cached->created_at)) return JobNotFound(job_id);
+    if (PastRetention(cached->type, cached->created_at, cached->status)) {
+      return JobNotFound(job_id);
+    }
     return *cached;
   }
   std::string value;
@@ -267,7 +278,7 @@ Result<StatusDocument> RocksJobStore::Status(std::string_view job_id) {
   if (s.IsNotFound()) return JobNotFound(job_id);
   if (!s.ok()) return ViewsIo(s);
   BOOST_OUTCOME_TRY(doc, DecodeStatusRecord(value));
-  if (PastRetention(doc.type, doc.created_at)) return JobNotFound(job_id);
+  if (PastRetention(doc.type, doc.created_at, doc.status)) return JobNotFound(job_id);
   return std::move(doc);
 }
 
@@ -288,7 +299,11 @@ Result<std::vector<RecordedEvent>> RocksJobStore::History(std::string_view job_i
   BOOST_OUTCOME_TRY(events, AuditHistory(job_id));
   const auto* enqueued = std::get_if<Enqueued>(&events.front().body);
   if (std::holds_alternative<Expired>(events.back().body) ||
-      (enqueued != nullptr && PastRetention(enqueued->type, events.front().timestamp))) {
+      (enqueued != nullptr &&
+       PastRetention(enqueued->type, events.front().timestamp,
+                     std::holds_alternative<Failed>(events.back().body)      ? JobStatus::kFailed
+                     : std::holds_alternative<Cancelled>(events.back().body) ? JobStatus::kCancelled
+                                                                             : JobStatus::kNone))) {
     return JobNotFound(job_id);
   }
   return std::move(events);
@@ -314,7 +329,9 @@ Result<EventPage> RocksJobStore::ReadHistory(std::string_view job_id, uint64_t a
 Result<JobView> RocksJobStore::LatestJob(std::string_view job_id) {
   if (!ValidJobId(job_id)) return JobNotFound(job_id);
   BOOST_OUTCOME_TRY(job, CurrentJob(job_id));
-  if (job.expired_at || PastRetention(job.spec.type, job.created_at)) return JobNotFound(job_id);
+  if (job.expired_at || PastRetention(job.spec.type, job.created_at, job.status)) {
+    return JobNotFound(job_id);
+  }
   return job;
 }
 
@@ -380,20 +397,6 @@ Result<ListPage> RocksJobStore::List(const ListQuery& query) {
 StatsSnapshot RocksJobStore::Stats() {
   std::lock_guard lock(projector_mu_);
   return projector_->stats().Snapshot();
-}
-
-ProjectionProgress RocksJobStore::Progress() {
-  std::lock_guard lock(progress_mu_);
-  return ProjectionProgress{log_->LastPosition(), projected_, ready_.load()};
-}
-
-uint64_t RocksJobStore::AwaitProjected(uint64_t after, std::chrono::milliseconds timeout) {
-  // The projection thread notifies progress_cv_ after every applied batch.
-  // A projection stopped by an error makes no progress: callers wait out
-  // their timeout (no spinning) and see the same position.
-  std::unique_lock lock(progress_mu_);
-  progress_cv_.wait_for(lock, timeout, [&] { return projected_ > after; });
-  return projected_;
 }
 
 }  // namespace jobtrail

@@ -5,10 +5,13 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <filesystem>
 #include <mutex>
 #include <thread>
 
 #include "eventstore/rocks_event_log.h"
+#include "eventstore/rocks_logger.h"
+#include "eventstore/rocks_recovery.h"
 #include "projections/aggregate_cache.h"
 #include "projections/claim_index.h"
 #include "projections/job_store.h"
@@ -37,6 +40,8 @@ class RocksJobStore final : public JobStore {
   Result<JobLogs> Logs(std::string_view job_id, LogLevel min_level) override;
   Result<std::string> FindByExternalRef(std::string_view external_ref) override;
   Result<std::vector<RecordedEvent>> Feed(uint64_t after, size_t limit) override;
+  Result<WebhookAttemptPage> WebhookAttempts(std::string_view webhook_id, uint64_t before,
+                                             size_t limit) override;
   Result<ListPage> List(const ListQuery& query) override;
   Result<std::vector<ClaimedJob>> Claim(const ClaimRequest& request) override;
   Result<ClaimOutcome> AppendAndClaim(std::vector<AppendRequest> appends,
@@ -53,20 +58,53 @@ class RocksJobStore final : public JobStore {
   HealthReport Health() override;
   ProjectionProgress Progress() override;
   uint64_t AwaitProjected(uint64_t after, std::chrono::milliseconds timeout) override;
+  StoreVitals Vitals() override;
   const Clock& clock() const override { return *clock_; }
   Result<void> Rebuild(const std::function<void(uint64_t, uint64_t)>& progress) override;
   Result<VerifyReport> Verify(const std::function<void(uint64_t, uint64_t)>& progress) override;
+  Result<CompactionReport> CompactLog() override;
+  Result<BackupReport> Backup(const std::string& dest,
+                              const std::function<void(std::string_view)>& phase) override;
 
   // The raw read-model database, for verification and tests.
   rocksdb::DB* views() { return views_.get(); }
 
  private:
   RocksJobStore() = default;
+  // OpenStore with options.read_only (store_backup.cc).
+  static Result<std::unique_ptr<RocksJobStore>> OpenReadOnly(const JobStoreOptions& options);
+  // Backup's copies of the two databases into `staging` (store_backup.cc).
+  Result<void> CopyBoth(const std::string& staging, BackupReport& report,
+                        const std::function<void(std::string_view)>& phase);
+  Result<void> CopyArchive(const std::filesystem::path& staging, BackupReport& report);
+  Result<void> CopyDatabases(const std::string& staging, BackupReport& report,
+                             const std::function<void(std::string_view)>& phase);
   Result<void> OpenViews(bool create);
+  // Folds the archived events at positions <= `upto` into `projector`
+  // (store_archive.cc): with the log's own events, the whole history.
+  Result<void> FoldArchive(Projector& projector, uint64_t upto);
+  // Rebuild's path for a log with archived ranges (rebuild.cc).
+  Result<void> RefoldWithArchive(uint64_t last,
+                                 const std::function<void(uint64_t, uint64_t)>& progress);
+  // The log's options for options_ (archive directory and renderer).
+  static eventstore::RocksEventLogOptions LogOptions(const JobStoreOptions& options);
+  // The projection thread (projection_thread.cc).
   void StartProjection();
   void StopProjection();
   void ProjectionLoop();
+  void StopProjectionForGood(const std::string& why);
+  void SkipArchivedRange();
+  uint64_t projected_position();
+  void SetProjectionState(ProjectionState state);
+  ProjectionState projection_state() const;
+  uint64_t projector_checkpoint();
   Result<void> WaitProjected(uint64_t position);
+  // Refuses a write up front (STORAGE_UNAVAILABLE, PROJECTION_FAILED) while
+  // it could not be stored or shown.
+  Result<void> CheckWritable();
+  void CountClaimed(size_t jobs);
+  // Closes the views' database (its recovery thread first).
+  void CloseViews();
   // A write checked and encoded, ready for the log.
   struct PreparedWrite {
     eventstore::StreamAppend part;
@@ -94,7 +132,13 @@ class RocksJobStore final : public JobStore {
   void WaitReadable(const std::string& job_id, uint64_t version);
   RetryPolicy PolicyFor(const JobView& job) const;
   // Has the job's retention (retention_by_type) run out by now?
-  bool PastRetention(std::string_view type, Millis created_at) const;
+  // (retention.cc) `status` picks failed_retention_by_type for failed and
+  // cancelled jobs.
+  bool PastRetention(std::string_view type, Millis created_at,
+                     JobStatus status = JobStatus::kNone) const;
+  // The maintenance pass's expiries by age and by count (retention.cc).
+  Result<void> ExpireByRetention(Millis now, MaintenanceReport& report);
+  Result<uint64_t> ExpireJobs(const std::vector<std::string>& ids, const std::string& reason);
   // Jobs in one list index (view_keys.h) whose sort time is before `cutoff`.
   std::vector<std::string> IndexedBefore(std::string_view dim, std::string_view value, char sort,
                                          Millis cutoff);
@@ -110,9 +154,19 @@ class RocksJobStore final : public JobStore {
   JobStoreOptions options_;
   SystemClock system_clock_;
   const Clock* clock_ = nullptr;
+  // Where both databases' RocksDB info log goes (spdlog "storage"; never
+  // a LOG file, see eventstore/rocks_logger.h).
+  eventstore::LineLogger::Sink storage_sink_;
   std::unique_ptr<eventstore::EventLog> log_;  // RocksEventLog unless options_.open_log
+  // log_ when it is the embedded RocksDB log, else null: backups, log
+  // compaction, secondaries and storage vitals are the embedded log's.
+  eventstore::RocksEventLog* rocks_log_ = nullptr;
+  // Before views_: the views' database calls its listener until closed.
+  std::unique_ptr<eventstore::RocksRecovery> views_recovery_;
   std::unique_ptr<rocksdb::DB> views_;
   std::string views_dir_;
+  std::string scratch_dir_;  // read-only: the secondaries' own files
+  std::mutex backup_mu_;     // one backup or compaction at a time
   std::unique_ptr<ScheduleBook> schedules_;
   StatusCache status_cache_{256 << 20};
   AggregateCache aggregates_{200000};
@@ -131,6 +185,10 @@ class RocksJobStore final : public JobStore {
   std::string projection_error_;  // GUARDED_BY(progress_mu_)
   uint64_t ready_at_ = 0;         // log head when opened
   std::atomic<bool> ready_{false};
+  std::atomic<int> projection_state_{int(ProjectionState::kRunning)};
+  std::atomic<uint64_t> projection_errors_{0};
+  std::atomic<uint64_t> jobs_claimed_{0};
+  RateWindow claims_rate_;
 };
 
 }  // namespace jobtrail

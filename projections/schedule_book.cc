@@ -8,11 +8,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
 #include "domain/names.h"
+#include "projections/projector.h"  // StorageUnavailable
 
 namespace jobtrail {
 namespace {
@@ -216,24 +219,36 @@ Result<void> ScheduleBook::SaveLocked() const {
   w.EndArray();
   w.EndObject();
   const std::string tmp = path_ + ".tmp";
+  // A full or failing disk is temporary (503 STORAGE_UNAVAILABLE, like the
+  // log's); anything else is a 500 naming the file in the server log.
+  auto failed = [&](const char* what) -> Error {
+    const int err = errno;
+    ::unlink(tmp.c_str());  // give the room back
+    if (err == ENOSPC || err == EDQUOT || err == EIO) return StorageUnavailable();
+    return Internal(fmt::format("cannot {} {}: {}", what, tmp, std::strerror(err)));
+  };
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) return Internal(fmt::format("cannot write {}", tmp));
+  if (fd < 0) return failed("create");
   const char* data = buf.GetString();
   size_t left = buf.GetSize();
   while (left > 0) {
     const ssize_t n = ::write(fd, data, left);
     if (n <= 0) {
+      if (n == 0) errno = EIO;
+      Error e = failed("write");
       ::close(fd);
-      return Internal(fmt::format("cannot write {}", tmp));
+      return e;
     }
     data += n;
     left -= size_t(n);
   }
-  const bool synced = ::fsync(fd) == 0;
-  ::close(fd);
-  if (!synced || std::rename(tmp.c_str(), path_.c_str()) != 0) {
-    return Internal(fmt::format("cannot save {}", path_));
+  if (::fsync(fd) != 0) {
+    Error e = failed("sync");
+    ::close(fd);
+    return e;
   }
+  ::close(fd);
+  if (std::rename(tmp.c_str(), path_.c_str()) != 0) return failed("rename");
   return Ok();
 }
 

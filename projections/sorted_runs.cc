@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <thread>
 
 namespace jobtrail {
 namespace {
@@ -98,38 +99,19 @@ void SortedRun::Add(std::string_view key, std::string_view value, bool deleted) 
   buckets_[b].entries.push_back(e);
 }
 
-Result<size_t> SortedRun::WriteTo(const rocksdb::Options& options, const std::string& path) {
-  if (rows_ == 0) return size_t{0};
+void SortedRun::Sort() {
+  segments_.clear();
+  merged_.clear();
   auto key_of = [](const Entry& e) { return std::string_view(e.data, e.key_size); };
-  auto same_key = [&](const Entry& a, const Entry& b) {
-    return a.head1 == b.head1 && a.head2 == b.head2 && key_of(a) == key_of(b);
-  };
   // Buckets in key order. A prefix that begins another bucket's prefix
   // would interleave with it: such buckets are sorted together on whole keys.
-  std::vector<size_t> order(buckets_.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::vector<size_t> order;
+  for (size_t i = 0; i < buckets_.size(); ++i) {
+    if (!buckets_[i].entries.empty()) order.push_back(i);
+  }
   std::sort(order.begin(), order.end(),
             [&](size_t a, size_t b) { return buckets_[a].prefix < buckets_[b].prefix; });
-
-  rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), options);
-  rocksdb::Status s = writer.Open(path);
-  if (!s.ok()) return WriteError(path, s);
-  size_t written = 0;
-  auto write_sorted = [&](std::vector<Entry>& entries) -> rocksdb::Status {
-    for (size_t i = 0; i < entries.size(); ++i) {
-      // Of equal keys (adjacent, in writing order) only the last counts.
-      if (i + 1 < entries.size() && same_key(entries[i + 1], entries[i])) continue;
-      const Entry& e = entries[i];
-      const rocksdb::Slice key(e.data, e.key_size);
-      rocksdb::Status st =
-          e.deleted ? writer.Delete(key)
-                    : writer.Put(key, rocksdb::Slice(e.data + e.key_size, e.value_size));
-      if (!st.ok()) return st;
-      ++written;
-    }
-    return rocksdb::Status::OK();
-  };
-  for (size_t i = 0; i < order.size() && s.ok();) {
+  for (size_t i = 0; i < order.size();) {
     size_t j = i + 1;
     const std::string& prefix = buckets_[order[i]].prefix;
     while (j < order.size() && buckets_[order[j]].prefix.starts_with(prefix)) ++j;
@@ -144,9 +126,9 @@ Result<size_t> SortedRun::WriteTo(const rocksdb::Options& options, const std::st
       if (!std::is_sorted(entries.begin(), entries.end(), less)) {
         std::sort(entries.begin(), entries.end(), less);
       }
-      s = write_sorted(entries);
+      segments_.emplace_back(entries);
     } else {
-      std::vector<Entry> merged;
+      std::vector<Entry>& merged = merged_.emplace_back();
       for (size_t k = i; k < j; ++k) {
         auto& from = buckets_[order[k]].entries;
         merged.insert(merged.end(), from.begin(), from.end());
@@ -155,14 +137,78 @@ Result<size_t> SortedRun::WriteTo(const rocksdb::Options& options, const std::st
         const int c = key_of(a).compare(key_of(b));
         return c != 0 ? c < 0 : a.seq < b.seq;
       });
-      s = write_sorted(merged);
+      segments_.emplace_back(merged);
     }
     i = j;
   }
-  if (!s.ok()) return WriteError(path, s);
-  s = writer.Finish();
-  if (!s.ok()) return WriteError(path, s);
-  return written;
+}
+
+Result<std::vector<std::string>> SortedRun::WriteTo(const rocksdb::Options& options,
+                                                    const std::string& path_prefix,
+                                                    size_t parts) {
+  if (rows_ == 0) return std::vector<std::string>{};
+  Sort();
+  auto same_key = [](const Entry& a, const Entry& b) {
+    return a.head1 == b.head1 && a.head2 == b.head2 &&
+           std::string_view(a.data, a.key_size) == std::string_view(b.data, b.key_size);
+  };
+  // Cuts into `parts` ranges of about equal bytes, never between two
+  // writes of one key (they are adjacent, in one segment).
+  struct Cut {
+    size_t segment = 0;
+    size_t index = 0;
+  };
+  std::vector<Cut> cuts{Cut{}};
+  const size_t share = bytes_ / std::max<size_t>(parts, 1) + 1;
+  size_t seen = 0;
+  for (size_t sg = 0; sg < segments_.size(); ++sg) {
+    const std::span<Entry> entries = segments_[sg];
+    for (size_t i = 0; i < entries.size(); ++i) {
+      if (seen >= share * cuts.size() && (i == 0 || !same_key(entries[i - 1], entries[i]))) {
+        cuts.push_back(Cut{sg, i});
+      }
+      seen += entries[i].key_size + entries[i].value_size;
+    }
+  }
+  cuts.push_back(Cut{segments_.size(), 0});
+
+  std::vector<std::string> paths;
+  for (size_t k = 0; k + 1 < cuts.size(); ++k) paths.push_back(fmt::format("{}-{}.sst", path_prefix, k));
+  std::vector<rocksdb::Status> statuses(paths.size());
+  auto write_part = [&](size_t k) {
+    // Keep what is written in the page cache: it is read again soon.
+    rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), options, nullptr,
+                                  /*invalidate_page_cache=*/false);
+    rocksdb::Status s = writer.Open(paths[k]);
+    for (size_t sg = cuts[k].segment; s.ok() && sg <= cuts[k + 1].segment && sg < segments_.size();
+         ++sg) {
+      const std::span<Entry> entries = segments_[sg];
+      const size_t from = sg == cuts[k].segment ? cuts[k].index : 0;
+      const size_t to = sg == cuts[k + 1].segment ? cuts[k + 1].index : entries.size();
+      for (size_t i = from; i < to && s.ok(); ++i) {
+        // The rows were sorted by reference: fetch ahead what is about to
+        // be read, or each row costs a cache miss.
+        constexpr size_t kAhead = 8;
+        if (i + kAhead < to) __builtin_prefetch(entries[i + kAhead].data);
+        // Of equal keys (adjacent, in writing order) only the last counts.
+        if (i + 1 < entries.size() && same_key(entries[i + 1], entries[i])) continue;
+        const Entry& e = entries[i];
+        const rocksdb::Slice key(e.data, e.key_size);
+        s = e.deleted ? writer.Delete(key)
+                      : writer.Put(key, rocksdb::Slice(e.data + e.key_size, e.value_size));
+      }
+    }
+    if (s.ok()) s = writer.Finish();
+    statuses[k] = s;
+  };
+  std::vector<std::thread> helpers;
+  for (size_t k = 1; k < paths.size(); ++k) helpers.emplace_back(write_part, k);
+  write_part(0);
+  for (auto& t : helpers) t.join();
+  for (size_t k = 0; k < paths.size(); ++k) {
+    if (!statuses[k].ok()) return WriteError(paths[k], statuses[k]);
+  }
+  return paths;
 }
 
 }  // namespace jobtrail

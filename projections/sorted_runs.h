@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -34,10 +35,11 @@ class SortedRun {
   // costs a page fault per 4 KiB; a rebuild fills gigabytes).
   void Clear();
 
-  // Sorts the rows and writes them to a new SST file at `path` with the
-  // views' options (a run without rows writes nothing). Returns the rows
-  // written (a key written twice counts once).
-  Result<size_t> WriteTo(const rocksdb::Options& options, const std::string& path);
+  // Sorts the rows and writes them with the views' options to `parts` SST
+  // files of disjoint key ranges at once (one thread each), named
+  // path_prefix-K.sst. Returns their paths (none for a run without rows).
+  Result<std::vector<std::string>> WriteTo(const rocksdb::Options& options,
+                                           const std::string& path_prefix, size_t parts);
 
  private:
   struct Entry {
@@ -60,6 +62,8 @@ class SortedRun {
 
   void Add(std::string_view key, std::string_view value, bool deleted);
   char* Allocate(size_t n);
+  // Sorts each bucket; segments_ are then the rows in key order.
+  void Sort();
 
   // Rows are copied into blocks of kBlockBytes (a row larger than that gets
   // a block of its own, in large_).
@@ -72,6 +76,8 @@ class SortedRun {
   std::vector<Bucket> buckets_;
   std::unordered_map<std::string, size_t, PrefixHash, std::equal_to<>> bucket_of_;
   size_t rows_ = 0;
+  std::vector<std::span<Entry>> segments_;
+  std::vector<std::vector<Entry>> merged_;  // buckets sorted together
 };
 
 // The length of the prefix of `key` that SortedRun buckets by.

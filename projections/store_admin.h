@@ -40,10 +40,31 @@ struct MaintenanceReport {
 };
 
 struct VerifyReport {
-  uint64_t events = 0;
+  uint64_t events = 0;           // archived ones included
+  uint64_t archived_events = 0;  // read from the archive (log compaction)
   uint64_t streams = 0;
   std::vector<std::string> problems;  // empty: log and read models are sound
   bool ok() const { return problems.empty(); }
+};
+
+// What one CompactLog pass did.
+struct CompactionReport {
+  uint64_t scanned_to = 0;      // expired jobs looked for up to this position
+  uint64_t jobs_archived = 0;
+  uint64_t events_archived = 0;
+  uint64_t archive_bytes = 0;
+};
+
+// What StoreAdmin::Backup wrote.
+struct BackupReport {
+  std::string path;            // the backup directory
+  uint64_t log_position = 0;   // the last event in the copy of the log
+  uint64_t views_position = 0; // where the copied read models stand (<= log)
+  std::vector<std::string> files;  // other files copied (keys.json, ...)
+  // The archive (log compaction), copied when it is inside the data
+  // directory; an archive elsewhere is not part of the copy.
+  std::string archive_dir;
+  bool archive_copied = false;
 };
 
 class StoreAdmin {
@@ -72,6 +93,33 @@ class StoreAdmin {
   // Errors are I/O failures only; damage goes into the report.
   virtual Result<VerifyReport> Verify(
       const std::function<void(uint64_t, uint64_t)>& progress) = 0;
+
+  // One log compaction pass (options.archive_dir set; otherwise nothing):
+  // finds the jobs that expired (their expired event) since the last pass,
+  // up to what the read models have applied, makes the read models durable
+  // up to there, and has the log archive those jobs' events and drop them
+  // (RocksEventLog::ArchiveStreams). AuditHistory (replay, export --job) of
+  // an archived job reads the archive; Verify and Rebuild fold it too.
+  // Never runs beside a Backup.
+  virtual Result<CompactionReport> CompactLog() { return CompactionReport{}; }
+
+  // Writes a consistent copy of the data directory to `dest` (which must
+  // not exist; its parent must), while writes go on: the read models first,
+  // then the log, so the copy's read models stand at or behind its log and
+  // catch up from it when the copy is served; then the configuration files
+  // beside them (schedules, keys). The copy holds every write acknowledged
+  // before the call. It is built under `dest`.partial-* and renamed to
+  // `dest` when whole, so a `dest` that exists is a complete backup.
+  // Errors: kInvalidArgument/BACKUP_EXISTS, kInternal/IO_ERROR.
+  // `phase` (may be empty) hears each step as it starts: "read_models",
+  // "log", "files".
+  virtual Result<BackupReport> Backup(
+      const std::string& dest, const std::function<void(std::string_view)>& phase = {}) {
+    (void)dest;
+    (void)phase;
+    return MakeError(Code::kFailedPrecondition, "BACKUP_UNSUPPORTED",
+                     "this store cannot make backups");
+  }
 };
 
 }  // namespace jobtrail

@@ -86,4 +86,14 @@ std::string UniqueKey(std::string_view owner, std::string_view unique_key) {
   return k;
 }
 
+std::string WebhookAttemptPrefix(std::string_view webhook_id) {
+  std::string k = "w";
+  k.append(webhook_id);
+  k.push_back('\0');
+  return k;
+}
+std::string WebhookAttemptKey(std::string_view webhook_id, uint64_t position) {
+  return WebhookAttemptPrefix(webhook_id) + EncodeU64(position);
+}
+
 }  // namespace jobtrail::view_keys

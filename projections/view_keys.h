@@ -18,6 +18,9 @@
 //        rank = 2^31 - priority (higher first). Loaded into the ClaimIndex.
 //   "k" owner 0x00 unique key         -> job id of the owner's non-final job
 //        holding it (unique keys are per owner)
+//   "w" webhook 0x00 pos(u64 BE)      -> one delivery attempt of a webhook
+//        subscription (a webhook_attempted event at log position pos), as
+//        JSON; kept when the job expires (the subscriber saw it already)
 //
 // dims: "all" (value ""), "status", "type", "queue", "owner", "ext".
 // sort: 'c' created (every dim), 'u' updated ("all" and "status" only).
@@ -66,5 +69,7 @@ std::string ClaimPrefix(std::string_view queue);
 std::string ClaimKey(std::string_view queue, int32_t priority, int64_t ready_at,
                      std::string_view job_id);
 std::string UniqueKey(std::string_view owner, std::string_view unique_key);
+std::string WebhookAttemptPrefix(std::string_view webhook_id);
+std::string WebhookAttemptKey(std::string_view webhook_id, uint64_t position);
 
 }  // namespace jobtrail::view_keys

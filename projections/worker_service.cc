@@ -80,6 +80,8 @@ Result<ClaimOutcome> RocksJobStore::AppendAndClaim(std::vector<AppendRequest> ap
   if (appends.size() > kMaxClaim) {
     return InvalidArgument(fmt::format("at most {} appends ride along a claim", kMaxClaim));
   }
+  // A worker told 503 backs off; an empty 200 would send it polling again.
+  BOOST_OUTCOME_TRYV(CheckWritable());
   const Millis now = clock_->Now();
   const Millis deadline = now + request.lease_ms;
   const std::string actor = request.actor.empty() ? request.worker_id : request.actor;
@@ -120,6 +122,14 @@ Result<ClaimOutcome> RocksJobStore::AppendAndClaim(std::vector<AppendRequest> ap
     bool lost_race = false;
     for (size_t s = 0; s < starting.size(); ++s, ++k) {
       Result<WriteOutcome>& r = results[k];
+      if (!r && r.error().reason == "STORAGE_UNAVAILABLE" && out.jobs.empty() &&
+          append_count == 0) {
+        // The disk failed under this claim: put the rest back, answer 503.
+        for (size_t rest = s; rest < starting.size(); ++rest) {
+          claims_.Upsert(request.queue, std::move(starting[rest]));
+        }
+        return r.error();
+      }
       if (!r) {
         if (r.error().code != Code::kAborted && r.error().code != Code::kFailedPrecondition &&
             r.error().code != Code::kNotFound) {
@@ -146,6 +156,7 @@ Result<ClaimOutcome> RocksJobStore::AppendAndClaim(std::vector<AppendRequest> ap
     }
     if (!lost_race || out.jobs.size() >= request.max_jobs) break;
   }
+  CountClaimed(out.jobs.size());
   return out;
 }
 
@@ -281,14 +292,7 @@ Result<MaintenanceReport> RocksJobStore::RunMaintenance(const MaintenanceOptions
   }
   // Retention, then cleanup: each expired job is an event (actor "system"),
   // so the read models drop it the same way live and on rebuild.
-  for (const auto& [type, retention] : options_.retention_by_type) {
-    // Gone once `retention` has passed (PastRetention): created <= now - retention.
-    for (const std::string& job_id :
-         IndexedBefore(vk::kDimType, type, 'c', now - retention + 1)) {
-      BOOST_OUTCOME_TRY(done, ExpireJob(job_id, "retention"));
-      if (done) ++report.expired;
-    }
-  }
+  BOOST_OUTCOME_TRYV(ExpireByRetention(now, report));  // retention.cc
   if (options.cleanup_older_than_ms) {
     const Millis cutoff = now - *options.cleanup_older_than_ms;
     for (JobStatus final_status : {JobStatus::kCompleted, JobStatus::kFailed,

@@ -55,6 +55,7 @@ struct Enqueued {
   retryBackoff @11 :Text;
   retryBaseDelayMs @12 :Int64Box;
   retryMaxDelayMs @13 :Int64Box;
+  callbackUrl @14 :Text;          # added in v3
 }
 
 struct Started {
@@ -114,6 +115,27 @@ struct Expired {
   reason @0 :Text;
 }
 
+# Added in v3: one attempt to deliver a webhook about an earlier event of
+# the job (http/webhooks/). Changes nothing of the job but its version.
+enum WebhookOutcome {
+  delivered @0;
+  retrying @1;
+  gaveUp @2;
+}
+
+struct WebhookAttempted {
+  deliveryId @0 :Text;
+  webhookId @1 :Text;             # empty: the job's callback_url
+  eventVersion @2 :UInt64;
+  eventType @3 :Text;
+  attempt @4 :Int32;
+  statusCode @5 :Int32;
+  error @6 :Text;
+  durationMs @7 :Int64;
+  outcome @8 :WebhookOutcome;
+  nextAttemptAtMs @9 :Int64Box;
+}
+
 # One event: the envelope and exactly one body.
 # globalPosition is assigned by the event log when the event is committed;
 # the stored copy carries 0 and the log's record key is authoritative
@@ -136,5 +158,6 @@ struct Event {
     failed @13 :Failed;
     cancelled @14 :Cancelled;
     expired @15 :Expired;
+    webhookAttempted @16 :WebhookAttempted;
   }
 }

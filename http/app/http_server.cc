@@ -2,6 +2,8 @@
 // per-request bridge (and the keep-alive fix) is in pistache_adapter.cc.
 #include "http/app/http_server.h"
 
+#include <filesystem>
+
 #include <pistache/endpoint.h>
 #include <pistache/http.h>
 #include <pistache/http_headers.h>
@@ -9,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <filesystem>
 #include <condition_variable>
 #include <mutex>
 
@@ -20,6 +23,7 @@
 #include "http/server/request_handler.h"
 #include "http/server/socket_cleanup.h"
 #include "http/v1/api_routes.h"
+#include "http/v1/backup_jobs.h"
 #include "http/v1/metrics.h"
 
 namespace jobtrail::http {
@@ -111,10 +115,19 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(JobStore& store,
   state->parser_limits = {options.max_body_bytes + kHeaderAllowance, options.max_body_bytes,
                            options.security.limits.max_headers,
                            options.security.limits.max_header_bytes};
+  app->api.max_projection_lag_ms = options.max_projection_lag_ms;
   BOOST_OUTCOME_TRY(authenticator, Authenticator::Create(options.security.auth, store.clock()));
   app->authenticator = std::move(authenticator);
   app->api.authenticator = app->authenticator.get();
   app->api.webhook_secret = options.security.webhook_secret;
+  if (!options.backup_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(options.backup_dir, ec);
+    if (ec || !std::filesystem::is_directory(options.backup_dir, ec)) {
+      return InvalidArgument("--backup-dir '" + options.backup_dir + "' is not a directory");
+    }
+    app->api.backups = std::make_shared<BackupJobs>(store, options.backup_dir, store.clock());
+  }
   Router router;
   AddApiRoutes(router, app->api);
   BOOST_OUTCOME_TRYV(AddDialectRoutes(router, app->api, options.dialects));
@@ -141,6 +154,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(JobStore& store,
                                                     app->metrics.get());
   if (options.write_threads > 0) {
     state->writes = std::make_unique<WorkPool>(options.write_threads, options.max_queued_writes);
+    app->metrics->SetWriteQueue(state->writes.get());
   }
   try {
     auto endpoint = std::make_shared<PHttp::Endpoint>(

@@ -27,6 +27,9 @@ struct ServerOptions {
   // on the spdlog logger named "access" (registered on stderr if absent).
   bool access_log = true;
   size_t max_batch_operations = 1000;  // POST /v1/batch; more: 413 BATCH_TOO_LARGE
+  // /readyz turns 503 (reason projection_lagging) while the oldest event
+  // not yet in the read models was committed longer ago than this; 0: off.
+  uint64_t max_projection_lag_ms = 0;
   DialectOptions dialects;  // the seed APIs (http/dialect_routes.h)
   // Writes (every POST) run on this many threads instead of the reactor
   // threads: a write waits for fsync and the read models, and concurrent
@@ -46,6 +49,9 @@ struct ServerOptions {
   // waited for: modules with answers that outlive their request (http/live/)
   // end them here.
   std::vector<std::function<void()>> drains;
+  // Where POST /v1/admin/backup writes (created if missing); empty: backups
+  // over HTTP are off (the CLI's `jobtrail backup` works either way).
+  std::string backup_dir;
 };
 
 class HttpServer {

@@ -11,6 +11,7 @@
 #include "http/cli/commands.h"
 #include "http/security/crypto.h"
 #include "http/v1/request_parsing.h"
+#include "http/webhooks/attempt_json.h"
 #include "projections/job_json.h"
 
 namespace jobtrail::cli {
@@ -74,6 +75,16 @@ struct Describer {
   std::string operator()(const Expired& e) const {
     return fmt::format("expired ({}): read models no longer show the job", e.reason);
   }
+  std::string operator()(const WebhookAttempted& e) const {
+    std::string out = fmt::format(
+        "{} about v{} ({}) to {}, attempt {}: {}", e.delivery_id, e.event_version, e.event_type,
+        e.webhook_id.empty() ? "callback_url" : "webhook " + e.webhook_id, e.attempt,
+        e.status_code != 0 ? fmt::format("HTTP {}", e.status_code) : std::string("no answer"));
+    if (!e.error.empty()) out += " (" + e.error + ")";
+    out += ", " + std::string(WebhookOutcomeName(e.outcome));
+    if (e.next_attempt_at) out += " until " + FormatTime(*e.next_attempt_at);
+    return out;
+  }
 };
 
 std::string StateLine(const JobView& job) {
@@ -101,7 +112,7 @@ void StripNulls(rapidjson::Value& v) {
 }  // namespace
 
 int Replay(const StoreFlags& flags, const std::string& job_id, bool json) {
-  auto store = OpenStore(flags, /*create=*/false);
+  auto store = OpenReader(flags);  // works beside a running server
   if (!store) return 1;
   auto history = store->AuditHistory(job_id);
   if (!history) {
@@ -139,7 +150,7 @@ int Export(const StoreFlags& flags, const std::string& job_id, uint64_t after) {
   const InlineBytesEncoder with_bytes = [](std::string_view bytes) {
     return http::Base64Encode(bytes);
   };
-  auto store = OpenStore(flags, /*create=*/false);
+  auto store = OpenReader(flags);  // works beside a running server
   if (!store) return 1;
   if (!job_id.empty()) {
     auto history = store->AuditHistory(job_id);
@@ -221,6 +232,17 @@ int Import(const StoreFlags& flags, const std::string& file) {
       request.events = {Expired{data.HasMember("reason") && data["reason"].IsString()
                                     ? data["reason"].GetString()
                                     : ""}};
+      request.event_ids = {event_id};
+      request.actor = doc["actor"].GetString();
+      request.timestamp = timestamp;
+      written = store->Append(std::move(request));
+    } else if (type == "webhook_attempted") {
+      // Written by the webhook dispatcher only; import keeps them.
+      auto attempt = webhooks::ParseAttemptData(doc["data"]);
+      if (!attempt) return fail(attempt.error().message);
+      AppendRequest request;
+      request.job_id = job_id;
+      request.events = {std::move(attempt).value()};
       request.event_ids = {event_id};
       request.actor = doc["actor"].GetString();
       request.timestamp = timestamp;

@@ -51,6 +51,20 @@ int Run(int argc, char** argv) {
                         "Per job type, repeatable: TYPE=DURATION (e.g. report=30d) or TYPE=off. "
                         "Past it a job is gone from the API and the next maintenance pass "
                         "expires it (its events stay in the log). Default: pdf_chapter=7d");
+  serve_cmd->add_option("--retention-failed", serve.store.failed_retentions,
+                        "Per job type, repeatable: TYPE=DURATION for its failed and cancelled "
+                        "jobs (keep failures longer than successes); default: --retention's");
+  serve_cmd->add_option("--retention-count", serve.store.keep_newest,
+                        "Per job type, repeatable: TYPE=N keeps the newest N jobs of the type; "
+                        "maintenance expires older ones once they are final");
+  serve_cmd->add_option("--archive-dir", serve.store.archive_dir,
+                        "Compact the log: the events of expired jobs (retention, cleanup) move "
+                        "to NDJSON files here, one per day, and leave the log; replay and "
+                        "export --job read them back (off when unset)");
+  serve_cmd->add_option("--archive-format", serve.store.archive_format,
+                        "Archive files: gzip (.ndjson.gz) or ndjson")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"gzip", "ndjson"}));
   serve_cmd->add_flag("--no-sync", serve.store.no_sync,
                       "Acknowledge writes before the log is fsynced (faster; a power loss "
                       "may lose the last writes, a process crash does not)");
@@ -70,12 +84,20 @@ int Run(int argc, char** argv) {
                         "Writes waiting for a write thread beyond this answer 503 OVERLOADED")
       ->capture_default_str()
       ->check(CLI::Range(1, 1 << 20));
+  serve_cmd->add_option("--max-projection-lag-ms", serve.server.max_projection_lag_ms,
+                        "/readyz answers 503 (projection_lagging) while the read models lag "
+                        "the log by more than this; 0: no bound")
+      ->capture_default_str()
+      ->check(CLI::Range(uint64_t{0}, uint64_t{86400000}));
   serve_cmd->add_option("--max-batch-operations", serve.server.max_batch_operations,
                         "Operations in one POST /v1/batch (more: 413 BATCH_TOO_LARGE)")
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));
   serve_cmd->add_option("--cors-origin", serve.server.cors_origins,
                         "Origin allowed by CORS (repeatable; '*' for any)");
+  serve_cmd->add_option("--backup-dir", serve.server.backup_dir,
+                        "Directory for backups made over HTTP (POST /v1/admin/backup names "
+                        "a sub-directory); unset: that route is off");
   serve_cmd->add_option("--tick-ms", serve.tick_ms,
                         "How often to expire leases and fire due schedules")
       ->capture_default_str()
@@ -125,6 +147,7 @@ int Run(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{1} << 24));
   AddSecurityFlags(serve_cmd, serve.security);
+  webhooks::AddWebhookFlags(serve_cmd, serve.webhooks);
 
   StoreFlags store;
   std::string job_id;
@@ -157,6 +180,13 @@ int Run(int argc, char** argv) {
       "migrate", "Create or upgrade the schema of a shared PostgreSQL event log");
   AddLogFlag(migrate_cmd, migrate_log);
   migrate_cmd->get_option("--log")->required();
+
+  std::string backup_to;
+  auto* backup_cmd = app.add_subcommand(
+      "backup", "Write a consistent copy of the data directory (works while the server runs)");
+  AddStoreFlags(backup_cmd, store);
+  backup_cmd->add_option("--to", backup_to, "The new directory for the copy (must not exist)")
+      ->required();
 
   KeysFlags keys;
   keys.data_dir = kDefaultDataDir;
@@ -201,6 +231,7 @@ int Run(int argc, char** argv) {
   if (*export_cmd) return Export(store, job_id, after);
   if (*import_cmd) return Import(store, file);
   if (*migrate_cmd) return Migrate(migrate_log);
+  if (*backup_cmd) return Backup(store, backup_to);
   if (*keys_create) return KeysCreate(keys);
   if (*keys_list) return KeysList(keys);
   if (*keys_revoke) return KeysRevoke(keys, key_id);

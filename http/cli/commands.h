@@ -9,6 +9,7 @@
 #include "http/app/http_server.h"
 #include "http/cli/security_flags.h"
 #include "http/live/live_options.h"
+#include "http/webhooks/webhook_flags.h"
 
 namespace jobtrail::cli {
 
@@ -19,6 +20,10 @@ struct StoreFlags {
   std::string default_retry_policy;         // BACKOFF:BASE_MS[:MAX_MS[:JITTER]]
   std::vector<std::string> retry_policies;  // TYPE=BACKOFF:BASE_MS[...]
   std::vector<std::string> retentions;      // TYPE=DURATION, or TYPE=off
+  std::vector<std::string> failed_retentions;  // TYPE=DURATION for failed/cancelled jobs
+  std::vector<std::string> keep_newest;        // TYPE=N
+  std::string archive_dir;                  // log compaction into it; empty: off
+  std::string archive_format = "gzip";      // gzip or ndjson
 };
 
 struct ServeFlags {
@@ -28,6 +33,7 @@ struct ServeFlags {
   http::ServerOptions server;
   SecurityFlags security;
   http::live::LiveOptions live;  // long-polls and event streams
+  webhooks::WebhookFlags webhooks;
 };
 
 struct KeysFlags {
@@ -43,6 +49,7 @@ int Rebuild(const StoreFlags& store);
 int Verify(const StoreFlags& store);
 int Export(const StoreFlags& store, const std::string& job_id, uint64_t after);
 int Import(const StoreFlags& store, const std::string& file);
+int Backup(const StoreFlags& store, const std::string& to);  // backup.cc
 int KeysCreate(const KeysFlags& flags);
 int KeysList(const KeysFlags& flags);
 int KeysRevoke(const KeysFlags& flags, const std::string& id);
@@ -56,6 +63,12 @@ void UseSharedLog(const StoreFlags& flags, JobStoreOptions& options);
 
 // Opens an existing data directory (never creates one, except for serve
 // and import). Prints the error and returns null on failure.
-std::unique_ptr<JobStore> OpenStore(const StoreFlags& flags, bool create);
+// `observer` (serve: the webhooks' tap) is told of every projected event.
+std::unique_ptr<JobStore> OpenStore(const StoreFlags& flags, bool create,
+                                    ProjectionObserver* observer = nullptr);
+// Opens an existing data directory read-only, beside a server that may be
+// running on it (JobStoreOptions::read_only). Prints the error and returns
+// null on failure.
+std::unique_ptr<JobStore> OpenReader(const StoreFlags& flags);
 
 }  // namespace jobtrail::cli

@@ -57,7 +57,7 @@ int Rebuild(const StoreFlags& flags) {
 }
 
 int Verify(const StoreFlags& flags) {
-  auto store = OpenStore(flags, /*create=*/false);
+  auto store = OpenReader(flags);  // works beside a running server
   if (!store) return 1;
   ProgressBar bar("verifying");
   auto report = store->Verify([&](uint64_t done, uint64_t total) { bar.Update(done, total); });
@@ -69,9 +69,11 @@ int Verify(const StoreFlags& flags) {
   const auto& r = report.value();
   if (r.ok()) {
     std::cout << fmt::format(
-        "ok: {} events in {} streams; positions and versions contiguous, every event decodes, "
+        "ok: {} events in {} streams{}; positions and versions contiguous, every event decodes, "
         "hash chain intact, read models equal a fresh fold\n",
-        r.events, r.streams);
+        r.events, r.streams,
+        r.archived_events == 0 ? ""
+                               : fmt::format(" ({} of them in the archive)", r.archived_events));
     return 0;
   }
   std::cout << fmt::format("FAILED: {} problem(s) in {} events:\n", r.problems.size(), r.events);

@@ -41,6 +41,10 @@ constexpr std::array kTable = {
     Row{"PUT", "/v1/schedules/{name}", RouteAccess::kAdmin},
     Row{"DELETE", "/v1/schedules/{name}", RouteAccess::kAdmin},
     Row{"POST", "/v1/schedules/{name}/trigger", RouteAccess::kAdmin},
+    // Backups copy every owner's data (admin_backup_routes.cc).
+    Row{"POST", "/v1/admin/backup", RouteAccess::kAdmin},
+    Row{"GET", "/v1/admin/backups", RouteAccess::kAdmin},
+    Row{"GET", "/v1/admin/backups/{name}", RouteAccess::kAdmin},
     // The seed dialects (http/dialect_*.cc) declare their rows where they
     // mount their routes (under a configurable prefix, with their own error
     // bodies): see MountDialect in dialect_support.h.

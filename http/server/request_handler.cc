@@ -1,5 +1,7 @@
 #include "http/server/request_handler.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -90,6 +92,13 @@ void RequestHandler::AssignRequestId(HttpRequest& request) const {
 
 void RequestHandler::Decorate(const HttpRequest& request, HttpResponse& response) const noexcept {
   try {
+    // Every 503 says when to come back (STORAGE_UNAVAILABLE, NOT_READY,
+    // PROJECTION_LAGGING, dialect answers too), unless it already does.
+    if (response.status == 503 &&
+        std::none_of(response.headers.begin(), response.headers.end(),
+                     [](const auto& h) { return h.first == "Retry-After"; })) {
+      response.With("Retry-After", "1");
+    }
     response.With("X-Request-Id", request.request_id.empty() ? NewUuid() : request.request_id);
     cors_.AddResponseHeaders(request.Header("Origin").value_or(""), response.headers);
   } catch (...) {

@@ -28,6 +28,11 @@ class WorkPool {
   // run then.
   bool Submit(std::function<void()> task);
   void Stop();
+  // Tasks waiting for a thread now (a gauge for /metrics).
+  size_t queued() {
+    std::lock_guard lock(mu_);
+    return queue_.size();
+  }
 
  private:
   void Run();

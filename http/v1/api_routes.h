@@ -3,7 +3,10 @@
 // plain functions of HttpRequest -> HttpResponse; they reach data only
 // through the parts of the store in ApiContext, each the one it calls.
 #include <cstddef>
+#include <memory>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "http/security/route_access.h"
@@ -18,6 +21,7 @@ namespace jobtrail::http {
 
 class Metrics;
 class Authenticator;
+class BackupJobs;
 
 struct ApiContext {
   // The store (projections/job_store.h), by the part each route uses; not
@@ -29,6 +33,9 @@ struct ApiContext {
   StoreAdmin* admin = nullptr;
   Metrics* metrics = nullptr;  // not owned; may be null (nothing recorded)
   size_t max_batch_operations = 1000;
+  // /readyz answers 503 once the read models lag the log by more than this
+  // (serve --max-projection-lag-ms); 0: no bound.
+  uint64_t max_projection_lag_ms = 0;
   // Not owned; null only where no server runs (route listing). Share links
   // are issued by it. (Requests are authenticated by the request gate.)
   const Authenticator* authenticator = nullptr;
@@ -38,6 +45,8 @@ struct ApiContext {
   // dialects add theirs here as they register them); read by the request
   // gate when the server starts.
   std::vector<RouteAccessRule> route_access;
+  // Backups over HTTP (http/backup_jobs.h); null: `serve --backup-dir` unset.
+  std::shared_ptr<BackupJobs> backups;
 
   // A JobStore is all five parts (a template, so that the routes need not
   // see job_store.h).
@@ -49,6 +58,11 @@ struct ApiContext {
     schedules = &store;
     admin = &store;
   }
+  // Checks an enqueue's callback_url (kInvalidArgument: the message says
+  // what is wrong); set by the webhooks module (http/webhooks/) when it is
+  // mounted. Null: the server sends no webhooks, and an enqueue with a
+  // callback_url is refused.
+  std::function<Result<void>(std::string_view url)> check_callback_url;
 };
 
 void AddJobRoutes(Router& router, ApiContext& context);         // /v1/jobs/{id}...
@@ -57,6 +71,7 @@ void AddWorkerRoutes(Router& router, ApiContext& context);      // claim, heartb
 void AddOpsRoutes(Router& router, ApiContext& context);         // healthz, readyz, metrics
 void AddShareRoutes(Router& router, ApiContext& context);       // share links
 void AddScheduleRoutes(Router& router, ApiContext& context);    // /v1/schedules
+void AddAdminRoutes(Router& router, ApiContext& context);       // /v1/admin/backup(s)
 
 // All of the above.
 void AddApiRoutes(Router& router, ApiContext& context);

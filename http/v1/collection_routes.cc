@@ -1,5 +1,6 @@
 // Routes over many jobs: list, stats, health, the global event feed, and the
 // batch write route.
+#include <fmt/format.h>
 #include <rapidjson/document.h>
 
 #include "http/security/ownership.h"
@@ -65,6 +66,10 @@ ApiResult<HttpResponse> Batch(ApiContext& ctx, const HttpRequest& request) {
       op.enqueue.actor = actor;
       if (auto owned = ApplyEnqueueOwner(request.principal, op.enqueue); !owned) {
         answers[i] = ErrorResponse(owned.error());
+      } else if (auto checked = CheckCallbackUrl(
+                     ctx, op.enqueue, fmt::format("operations[{}].job.callback_url", i));
+                 !checked) {
+        answers[i] = ErrorResponse(checked.error());
       } else {
         commands.emplace_back(op.enqueue);
         command_of.push_back(i);
@@ -118,6 +123,7 @@ void AddApiRoutes(Router& router, ApiContext& ctx) {
   AddOpsRoutes(router, ctx);
   AddShareRoutes(router, ctx);
   AddScheduleRoutes(router, ctx);
+  AddAdminRoutes(router, ctx);
 }
 
 std::vector<RouteInfo> ApiRouteList() {

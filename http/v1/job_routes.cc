@@ -45,6 +45,7 @@ ApiResult<HttpResponse> Enqueue(ApiContext& ctx, const HttpRequest& request) {
   rapidjson::Document doc;
   BOOST_OUTCOME_TRYV(ParseJsonBody(request.body, doc));
   BOOST_OUTCOME_TRY(enqueue, ParseEnqueue(doc, ""));
+  BOOST_OUTCOME_TRYV(CheckCallbackUrl(ctx, enqueue, "callback_url"));
   if (auto key = request.Header("Idempotency-Key")) {
     if (!IsAcceptableRequestId(*key)) {
       return InvalidHeader("Idempotency-Key", "must be 1..128 visible ASCII characters");

@@ -5,6 +5,7 @@
 #include <iterator>
 
 #include "domain/job_status.h"
+#include "http/server/work_pool.h"
 
 namespace jobtrail::http {
 namespace {
@@ -24,8 +25,8 @@ void Metrics::RecordAppend(const EventKindCounts& appended) {
   }
 }
 
-std::string Metrics::Render(const ProjectionProgress& progress,
-                            const StatsSnapshot& stats) const {
+std::string Metrics::Render(const ProjectionProgress& progress, const StatsSnapshot& stats,
+                            const StoreVitals& vitals, const Readiness& readiness) const {
   std::string out;
   out.reserve(16 * 1024);
   RenderRequests(out);
@@ -45,19 +46,8 @@ std::string Metrics::Render(const ProjectionProgress& progress,
                    EventKindName(EventKind(k)), appended_[k].load(kRelaxed));
   }
 
-  MetricHeader(out, "jobtrail_log_position", "gauge", "Last position committed to the event log.");
-  fmt::format_to(it, "jobtrail_log_position {}\n", progress.log_position);
-  MetricHeader(out, "jobtrail_projected_position", "gauge",
-               "Last log position applied to the read models.");
-  fmt::format_to(it, "jobtrail_projected_position {}\n", progress.projected_position);
-  MetricHeader(out, "jobtrail_projection_lag_events", "gauge",
-               "Events committed to the log but not yet applied to the read models.");
-  fmt::format_to(it, "jobtrail_projection_lag_events {}\n",
-                 progress.log_position > progress.projected_position
-                     ? progress.log_position - progress.projected_position
-                     : 0);
-  MetricHeader(out, "jobtrail_ready", "gauge", "1 once the read models have caught up since start.");
-  fmt::format_to(it, "jobtrail_ready {}\n", progress.ready ? 1 : 0);
+  RenderStoreMetrics(out, progress, vitals, readiness,
+                     write_queue_ != nullptr ? write_queue_->queued() : 0);
 
   MetricHeader(out, "jobtrail_jobs", "gauge", "Jobs by current status.");
   for (JobStatus s : kAllStatuses) {

@@ -13,6 +13,7 @@
 
 #include "domain/job_event.h"
 #include "http/server/request_metrics.h"
+#include "http/v1/readiness.h"
 #include "projections/job_reads.h"
 
 namespace jobtrail::http {
@@ -25,13 +26,22 @@ class Metrics : public RequestMetrics {
 
   void RecordEnqueue(bool duplicate);
   void RecordAppend(const EventKindCounts& appended);
+  // The pool whose queue is jobtrail_write_queue_depth (null: none).
+  void SetWriteQueue(class WorkPool* pool) { write_queue_ = pool; }
   // The request series, then the API's counters and the store's gauges.
-  std::string Render(const ProjectionProgress& progress, const StatsSnapshot& stats) const;
+  std::string Render(const ProjectionProgress& progress, const StatsSnapshot& stats,
+                     const StoreVitals& vitals, const Readiness& readiness) const;
 
  private:
   std::atomic<uint64_t> enqueued_{0};
   std::atomic<uint64_t> enqueue_duplicates_{0};
   std::atomic<uint64_t> appended_[kEventKindCount]{};
+  class WorkPool* write_queue_ = nullptr;
 };
+
+// The store's part of /metrics (store_metrics.cc).
+void RenderStoreMetrics(std::string& out, const ProjectionProgress& progress,
+                        const StoreVitals& vitals, const Readiness& readiness,
+                        size_t write_queue_depth);
 
 }  // namespace jobtrail::http

@@ -5,38 +5,48 @@
 #include "http/v1/metrics.h"
 #include "http/v1/query_parsing.h"
 #include "http/v1/route_binding.h"
+#include "http/v1/readiness.h"
 
 namespace jobtrail::http {
 namespace {
+
+std::string NotReadyMessage(const std::string& reason) {
+  if (reason == "projection_failed") return "the read models stopped (see the server log)";
+  if (reason == "storage_unavailable") {
+    return "storage is unavailable (the disk is full or failing): writes are refused, reads "
+           "go on";
+  }
+  if (reason == "projection_lagging") return "the read models lag behind the log";
+  return "the read models are catching up with the log";
+}
 
 // Liveness: the process answers. Never touches the store.
 ApiResult<HttpResponse> Healthz(ApiContext&, const HttpRequest&) {
   return JsonResponse(200, R"({"status":"ok"})");
 }
 
-// Readiness: the read models have caught up with the log since start (until
-// then reads may be stale, so load balancers should wait).
+// Readiness (readiness.h): the read models have caught up since start and
+// keep up, and the store can write. Until then reads may be stale or writes
+// refused, so load balancers should wait; the details say why.
 ApiResult<HttpResponse> Readyz(ApiContext& ctx, const HttpRequest&) {
   const ProjectionProgress p = ctx.reads->Progress();
-  JsonWriter d;
-  d.StartObject()
-      .Field("ready", p.ready)
-      .Field("log_position", p.log_position)
-      .Field("projected_position", p.projected_position)
-      .EndObject();
-  if (!p.ready) {
-    return ApiError(MakeError(Code::kUnavailable, "NOT_READY",
-                              "the read models are catching up with the log"),
-                    d.Take());
+  const StoreVitals v = ctx.reads->Vitals();
+  const Readiness r = Assess(p, v, ctx.max_projection_lag_ms);
+  std::string body = RenderReadiness(r, p, v);
+  if (!r.ready) {
+    return ApiError(MakeError(Code::kUnavailable, "NOT_READY", NotReadyMessage(r.reason)),
+                    std::move(body));
   }
-  return JsonResponse(200, d.Take());
+  return JsonResponse(200, std::move(body));
 }
 
 ApiResult<HttpResponse> GetMetrics(ApiContext& ctx, const HttpRequest& request) {
   BOOST_OUTCOME_TRYV(CheckParameters(request, {}));
   if (ctx.metrics == nullptr) return Internal("metrics are not enabled");
+  const ProjectionProgress p = ctx.reads->Progress();
+  const StoreVitals v = ctx.reads->Vitals();
   HttpResponse r;
-  r.body = ctx.metrics->Render(ctx.reads->Progress(), ctx.reads->Stats());
+  r.body = ctx.metrics->Render(p, ctx.reads->Stats(), v, Assess(p, v, ctx.max_projection_lag_ms));
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
   return r;
 }

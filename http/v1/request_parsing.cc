@@ -202,6 +202,7 @@ ApiResult<EventBody> ParseEventData(EventKind kind, ObjectReader& r) {
     }
     case EventKind::kEnqueued: break;
     case EventKind::kExpired: break;
+    case EventKind::kWebhookAttempted: break;
   }
   return InvalidField(r.PathOf("type"), "'enqueued' is written by POST /v1/jobs");
 }
@@ -213,8 +214,9 @@ ApiResult<void> ParseEvent(const rapidjson::Value& value, const std::string& pat
   BOOST_OUTCOME_TRY(type, r.RequiredString("type", 32));
   auto kind = ParseEventKind(type);
   // Clients write neither the job's first event nor its expiry (the
-  // store's retention does).
-  if (!kind || *kind == EventKind::kEnqueued || *kind == EventKind::kExpired) {
+  // store's retention does) nor webhook attempts (its dispatcher does).
+  if (!kind || *kind == EventKind::kEnqueued || *kind == EventKind::kExpired ||
+      *kind == EventKind::kWebhookAttempted) {
     return ApiError(
         MakeError(Code::kInvalidArgument, "INVALID_INPUT",
                   fmt::format("{}: unknown event type '{}'", r.PathOf("type"), type)),
@@ -325,6 +327,9 @@ ApiResult<EnqueueRequest> ParseEnqueue(const rapidjson::Value& value,
   BOOST_OUTCOME_TRY(unique_key, r.String("unique_key", 256));
   BOOST_OUTCOME_TRY(idempotency_key, r.String("idempotency_key", 256));
   BOOST_OUTCOME_TRY(job_id, r.String("job_id", kMaxJobIdLength));
+  // Checked further (scheme, host, addresses) by the webhooks module
+  // (ApiContext::check_callback_url) on the routes that enqueue.
+  BOOST_OUTCOME_TRY(callback_url, r.String("callback_url", 2048));
   if (job_id && !IsValidJobId(*job_id)) {
     return InvalidField(r.PathOf("job_id"), fmt::format("must be {}", kJobIdRule));
   }
@@ -366,6 +371,7 @@ ApiResult<EnqueueRequest> ParseEnqueue(const rapidjson::Value& value,
   s.labels = labels.value_or(Labels{});
   s.unique_key = unique_key.value_or("");
   s.idempotency_key = idempotency_key.value_or("");
+  s.callback_url = callback_url.value_or("");
   req.job_id = job_id.value_or("");
   return req;
 }
@@ -440,7 +446,8 @@ std::string EventTypesJson() {
   w.StartArray();
   for (int i = 0; i < kEventKindCount; ++i) {
     const auto kind = static_cast<EventKind>(i);
-    if (kind != EventKind::kEnqueued && kind != EventKind::kExpired) {
+    if (kind != EventKind::kEnqueued && kind != EventKind::kExpired &&
+        kind != EventKind::kWebhookAttempted) {
       w.String(EventKindName(kind));
     }
   }

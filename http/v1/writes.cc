@@ -33,6 +33,19 @@ HttpResponse WriteError(ApiContext& context, const Error& error, const AppendReq
 
 std::string StatusUrl(std::string_view job_id) { return fmt::format("/v1/jobs/{}", job_id); }
 
+ApiResult<void> CheckCallbackUrl(ApiContext& context, const EnqueueRequest& request,
+                                 std::string_view field) {
+  const std::string& url = request.spec.callback_url;
+  if (url.empty()) return boost::outcome_v2::success();
+  if (!context.check_callback_url) {
+    return InvalidField(field, "cannot be used: this server sends no webhooks");
+  }
+  auto checked = context.check_callback_url(url);
+  if (checked) return boost::outcome_v2::success();
+  if (checked.error().code != Code::kInvalidArgument) return ApiError(checked.error());
+  return InvalidField(field, checked.error().message);
+}
+
 HttpResponse ExecuteEnqueue(ApiContext& context, EnqueueRequest request) {
   return RenderEnqueue(context, context.commands->Enqueue(std::move(request)));
 }

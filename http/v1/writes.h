@@ -30,6 +30,12 @@ HttpResponse RenderAppend(ApiContext& context, const Result<WriteOutcome>& outco
 
 std::string StatusUrl(std::string_view job_id);
 
+// An enqueue's callback_url, if any, by ApiContext::check_callback_url
+// (400 INVALID_INPUT naming the field when there is no such check: the
+// server sends no webhooks). `field` is the field's path in the body.
+ApiResult<void> CheckCallbackUrl(ApiContext& context, const EnqueueRequest& request,
+                                 std::string_view field);
+
 // Who a write is recorded as (the events' actor). An admin's X-Actor is
 // taken as given (operators and import tools write for others); anyone else
 // writes as its own subject, and its X-Actor only names which of its

@@ -42,7 +42,8 @@ TEST(NamesTest, UnknownStatusDoesNotParse) {
 TEST(NamesTest, EventKindNamesAreFixed) {
   constexpr std::string_view kExpected[kEventKindCount] = {
       "enqueued", "started",   "progressed", "logged",   "errored",
-      "retried",  "completed", "failed",     "cancelled", "expired"};
+      "retried",  "completed", "failed",     "cancelled", "expired",
+      "webhook_attempted"};
   for (int i = 0; i < kEventKindCount; ++i) {
     EXPECT_EQ(EventKindName(static_cast<EventKind>(i)), kExpected[i]);
   }

@@ -145,6 +145,18 @@ EventBody SampleBody(EventKind kind) {
       return Cancelled{"user asked", "bob"};
     case EventKind::kExpired:
       return Expired{"retention"};
+    case EventKind::kWebhookAttempted: {
+      WebhookAttempted w;
+      w.delivery_id = "d-1";
+      w.webhook_id = "wh_1";
+      w.event_version = 1;
+      w.event_type = "enqueued";
+      w.status_code = 500;
+      w.error = "HTTP 500";
+      w.outcome = WebhookOutcome::kRetrying;
+      w.next_attempt_at = 200'000;
+      return w;
+    }
   }
   return Logged{};
 }
@@ -185,6 +197,7 @@ const TransitionCase kTable[] = {
   {Start::kNone, K::kFailed,     kIllegal},
   {Start::kNone, K::kCancelled,  kIllegal},
   {Start::kNone, K::kExpired,    kIllegal},
+  {Start::kNone, K::kWebhookAttempted, kIllegal},
 
   {Start::kPending, K::kEnqueued,   kIllegal},
   {Start::kPending, K::kStarted,    Accept(S::kRunning)},
@@ -196,6 +209,7 @@ const TransitionCase kTable[] = {
   {Start::kPending, K::kFailed,     kIllegal},
   {Start::kPending, K::kCancelled,  Accept(S::kCancelled)},
   {Start::kPending, K::kExpired,    Accept(S::kPending)},
+  {Start::kPending, K::kWebhookAttempted, Accept(S::kPending)},
 
   {Start::kRunning, K::kEnqueued,   kIllegal},
   {Start::kRunning, K::kStarted,    kIllegal},
@@ -208,6 +222,7 @@ const TransitionCase kTable[] = {
   {Start::kRunning, K::kFailed,     Accept(S::kFailed)},
   {Start::kRunning, K::kCancelled,  Accept(S::kCancelled)},
   {Start::kRunning, K::kExpired,    Accept(S::kRunning)},
+  {Start::kRunning, K::kWebhookAttempted, Accept(S::kRunning)},
 
   {Start::kRunningAfterError, K::kEnqueued,   kIllegal},
   {Start::kRunningAfterError, K::kStarted,    kIllegal},
@@ -219,6 +234,7 @@ const TransitionCase kTable[] = {
   {Start::kRunningAfterError, K::kFailed,     Accept(S::kFailed)},
   {Start::kRunningAfterError, K::kCancelled,  Accept(S::kCancelled)},
   {Start::kRunningAfterError, K::kExpired,    Accept(S::kRunning)},
+  {Start::kRunningAfterError, K::kWebhookAttempted, Accept(S::kRunning)},
 
   {Start::kRunningLastAttemptErr, K::kEnqueued,   kIllegal},
   {Start::kRunningLastAttemptErr, K::kStarted,    kIllegal},
@@ -230,6 +246,7 @@ const TransitionCase kTable[] = {
   {Start::kRunningLastAttemptErr, K::kFailed,     Accept(S::kFailed)},
   {Start::kRunningLastAttemptErr, K::kCancelled,  Accept(S::kCancelled)},
   {Start::kRunningLastAttemptErr, K::kExpired,    Accept(S::kRunning)},
+  {Start::kRunningLastAttemptErr, K::kWebhookAttempted, Accept(S::kRunning)},
 
   {Start::kRetrying, K::kEnqueued,   kIllegal},
   {Start::kRetrying, K::kStarted,    Accept(S::kRunning)},
@@ -241,6 +258,7 @@ const TransitionCase kTable[] = {
   {Start::kRetrying, K::kFailed,     kIllegal},
   {Start::kRetrying, K::kCancelled,  Accept(S::kCancelled)},
   {Start::kRetrying, K::kExpired,    Accept(S::kRetrying)},
+  {Start::kRetrying, K::kWebhookAttempted, Accept(S::kRetrying)},
 
   // Final states accept nothing but expiry (retention, cleanup).
   {Start::kCompleted, K::kEnqueued,   kIllegal},
@@ -253,6 +271,7 @@ const TransitionCase kTable[] = {
   {Start::kCompleted, K::kFailed,     kIllegal},
   {Start::kCompleted, K::kCancelled,  kIllegal},
   {Start::kCompleted, K::kExpired,    Accept(S::kCompleted)},
+  {Start::kCompleted, K::kWebhookAttempted, Accept(S::kCompleted)},
 
   {Start::kFailed, K::kEnqueued,   kIllegal},
   {Start::kFailed, K::kStarted,    kIllegal},
@@ -264,6 +283,7 @@ const TransitionCase kTable[] = {
   {Start::kFailed, K::kFailed,     kIllegal},
   {Start::kFailed, K::kCancelled,  kIllegal},
   {Start::kFailed, K::kExpired,    Accept(S::kFailed)},
+  {Start::kFailed, K::kWebhookAttempted, Accept(S::kFailed)},
 
   {Start::kCancelled, K::kEnqueued,   kIllegal},
   {Start::kCancelled, K::kStarted,    kIllegal},
@@ -275,6 +295,7 @@ const TransitionCase kTable[] = {
   {Start::kCancelled, K::kFailed,     kIllegal},
   {Start::kCancelled, K::kCancelled,  kIllegal},
   {Start::kCancelled, K::kExpired,    Accept(S::kCancelled)},
+  {Start::kCancelled, K::kWebhookAttempted, Accept(S::kCancelled)},
 };
 // clang-format on
 
@@ -311,6 +332,48 @@ TEST(TransitionTableTest, AnExpiredJobAcceptsNothingAndIsNotFound) {
       EXPECT_EQ(checked.error().reason, "JOB_NOT_FOUND");
     }
   }
+}
+
+// A webhook attempt is audit only: the job is the same but for its version
+// (and the time of its last change), in every state.
+TEST(TransitionTableTest, AWebhookAttemptChangesNothingButTheVersion) {
+  for (Start start : kAllStarts) {
+    if (start == Start::kNone) continue;
+    Result<JobView> built = FoldEvents(MakeStream(StartBodies(start)));
+    ASSERT_TRUE(built) << built.error().ToString();
+    testing_util::JobStream stream;
+    stream.mutable_job() = built.value();
+    JobView job = built.value();
+    RecordedEvent attempt =
+        stream.Next(SampleBody(EventKind::kWebhookAttempted), job.updated_at + 500);
+    ASSERT_TRUE(ApplyEvent(job, attempt)) << StartName(start);
+    JobView expected = built.value();
+    expected.version = attempt.version;
+    expected.last_position = attempt.position;
+    expected.updated_at = attempt.timestamp;
+    EXPECT_TRUE(job == expected) << StartName(start);
+  }
+}
+
+TEST(TransitionTableTest, AWebhookAttemptMustBeWellFormed) {
+  Result<JobView> built = FoldEvents(MakeStream(StartBodies(Start::kCompleted)));
+  ASSERT_TRUE(built);
+  const JobView job = built.value();
+  auto refused = [&](auto change) {
+    WebhookAttempted w = std::get<WebhookAttempted>(SampleBody(EventKind::kWebhookAttempted));
+    change(w);
+    Result<void> checked = CheckTransition(job, w);
+    return !checked && checked.error().code == Code::kInvalidArgument;
+  };
+  EXPECT_FALSE(refused([](WebhookAttempted&) {}));
+  EXPECT_TRUE(refused([](WebhookAttempted& w) { w.delivery_id.clear(); }));
+  EXPECT_TRUE(refused([](WebhookAttempted& w) { w.attempt = 0; }));
+  EXPECT_TRUE(refused([](WebhookAttempted& w) { w.event_version = 0; }));
+  EXPECT_TRUE(refused([&](WebhookAttempted& w) { w.event_version = job.version + 1; }));
+  EXPECT_TRUE(refused([](WebhookAttempted& w) { w.status_code = -1; }));
+  EXPECT_TRUE(refused([](WebhookAttempted& w) { w.duration_ms = -5; }));
+  EXPECT_TRUE(refused([](WebhookAttempted& w) { w.next_attempt_at.reset(); }));
+  EXPECT_TRUE(refused([](WebhookAttempted& w) { w.outcome = WebhookOutcome::kDelivered; }));
 }
 
 class TransitionTableTest : public ::testing::TestWithParam<TransitionCase> {};

@@ -29,6 +29,10 @@ class LaggingStore : public JobStore {
                                       const ClaimRequest& r) override {
     return real_->AppendAndClaim(std::move(a), r);
   }
+  Result<WebhookAttemptPage> WebhookAttempts(std::string_view id, uint64_t before,
+                                             size_t limit) override {
+    return real_->WebhookAttempts(id, before, limit);
+  }
   Result<EventPage> ReadHistory(std::string_view id, uint64_t after, size_t limit) override {
     return real_->ReadHistory(id, after, limit);  // from the log, like History
   }
@@ -91,6 +95,7 @@ class LaggingStore : public JobStore {
   Result<size_t> RunDueSchedules() override { return real_->RunDueSchedules(); }
   StatsSnapshot Stats() override { return real_->Stats(); }
   HealthReport Health() override { return real_->Health(); }
+  StoreVitals Vitals() override { return real_->Vitals(); }
   ProjectionProgress Progress() override {
     ProjectionProgress p = real_->Progress();
     if (!lagging.empty()) p.ready = false;

@@ -61,6 +61,7 @@ class LiveServerTest : public ::testing::Test {
     if (TestLog()) TestLog()(store_options, log_resource_);
     if (manual_clock_) store_options.clock = &clock_;
     store_options.retention_by_type = retention_by_type_;
+    store_options.env = store_env_;
     auto store = JobStore::Open(store_options);
     ASSERT_TRUE(store) << store.error().ToString();
     store_ = std::move(store).value();
@@ -82,6 +83,9 @@ class LiveServerTest : public ::testing::Test {
   bool manual_clock_ = false;
   ManualClock clock_{1705314600000};  // 2024-01-15T10:30:00Z
   std::map<std::string, Millis> retention_by_type_;
+  // Before Start(): the filesystem under the store (a failing disk in
+  // tests/ops); null: the real one.
+  rocksdb::Env* store_env_ = nullptr;
   std::string dir_;
   http::ServerOptions options_;
   std::unique_ptr<JobStore> store_;

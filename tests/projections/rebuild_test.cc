@@ -44,6 +44,21 @@ class RebuildTest : public StoreTest {
       } else {
         MustAppend(id, Completed{R"({"ok":true})", {}});
       }
+      // Webhook attempts about the final event: a subscription's (which
+      // the deliveries read model keeps) and a callback's (history only).
+      if (i % 3 != 1) {
+        const uint64_t final_version = store_->Status(id).value().version;
+        WebhookAttempted attempt{"d-" + std::to_string(i), i % 3 == 0 ? "wh_a" : "",
+                                 final_version, "completed", 1, 500, "HTTP 500", 12,
+                                 WebhookOutcome::kRetrying, clock_.Now() + 5000};
+        MustAppend(id, attempt);
+        attempt.attempt = 2;
+        attempt.status_code = 204;
+        attempt.error.clear();
+        attempt.outcome = WebhookOutcome::kDelivered;
+        attempt.next_attempt_at.reset();
+        MustAppend(id, attempt);
+      }
     }
   }
 };
@@ -52,6 +67,15 @@ TEST_F(RebuildTest, RebuildReproducesLiveViewsByteForByte) {
   WriteVariedHistory();
   const auto live = DumpViews();
   ASSERT_GT(live.size(), 100u);
+  // 15 jobs (i % 3 == 0, not i % 4 == 0) with two attempts each for
+  // subscription wh_a, newest first.
+  auto attempts = store_->WebhookAttempts("wh_a", 0, 1000);
+  ASSERT_TRUE(attempts);
+  EXPECT_EQ(attempts.value().attempts_json.size(), 30u);
+  EXPECT_EQ(attempts.value().next_before, 0u);
+  EXPECT_NE(attempts.value().attempts_json.front().find(R"("outcome":"delivered")"),
+            std::string::npos);
+  EXPECT_TRUE(store_->WebhookAttempts("wh_b", 0, 10).value().attempts_json.empty());
   uint64_t last_reported = 0;
   auto rebuilt = store_->Rebuild([&](uint64_t done, uint64_t) { last_reported = done; });
   ASSERT_TRUE(rebuilt) << rebuilt.error().ToString();

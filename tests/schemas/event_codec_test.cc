@@ -27,18 +27,21 @@ namespace {
 EventBody FullBody(EventKind kind) {
   const ItemCounts items{120, 500, 3};
   switch (kind) {
-    case EventKind::kEnqueued:
-      return Enqueued{"form.fill",
-                      "bots",
-                      "team-a",
-                      "captcha-9f2",
-                      R"({"url":"https://x.example","ü":[1,2]})",
-                      -5,
-                      7,
-                      1'700'000'123'456,
-                      Labels{{"env", "prod"}, {"", ""}},
-                      "idem-1",
-                      "uniq-1"};
+    case EventKind::kEnqueued: {
+      Enqueued e{"form.fill",
+                 "bots",
+                 "team-a",
+                 "captcha-9f2",
+                 R"({"url":"https://x.example","ü":[1,2]})",
+                 -5,
+                 7,
+                 1'700'000'123'456,
+                 Labels{{"env", "prod"}, {"", ""}},
+                 "idem-1",
+                 "uniq-1"};
+      e.callback_url = "https://hooks.example.com/jobs?\xC3\xBC=1";
+      return e;
+    }
     case EventKind::kStarted:
       return Started{4, "worker-\xE2\x9C\x93", 1'700'000'999'000};
     case EventKind::kProgressed:
@@ -66,6 +69,17 @@ EventBody FullBody(EventKind kind) {
       return Cancelled{"superseded", "ops@x.example"};
     case EventKind::kExpired:
       return Expired{"retention"};
+    case EventKind::kWebhookAttempted:
+      return WebhookAttempted{"7d1c9a52-0c1e-4f43-8f0e-3b2a1c0d9e8f",
+                              "wh_0123456789abcdef",
+                              12,
+                              "failed",
+                              3,
+                              503,
+                              "HTTP 503 from https://hooks.example.com",
+                              1'250,
+                              WebhookOutcome::kRetrying,
+                              1'700'000'300'000};
   }
   return Logged{};
 }
@@ -97,6 +111,8 @@ EventBody SparseBody(EventKind kind) {
       return Cancelled{};
     case EventKind::kExpired:
       return Expired{};
+    case EventKind::kWebhookAttempted:
+      return WebhookAttempted{};
   }
   return Logged{};
 }

@@ -104,6 +104,14 @@ inline void PrintTo(const Enqueued& e, std::ostream* os) {
   Quoted(os, e.idempotency_key);
   *os << " unique_key=";
   Quoted(os, e.unique_key);
+  *os << " retry_backoff=";
+  Quoted(os, e.retry_backoff);
+  *os << " retry_base_delay_ms=";
+  Opt(os, e.retry_base_delay_ms);
+  *os << " retry_max_delay_ms=";
+  Opt(os, e.retry_max_delay_ms);
+  *os << " callback_url=";
+  Quoted(os, e.callback_url);
   *os << '}';
 }
 
@@ -193,6 +201,22 @@ inline void PrintTo(const Cancelled& e, std::ostream* os) {
 inline void PrintTo(const Expired& e, std::ostream* os) {
   *os << "Expired{reason=";
   event_printer_internal::Quoted(os, e.reason);
+  *os << '}';
+}
+
+inline void PrintTo(const WebhookAttempted& e, std::ostream* os) {
+  using namespace event_printer_internal;
+  *os << "WebhookAttempted{delivery_id=";
+  Quoted(os, e.delivery_id);
+  *os << " webhook_id=";
+  Quoted(os, e.webhook_id);
+  *os << " event_version=" << e.event_version << " event_type=";
+  Quoted(os, e.event_type);
+  *os << " attempt=" << e.attempt << " status_code=" << e.status_code << " error=";
+  Quoted(os, e.error);
+  *os << " duration_ms=" << e.duration_ms
+      << " outcome=" << WebhookOutcomeName(e.outcome) << " next_attempt_at=";
+  Opt(os, e.next_attempt_at);
   *os << '}';
 }
 

@@ -95,6 +95,8 @@ RecordedEvent GoldenV1(EventKind kind) {
       break;
     case EventKind::kExpired:  // not in v1: see GoldenV2
       break;
+    case EventKind::kWebhookAttempted:  // not in v1: see GoldenV3
+      break;
   }
   return e;
 }
@@ -107,8 +109,31 @@ RecordedEvent GoldenV2(EventKind kind) {
   return e;
 }
 
+// v3 added the webhook_attempted event and the enqueued event's
+// callback_url: v3/webhook_attempted.bin, v3/enqueued.bin (with a
+// callback_url). v1's enqueued.bin still decodes, without one.
+RecordedEvent GoldenV3(EventKind kind) {
+  RecordedEvent e = GoldenV2(kind);
+  if (kind == EventKind::kEnqueued) {
+    std::get<Enqueued>(e.body).callback_url = "https://hooks.example.com/jobtrail?team=ü";
+  } else if (kind == EventKind::kWebhookAttempted) {
+    e.actor = "system";
+    e.body = WebhookAttempted{"5b0d8a6e-2f4c-5e1a-9c3b-7d6e5f4a3b21",
+                              "wh_9f8e7d6c5b4a3928",
+                              7,
+                              "completed",
+                              2,
+                              502,
+                              "HTTP 502",
+                              10'000,
+                              WebhookOutcome::kRetrying,
+                              1'717'200'999'000};
+  }
+  return e;
+}
+
 // The newest schema version; the only one JOBTRAIL_WRITE_GOLDEN=1 writes.
-constexpr std::string_view kWritableVersion = "v2";
+constexpr std::string_view kWritableVersion = "v3";
 
 std::filesystem::path GoldenPath(std::string_view version, EventKind kind) {
   return std::filesystem::path(JOBTRAIL_SOURCE_DIR) / "tests" / "data" /
@@ -137,7 +162,8 @@ void ExpectSameEvent(const RecordedEvent& got, const RecordedEvent& want) {
 std::vector<EventKind> KindsOfV1() {
   std::vector<EventKind> kinds;
   for (int i = 0; i < kEventKindCount; ++i) {
-    if (static_cast<EventKind>(i) != EventKind::kExpired) {
+    if (static_cast<EventKind>(i) != EventKind::kExpired &&
+        static_cast<EventKind>(i) != EventKind::kWebhookAttempted) {
       kinds.push_back(static_cast<EventKind>(i));
     }
   }
@@ -181,6 +207,18 @@ TEST(SchemaGoldenV2Test, ExpiredEventDecodes) {
   const RecordedEvent want = GoldenV2(EventKind::kExpired);
   ASSERT_EQ(KindOf(want.body), EventKind::kExpired);
   CheckGolden("v2", want);
+}
+
+TEST(SchemaGoldenV3Test, WebhookAttemptedEventDecodes) {
+  const RecordedEvent want = GoldenV3(EventKind::kWebhookAttempted);
+  ASSERT_EQ(KindOf(want.body), EventKind::kWebhookAttempted);
+  CheckGolden("v3", want);
+}
+
+TEST(SchemaGoldenV3Test, EnqueuedEventWithCallbackUrlDecodes) {
+  const RecordedEvent want = GoldenV3(EventKind::kEnqueued);
+  ASSERT_FALSE(std::get<Enqueued>(want.body).callback_url.empty());
+  CheckGolden("v3", want);
 }
 
 std::string KindName(const ::testing::TestParamInfo<EventKind>& info) {

@@ -54,6 +54,10 @@ const Row kMatrix[] = {
     {"PUT", "/v1/schedules/{name}", "UUUUFFFAF", R"({"cron":"0 3 * * *","type":"t"})"},
     {"POST", "/v1/schedules/{name}/trigger", "UUUUFFFAF", "{}"},
     {"DELETE", "/v1/schedules/{name}", "UUUUFFFAF", ""},
+    // Backups (this server has no --backup-dir: an admin gets 422).
+    {"POST", "/v1/admin/backup", "UUUUFFFAF", "{}"},
+    {"GET", "/v1/admin/backups", "UUUUFFFAF", ""},
+    {"GET", "/v1/admin/backups/{name}", "UUUUFFFAF", ""},
 };
 
 HttpResult Call(HttpClient& client, const std::string& method, const std::string& path,

@@ -136,7 +136,7 @@ TEST_F(RequestHandlerTest, MetricsCountEveryAnswerByRoute) {
   Call("POST", "/echo", "{}");
   Call("GET", "/missing");
   Call("OPTIONS", "/echo");
-  const std::string text = metrics_->Render({}, {});
+  const std::string text = metrics_->Render({}, {}, {}, {});
   EXPECT_NE(text.find(R"(route="/throws",status="500"} 1)"), std::string::npos) << text;
   EXPECT_NE(text.find(R"(route="/echo",status="200"} 1)"), std::string::npos);
   EXPECT_NE(text.find(R"(route="unmatched",status="404"} 1)"), std::string::npos);

@@ -318,7 +318,7 @@ TEST_F(LifecycleTest, StatsHealthFeedAndMetrics) {
             std::string::npos);
   EXPECT_NE(m.find("jobtrail_jobs_enqueued_total 2"), std::string::npos);
   EXPECT_NE(m.find(R"(jobtrail_events_appended_total{type="started"} 2)"), std::string::npos);
-  EXPECT_NE(m.find("jobtrail_projection_lag_events 0"), std::string::npos);
+  EXPECT_NE(m.find("jobtrail_projection_lag_events{model=\"views\"} 0"), std::string::npos);
   EXPECT_NE(m.find(R"(jobtrail_jobs{status="completed"} 1)"), std::string::npos);
 }
 

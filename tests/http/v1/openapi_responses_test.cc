@@ -120,7 +120,9 @@ std::string Field(const HttpResult& r, const char* name) {
 TEST_F(OpenApiResponsesTest, EveryAnswerOfARealServerIsDescribed) {
   const std::string admin = CreateKey("admin", "ops");
   const std::string reader = CreateKey("reader", "bob");
-  ServerProcess server(dir_ + "/data", {"--no-seed-001-schedules"});
+  // Webhooks may reach loopback: the subscription below names 127.0.0.1.
+  ServerProcess server(dir_ + "/data", {"--no-seed-001-schedules", "--backup-dir",
+                                        dir_ + "/backups", "--webhook-allow-private"});
   ASSERT_FALSE(server.base().empty());
   RecordingClient c(server.base(), admin);
 
@@ -131,6 +133,18 @@ TEST_F(OpenApiResponsesTest, EveryAnswerOfARealServerIsDescribed) {
   for (int i = 0; i < 5000 && ready != 200; ++i) ready = c.Get("/readyz").status;
   ASSERT_EQ(ready, 200);
   ASSERT_EQ(c.Get("/metrics").status, 200);
+
+  // Backups over HTTP: start, poll its status until done, list; refusals.
+  ASSERT_EQ(c.Post("/v1/admin/backup", R"({"name":"openapi-1"})").status, 202);
+  std::string backup_status = "running";
+  for (int i = 0; i < 100000 && backup_status == "running"; ++i) {
+    backup_status = Field(c.Get("/v1/admin/backups/openapi-1"), "status");
+  }
+  EXPECT_EQ(backup_status, "completed");
+  EXPECT_EQ(c.Get("/v1/admin/backups").status, 200);
+  EXPECT_EQ(c.Post("/v1/admin/backup", R"({"name":"openapi-1"})").status, 409);
+  EXPECT_EQ(c.Post("/v1/admin/backup", R"({"name":"../x"})").status, 400);
+  EXPECT_EQ(c.Get("/v1/admin/backups/none").status, 404);
   EXPECT_EQ(c.Get("/healthz?pad=" + std::string(9000, 'a')).status, 414);
 
   // Credentials: none, and a role that may not call the route.
@@ -297,6 +311,47 @@ TEST_F(OpenApiResponsesTest, EveryAnswerOfARealServerIsDescribed) {
   EXPECT_EQ(c.Get("/v1/schedules/nightly").status, 200);
   EXPECT_EQ(c.Call("DELETE", "/v1/schedules/nightly").status, 204);
   EXPECT_EQ(c.Get("/v1/schedules/nightly").status, 404);
+
+  // Webhooks: a subscription to a port nothing listens on (its deliveries
+  // fail and are retried, each attempt recorded), its reads and attempts,
+  // a job's own callback_url, the callback secret, refusals, the delete.
+  HttpResult hook = c.Post("/v1/webhooks", R"({"url":"http://127.0.0.1:9/hook","types":["hooked"],
+      "statuses":["failed"],"description":"pager"})");
+  ASSERT_EQ(hook.status, 201) << hook.body;
+  const std::string hook_id = Field(hook, "id");
+  EXPECT_EQ(c.Post("/v1/webhooks", R"({"url":"ftp://example.com/"})").status, 400);
+  EXPECT_EQ(c.Call("POST", "/v1/webhooks", R"({"url":"http://127.0.0.1:9/","owner":"alice"})",
+                   {"Authorization: Bearer " + reader}, false)
+                .status,
+            403);
+  HttpResult hooked = c.Post("/v1/jobs", R"({"type":"hooked","max_attempts":1,
+      "callback_url":"http://127.0.0.1:9/callback"})");
+  ASSERT_EQ(hooked.status, 201) << hooked.body;
+  const std::string job_h = Field(hooked, "job_id");
+  EXPECT_EQ(c.Post("/v1/jobs/" + job_h + "/events",
+                   R"({"events":[{"type":"started"},{"type":"failed","data":{"reason":"no"}}]})")
+                .status,
+            200);
+  const std::string deliveries = "/v1/webhooks/" + hook_id + "/deliveries";
+  size_t attempts = 0;
+  for (int i = 0; i < 5000 && attempts == 0; ++i) {
+    HttpResult page = c.Get(deliveries + "?limit=10");
+    ASSERT_EQ(page.status, 200) << page.body;
+    attempts = page.Json()["attempts"].Size();
+  }
+  EXPECT_GT(attempts, 0u);
+  EXPECT_EQ(c.Get(deliveries + "?limit=0").status, 400);
+  EXPECT_EQ(c.Get("/v1/jobs/" + job_h + "/events").status, 200);  // webhook_attempted events
+  EXPECT_EQ(c.Get("/v1/webhooks").status, 200);
+  EXPECT_EQ(c.Get("/v1/webhooks/" + hook_id).status, 200);
+  EXPECT_EQ(c.Get("/v1/webhooks/wh_0000000000000000").status, 404);
+  EXPECT_EQ(c.Get("/v1/webhooks/callback-secret?owner=alice").status, 200);
+  EXPECT_EQ(c.Call("GET", "/v1/webhooks/callback-secret?owner=alice", "",
+                   {"Authorization: Bearer " + reader}, false)
+                .status,
+            403);
+  EXPECT_EQ(c.Call("DELETE", "/v1/webhooks/" + hook_id).status, 204);
+  EXPECT_EQ(c.Call("DELETE", "/v1/webhooks/" + hook_id).status, 404);
 
   const ProcessResult v = Validate(dir_, c.lines(), /*all_operations=*/true);
   EXPECT_EQ(v.exit_code, 0) << v.out << v.err;

@@ -10,6 +10,7 @@
 
 #include "http/v1/api_routes.h"
 #include "http/live/live.h"
+#include "http/webhooks/webhook_service.h"
 
 namespace jobtrail::http {
 namespace {
@@ -50,6 +51,10 @@ TEST(OpenApiTest, DocumentsExactlyTheRegisteredRoutes) {
   for (const RouteInfo& r : ApiRouteList()) registered.insert(r.method + " " + r.pattern);
   // `jobtrail serve` mounts the live module's routes too (http/live/).
   for (const RouteInfo& r : live::LiveRouteList()) registered.insert(r.method + " " + r.pattern);
+  // ... and the webhooks module's (http/webhooks/).
+  for (const RouteInfo& r : webhooks::WebhookRouteList()) {
+    registered.insert(r.method + " " + r.pattern);
+  }
   ASSERT_FALSE(registered.empty());
   for (const std::string& op : registered) {
     EXPECT_TRUE(documented.count(op)) << op << " is served but missing from openapi.yaml";
