@@ -284,4 +284,22 @@ Result<JobView> FoldEvents(const std::vector<RecordedEvent>& events) {
   return job;
 }
 
+std::optional<JobStatus> StatusEnteredBy(EventKind kind) {
+  switch (kind) {
+    case EventKind::kEnqueued: return JobStatus::kPending;
+    case EventKind::kStarted: return JobStatus::kRunning;
+    case EventKind::kRetried: return JobStatus::kRetrying;
+    case EventKind::kCompleted: return JobStatus::kCompleted;
+    case EventKind::kFailed: return JobStatus::kFailed;
+    case EventKind::kCancelled: return JobStatus::kCancelled;
+    case EventKind::kProgressed:
+    case EventKind::kLogged:
+    case EventKind::kErrored:
+    case EventKind::kExpired:
+    case EventKind::kWebhookAttempted:
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
 }  // namespace jobtrail

@@ -113,6 +113,13 @@ struct JobView {
 //   kNotFound/JOB_NOT_FOUND                 the job has expired
 Result<void> CheckTransition(const JobView& job, const EventBody& body);
 
+// The status an event of this kind moves its job into (enqueued: pending,
+// started: running, retried: retrying, completed, failed, cancelled);
+// nullopt for the kinds that leave the status as it is (progress, log
+// lines, errors, expiry, webhook attempts). Live streams and webhooks
+// filter by it.
+std::optional<JobStatus> StatusEnteredBy(EventKind kind);
+
 // Applies an event that CheckTransition accepted (it checks again and
 // returns the same errors, leaving `job` unchanged on error). Also:
 //   kDataLoss/DATA_LOSS  event.version is not job.version + 1 (checked first)

@@ -1,3 +1,4 @@
+#include "eventstore/internal/store_errors.h"
 #include "eventstore/archive.h"
 
 #include <fcntl.h>
@@ -22,9 +23,9 @@ namespace jobtrail::eventstore {
 namespace fs = std::filesystem;
 namespace {
 
-StoreError IoError(std::string message) {
-  return StoreError{StoreCode::kIOError, std::move(message), 0};
-}
+using internal::Corruption;
+using internal::IoError;
+
 StoreError Damaged(const ArchiveRef& ref, std::string_view why) {
   return StoreError{StoreCode::kCorruption,
                     fmt::format("archive {} at {}: {}", ref.file, ref.offset, why), 0};

@@ -1,3 +1,4 @@
+#include "eventstore/internal/store_errors.h"
 #include "eventstore/db_copy.h"
 
 #include <fmt/format.h>
@@ -10,12 +11,12 @@ namespace jobtrail::eventstore {
 namespace fs = std::filesystem;
 namespace {
 
+using internal::Corruption;
+using internal::IoError;
+
 // Table files of a copy are cut at this size, so no single file is huge.
 constexpr uint64_t kCopyFileBytes = uint64_t{256} << 20;
 
-StoreError IoError(std::string message) {
-  return StoreError{StoreCode::kIOError, std::move(message), 0};
-}
 
 // Writes one family's keys, in order, into table files under `staging`.
 rocksdb::Status WriteTables(rocksdb::DB* source, rocksdb::ColumnFamilyHandle* family,

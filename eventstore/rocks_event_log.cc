@@ -1,5 +1,6 @@
 // RocksEventLog: opening a data directory, the read path and subscriptions.
 // The write path (group commit) is in rocks_event_log_append.cc.
+#include "eventstore/internal/store_errors.h"
 #include "eventstore/rocks_event_log.h"
 
 #include <fmt/format.h>
@@ -21,12 +22,9 @@ namespace jobtrail::eventstore {
 namespace kf = key_format;
 namespace {
 
-StoreError IoError(const rocksdb::Status& s) {
-  return StoreError{StoreCode::kIOError, s.ToString(), 0};
-}
-StoreError Corruption(std::string message) {
-  return StoreError{StoreCode::kCorruption, std::move(message), 0};
-}
+using internal::Corruption;
+using internal::IoError;
+
 
 constexpr size_t kScanReadahead = size_t{4} << 20;
 
@@ -76,13 +74,7 @@ StoreResult<std::unique_ptr<RocksEventLog>> RocksEventLog::Open(
     }
     return IoError(s);
   }
-  log->db_.reset(raw);
-  log->dir_ = dir;
-  log->default_cf_ = handles[0];
-  log->log_cf_ = handles[1];
-  log->streams_cf_ = handles[2];
-  log->ids_cf_ = handles[3];
-  log->options_ = options;
+  log->Adopt(raw, handles, dir, options);
 
   std::string marker;
   s = raw->Get(rocksdb::ReadOptions(), log->default_cf_, kf::kFormatKey, &marker);
@@ -173,6 +165,18 @@ RocksEventLog::~RocksEventLog() {
     }
     (void)db_->Close();  // errors at close leave nothing to recover
   }
+}
+
+void RocksEventLog::Adopt(rocksdb::DB* db, const std::vector<rocksdb::ColumnFamilyHandle*>& handles,
+                          const std::string& dir, const RocksEventLogOptions& options) {
+  db_.reset(db);
+  dir_ = dir;
+  // In internal::FamilyNames() order.
+  default_cf_ = handles[0];
+  log_cf_ = handles[1];
+  streams_cf_ = handles[2];
+  ids_cf_ = handles[3];
+  options_ = options;
 }
 
 StoreResult<uint64_t> RocksEventLog::StreamVersion(std::string_view stream) {

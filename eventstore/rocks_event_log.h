@@ -277,6 +277,9 @@ class RocksEventLog final : public EventLog {
   // Backup() of a secondary: a fresh database at dest with every family's
   // keys (rocks_event_log_backup.cc).
   StoreResult<void> CopyFamiliesTo(const std::string& dest);
+  // Takes an opened database with its family handles (Open, OpenSecondary).
+  void Adopt(rocksdb::DB* db, const std::vector<rocksdb::ColumnFamilyHandle*>& handles,
+             const std::string& dir, const RocksEventLogOptions& options);
 
   std::unique_ptr<rocksdb::DB> db_;
   std::string dir_;  // where the log is

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "eventstore/append_rules.h"
+#include "eventstore/internal/store_errors.h"
 #include "eventstore/hash_chain.h"
 #include "eventstore/internal/group_state.h"
 #include "eventstore/internal/wal_guard.h"
@@ -17,6 +18,8 @@ namespace kf = key_format;
 using internal::IndexEntry;
 namespace {
 
+using internal::Corruption;
+using internal::IoError;
 
 // WakeEvent values: how a waiting appender is woken.
 constexpr uint32_t kWokenDone = 1;    // its result is set
@@ -24,9 +27,6 @@ constexpr uint32_t kWokenLeader = 2;  // it leads the next group (Writer::wake)
 constexpr uint32_t kWokenSync = 3;    // it runs the next sync (Writer::sync_wake)
 constexpr size_t kMaxInlineWakes = 128;  // WakeSettled's targets without allocating
 
-StoreError IoError(const rocksdb::Status& s) {
-  return StoreError{StoreCode::kIOError, s.ToString(), 0};
-}
 StoreError Invalid(std::string message) {
   return StoreError{StoreCode::kInvalidArgument, std::move(message), 0};
 }

@@ -13,6 +13,7 @@
 
 #include <filesystem>
 
+#include "eventstore/internal/store_errors.h"
 #include "eventstore/db_copy.h"
 #include "eventstore/internal/rocks_options.h"
 #include "eventstore/rocks_event_log.h"
@@ -22,12 +23,9 @@ namespace kf = key_format;
 namespace fs = std::filesystem;
 namespace {
 
-StoreError IoError(const rocksdb::Status& s) {
-  return StoreError{StoreCode::kIOError, s.ToString(), 0};
-}
-StoreError IoError(std::string message) {
-  return StoreError{StoreCode::kIOError, std::move(message), 0};
-}
+using internal::Corruption;
+using internal::IoError;
+
 
 // Reads the head of the log at `dir` through a short read-only open: what a
 // copy really holds.
@@ -74,14 +72,8 @@ StoreResult<std::unique_ptr<RocksEventLog>> RocksEventLog::OpenSecondary(
     return IoError(s);
   }
   std::unique_ptr<RocksEventLog> log(new RocksEventLog());
-  log->db_.reset(raw);
-  log->dir_ = dir;
+  log->Adopt(raw, handles, dir, options);
   log->read_only_ = true;
-  log->default_cf_ = handles[0];
-  log->log_cf_ = handles[1];
-  log->streams_cf_ = handles[2];
-  log->ids_cf_ = handles[3];
-  log->options_ = options;
   std::string marker;
   s = raw->Get(rocksdb::ReadOptions(), log->default_cf_, kf::kFormatKey, &marker);
   if (s.IsNotFound()) {

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <map>
 
+#include "eventstore/internal/store_errors.h"
 #include "eventstore/hash_chain.h"
 #include "eventstore/rocks_event_log.h"
 
@@ -18,12 +19,9 @@ namespace kf = key_format;
 namespace fs = std::filesystem;
 namespace {
 
-StoreError IoError(const rocksdb::Status& s) {
-  return StoreError{StoreCode::kIOError, s.ToString(), 0};
-}
-StoreError Corruption(std::string message) {
-  return StoreError{StoreCode::kCorruption, std::move(message), 0};
-}
+using internal::Corruption;
+using internal::IoError;
+
 
 // A range of archived positions while a compaction is planned.
 struct Range {

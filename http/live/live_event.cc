@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <variant>
 
+#include "domain/job_view.h"
 #include "projections/job_json.h"
 
 namespace jobtrail::http::live {
@@ -58,15 +59,7 @@ std::shared_ptr<const LiveEvent> MakeLiveEvent(FactsCache& facts, RecordedEvent 
 }
 
 std::optional<JobStatus> StatusEntered(const EventBody& body) {
-  switch (KindOf(body)) {
-    case EventKind::kEnqueued: return JobStatus::kPending;
-    case EventKind::kStarted: return JobStatus::kRunning;
-    case EventKind::kRetried: return JobStatus::kRetrying;
-    case EventKind::kCompleted: return JobStatus::kCompleted;
-    case EventKind::kFailed: return JobStatus::kFailed;
-    case EventKind::kCancelled: return JobStatus::kCancelled;
-    default: return std::nullopt;
-  }
+  return StatusEnteredBy(KindOf(body));
 }
 
 bool EndsJob(const EventBody& body) {

@@ -15,23 +15,7 @@ bool Contains(const std::vector<std::string>& list, std::string_view value) {
 
 }  // namespace
 
-std::optional<JobStatus> TransitionTo(EventKind kind) {
-  switch (kind) {
-    case EventKind::kEnqueued: return JobStatus::kPending;
-    case EventKind::kStarted: return JobStatus::kRunning;
-    case EventKind::kRetried: return JobStatus::kRetrying;
-    case EventKind::kCompleted: return JobStatus::kCompleted;
-    case EventKind::kFailed: return JobStatus::kFailed;
-    case EventKind::kCancelled: return JobStatus::kCancelled;
-    case EventKind::kProgressed:
-    case EventKind::kLogged:
-    case EventKind::kErrored:
-    case EventKind::kExpired:
-    case EventKind::kWebhookAttempted:
-      return std::nullopt;
-  }
-  return std::nullopt;
-}
+std::optional<JobStatus> TransitionTo(EventKind kind) { return StatusEnteredBy(kind); }
 
 bool Wants(const Subscription& s, uint64_t position, JobStatus to, const JobFacts& facts) {
   if (position <= s.after_position) return false;
