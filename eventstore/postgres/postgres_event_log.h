@@ -106,6 +106,11 @@ class PostgresEventLog final : public EventLog {
   const std::string& log_id() const { return log_id_; }
   // Appends queued or being committed (tests line appenders up with it).
   size_t PendingAppends();
+  // Appends the writer has taken into its current transaction.
+  size_t InFlightAppends() {
+    std::lock_guard lock(mu_);
+    return in_flight_;
+  }
   // Transactions committed by this log object (tests, metrics).
   uint64_t Commits() const { return commits_.load(); }
 

@@ -194,7 +194,9 @@ TEST(PostgresGroupCommitTest, AppendsQueuedBehindABusyWriterShareOneTransaction)
   const uint64_t commits_before = log->Commits();
   StoreResult<AppendResult> first = StoreError{};
   std::thread leader([&] { first = log->Append("first", kNoStream, Events("f", 1)); });
-  while (log->PendingAppends() != 1) std::this_thread::yield();
+  // Taken by the writer (and stuck on the head's lock), not only queued:
+  // a writer slow to wake would otherwise take the followers with it.
+  while (log->InFlightAppends() != 1) std::this_thread::yield();
 
   constexpr int kFollowers = 12;
   std::vector<StoreResult<AppendResult>> results(kFollowers, StoreError{});
