@@ -4,8 +4,8 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
-#include <unordered_set>
 
+#include "eventstore/append_rules.h"
 #include "eventstore/internal/store_errors.h"
 #include "eventstore/hash_chain.h"
 #include "eventstore/internal/group_state.h"
@@ -21,9 +21,6 @@ namespace {
 using internal::Corruption;
 using internal::IoError;
 
-constexpr size_t kMaxStreamLength = 256;
-constexpr size_t kMaxEventIdLength = 256;
-
 // WakeEvent values: how a waiting appender is woken.
 constexpr uint32_t kWokenDone = 1;    // its result is set
 constexpr uint32_t kWokenLeader = 2;  // it leads the next group (Writer::wake)
@@ -32,35 +29,6 @@ constexpr size_t kMaxInlineWakes = 128;  // WakeSettled's targets without alloca
 
 StoreError Invalid(std::string message) {
   return StoreError{StoreCode::kInvalidArgument, std::move(message), 0};
-}
-
-StoreResult<void> ValidateRequest(std::string_view stream,
-                                  const std::vector<EventToAppend>& events) {
-  if (events.empty()) return Invalid("an append needs at least one event");
-  if (stream.empty() || stream.size() > kMaxStreamLength) {
-    return Invalid(fmt::format("stream name must be 1 to {} bytes", kMaxStreamLength));
-  }
-  for (const auto& e : events) {
-    if (e.event_id.empty() || e.event_id.size() > kMaxEventIdLength) {
-      return Invalid(fmt::format("event id must be 1 to {} bytes", kMaxEventIdLength));
-    }
-  }
-  auto twice = [](const std::string& id) {
-    return Invalid(fmt::format("event id '{}' appears twice in one append", id));
-  };
-  if (events.size() <= 16) {  // the usual case: no allocation
-    for (size_t i = 0; i < events.size(); ++i) {
-      for (size_t j = 0; j < i; ++j) {
-        if (events[i].event_id == events[j].event_id) return twice(events[i].event_id);
-      }
-    }
-  } else {
-    std::unordered_set<std::string_view> seen;
-    for (const auto& e : events) {
-      if (!seen.insert(e.event_id).second) return twice(e.event_id);
-    }
-  }
-  return boost::outcome_v2::success();
 }
 
 }  // namespace
@@ -349,7 +317,7 @@ void RocksEventLog::FailGroup(const std::vector<Writer*>& group, const GroupStat
 
 StoreResult<AppendResult> RocksEventLog::Stage(Writer& w, GroupState& g) {
   const std::vector<EventToAppend>& events = *w.events;
-  BOOST_OUTCOME_TRY(ValidateRequest(w.stream, events));
+  BOOST_OUTCOME_TRY(ValidateAppend(w.stream, events));
   BOOST_OUTCOME_TRY(duplicate, FindDuplicate(w, g));
   if (duplicate) return *duplicate;
 

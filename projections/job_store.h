@@ -22,6 +22,7 @@
 #include "domain/clock.h"
 #include "domain/error.h"
 #include "domain/retry_policy.h"
+#include "eventstore/event_log.h"
 #include "projections/job_commands.h"
 #include "projections/job_reads.h"
 #include "projections/job_schedules.h"
@@ -35,10 +36,22 @@ class Env;
 
 namespace jobtrail {
 
+// An event log opened outside the store (JobStoreOptions::open_log).
+struct ExternalLog {
+  std::unique_ptr<eventstore::EventLog> log;
+  // Tells logs apart (the PostgreSQL log's id): read models folded from
+  // another log are refolded (projections/log_identity.h).
+  std::string identity;
+};
+
 struct JobStoreOptions {
   std::string data_dir;  // holds log/ and views/
   bool sync = true;      // fsync the log before acknowledging (group commit)
   bool create_if_missing = true;
+  // The event log; null: the embedded RocksDB log in <data_dir>/log. Set
+  // for a log shared by several nodes (`--log postgresql://...`): the data
+  // directory then holds this node's read models (views/) and no log/.
+  std::function<eventstore::StoreResult<ExternalLog>()> open_log;
   const Clock* clock = nullptr;  // null: the system clock
   // A running job whose lease ended this long ago counts as stuck.
   Millis stuck_grace_ms = 0;

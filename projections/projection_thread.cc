@@ -206,7 +206,8 @@ Result<void> RocksJobStore::CheckWritable() {
     case ProjectionState::kBlocked: return StorageUnavailable();
     case ProjectionState::kRunning: break;
   }
-  if (!log_->writable() || (views_recovery_ && !views_recovery_->writable())) {
+  if ((rocks_log_ != nullptr && !rocks_log_->writable()) ||
+      (views_recovery_ && !views_recovery_->writable())) {
     return StorageUnavailable();
   }
   return Ok();
@@ -221,8 +222,8 @@ ProjectionProgress RocksJobStore::Progress() {
     p.ready = ready_.load();
     p.state = projection_state();
   }
-  if (p.projected_position < p.log_position) {
-    if (auto at = log_->CommittedAt(p.projected_position + 1)) {
+  if (p.projected_position < p.log_position && rocks_log_ != nullptr) {
+    if (auto at = rocks_log_->CommittedAt(p.projected_position + 1)) {
       const auto age = std::chrono::steady_clock::now() - *at;
       p.lag_ms = uint64_t(std::max<int64_t>(
           0, std::chrono::duration_cast<std::chrono::milliseconds>(age).count()));
@@ -242,7 +243,9 @@ uint64_t RocksJobStore::AwaitProjected(uint64_t after, std::chrono::milliseconds
 
 StoreVitals RocksJobStore::Vitals() {
   StoreVitals v;
-  eventstore::LogVitals log = log_->Vitals();
+  // A shared log's storage is PostgreSQL's: this node reports its views.
+  eventstore::LogVitals log =
+      rocks_log_ != nullptr ? rocks_log_->Vitals() : eventstore::LogVitals{};
   v.log_storage = std::move(log.storage);
   v.group_events = std::move(log.group_events);
   v.sync_seconds = std::move(log.sync_seconds);

@@ -463,7 +463,8 @@ Result<void> RocksJobStore::Rebuild(const std::function<void(uint64_t, uint64_t)
   }
   BOOST_OUTCOME_TRYV(OpenViews(true));
   const uint64_t last = log_->LastPosition();
-  auto archived = log_->ArchivedThrough();
+  auto archived = rocks_log_ != nullptr ? rocks_log_->ArchivedThrough()
+                                         : eventstore::StoreResult<uint64_t>(0);
   if (!archived) return FromStoreError(archived.error());
   // Until the rebuild sets the real format, these views are unfinished (an
   // open finding them so rebuilds them again).

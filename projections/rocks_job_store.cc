@@ -15,6 +15,7 @@
 #include "projections/list_reader.h"
 #include "projections/search_reader.h"
 #include "projections/series_index.h"
+#include "projections/log_identity.h"
 #include "projections/uuid.h"
 #include "projections/view_keys.h"
 #include "schemas/event_codec.h"
@@ -82,6 +83,11 @@ uint64_t JobReads::AwaitProjected(uint64_t after, std::chrono::milliseconds time
 Result<std::unique_ptr<RocksJobStore>> RocksJobStore::OpenStore(const JobStoreOptions& options) {
   std::error_code ec;
   const fs::path dir(options.data_dir);
+  // What marks a data directory: the log, or with a shared log the views
+  // (or the file naming the log they follow, written just before them).
+  const std::string marker = options.open_log ? "views" : "log";
+  const bool marked = fs::exists(dir / marker, ec) ||
+                      (options.open_log && fs::exists(dir / "log-identity", ec));
   if (options.data_dir.empty()) return InvalidArgument("a data directory is required");
   if (!fs::exists(dir, ec)) {
     if (!options.create_if_missing) {
@@ -94,12 +100,17 @@ Result<std::unique_ptr<RocksJobStore>> RocksJobStore::OpenStore(const JobStoreOp
     if (ec) return Internal(fmt::format("cannot create '{}': {}", options.data_dir, ec.message()));
   } else if (!fs::is_directory(dir, ec)) {
     return InvalidArgument(fmt::format("'{}' is not a directory", options.data_dir));
-  } else if (!fs::exists(dir / "log", ec) && !fs::is_empty(dir, ec)) {
+  } else if (options.open_log && fs::exists(dir / "log", ec)) {
+    return MakeError(Code::kInvalidArgument, "DATA_DIR_HAS_LOG",
+                     fmt::format("'{}' holds an embedded event log (log/); a node on a shared "
+                                 "log needs a data directory of its own",
+                                 options.data_dir));
+  } else if (!marked && !fs::is_empty(dir, ec)) {
     return MakeError(Code::kDataLoss, "NOT_A_DATA_DIR",
                      fmt::format("'{}' is not empty and is not a jobtrail data directory "
-                                 "(no log/ inside); refusing to touch it",
-                                 options.data_dir));
-  } else if (!fs::exists(dir / "log", ec) && !options.create_if_missing) {
+                                 "(no {}/ inside); refusing to touch it",
+                                 options.data_dir, marker));
+  } else if (!marked && !options.create_if_missing) {
     return NotFound("DATA_DIR_NOT_FOUND",
                     fmt::format("'{}' holds no jobtrail data", options.data_dir));
   }
@@ -109,16 +120,24 @@ Result<std::unique_ptr<RocksJobStore>> RocksJobStore::OpenStore(const JobStoreOp
   store->options_ = options;
   store->clock_ = options.clock != nullptr ? options.clock : &store->system_clock_;
   store->storage_sink_ = StorageSink();
-  eventstore::RocksEventLogOptions log_options = LogOptions(options);
-  log_options.env = options.env;
-  log_options.info_sink = store->storage_sink_;
-  log_options.durability =
-      options.sync ? eventstore::Durability::kSync : eventstore::Durability::kNoSync;
-  log_options.create_if_missing = options.create_if_missing;
-  auto log = eventstore::RocksEventLog::Open((dir / "log").string(), log_options);
-  if (!log) return FromStoreError(log.error());
-  store->log_ = std::move(log).value();
   store->views_dir_ = (dir / "views").string();
+  if (options.open_log) {
+    auto log = options.open_log();
+    if (!log) return FromStoreError(log.error());
+    store->log_ = std::move(log.value().log);
+    BOOST_OUTCOME_TRYV(FollowLog(options.data_dir, store->views_dir_, log.value().identity));
+  } else {
+    eventstore::RocksEventLogOptions log_options = LogOptions(options);
+    log_options.env = options.env;
+    log_options.info_sink = store->storage_sink_;
+    log_options.durability =
+        options.sync ? eventstore::Durability::kSync : eventstore::Durability::kNoSync;
+    log_options.create_if_missing = options.create_if_missing;
+    auto log = eventstore::RocksEventLog::Open((dir / "log").string(), log_options);
+    if (!log) return FromStoreError(log.error());
+    store->rocks_log_ = log.value().get();
+    store->log_ = std::move(log).value();
+  }
   if (auto opened = store->OpenViews(true); !opened) {
     if (opened.error().reason != "VIEWS_FORMAT") return opened.error();
     // Read models of another format: they are derived data, refold them.
@@ -140,7 +159,8 @@ Result<std::unique_ptr<RocksJobStore>> RocksJobStore::OpenStore(const JobStoreOp
     BOOST_OUTCOME_TRYV(store->Rebuild(nullptr));
     return store;
   }
-  auto archived = store->log_->ArchivedThrough();
+  auto archived = store->rocks_log_ != nullptr ? store->rocks_log_->ArchivedThrough()
+                                               : eventstore::StoreResult<uint64_t>(0);
   if (!archived) return FromStoreError(archived.error());
   if (store->projector_->checkpoint() < archived.value()) {
     // Views behind events the log has archived since (a backup copied

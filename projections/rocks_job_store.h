@@ -158,7 +158,10 @@ class RocksJobStore final : public JobStore {
   // Where both databases' RocksDB info log goes (spdlog "storage"; never
   // a LOG file, see eventstore/rocks_logger.h).
   eventstore::LineLogger::Sink storage_sink_;
-  std::unique_ptr<eventstore::RocksEventLog> log_;
+  std::unique_ptr<eventstore::EventLog> log_;  // RocksEventLog unless options_.open_log
+  // log_ when it is the embedded RocksDB log, else null: backups, log
+  // compaction, secondaries and storage vitals are the embedded log's.
+  eventstore::RocksEventLog* rocks_log_ = nullptr;
   // Before views_: the views' database calls its listener until closed.
   std::unique_ptr<eventstore::RocksRecovery> views_recovery_;
   std::unique_ptr<rocksdb::DB> views_;

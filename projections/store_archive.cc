@@ -42,7 +42,8 @@ eventstore::RocksEventLogOptions RocksJobStore::LogOptions(const JobStoreOptions
 
 Result<CompactionReport> RocksJobStore::CompactLog() {
   CompactionReport report;
-  if (options_.archive_dir.empty() || options_.read_only) return report;
+  // A shared log is not compacted by its nodes (rocks_log_ null).
+  if (options_.archive_dir.empty() || options_.read_only || rocks_log_ == nullptr) return report;
   // A backup is copying: skip this pass (the next tick does it) rather
   // than hold up the ticker's other work.
   std::unique_lock lock(backup_mu_, std::try_to_lock);
@@ -52,7 +53,7 @@ Result<CompactionReport> RocksJobStore::CompactLog() {
     std::lock_guard projector_lock(projector_mu_);
     applied = projector_->checkpoint();
   }
-  auto cursor = log_->CompactionCursor();
+  auto cursor = rocks_log_->CompactionCursor();
   if (!cursor) return FromStoreError(cursor.error());
   uint64_t position = cursor.value();
   const uint64_t upto = std::min(applied, position + kScanLimit);
@@ -79,7 +80,7 @@ Result<CompactionReport> RocksJobStore::CompactLog() {
     rocksdb::Status s = views_->Flush(flush);
     if (!s.ok()) return Internal(fmt::format("views: flush before compaction: {}", s.ToString()));
   }
-  auto archived = log_->ArchiveStreams(expired, position);
+  auto archived = rocks_log_->ArchiveStreams(expired, position);
   if (!archived) return FromStoreError(archived.error());
   report.jobs_archived = archived.value().streams;
   report.events_archived = archived.value().events;

@@ -103,10 +103,11 @@ Result<std::unique_ptr<RocksJobStore>> RocksJobStore::OpenReadOnly(
   auto log = eventstore::RocksEventLog::OpenSecondary((dir / "log").string(), scratch + "/log",
                                                       log_options);
   if (!log) return FromStoreError(log.error());
+  store->rocks_log_ = log.value().get();
   store->log_ = std::move(log).value();
   BOOST_OUTCOME_TRYV(store->OpenViews(false));
   // The views secondary opened after the log's: move the log past them.
-  if (auto caught_up = store->log_->CatchUp(); !caught_up) {
+  if (auto caught_up = store->rocks_log_->CatchUp(); !caught_up) {
     return FromStoreError(caught_up.error());
   }
   BOOST_OUTCOME_TRY(book, ScheduleBook::Open((dir / "schedules.json").string(),
@@ -120,6 +121,12 @@ Result<BackupReport> RocksJobStore::Backup(const std::string& dest,
   auto step = [&](std::string_view name) {
     if (phase) phase(name);
   };
+  if (rocks_log_ == nullptr) {
+    return MakeError(Code::kFailedPrecondition, "SHARED_LOG",
+                     "this node's events are in PostgreSQL, not in its data directory: back "
+                     "up the database (pg_basebackup, pg_dump); a node's read models are "
+                     "refolded from the log");
+  }
   std::lock_guard lock(backup_mu_);
   std::error_code ec;
   const fs::path target = fs::absolute(dest, ec);
@@ -161,7 +168,7 @@ Result<BackupReport> RocksJobStore::Backup(const std::string& dest,
 }
 
 Result<void> RocksJobStore::CopyArchive(const fs::path& staging, BackupReport& report) {
-  report.archive_dir = log_->ArchiveDir();
+  report.archive_dir = rocks_log_->ArchiveDir();
   if (report.archive_dir.empty()) return Ok();
   std::error_code ec;
   const fs::path data = fs::weakly_canonical(options_.data_dir, ec);
@@ -195,7 +202,7 @@ Result<void> RocksJobStore::CopyDatabases(const std::string& staging, BackupRepo
   for (int attempt = 1;; ++attempt) {
     BOOST_OUTCOME_TRYV(CopyBoth(staging, report, step));
     if (!options_.read_only || attempt == 3) return Ok();
-    auto through = log_->ArchivedThrough();
+    auto through = rocks_log_->ArchivedThrough();
     if (!through) return FromStoreError(through.error());
     if (report.views_position >= through.value()) return Ok();
     std::error_code ec;
@@ -241,7 +248,7 @@ Result<void> RocksJobStore::CopyBoth(const std::string& staging, BackupReport& r
     report.views_position = position;
   }
   step("log");
-  auto log_copy = log_->Backup(staging + "/log");
+  auto log_copy = rocks_log_->Backup(staging + "/log");
   if (!log_copy) return FromStoreError(log_copy.error());
   report.log_position = log_copy.value();
   if (report.views_position > report.log_position) {

@@ -14,10 +14,19 @@ namespace {
 constexpr int kUsageError = 2;
 constexpr const char* kDefaultDataDir = "./jobtrail-data";
 
+void AddLogFlag(CLI::App* cmd, std::string& log) {
+  cmd->add_option("--log", log,
+                  "The event log: a postgresql:// URL for a log shared by several nodes "
+                  "(create its schema with `jobtrail migrate`); default: the embedded "
+                  "RocksDB log in <data-dir>/log")
+      ->check(CLI::Validator(CheckLogUrl, "postgresql://URL", "LOG_URL"));
+}
+
 void AddStoreFlags(CLI::App* cmd, StoreFlags& flags) {
   flags.data_dir = kDefaultDataDir;
   cmd->add_option("--data-dir", flags.data_dir, "Data directory (log/ and views/)")
       ->capture_default_str();
+  AddLogFlag(cmd, flags.log);
 }
 
 }  // namespace
@@ -166,6 +175,12 @@ int Run(int argc, char** argv) {
   AddStoreFlags(import_cmd, store);
   import_cmd->add_option("FILE", file, "NDJSON file from `jobtrail export`")->required();
 
+  std::string migrate_log;
+  auto* migrate_cmd = app.add_subcommand(
+      "migrate", "Create or upgrade the schema of a shared PostgreSQL event log");
+  AddLogFlag(migrate_cmd, migrate_log);
+  migrate_cmd->get_option("--log")->required();
+
   std::string backup_to;
   auto* backup_cmd = app.add_subcommand(
       "backup", "Write a consistent copy of the data directory (works while the server runs)");
@@ -215,6 +230,7 @@ int Run(int argc, char** argv) {
   if (*verify_cmd) return Verify(store);
   if (*export_cmd) return Export(store, job_id, after);
   if (*import_cmd) return Import(store, file);
+  if (*migrate_cmd) return Migrate(migrate_log);
   if (*backup_cmd) return Backup(store, backup_to);
   if (*keys_create) return KeysCreate(keys);
   if (*keys_list) return KeysList(keys);

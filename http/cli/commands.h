@@ -15,6 +15,7 @@ namespace jobtrail::cli {
 
 struct StoreFlags {
   std::string data_dir;
+  std::string log;  // a postgresql:// URL; empty: the embedded log in data_dir
   bool no_sync = false;
   std::string default_retry_policy;         // BACKOFF:BASE_MS[:MAX_MS[:JITTER]]
   std::vector<std::string> retry_policies;  // TYPE=BACKOFF:BASE_MS[...]
@@ -52,6 +53,13 @@ int Backup(const StoreFlags& store, const std::string& to);  // backup.cc
 int KeysCreate(const KeysFlags& flags);
 int KeysList(const KeysFlags& flags);
 int KeysRevoke(const KeysFlags& flags, const std::string& id);
+
+// `jobtrail migrate --log URL` and the shared log's plumbing (cli_log.cc).
+int Migrate(const std::string& log_url);
+// "" if `url` names a log jobtrail can use, else why not (for --log).
+std::string CheckLogUrl(const std::string& url);
+// Sets options.open_log for flags.log (a shared PostgreSQL log).
+void UseSharedLog(const StoreFlags& flags, JobStoreOptions& options);
 
 // Opens an existing data directory (never creates one, except for serve
 // and import). Prints the error and returns null on failure.

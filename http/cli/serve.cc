@@ -47,6 +47,12 @@ std::unique_ptr<JobStore> OpenReader(const StoreFlags& flags) {
   options.data_dir = flags.data_dir;
   options.create_if_missing = false;
   options.read_only = true;
+  // A node on a shared log: no secondary of an embedded log to open; the
+  // CLI opens the node's views itself (the node must be stopped).
+  if (!flags.log.empty()) {
+    options.read_only = false;
+    UseSharedLog(flags, options);
+  }
   auto store = JobStore::Open(options);
   if (!store) {
     std::cerr << "jobtrail: cannot open data directory '" << flags.data_dir
@@ -65,6 +71,7 @@ std::unique_ptr<JobStore> OpenStore(const StoreFlags& flags, bool create,
   options.archive_gzip = flags.archive_format != "ndjson";
   options.sync = !flags.no_sync;
   options.create_if_missing = create;
+  UseSharedLog(flags, options);
   auto policies = [&]() -> Result<void> {
     if (!flags.default_retry_policy.empty()) {
       BOOST_OUTCOME_TRY(policy, ParseRetryPolicy(flags.default_retry_policy));

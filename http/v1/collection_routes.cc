@@ -9,6 +9,7 @@
 #include "http/server/json_reader.h"
 #include "http/server/json_writer.h"
 #include "http/v1/api_routes.h"
+#include "http/v1/min_position.h"
 #include "http/v1/query_parsing.h"
 #include "http/v1/render.h"
 #include "http/v1/request_parsing.h"
@@ -108,10 +109,10 @@ ApiResult<HttpResponse> Batch(ApiContext& ctx, const HttpRequest& request) {
 }  // namespace
 
 void AddCollectionRoutes(Router& router, ApiContext& ctx) {
-  router.Add("GET", "/v1/jobs", Bind(ctx, ListJobs));
-  router.Add("GET", "/v1/stats", Bind(ctx, GetStats));
-  router.Add("GET", "/v1/health", Bind(ctx, GetHealth));
-  router.Add("GET", "/v1/events", Bind(ctx, GetFeed));
+  router.Add("GET", "/v1/jobs", BindRead(ctx, ListJobs));
+  router.Add("GET", "/v1/stats", BindRead(ctx, GetStats));
+  router.Add("GET", "/v1/health", BindRead(ctx, GetHealth));
+  router.Add("GET", "/v1/events", BindRead(ctx, GetFeed));
   router.Add("POST", "/v1/batch", Bind(ctx, Batch));
 }
 

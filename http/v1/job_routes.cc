@@ -10,6 +10,7 @@
 #include "http/server/json_reader.h"
 #include "http/server/json_writer.h"
 #include "http/v1/api_routes.h"
+#include "http/v1/min_position.h"
 #include "http/v1/query_parsing.h"
 #include "http/v1/render.h"
 #include "http/v1/request_parsing.h"
@@ -174,12 +175,12 @@ ApiResult<HttpResponse> GetLogs(ApiContext& ctx, const HttpRequest& request) {
 
 void AddJobRoutes(Router& router, ApiContext& ctx) {
   router.Add("POST", "/v1/jobs", Bind(ctx, Enqueue));
-  router.Add("GET", "/v1/jobs/{id}", Bind(ctx, GetJob));
+  router.Add("GET", "/v1/jobs/{id}", BindRead(ctx, GetJob));
   router.Add("POST", "/v1/jobs/{id}/events", Bind(ctx, AppendEvents));
-  router.Add("GET", "/v1/jobs/{id}/events", Bind(ctx, GetHistory));
+  router.Add("GET", "/v1/jobs/{id}/events", BindRead(ctx, GetHistory));
   router.Add("POST", "/v1/jobs/{id}/cancel", Bind(ctx, Cancel));
-  router.Add("GET", "/v1/jobs/{id}/result", Bind(ctx, GetResult));
-  router.Add("GET", "/v1/jobs/{id}/logs", Bind(ctx, GetLogs));
+  router.Add("GET", "/v1/jobs/{id}/result", BindRead(ctx, GetResult));
+  router.Add("GET", "/v1/jobs/{id}/logs", BindRead(ctx, GetLogs));
 }
 
 }  // namespace jobtrail::http

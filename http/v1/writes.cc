@@ -68,6 +68,8 @@ HttpResponse RenderEnqueue(ApiContext& context, const Result<WriteOutcome>& outc
       .EndObject();
   HttpResponse r = JsonResponse(201, w.Take());
   r.With("Location", url).With("ETag", VersionETag(version));
+  // For ?min_position=N on another node's reads (min_position.h).
+  if (o.position != 0) r.With("X-Log-Position", std::to_string(o.position));
   if (o.duplicate) r.With("Idempotent-Replayed", "true");
   return r;
 }

@@ -12,7 +12,8 @@
 
 namespace jobtrail::http {
 
-// 201 {"job_id", "status", "version", "status_url"} + Location; an
+// 201 {"job_id", "status", "version", "status_url"} + Location and
+// X-Log-Position (the enqueued event's position, for ?min_position); an
 // idempotent repeat answers the same, with "Idempotent-Replayed: true".
 HttpResponse ExecuteEnqueue(ApiContext& context, EnqueueRequest request);
 

@@ -1,15 +1,13 @@
-// Many appenders at once: the group commit keeps positions and versions
-// contiguous, lets exactly one of several same-version appends win, and
-// keeps the appends of one group independent of each other.
+// RocksEventLog's group commit: bounded groups, one sync per group, and
+// rejected appends inside a group (its filesystem held at a gate). The
+// backend-independent concurrency tests are in concurrency_contract_test.cc.
 #include <gtest/gtest.h>
 
-#include <barrier>
-#include <map>
-#include <mutex>
 #include <thread>
 
 #include "eventstore/log_verifier.h"
 #include "eventstore/rocks_event_log.h"
+#include "tests/eventstore/log_backend.h"
 #include "tests/eventstore/test_fs.h"
 #include "tests/eventstore/test_util.h"
 
@@ -21,132 +19,7 @@ using testing_util::Ids;
 using testing_util::OpenLog;
 using testing_util::TempDir;
 using testing_util::TestFs;
-
-void ExpectSound(EventLog& log, uint64_t events) {
-  auto report = VerifyLog(log, nullptr, nullptr);
-  ASSERT_TRUE(report);
-  EXPECT_TRUE(report.value().ok()) << report.value().problems.front();
-  EXPECT_EQ(report.value().events, events);
-}
-
-class ConcurrencyTest : public ::testing::TestWithParam<Durability> {};
-
-TEST_P(ConcurrencyTest, DistinctStreamsGetContiguousPositionsAndVersions) {
-  TempDir dir;
-  auto log = OpenLog(dir.path(), GetParam());
-  ASSERT_NE(log, nullptr);
-  constexpr int kThreads = 16;
-  constexpr int kAppends = 60;
-  std::mutex mu;
-  std::map<uint64_t, std::string> id_at_position;  // from the append results
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      const std::string stream = "job-" + std::to_string(t);
-      uint64_t version = 0;
-      for (int i = 0; i < kAppends; ++i) {
-        const int count = 1 + (i + t) % 3;
-        const std::string prefix = stream + "-" + std::to_string(i);
-        auto r = log->Append(stream, version, Events(prefix, count));
-        ASSERT_TRUE(r) << r.error().message;
-        ASSERT_EQ(r.value().first_version, version + 1);
-        ASSERT_EQ(r.value().last_position - r.value().first_position + 1, uint64_t(count));
-        version = r.value().last_version;
-        std::lock_guard lock(mu);
-        for (int k = 0; k < count; ++k) {
-          id_at_position[r.value().first_position + k] = prefix + "-" + std::to_string(k);
-        }
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-
-  auto all = log->ReadAll(1, 1 << 20);
-  ASSERT_TRUE(all);
-  ASSERT_EQ(all.value().size(), id_at_position.size());
-  EXPECT_EQ(log->LastPosition(), id_at_position.size());
-  for (size_t i = 0; i < all.value().size(); ++i) {
-    const StoredEvent& e = all.value()[i];
-    ASSERT_EQ(e.position, i + 1);
-    ASSERT_EQ(e.event_id, id_at_position[e.position]);
-  }
-  // A batch's events are adjacent in the global order.
-  for (int t = 0; t < kThreads; ++t) {
-    auto stream = log->ReadStream("job-" + std::to_string(t), 1, 1000);
-    ASSERT_TRUE(stream);
-    for (size_t v = 0; v < stream.value().size(); ++v) {
-      ASSERT_EQ(stream.value()[v].version, v + 1);
-    }
-  }
-  ExpectSound(*log, id_at_position.size());
-}
-
-TEST_P(ConcurrencyTest, ExactlyOneOfTheSameExpectedVersionWins) {
-  TempDir dir;
-  auto log = OpenLog(dir.path(), GetParam());
-  ASSERT_NE(log, nullptr);
-  constexpr int kThreads = 8;
-  constexpr int kRounds = 40;
-  std::barrier sync_point(kThreads);
-  std::mutex mu;
-  std::map<int, int> wins;    // round -> appends accepted
-  std::map<int, int> losses;  // round -> kWrongExpectedVersion
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      for (int round = 0; round < kRounds; ++round) {
-        sync_point.arrive_and_wait();  // everyone sees the stream at `round`
-        auto r = log->Append("contended", uint64_t(round),
-                             Events("r" + std::to_string(round) + "-t" + std::to_string(t), 1));
-        {
-          std::lock_guard lock(mu);
-          if (r) {
-            ++wins[round];
-          } else if (r.error().code == StoreCode::kWrongExpectedVersion &&
-                     r.error().current_version == uint64_t(round + 1)) {
-            ++losses[round];
-          }
-        }
-        sync_point.arrive_and_wait();  // the round is over for everyone
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  for (int round = 0; round < kRounds; ++round) {
-    EXPECT_EQ(wins[round], 1) << "round " << round;
-    EXPECT_EQ(losses[round], kThreads - 1) << "round " << round;
-  }
-  EXPECT_EQ(log->StreamVersion("contended").value(), uint64_t(kRounds));
-  ExpectSound(*log, kRounds);
-}
-
-TEST_P(ConcurrencyTest, AnyVersionAppendsToOneStreamInterleaveWithoutGaps) {
-  TempDir dir;
-  auto log = OpenLog(dir.path(), GetParam());
-  ASSERT_NE(log, nullptr);
-  constexpr int kThreads = 8;
-  constexpr int kAppends = 50;
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      for (int i = 0; i < kAppends; ++i) {
-        auto r = log->Append("shared", kAnyVersion,
-                             Events("t" + std::to_string(t) + "-" + std::to_string(i), 2));
-        ASSERT_TRUE(r) << r.error().message;
-        ASSERT_EQ(r.value().last_version, r.value().first_version + 1);
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  auto stream = log->ReadStream("shared", 1, 10000);
-  ASSERT_TRUE(stream);
-  ASSERT_EQ(stream.value().size(), size_t(kThreads * kAppends * 2));
-  for (size_t v = 0; v < stream.value().size(); ++v) {
-    ASSERT_EQ(stream.value()[v].version, v + 1);
-    ASSERT_EQ(stream.value()[v].position, v + 1);
-  }
-  ExpectSound(*log, kThreads * kAppends * 2);
-}
+using testing_util::ExpectSound;
 
 // Groups bounded to one append each (by events, then by bytes) commit the
 // same way, just in more groups.
@@ -174,7 +47,6 @@ TEST(GroupBoundsTest, TinyGroupsStillCommitInOrder) {
     ExpectSound(log, 400);
   }
 }
-
 
 // AppendMany: each part answers as its own Append would, the accepted parts
 // land contiguously in one write and one sync, and a part that fails leaves
@@ -212,43 +84,7 @@ TEST(AppendManyTest, PartsAreIndependentAndShareOneSync) {
   ExpectSound(*log, 5);
 }
 
-// Many threads mixing AppendMany and Append: nothing is lost or doubled and
-// the log stays contiguous and chained.
-TEST_P(ConcurrencyTest, AppendManyInterleavesWithAppends) {
-  TempDir dir;
-  auto log = OpenLog(dir.path(), GetParam());
-  ASSERT_NE(log, nullptr);
-  constexpr int kThreads = 8;
-  constexpr int kRounds = 20;
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      for (int i = 0; i < kRounds; ++i) {
-        const std::string tag = std::to_string(t) + "-" + std::to_string(i);
-        if (t % 2 == 0) {
-          std::vector<StreamAppend> parts;
-          for (int k = 0; k < 3; ++k) {
-            parts.push_back({"m" + tag + "-" + std::to_string(k), kNoStream,
-                             Events("m" + tag + "-" + std::to_string(k), 2)});
-          }
-          for (auto& r : log->AppendMany(std::move(parts))) ASSERT_TRUE(r);
-        } else {
-          ASSERT_TRUE(log->Append("s" + tag, kNoStream, Events("s" + tag, 1)));
-        }
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  const uint64_t expected = (kThreads / 2) * kRounds * 6 + (kThreads / 2) * kRounds;
-  EXPECT_EQ(log->LastPosition(), expected);
-  ExpectSound(*log, expected);
-}
 
-INSTANTIATE_TEST_SUITE_P(Durabilities, ConcurrencyTest,
-                         ::testing::Values(Durability::kSync, Durability::kNoSync),
-                         [](const auto& info) {
-                           return info.param == Durability::kSync ? "Sync" : "NoSync";
-                         });
 
 // Appends lined up behind a leader that is stuck writing form one group.
 // Within it, rejected appends (stale version, reused id) leave the accepted

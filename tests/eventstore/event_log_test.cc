@@ -1,45 +1,18 @@
-// Appends and reads of RocksEventLog from one thread: versions, positions,
-// expected-version checks, idempotency by event id, argument validation.
+// The EventLog contract from one thread, on every backend (log_backend.h):
+// versions, positions, expected-version checks, idempotency by event id,
+// argument validation, reopening.
 #include <gtest/gtest.h>
 
 #include "eventstore/log_verifier.h"
-#include "eventstore/rocks_event_log.h"
+#include "tests/eventstore/log_backend.h"
 #include "tests/eventstore/test_util.h"
 
 namespace jobtrail::eventstore {
 namespace {
 
+using testing_util::EventLogTest;
 using testing_util::Events;
 using testing_util::Ids;
-using testing_util::OpenLog;
-using testing_util::TempDir;
-
-class EventLogTest : public ::testing::TestWithParam<Durability> {
- protected:
-  void SetUp() override {
-    log_ = OpenLog(dir_.path(), GetParam());
-    ASSERT_NE(log_, nullptr);
-  }
-  AppendResult MustAppend(const std::string& stream, uint64_t expected,
-                          std::vector<EventToAppend> events) {
-    auto r = log_->Append(stream, expected, std::move(events));
-    EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message);
-    return r ? r.value() : AppendResult{};
-  }
-  std::vector<StoredEvent> Stream(const std::string& stream, uint64_t from = 1) {
-    auto r = log_->ReadStream(stream, from, 1000);
-    EXPECT_TRUE(r.has_value());
-    return r ? r.value() : std::vector<StoredEvent>{};
-  }
-  std::vector<StoredEvent> All(uint64_t from = 1) {
-    auto r = log_->ReadAll(from, 100000);
-    EXPECT_TRUE(r.has_value());
-    return r ? r.value() : std::vector<StoredEvent>{};
-  }
-
-  TempDir dir_;
-  std::unique_ptr<RocksEventLog> log_;
-};
 
 TEST_P(EventLogTest, AppendsAndReadsAStream) {
   AppendResult r = MustAppend("job-1", kNoStream, Events("a", 3));
@@ -262,10 +235,7 @@ TEST_P(EventLogTest, ReopenRecoversTheHeadAndTheChain) {
   MustAppend("a", kNoStream, Events("a", 3));
   MustAppend("b", kNoStream, Events("b", 2));
   const std::string head_hash = All().back().hash;
-  log_.reset();
-
-  log_ = OpenLog(dir_.path(), GetParam());
-  ASSERT_NE(log_, nullptr);
+  Reopen();
   EXPECT_EQ(log_->LastPosition(), 5u);
   EXPECT_EQ(log_->StreamVersion("a").value(), 3u);
   EXPECT_EQ(All().back().hash, head_hash);
@@ -285,12 +255,6 @@ TEST_P(EventLogTest, ReopenRecoversTheHeadAndTheChain) {
   EXPECT_EQ(report.value().events, 6u);
   EXPECT_EQ(report.value().streams, 2u);
 }
-
-INSTANTIATE_TEST_SUITE_P(Durabilities, EventLogTest,
-                         ::testing::Values(Durability::kSync, Durability::kNoSync),
-                         [](const auto& info) {
-                           return info.param == Durability::kSync ? "Sync" : "NoSync";
-                         });
 
 }  // namespace
 }  // namespace jobtrail::eventstore

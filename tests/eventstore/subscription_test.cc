@@ -1,10 +1,10 @@
-// Subscriptions: catch up from a position, then follow live appends; Cancel
-// wakes a blocked Next.
+// Subscriptions, on every backend (log_backend.h): catch up from a
+// position, then follow live appends; Cancel wakes a blocked Next.
 #include <gtest/gtest.h>
 
 #include <thread>
 
-#include "eventstore/rocks_event_log.h"
+#include "tests/eventstore/log_backend.h"
 #include "tests/eventstore/test_util.h"
 
 namespace jobtrail::eventstore {
@@ -12,13 +12,10 @@ namespace {
 
 using namespace std::chrono_literals;
 using testing_util::Events;
-using testing_util::OpenLog;
-using testing_util::TempDir;
+using testing_util::SubscriptionTest;
 
-TEST(SubscriptionTest, CatchesUpThenFollowsLive) {
-  TempDir dir;
-  auto log = OpenLog(dir.path());
-  ASSERT_NE(log, nullptr);
+TEST_P(SubscriptionTest, CatchesUpThenFollowsLive) {
+  EventLog* log = log_.get();
   ASSERT_TRUE(log->Append("a", kNoStream, Events("a", 5)));
 
   auto sub = log->Subscribe(2);
@@ -54,10 +51,8 @@ TEST(SubscriptionTest, CatchesUpThenFollowsLive) {
   EXPECT_EQ(sub->position(), uint64_t(5 + kAppends));
 }
 
-TEST(SubscriptionTest, NextBlockedInAnotherThreadWakesForAnAppend) {
-  TempDir dir;
-  auto log = OpenLog(dir.path());
-  ASSERT_NE(log, nullptr);
+TEST_P(SubscriptionTest, NextBlockedInAnotherThreadWakesForAnAppend) {
+  EventLog* log = log_.get();
   auto sub = log->Subscribe(0);
   StoreResult<std::vector<StoredEvent>> got = StoreError{};
   std::thread reader([&] { got = sub->Next(10, 60s); });
@@ -68,10 +63,8 @@ TEST(SubscriptionTest, NextBlockedInAnotherThreadWakesForAnAppend) {
   EXPECT_EQ(got.value().front().event_id, "a-0");
 }
 
-TEST(SubscriptionTest, CancelWakesABlockedNext) {
-  TempDir dir;
-  auto log = OpenLog(dir.path());
-  ASSERT_NE(log, nullptr);
+TEST_P(SubscriptionTest, CancelWakesABlockedNext) {
+  EventLog* log = log_.get();
   auto sub = log->Subscribe(0);
   StoreResult<std::vector<StoredEvent>> got = StoreError{};
   std::thread reader([&] { got = sub->Next(10, 600s); });
@@ -88,10 +81,8 @@ TEST(SubscriptionTest, CancelWakesABlockedNext) {
   ASSERT_EQ(next.value().size(), 1u);
 }
 
-TEST(SubscriptionTest, SubscribingAtTheHeadSeesOnlyNewEvents) {
-  TempDir dir;
-  auto log = OpenLog(dir.path(), Durability::kNoSync);
-  ASSERT_NE(log, nullptr);
+TEST_P(SubscriptionTest, SubscribingAtTheHeadSeesOnlyNewEvents) {
+  EventLog* log = log_.get();
   ASSERT_TRUE(log->Append("a", kNoStream, Events("old", 3)));
   auto sub = log->Subscribe(log->LastPosition());
   ASSERT_TRUE(log->Append("a", 3, Events("new", 1)));

@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -35,10 +36,21 @@ inline std::string MakeHttpTempDir(const std::string& prefix = "jobtrail-http") 
   return tmpl;
 }
 
+// Set by a test binary that runs these tests on another event log
+// (http_api_postgres_test: postgres_log_hook.cc). Called at every Start():
+// sets the store's open_log, creating in `resource` (kept until the test
+// ends, across restarts) whatever backs the log.
+using TestLogHook = std::function<void(JobStoreOptions&, std::shared_ptr<void>& resource)>;
+inline TestLogHook& TestLog() {
+  static TestLogHook hook;
+  return hook;
+}
+
 class LiveServerTest : public ::testing::Test {
  protected:
   void TearDown() override {
     Stop();
+    log_resource_.reset();
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
   }
@@ -46,6 +58,7 @@ class LiveServerTest : public ::testing::Test {
   void Start() {
     JobStoreOptions store_options;
     store_options.data_dir = dir_;
+    if (TestLog()) TestLog()(store_options, log_resource_);
     if (manual_clock_) store_options.clock = &clock_;
     store_options.retention_by_type = retention_by_type_;
     store_options.env = store_env_;
@@ -79,6 +92,7 @@ class LiveServerTest : public ::testing::Test {
   std::unique_ptr<http::HttpServer> server_;
   std::string base_;
   std::unique_ptr<HttpClient> client_;
+  std::shared_ptr<void> log_resource_;  // see TestLog()
 };
 
 // Authentication off: these tests are about the API, not about who may

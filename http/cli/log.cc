@@ -1,0 +1,61 @@
+// The shared event log on the command line: `--log postgresql://...` for
+// the store commands, and `jobtrail migrate`, which creates or upgrades the
+// log's schema (eventstore/postgres/pg_schema.h). The URL may hold a
+// password: it is never printed (prefer ~/.pgpass or PGPASSWORD).
+#include <fmt/format.h>
+
+#include <iostream>
+
+#include "eventstore/postgres/pg_connection.h"
+#include "eventstore/postgres/pg_schema.h"
+#include "eventstore/postgres/postgres_event_log.h"
+#include "http/cli/commands.h"
+
+namespace jobtrail::cli {
+
+std::string CheckLogUrl(const std::string& url) {
+  if (url.rfind("postgresql://", 0) != 0 && url.rfind("postgres://", 0) != 0) {
+    return "--log wants a postgresql:// URL (the default log needs no flag)";
+  }
+  auto parsed = eventstore::pg::CheckConnString(url);
+  return parsed ? "" : parsed.error().message;
+}
+
+void UseSharedLog(const StoreFlags& flags, JobStoreOptions& options) {
+  if (flags.log.empty()) return;
+  options.open_log = [url = flags.log,
+                      sync = !flags.no_sync]() -> eventstore::StoreResult<ExternalLog> {
+    eventstore::PostgresEventLogOptions log_options;
+    log_options.url = url;
+    log_options.synchronous_commit = sync;
+    BOOST_OUTCOME_TRY(log, eventstore::PostgresEventLog::Open(log_options));
+    std::string identity = "postgresql:" + log->log_id();
+    return ExternalLog{std::move(log), std::move(identity)};
+  };
+}
+
+int Migrate(const std::string& log_url) {
+  const std::string target = eventstore::pg::DescribeTarget(log_url);
+  auto conn = eventstore::pg::Connect(log_url, "jobtrail migrate");
+  if (!conn) {
+    std::cerr << "jobtrail: " << conn.error().message << "\n";
+    return 1;
+  }
+  auto report = eventstore::pg::Migrate(conn.value().get());
+  if (!report) {
+    std::cerr << "jobtrail: migrating " << target << " failed: " << report.error().message
+              << "\n";
+    return 1;
+  }
+  const auto& r = report.value();
+  if (r.applied.empty()) {
+    std::cout << fmt::format("{}: schema at version {}, nothing to do\n", target, r.to_version);
+    return 0;
+  }
+  std::cout << fmt::format("{}: schema upgraded from version {} to {}\n", target, r.from_version,
+                           r.to_version);
+  for (const std::string& m : r.applied) std::cout << "  applied " << m << "\n";
+  return 0;
+}
+
+}  // namespace jobtrail::cli

@@ -1,0 +1,28 @@
+// Linked into http_api_postgres_test: the API suite (api_*_test.cc, the
+// same sources as http_api_test) with every server's store on the
+// PostgreSQL event log, each test on a database of its own (the ctest
+// fixture's server, tests/eventstore/postgres/).
+#include "eventstore/postgres/postgres_event_log.h"
+#include "tests/eventstore/postgres/pg_test_db.h"
+#include "tests/http/live_server.h"
+
+namespace jobtrail::testing {
+namespace {
+
+const bool installed = [] {
+  TestLog() = [](JobStoreOptions& options, std::shared_ptr<void>& resource) {
+    if (!resource) resource = std::make_shared<testing_pg::TestDatabase>();
+    auto* db = static_cast<testing_pg::TestDatabase*>(resource.get());
+    options.open_log = [url = db->url()]() -> eventstore::StoreResult<ExternalLog> {
+      eventstore::PostgresEventLogOptions log_options;
+      log_options.url = url;
+      BOOST_OUTCOME_TRY(log, eventstore::PostgresEventLog::Open(log_options));
+      std::string identity = "postgresql:" + log->log_id();
+      return ExternalLog{std::move(log), std::move(identity)};
+    };
+  };
+  return true;
+}();
+
+}  // namespace
+}  // namespace jobtrail::testing
