@@ -19,7 +19,7 @@
 #
 # A quoted include outside the room and outside ALLOW, or any DENY match,
 # fails the build, naming the file, the line, the include and the rule
-# (cmake/check_layers.cmake). The check reruns when a source of the room
+# (tests/layers/check_layers.cmake). The check reruns when a source of the room
 # changes; a new file is seen at the next configure (the room is globbed
 # with CONFIGURE_DEPENDS).
 set(JOBTRAIL_LAYER_SCRIPT ${CMAKE_CURRENT_LIST_DIR}/check_layers.cmake)
