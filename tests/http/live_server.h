@@ -159,9 +159,12 @@ class SecureServerTest : public LiveServerTest {
     manual_clock_ = true;
     {
       // keys.json goes into a data directory, as `jobtrail keys create` does.
+      // On another event log (TestLog) the directory is that log's node.
       JobStoreOptions init;
       init.data_dir = dir_;
-      ASSERT_TRUE(JobStore::Open(init));
+      if (TestLog()) TestLog()(init, log_resource_);
+      auto opened = JobStore::Open(init);
+      ASSERT_TRUE(opened) << opened.error().ToString();
     }
     auto keys = http::KeyStore::Load(http::KeyStore::PathIn(dir_));
     ASSERT_TRUE(keys);

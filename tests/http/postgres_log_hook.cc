@@ -1,7 +1,7 @@
-// Linked into http_api_postgres_test: the API suite (api_*_test.cc, the
-// same sources as http_api_test) with every server's store on the
-// PostgreSQL event log, each test on a database of its own (the ctest
-// fixture's server, tests/eventstore/postgres/).
+// Linked into the *_postgres_test binaries (the /v1 API suite, the seed
+// dialects, security): the same test sources as their RocksDB binaries, with
+// every server's store on the PostgreSQL event log, each test on a database
+// of its own (the ctest fixture's server, tests/eventstore/postgres/).
 #include "eventstore/postgres/postgres_event_log.h"
 #include "tests/eventstore/postgres/pg_test_db.h"
 #include "tests/http/live_server.h"
