@@ -10,6 +10,7 @@
 
 #include <filesystem>
 
+#include "config/file_config_store.h"
 #include "domain/job_id.h"
 #include "eventstore/rocks_logger.h"
 #include "projections/list_reader.h"
@@ -80,6 +81,11 @@ uint64_t JobReads::AwaitProjected(uint64_t after, std::chrono::milliseconds time
   }
 }
 
+std::shared_ptr<config::ConfigStore> RocksJobStore::ConfigOf(const JobStoreOptions& options) {
+  if (options.config) return options.config;
+  return std::make_shared<config::FileConfigStore>(options.data_dir);
+}
+
 Result<std::unique_ptr<RocksJobStore>> RocksJobStore::OpenStore(const JobStoreOptions& options) {
   std::error_code ec;
   const fs::path dir(options.data_dir);
@@ -143,12 +149,12 @@ Result<std::unique_ptr<RocksJobStore>> RocksJobStore::OpenStore(const JobStoreOp
     // Read models of another format: they are derived data, refold them.
     spdlog::warn("{}; rebuilding them from the log", opened.error().message);
     BOOST_OUTCOME_TRYV(store->Rebuild(nullptr));
-    BOOST_OUTCOME_TRY(book, ScheduleBook::Open((dir / "schedules.json").string(),
+    BOOST_OUTCOME_TRY(book, ScheduleBook::Open(ConfigOf(options),
                                                store->clock_->Now()));
     store->schedules_ = std::move(book);
     return store;
   }
-  BOOST_OUTCOME_TRY(book, ScheduleBook::Open((dir / "schedules.json").string(),
+  BOOST_OUTCOME_TRY(book, ScheduleBook::Open(ConfigOf(options),
                                              store->clock_->Now()));
   store->schedules_ = std::move(book);
   if (store->projector_->checkpoint() > store->log_->LastPosition()) {
