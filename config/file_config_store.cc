@@ -66,9 +66,11 @@ Result<void> WriteAtomically(const std::string& path, const std::string& data, i
     ::unlink(tmp.c_str());  // give the room back
     return IoFailure(what, tmp, err);
   };
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  // A temp file left by a crash may have another mode: start afresh (the
+  // umask applies, as it does to every file of the data directory).
+  ::unlink(tmp.c_str());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (fd < 0) return failed("create", errno);
-  ::fchmod(fd, mode);  // an old temp file may have had another mode
   const char* p = data.data();
   size_t left = data.size();
   while (left > 0) {
