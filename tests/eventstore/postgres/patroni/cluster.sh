@@ -12,8 +12,8 @@
 #   cluster.sh kill DIR    the same at once (SIGKILL, pg_ctl -m immediate):
 #                          for tests, whose clusters hold nothing to keep
 #
-# Ports come from the environment (defaults in brackets): ETCD_PORT [2379],
-# ETCD_PEER_PORT [2380], PG_PORTS ["5441 5442"], REST_PORTS ["8441 8442"],
+# Ports come from the environment (defaults in brackets): ETCD_PORT [23790],
+# ETCD_PEER_PORT [23800], PG_PORTS ["5441 5442"], REST_PORTS ["8441 8442"],
 # one PostgreSQL and one Patroni REST port a node; STRICT [false] is
 # Patroni's synchronous_mode_strict (true wants three nodes or more).
 # Run as root, the servers run as the unprivileged `postgres` user
@@ -26,8 +26,8 @@ cmd="${1:-}"
 dir="${2:-}"
 [ -n "$cmd" ] && [ -n "$dir" ] || { sed -n '2,20p' "$0"; exit 2; }
 
-etcd_port="${ETCD_PORT:-2379}"
-etcd_peer_port="${ETCD_PEER_PORT:-2380}"
+etcd_port="${ETCD_PORT:-23790}"
+etcd_peer_port="${ETCD_PEER_PORT:-23800}"
 read -r -a pg_ports <<<"${PG_PORTS:-5441 5442}"
 read -r -a rest_ports <<<"${REST_PORTS:-8441 8442}"
 strict="${STRICT:-false}"
