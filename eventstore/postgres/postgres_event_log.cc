@@ -92,7 +92,7 @@ bool PostgresEventLog::WaitListening(std::chrono::steady_clock::time_point deadl
 }
 
 bool PostgresEventLog::Reachable() const {
-  return !lost_server_.load() && listener_ != nullptr && listener_->listening();
+  return !lost_server_.load() && listener_ != nullptr && !listener_->lost();
 }
 
 void PostgresEventLog::NoteOutcome(const StoreError* error) {

@@ -118,8 +118,9 @@ class PostgresEventLog final : public EventLog {
   // Transactions committed by this log object (tests, metrics).
   uint64_t Commits() const { return commits_.load(); }
   // False from a failure that lost the server (kUnavailable) until the
-  // next success, and while the listener has no connection: there is no
-  // primary to write to (readiness says so).
+  // next success, and while the listener's connection is lost: there is
+  // no primary to write to (readiness says so; writes are refused up
+  // front).
   bool Reachable() const;
 
   // Blocks until the listener is LISTENing (and has re-read the head), or
