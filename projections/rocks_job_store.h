@@ -162,6 +162,7 @@ class RocksJobStore final : public JobStore {
   // log_ when it is the embedded RocksDB log, else null: backups, log
   // compaction, secondaries and storage vitals are the embedded log's.
   eventstore::RocksEventLog* rocks_log_ = nullptr;
+  std::function<eventstore::StorageHealth()> log_health_;  // a shared log's, else null
   // Before views_: the views' database calls its listener until closed.
   std::unique_ptr<eventstore::RocksRecovery> views_recovery_;
   std::unique_ptr<rocksdb::DB> views_;

@@ -91,12 +91,27 @@ Result<ClaimOutcome> RocksJobStore::AppendAndClaim(std::vector<AppendRequest> ap
   for (AppendRequest& a : appends) commands.emplace_back(std::move(a));
   for (int round = 0; round < kClaimRounds; ++round) {
     std::vector<ClaimIndex::Entry> starting;
-    while (starting.size() + out.jobs.size() < request.max_jobs) {
+    bool unavailable = false;  // the log could not be read: claim no more
+    while (!unavailable && starting.size() + out.jobs.size() < request.max_jobs) {
       auto taken = claims_.Take(request.queue, now,
                                 request.max_jobs - out.jobs.size() - starting.size());
       if (taken.empty()) break;
-      for (ClaimIndex::Entry& entry : taken) {
+      for (size_t t = 0; t < taken.size(); ++t) {
+        ClaimIndex::Entry& entry = taken[t];
         auto job = LatestJob(entry.job_id);
+        if (!job && job.error().reason == "STORAGE_UNAVAILABLE") {
+          // The job's events could not be read (a shared log lost its
+          // primary): the proposals stay in the index, the worker backs off.
+          for (size_t rest = t; rest < taken.size(); ++rest) {
+            claims_.Upsert(request.queue, std::move(taken[rest]));
+          }
+          commands.resize(commands.size() - starting.size());
+          for (ClaimIndex::Entry& e : starting) claims_.Upsert(request.queue, std::move(e));
+          starting.clear();
+          if (commands.empty() && out.jobs.empty()) return job.error();
+          unavailable = true;
+          break;
+        }
         if (!job) continue;  // gone (expired); the index only proposed it
         const JobView& j = job.value();
         if (j.spec.queue != request.queue ||
@@ -154,7 +169,7 @@ Result<ClaimOutcome> RocksJobStore::AppendAndClaim(std::vector<AppendRequest> ap
       out.jobs.push_back(ClaimedJob{r.value().job_id, doc.value().version, attempt, deadline,
                                     std::move(doc.value().json)});
     }
-    if (!lost_race || out.jobs.size() >= request.max_jobs) break;
+    if (unavailable || !lost_race || out.jobs.size() >= request.max_jobs) break;
   }
   CountClaimed(out.jobs.size());
   return out;
