@@ -336,9 +336,9 @@ Result<EventPage> RocksJobStore::ReadHistory(std::string_view job_id, uint64_t a
   return page;
 }
 
-Result<JobView> RocksJobStore::LatestJob(std::string_view job_id) {
+Result<JobView> RocksJobStore::LatestJob(std::string_view job_id, JobSource source) {
   if (!ValidJobId(job_id)) return JobNotFound(job_id);
-  BOOST_OUTCOME_TRY(job, CurrentJob(job_id));
+  BOOST_OUTCOME_TRY(job, CurrentJob(job_id, source));
   if (job.expired_at || PastRetention(job.spec.type, job.created_at, job.status)) {
     return JobNotFound(job_id);
   }
