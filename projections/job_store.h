@@ -27,6 +27,7 @@
 #include "projections/job_commands.h"
 #include "projections/job_reads.h"
 #include "projections/job_schedules.h"
+#include "projections/store_vitals.h"
 #include "projections/projection_observer.h"
 #include "projections/store_admin.h"
 #include "projections/worker_protocol.h"
@@ -43,6 +44,9 @@ struct ExternalLog {
   // Tells logs apart (the PostgreSQL log's id): read models folded from
   // another log are refolded (projections/log_identity.h).
   std::string identity;
+  // Whether the log can take writes now (a shared log's server reachable);
+  // null: always. Readiness and the storage vitals report it.
+  std::function<eventstore::StorageHealth()> health;
 };
 
 struct JobStoreOptions {

@@ -7,6 +7,8 @@
 // hands them to the log as one AppendMany: one atomic write, one sync.
 #include <fmt/format.h>
 
+#include <unordered_set>
+
 #include "domain/job_id.h"
 #include "projections/rocks_job_store.h"
 #include "projections/uuid.h"
@@ -40,8 +42,9 @@ Error VersionConflict(uint64_t current, uint64_t expected) {
 
 }  // namespace
 
-Result<JobView> RocksJobStore::CurrentJob(std::string_view job_id) {
+Result<JobView> RocksJobStore::CurrentJob(std::string_view job_id, JobSource source) {
   std::shared_ptr<const JobView> cached = aggregates_.Get(job_id);
+  if (cached && source == JobSource::kWriterCache) return *cached;
   const uint64_t from = cached ? cached->version + 1 : 1;
   auto stored = log_->ReadStream(job_id, from, std::numeric_limits<size_t>::max());
   if (!stored) return FromStoreError(stored.error());
@@ -266,7 +269,19 @@ Result<WriteOutcome> RocksJobStore::Append(AppendRequest request) {
 }
 
 Result<WriteOutcome> RocksJobStore::TryAppend(const AppendRequest& request) {
+  // First against the cached fold, with no read of the log (the append's
+  // expected version makes the log check it); a refusal or a conflict is
+  // decided again against the log as it is.
+  if (std::shared_ptr<const JobView> cached = aggregates_.Get(request.job_id)) {
+    auto fast = TryAppendTo(request, *cached);
+    if (fast) return fast;
+  }
   BOOST_OUTCOME_TRY(job, CurrentJob(request.job_id));
+  return TryAppendTo(request, job);
+}
+
+Result<WriteOutcome> RocksJobStore::TryAppendTo(const AppendRequest& request,
+                                                const JobView& job) {
   BOOST_OUTCOME_TRY(prepared, PrepareAppend(request, job));
   BOOST_OUTCOME_TRYV(CheckWritable());
   auto appended = log_->Append(prepared.part.stream, prepared.part.expected_version,
@@ -281,6 +296,10 @@ std::vector<Result<WriteOutcome>> RocksJobStore::WriteMany(std::vector<WriteComm
   std::vector<eventstore::StreamAppend> parts;
   // Later commands to one job see the earlier ones of the batch.
   std::unordered_map<std::string, std::shared_ptr<JobView>> pending;
+  // Appends prepared on the cached fold (and later ones to their jobs): a
+  // conflict of theirs may only mean the fold was behind the log.
+  std::vector<bool> from_cache(commands.size(), false);
+  std::unordered_set<std::string> cached_streams;
   for (size_t i = 0; i < commands.size(); ++i) {
     Result<PreparedWrite> p = InvalidArgument("empty command");
     if (auto* enqueue = std::get_if<EnqueueRequest>(&commands[i])) {
@@ -296,17 +315,27 @@ std::vector<Result<WriteOutcome>> RocksJobStore::WriteMany(std::vector<WriteComm
         results[i] = checked.error();
         continue;
       }
-      Result<JobView> current = JobNotFound(append.job_id);
       if (auto it = pending.find(append.job_id); it != pending.end()) {
-        current = *it->second;
+        p = PrepareAppend(append, *it->second);
+        from_cache[i] = cached_streams.contains(append.job_id);
       } else {
-        current = CurrentJob(append.job_id);
+        // First on the cached fold, with no read of the log (see
+        // TryAppend): a refusal is decided again on the log's state here,
+        // a conflict after the append.
+        std::shared_ptr<const JobView> cached = aggregates_.Get(append.job_id);
+        if (cached) p = PrepareAppend(append, *cached);
+        if (cached && p) {
+          from_cache[i] = true;
+          cached_streams.insert(append.job_id);
+        } else {
+          Result<JobView> current = CurrentJob(append.job_id);
+          if (!current) {
+            results[i] = current.error();
+            continue;
+          }
+          p = PrepareAppend(append, current.value());
+        }
       }
-      if (!current) {
-        results[i] = current.error();
-        continue;
-      }
-      p = PrepareAppend(append, current.value());
     }
     if (!p) {
       results[i] = p.error();
@@ -336,8 +365,10 @@ std::vector<Result<WriteOutcome>> RocksJobStore::WriteMany(std::vector<WriteComm
   for (size_t i = 0; i < commands.size(); ++i) {
     if (!results[i]) {
       if (auto* append = std::get_if<AppendRequest>(&commands[i])) {
-        if (results[i].error().code == Code::kAborted && !append->expected_version) {
-          // Lost a race it did not ask to detect: apply to the new state.
+        if (results[i].error().code == Code::kAborted &&
+            (!append->expected_version || from_cache[i])) {
+          // Lost a race it did not ask to detect, or the cached fold was
+          // behind the log: decide it again on the log's state.
           results[i] = Append(std::move(*append));
         } else if (auto retried = FindRetriedAppend(*append); retried && retried.value()) {
           results[i] = *retried.value();

@@ -206,7 +206,10 @@ Result<void> RocksJobStore::CheckWritable() {
     case ProjectionState::kBlocked: return StorageUnavailable();
     case ProjectionState::kRunning: break;
   }
+  // A shared log without a primary (a failover): refused before any work,
+  // as a full disk is; its connections come back by themselves.
   if ((rocks_log_ != nullptr && !rocks_log_->writable()) ||
+      (log_health_ && !log_health_().writable) ||
       (views_recovery_ && !views_recovery_->writable())) {
     return StorageUnavailable();
   }
@@ -246,7 +249,7 @@ StoreVitals RocksJobStore::Vitals() {
   // A shared log's storage is PostgreSQL's: this node reports its views.
   eventstore::LogVitals log =
       rocks_log_ != nullptr ? rocks_log_->Vitals() : eventstore::LogVitals{};
-  v.log_storage = std::move(log.storage);
+  v.log_storage = log_health_ ? log_health_() : std::move(log.storage);
   v.group_events = std::move(log.group_events);
   v.sync_seconds = std::move(log.sync_seconds);
   v.pending_appends = log.pending_appends;

@@ -45,8 +45,9 @@ Error StoreIo(const rocksdb::Status& s) {
 
 Error StorageUnavailable() {
   return MakeError(Code::kUnavailable, "STORAGE_UNAVAILABLE",
-                   "storage is unavailable (the disk is full or failing); the write was not "
-                   "acknowledged: retry it later, with the same ids it applies once");
+                   "storage is unavailable (the disk is full or failing, or the shared log "
+                   "has no primary: a failover); the write was not acknowledged: retry it "
+                   "later, with the same ids it applies once");
 }
 
 Error FromStoreError(const eventstore::StoreError& e) {

@@ -129,8 +129,16 @@ Result<std::unique_ptr<RocksJobStore>> RocksJobStore::OpenStore(const JobStoreOp
   store->views_dir_ = (dir / "views").string();
   if (options.open_log) {
     auto log = options.open_log();
-    if (!log) return FromStoreError(log.error());
+    if (!log) {
+      // The server's address and libpq's reason (never a password): the
+      // operator needs them to fix the URL or start the server.
+      if (log.error().code == eventstore::StoreCode::kUnavailable) {
+        return MakeError(Code::kUnavailable, "STORAGE_UNAVAILABLE", log.error().message);
+      }
+      return FromStoreError(log.error());
+    }
     store->log_ = std::move(log.value().log);
+    store->log_health_ = std::move(log.value().health);
     BOOST_OUTCOME_TRYV(FollowLog(options.data_dir, store->views_dir_, log.value().identity));
   } else {
     eventstore::RocksEventLogOptions log_options = LogOptions(options);
@@ -334,9 +342,9 @@ Result<EventPage> RocksJobStore::ReadHistory(std::string_view job_id, uint64_t a
   return page;
 }
 
-Result<JobView> RocksJobStore::LatestJob(std::string_view job_id) {
+Result<JobView> RocksJobStore::LatestJob(std::string_view job_id, JobSource source) {
   if (!ValidJobId(job_id)) return JobNotFound(job_id);
-  BOOST_OUTCOME_TRY(job, CurrentJob(job_id));
+  BOOST_OUTCOME_TRY(job, CurrentJob(job_id, source));
   if (job.expired_at || PastRetention(job.spec.type, job.created_at, job.status)) {
     return JobNotFound(job_id);
   }

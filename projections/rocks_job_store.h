@@ -114,11 +114,20 @@ class RocksJobStore final : public JobStore {
     std::shared_ptr<JobView> after;  // the job once the part is appended
     bool enqueue = false;
   };
+  // Where a write's view of the job comes from. kFromLog: the log as it is
+  // now (the cached fold, completed from the log). kWriterCache: the cached
+  // fold as this store last wrote it, without reading the log, when there
+  // is one. Only a write that the log then checks against the view's
+  // version may use kWriterCache (an append with that expected version):
+  // a view the log has passed fails that check, and anything but success
+  // is decided again from the log. On one node the cache is never behind;
+  // on a shared log another node's writes put it behind.
+  enum class JobSource { kFromLog, kWriterCache };
   // The job as the log has it now (deleted or past retention included).
-  Result<JobView> CurrentJob(std::string_view job_id);
+  Result<JobView> CurrentJob(std::string_view job_id, JobSource source = JobSource::kFromLog);
   // CurrentJob, but JOB_NOT_FOUND for a job that expired or is past its
   // retention (what readers see).
-  Result<JobView> LatestJob(std::string_view job_id);
+  Result<JobView> LatestJob(std::string_view job_id, JobSource source = JobSource::kFromLog);
   Result<PreparedWrite> PrepareEnqueue(EnqueueRequest& request);
   Result<PreparedWrite> PrepareAppend(const AppendRequest& request, const JobView& current);
   // The store's answer for a prepared write, given the log's.
@@ -129,6 +138,7 @@ class RocksJobStore final : public JobStore {
   // outcome (duplicate=true), or nullopt.
   Result<std::optional<WriteOutcome>> FindRetriedAppend(const AppendRequest& request);
   Result<WriteOutcome> TryAppend(const AppendRequest& request);
+  Result<WriteOutcome> TryAppendTo(const AppendRequest& request, const JobView& current);
   // Fills the ClaimIndex from the claim rows of the views.
   Result<void> LoadClaimIndex();
   // Waits (bounded) until the job's stream reads at least `version`.
@@ -164,6 +174,7 @@ class RocksJobStore final : public JobStore {
   // log_ when it is the embedded RocksDB log, else null: backups, log
   // compaction, secondaries and storage vitals are the embedded log's.
   eventstore::RocksEventLog* rocks_log_ = nullptr;
+  std::function<eventstore::StorageHealth()> log_health_;  // a shared log's, else null
   // Before views_: the views' database calls its listener until closed.
   std::unique_ptr<eventstore::RocksRecovery> views_recovery_;
   std::unique_ptr<rocksdb::DB> views_;

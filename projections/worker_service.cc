@@ -91,18 +91,38 @@ Result<ClaimOutcome> RocksJobStore::AppendAndClaim(std::vector<AppendRequest> ap
   for (AppendRequest& a : appends) commands.emplace_back(std::move(a));
   for (int round = 0; round < kClaimRounds; ++round) {
     std::vector<ClaimIndex::Entry> starting;
-    while (starting.size() + out.jobs.size() < request.max_jobs) {
+    bool unavailable = false;  // the log could not be read: claim no more
+    while (!unavailable && starting.size() + out.jobs.size() < request.max_jobs) {
       auto taken = claims_.Take(request.queue, now,
                                 request.max_jobs - out.jobs.size() - starting.size());
       if (taken.empty()) break;
-      for (ClaimIndex::Entry& entry : taken) {
-        auto job = LatestJob(entry.job_id);
+      auto claimable = [&](const Result<JobView>& job) {
+        return job && job.value().spec.queue == request.queue &&
+               (job.value().status == JobStatus::kPending ||
+                job.value().status == JobStatus::kRetrying);
+      };
+      for (size_t t = 0; t < taken.size(); ++t) {
+        ClaimIndex::Entry& entry = taken[t];
+        // The cached fold first (the Started append is checked against its
+        // version); only the log may say the proposal is stale.
+        auto job = LatestJob(entry.job_id, JobSource::kWriterCache);
+        if (!claimable(job)) job = LatestJob(entry.job_id);
+        if (!job && job.error().reason == "STORAGE_UNAVAILABLE") {
+          // The job's events could not be read (a shared log lost its
+          // primary): the proposals stay in the index, the worker backs off.
+          for (size_t rest = t; rest < taken.size(); ++rest) {
+            claims_.Upsert(request.queue, std::move(taken[rest]));
+          }
+          commands.resize(commands.size() - starting.size());
+          for (ClaimIndex::Entry& e : starting) claims_.Upsert(request.queue, std::move(e));
+          starting.clear();
+          if (commands.empty() && out.jobs.empty()) return job.error();
+          unavailable = true;
+          break;
+        }
         if (!job) continue;  // gone (expired); the index only proposed it
         const JobView& j = job.value();
-        if (j.spec.queue != request.queue ||
-            (j.status != JobStatus::kPending && j.status != JobStatus::kRetrying)) {
-          continue;  // claimed or finished meanwhile: a stale proposal
-        }
+        if (!claimable(job)) continue;  // claimed or finished meanwhile: a stale proposal
         AppendRequest start;
         start.job_id = entry.job_id;
         start.expected_version = j.version;
@@ -154,7 +174,7 @@ Result<ClaimOutcome> RocksJobStore::AppendAndClaim(std::vector<AppendRequest> ap
       out.jobs.push_back(ClaimedJob{r.value().job_id, doc.value().version, attempt, deadline,
                                     std::move(doc.value().json)});
     }
-    if (!lost_race || out.jobs.size() >= request.max_jobs) break;
+    if (unavailable || !lost_race || out.jobs.size() >= request.max_jobs) break;
   }
   CountClaimed(out.jobs.size());
   return out;
@@ -168,7 +188,17 @@ Result<HeartbeatOutcome> RocksJobStore::Heartbeat(const HeartbeatRequest& reques
     return InvalidArgument("percent must be between 0 and 100");
   }
   for (int attempt = 0;; ++attempt) {
-    BOOST_OUTCOME_TRY(job, LatestJob(request.job_id));
+    // The first try folds nothing from the log (the cached fold: the
+    // append checks its version); any answer but "keep working", and
+    // every retry, comes from the log.
+    Result<JobView> latest = LatestJob(
+        request.job_id, attempt == 0 ? JobSource::kWriterCache : JobSource::kFromLog);
+    if (attempt == 0 && !(latest && latest.value().status == JobStatus::kRunning &&
+                          (request.worker_id.empty() ||
+                           latest.value().worker_id == request.worker_id))) {
+      latest = LatestJob(request.job_id);
+    }
+    BOOST_OUTCOME_TRY(job, std::move(latest));
     HeartbeatOutcome out;
     out.status = job.status;
     out.version = job.version;

@@ -128,13 +128,21 @@ std::string DescribeTarget(const std::string& url) {
 
 StoreResult<Conn> Connect(const std::string& url, const char* application_name) {
   // Earlier keywords are defaults: the expanded URL (dbname) overrides them.
-  const char* keys[] = {"connect_timeout", "fallback_application_name", "dbname", nullptr};
-  const char* values[] = {"10", application_name, url.c_str(), nullptr};
+  // Keepalives: a server that vanished without a reset (a lost machine, a
+  // partition) is noticed in about 10 s, so nothing waits on it for ever.
+  // tcp_user_timeout bounds a request sent to such a server the same way
+  // (else TCP retransmits for about 15 minutes).
+  const char* keys[] = {"connect_timeout",  "keepalives_idle",  "keepalives_interval",
+                        "keepalives_count", "tcp_user_timeout", "fallback_application_name",
+                        "dbname",           nullptr};
+  const char* values[] = {"10", "5", "2", "3", "10000", application_name, url.c_str(), nullptr};
   Conn conn(PQconnectdbParams(keys, values, /*expand_dbname=*/1));
   if (!conn) return IoError("cannot connect to PostgreSQL: out of memory");
   if (PQstatus(conn.get()) != CONNECTION_OK) {
-    return IoError(fmt::format("cannot connect to PostgreSQL at {}: {}", DescribeTarget(url),
-                               Trim(PQerrorMessage(conn.get()))));
+    return StoreError{StoreCode::kUnavailable,
+                      fmt::format("cannot connect to PostgreSQL at {}: {}", DescribeTarget(url),
+                                  Trim(PQerrorMessage(conn.get()))),
+                      0};
   }
   // Notices ("already exists, skipping") are not errors; libpq would print
   // them to stderr.
@@ -148,6 +156,17 @@ std::string SqlState(const PGresult* result) {
   return state != nullptr ? state : "";
 }
 
+bool LostServer(PGconn* conn, const PGresult* result) {
+  if (conn == nullptr || PQstatus(conn) != CONNECTION_OK) return true;
+  const std::string state = SqlState(result);
+  if (state.empty()) return result == nullptr;  // no answer: the connection is gone
+  // 08: connection exception. 57P01/02/03: admin shutdown, crash shutdown,
+  // cannot connect now (starting up). 25006: read-only transaction (the
+  // server was demoted to a standby).
+  return state.rfind("08", 0) == 0 || state == "57P01" || state == "57P02" ||
+         state == "57P03" || state == "25006";
+}
+
 StoreError Failure(PGconn* conn, const PGresult* result, std::string_view what) {
   std::string message;
   if (result != nullptr && PQresultErrorMessage(result)[0] != '\0') {
@@ -158,7 +177,8 @@ StoreError Failure(PGconn* conn, const PGresult* result, std::string_view what) 
   if (message.empty()) message = "no answer from the server";
   const std::string state = SqlState(result);
   if (!state.empty()) message += fmt::format(" (SQLSTATE {})", state);
-  return IoError(fmt::format("{}: {}", what, message));
+  return StoreError{LostServer(conn, result) ? StoreCode::kUnavailable : StoreCode::kIOError,
+                    fmt::format("{}: {}", what, message), 0};
 }
 
 namespace {

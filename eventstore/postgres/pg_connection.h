@@ -74,11 +74,21 @@ StoreResult<void> CheckConnString(const std::string& url);
 std::string DescribeTarget(const std::string& url);
 
 // Connects (blocking). The URL's own settings win over the defaults given
-// here (a connect timeout, the application name). kIOError on failure.
+// here (a connect timeout, TCP keepalives so a dead peer is noticed, the
+// application name). kUnavailable on failure: no server of the URL could
+// be reached or, with target_session_attrs=read-write, none takes writes
+// (a failover in progress); it recovers by itself.
 StoreResult<Conn> Connect(const std::string& url, const char* application_name);
 
-// The error of a failed call on `conn` (with `result`, if any): kIOError
-// with the server's message and SQLSTATE, prefixed by `what`.
+// True if a failure means the server went away or cannot take writes now
+// (the connection broke, SQLSTATE class 08, an administrator or crash
+// shutdown, a server starting up or read-only after a failover), rather
+// than something wrong with the request.
+bool LostServer(PGconn* conn, const PGresult* result);
+
+// The error of a failed call on `conn` (with `result`, if any), with the
+// server's message and SQLSTATE, prefixed by `what`: kUnavailable if
+// LostServer (retry later), else kIOError.
 StoreError Failure(PGconn* conn, const PGresult* result, std::string_view what);
 // The SQLSTATE of a failed result ("" if none).
 std::string SqlState(const PGresult* result);

@@ -65,6 +65,7 @@ void Listener::Loop() {
       if (!listened) connected = listened.error();
     }
     if (!connected) {
+      lost_ = true;
       if (!warned) {
         spdlog::warn("event log: cannot listen for commits ({}); retrying",
                      connected.error().message);
@@ -85,6 +86,7 @@ void Listener::Loop() {
     {
       std::lock_guard lock(mu_);
       listening_ = true;
+      lost_ = false;
     }
     cv_.notify_all();
     while (WaitReadable(PQsocket(conn.get()))) {
@@ -100,6 +102,7 @@ void Listener::Loop() {
       if (highest != 0) on_position_(highest);
     }
     listening_ = false;
+    if (!stop_.load()) lost_ = true;
   }
 }
 

@@ -22,6 +22,10 @@ class Listener {
   // True while the LISTEN is in place and the head was re-read after it
   // (tests wait for it: from then on, commits arrive by notification).
   bool listening() const { return listening_.load(); }
+  // True from a failed connect or a broken connection until the next
+  // LISTEN is in place (false while the first connect is under way: a
+  // log that just opened has reached its server).
+  bool lost() const { return lost_.load(); }
   // Blocks until listening() or `deadline`; returns listening().
   bool WaitListening(std::chrono::steady_clock::time_point deadline);
 
@@ -36,6 +40,7 @@ class Listener {
   int stop_fd_ = -1;  // an eventfd: written once to stop the thread
   std::atomic<bool> stop_{false};
   std::atomic<bool> listening_{false};
+  std::atomic<bool> lost_{false};
   std::mutex mu_;
   std::condition_variable cv_;  // stop_ or listening_ changed
   std::thread thread_;

@@ -91,15 +91,27 @@ bool PostgresEventLog::WaitListening(std::chrono::steady_clock::time_point deadl
   return listener_ != nullptr && listener_->WaitListening(deadline);
 }
 
+bool PostgresEventLog::Reachable() const {
+  return !lost_server_.load() && listener_ != nullptr && !listener_->lost();
+}
+
+void PostgresEventLog::NoteOutcome(const StoreError* error) {
+  if (error == nullptr) {
+    lost_server_.store(false);
+  } else if (error->code == StoreCode::kUnavailable) {
+    lost_server_.store(true);
+  }
+}
+
 StoreResult<uint64_t> PostgresEventLog::RefreshHead() {
-  BOOST_OUTCOME_TRY(head, readers_->Run<uint64_t>([](PGconn* conn) -> StoreResult<uint64_t> {
+  BOOST_OUTCOME_TRY(head, Noted(readers_->Run<uint64_t>([](PGconn* conn) -> StoreResult<uint64_t> {
     BOOST_OUTCOME_TRY(r, pg::ExecPrepared(conn, pg_internal::kReadHead, nullptr,
                                           "reading the head"));
     if (PQntuples(r.get()) != 1) {
       return StoreError{StoreCode::kCorruption, "jobtrail_log_head must hold one row", 0};
     }
     return pg::GetU64(r.get(), 0, 0);
-  }));
+  })));
   NoteCommitted(head);
   return head_.load();
 }
@@ -135,30 +147,30 @@ StoreResult<std::vector<StoredEvent>> PostgresEventLog::ReadStream(std::string_v
                                                                    uint64_t from_version,
                                                                    size_t max_count) {
   if (max_count == 0) return std::vector<StoredEvent>{};
-  return readers_->Run<std::vector<StoredEvent>>(
+  return Noted(readers_->Run<std::vector<StoredEvent>>(
       [&](PGconn* conn) -> StoreResult<std::vector<StoredEvent>> {
         pg::Params p;
         p.Bytes(stream).Int8(std::max<uint64_t>(from_version, 1)).Int8(Limit(max_count));
         BOOST_OUTCOME_TRY(r, pg::ExecPrepared(conn, pg_internal::kReadStream, &p,
                                               "reading a stream"));
         return pg_internal::EventsOf(r.get());
-      });
+      }));
 }
 
 StoreResult<uint64_t> PostgresEventLog::StreamVersion(std::string_view stream) {
-  return readers_->Run<uint64_t>([&](PGconn* conn) -> StoreResult<uint64_t> {
+  return Noted(readers_->Run<uint64_t>([&](PGconn* conn) -> StoreResult<uint64_t> {
     pg::Params p;
     p.Bytes(stream);
     BOOST_OUTCOME_TRY(r, pg::ExecPrepared(conn, pg_internal::kStreamVersion, &p,
                                           "reading a stream's version"));
     return PQntuples(r.get()) == 0 ? uint64_t{0} : pg::GetU64(r.get(), 0, 0);
-  });
+  }));
 }
 
 StoreResult<std::vector<StoredEvent>> PostgresEventLog::ReadAll(uint64_t from_position,
                                                                 size_t max_count) {
   if (max_count == 0) return std::vector<StoredEvent>{};
-  BOOST_OUTCOME_TRY(events, readers_->Run<std::vector<StoredEvent>>(
+  BOOST_OUTCOME_TRY(events, Noted(readers_->Run<std::vector<StoredEvent>>(
                                 [&](PGconn* conn) -> StoreResult<std::vector<StoredEvent>> {
                                   pg::Params p;
                                   p.Int8(std::max<uint64_t>(from_position, 1))
@@ -166,7 +178,7 @@ StoreResult<std::vector<StoredEvent>> PostgresEventLog::ReadAll(uint64_t from_po
                                   BOOST_OUTCOME_TRY(r, pg::ExecPrepared(conn, pg_internal::kReadAll,
                                                                         &p, "reading the log"));
                                   return pg_internal::EventsOf(r.get());
-                                }));
+                                })));
   // Whatever a read returns is committed (see the head lock).
   if (!events.empty()) NoteCommitted(events.back().position);
   return events;
@@ -208,7 +220,9 @@ class PostgresSubscription final : public Subscription {
 
   // Waits for a notification past the cursor, then reads. A wait that
   // times out reads too: that poll covers notifications the listener
-  // missed while reconnecting.
+  // missed while reconnecting. While the server is lost (a failover), a
+  // read that fails for it is no error of the log: the wait runs out its
+  // timeout and answers nothing yet, and the next call tries again.
   StoreResult<std::vector<StoredEvent>> Next(size_t max_count,
                                              std::chrono::milliseconds timeout) override {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -216,8 +230,14 @@ class PostgresSubscription final : public Subscription {
       log_->WaitForHeadAfter(position_, deadline, &cancelled_);
     }
     if (cancelled_.exchange(false)) return std::vector<StoredEvent>{};
-    BOOST_OUTCOME_TRY(events, log_->ReadAll(position_ + 1, max_count));
-    if (!events.empty()) position_ = events.back().position;
+    auto events = log_->ReadAll(position_ + 1, max_count);
+    if (!events && events.error().code == StoreCode::kUnavailable) {
+      log_->WaitForHeadAfter(std::numeric_limits<uint64_t>::max(), deadline, &cancelled_);
+      cancelled_.store(false);
+      return std::vector<StoredEvent>{};
+    }
+    if (!events) return events.error();
+    if (!events.value().empty()) position_ = events.value().back().position;
     return events;
   }
   void Cancel() override {

@@ -28,10 +28,14 @@
 // covers notifications lost while the listener reconnects).
 //
 // Connections: one for the writer, one for the listener, and a pool for
-// reads. A broken connection is replaced on next use; an append whose
-// commit could not be confirmed fails with kIOError saying so (retry it
-// with the same event ids: the log answers duplicate=true if it did
-// commit).
+// reads. A broken connection is replaced on next use, from the URL again:
+// with several hosts and target_session_attrs=read-write that is whichever
+// server is the primary now, so a failover (Patroni) needs nothing from
+// jobtrail. While no primary can be reached, appends and reads fail with
+// kUnavailable (never a stale or partial answer), subscriptions wait, and
+// Reachable() is false. An append whose commit could not be confirmed
+// fails with kUnavailable saying so (retry it with the same event ids: the
+// log answers duplicate=true if it did commit).
 //
 // Thread safety: every method may be called from any thread. The log must
 // outlive its subscriptions.
@@ -113,6 +117,11 @@ class PostgresEventLog final : public EventLog {
   }
   // Transactions committed by this log object (tests, metrics).
   uint64_t Commits() const { return commits_.load(); }
+  // False from a failure that lost the server (kUnavailable) until the
+  // next success, and while the listener's connection is lost: there is
+  // no primary to write to (readiness says so; writes are refused up
+  // front).
+  bool Reachable() const;
 
   // Blocks until the listener is LISTENing (and has re-read the head), or
   // `deadline`; returns whether it is.
@@ -139,6 +148,13 @@ class PostgresEventLog final : public EventLog {
   // Fails with *committing set once the COMMIT may have been sent.
   StoreResult<void> RunTransaction(pg_internal::GroupPlan& plan, bool* committing);
   void ResetWriterAfterFailure();
+  // Keeps Reachable() up to date with an operation's outcome.
+  void NoteOutcome(const StoreError* error);
+  template <typename T>
+  StoreResult<T> Noted(StoreResult<T> r) {
+    NoteOutcome(r ? nullptr : &r.error());
+    return r;
+  }
 
   PostgresEventLogOptions options_;
   std::string target_;  // user@host:port/db, for messages
@@ -156,6 +172,7 @@ class PostgresEventLog final : public EventLog {
 
   std::atomic<uint64_t> head_{0};
   std::atomic<uint64_t> commits_{0};
+  std::atomic<bool> lost_server_{false};
   std::mutex head_mu_;
   std::condition_variable head_cv_;
 };

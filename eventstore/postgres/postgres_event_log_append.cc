@@ -319,6 +319,7 @@ void PostgresEventLog::CommitGroup(const std::vector<Request*>& group) {
     }
     writer_conn_->conn.reset();
   }
+  NoteOutcome(ran ? nullptr : &ran.error());
   if (!ran) {
     // Nothing of the group is acknowledged; refusals decided under the
     // lock stand (they did not depend on this transaction committing).
@@ -398,6 +399,7 @@ StoreResult<void> PostgresEventLog::RunTransaction(GroupPlan& g, bool* committin
   if (!committed) {
     StoreError e = committed.error();
     if (PQstatus(conn) != CONNECTION_OK) {
+      e.code = StoreCode::kUnavailable;
       e.message += "; the connection was lost, so whether the append committed is unknown: "
                    "retry it with the same event ids";
     }

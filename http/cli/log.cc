@@ -40,7 +40,15 @@ void UseSharedLog(const StoreFlags& flags, JobStoreOptions& options) {
     log_options.synchronous_commit = sync;
     BOOST_OUTCOME_TRY(log, eventstore::PostgresEventLog::Open(log_options));
     std::string identity = "postgresql:" + log->log_id();
-    return ExternalLog{std::move(log), std::move(identity)};
+    auto health = [raw = log.get()] {
+      eventstore::StorageHealth h;
+      if (!raw->Reachable()) {
+        h.writable = false;
+        h.reason = "no_primary";  // a stable word: readiness shows it to anyone
+      }
+      return h;
+    };
+    return ExternalLog{std::move(log), std::move(identity), std::move(health)};
   };
 }
 

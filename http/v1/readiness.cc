@@ -41,7 +41,8 @@ std::string RenderReadiness(const Readiness& r, const ProjectionProgress& p,
                                                    : uint64_t{0})
       .Field("lag_ms", p.lag_ms)
       .Field("projection", ProjectionStateName(p.state));
-  // Stable words only ("ok", "no_space", "io_error", "corruption"): this
+  // Stable words only ("ok", "no_space", "io_error", "corruption",
+  // "no_primary" for a shared log without a primary): this
   // route answers anyone, so no file names or library messages.
   d.Key("storage")
       .StartObject()

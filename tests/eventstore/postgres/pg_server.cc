@@ -126,19 +126,36 @@ std::unique_ptr<PgServer> PgServer::Start(std::string* error) {
     *error = "initdb failed:\n" + out;
     return nullptr;
   }
-  const std::string log = server->dir_ + "/server.log";
   for (int attempt = 0; attempt < 5; ++attempt) {
     server->port_ = FreePort();
-    const std::string options = "-p " + std::to_string(server->port_) + " -k " + server->dir_ +
-                                " -c listen_addresses=127.0.0.1 -c max_connections=200";
-    if (RunCommand({kBin + "pg_ctl", "-D", data, "-l", log, "-w", "-t", "60", "-o", options,
-                    "start"},
-                   true, &out) == 0) {
-      return server;
-    }
+    if (server->Resume(error)) return server;
+  }
+  return nullptr;
+}
+
+bool PgServer::Resume(std::string* error) {
+  const std::string log = dir_ + "/server.log";
+  const std::string options = "-p " + std::to_string(port_) + " -k " + dir_ +
+                              " -c listen_addresses=127.0.0.1 -c max_connections=200";
+  std::string out;
+  if (RunCommand({kBin + "pg_ctl", "-D", dir_ + "/data", "-l", log, "-w", "-t", "60", "-o",
+                  options, "start"},
+                 true, &out) == 0) {
+    return true;
   }
   *error = "PostgreSQL would not start (pg_ctl: " + out + "); server log:\n" + Tail(log, 20);
-  return nullptr;
+  return false;
+}
+
+bool PgServer::Halt(std::string* error) {
+  std::string out;
+  if (RunCommand({kBin + "pg_ctl", "-D", dir_ + "/data", "-m", "immediate", "-w", "-t", "60",
+                  "stop"},
+                 true, &out) == 0) {
+    return true;
+  }
+  *error = "pg_ctl stop -m immediate failed: " + out;
+  return false;
 }
 
 std::unique_ptr<PgServer> PgServer::Load(const std::string& state_file, std::string* error) {

@@ -35,6 +35,12 @@ class PgServer {
   // sets *error) if the server would not stop.
   bool Stop(std::string* error);
 
+  // An outage: stops the server at once (pg_ctl stop -m immediate, as a
+  // crash would: every connection cut), keeping its files; Resume() starts
+  // it again on the same port. Both return false and set *error on failure.
+  bool Halt(std::string* error);
+  bool Resume(std::string* error);
+
   int port() const { return port_; }
   const std::string& dir() const { return dir_; }
   // postgresql://jobtrail@127.0.0.1:PORT/DB (trust authentication).

@@ -113,7 +113,7 @@ TEST(PostgresOpenTest, ErrorsAreClearAndNeverShowThePassword) {
   options.url = "postgresql://user:s3cretpw@127.0.0.1:1/db?connect_timeout=5";
   auto unreachable = PostgresEventLog::Open(options);
   ASSERT_FALSE(unreachable);
-  EXPECT_EQ(unreachable.error().code, StoreCode::kIOError);
+  EXPECT_EQ(unreachable.error().code, StoreCode::kUnavailable);
   EXPECT_NE(unreachable.error().message.find("user@127.0.0.1:1/db"), std::string::npos)
       << unreachable.error().message;
   EXPECT_EQ(unreachable.error().message.find("s3cretpw"), std::string::npos)

@@ -181,6 +181,82 @@ TEST_F(ClusterTest, TwoNodesClaimingTheSameQueueNeverHandOutAJobTwice) {
   }
 }
 
+// A node decides a write first on its own fold of the job, without reading
+// the log (the append's expected version makes the log check it). When
+// another node wrote meanwhile, that fold is behind: the node must then
+// decide from the log, neither refusing what the log allows nor allowing
+// what it refuses.
+TEST_F(ClusterTest, ANodeWhoseFoldOfAJobIsBehindDecidesFromTheLog) {
+  StartNodes(2);
+  HttpClient a = Client(0);
+  HttpClient b = Client(1);
+  auto enqueue = [&](const std::string& queue) {
+    HttpResult made = a.Post("/v1/jobs", R"({"type":"t","queue":")" + queue + R"("})");
+    EXPECT_EQ(made.status, 201) << made.body;
+    return std::make_pair(std::string(made.Json()["job_id"].GetString()),
+                          made.Header("X-Log-Position"));
+  };
+  auto claim_on = [](HttpClient& c, const std::string& queue, const std::string& worker) {
+    HttpResult r = c.Post("/v1/queues/" + queue + "/claim",
+                          R"({"worker_id":")" + worker + R"(","lease_ms":60000})");
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r;
+  };
+  // A holds the job as pending (v1); B starts it (the log: running, v2).
+  const auto [id, position] = enqueue("behind");
+  ASSERT_EQ(b.Get("/v1/stats?min_position=" + position).status, 200);
+  HttpResult taken = claim_on(b, "behind", "wb");
+  ASSERT_EQ(taken.Json()["jobs"].Size(), 1u) << taken.body;
+
+  // B's worker reports through A: A's fold says pending, the log running.
+  HttpResult beat = a.Post("/v1/jobs/" + id + "/heartbeat",
+                           R"({"worker_id":"wb","lease_ms":60000,"percent":40})");
+  ASSERT_EQ(beat.status, 200) << beat.body;
+  EXPECT_TRUE(beat.Json()["keep_working"].GetBool());
+  EXPECT_EQ(beat.Json()["version"].GetUint64(), 3u);
+  // Another worker's heartbeat is refused on the log's word.
+  HttpResult thief =
+      a.Post("/v1/jobs/" + id + "/heartbeat", R"({"worker_id":"wa","lease_ms":60000})");
+  EXPECT_EQ(thief.status, 422) << thief.body;
+  EXPECT_EQ(thief.ErrorCode(), "LEASE_LOST");
+
+  // B appends twice; an If-Match append through A at the log's version is
+  // taken, one at A's old version is a conflict.
+  for (int percent : {50, 60}) {
+    HttpResult r = b.Post("/v1/jobs/" + id + "/events",
+                          R"({"type":"progressed","data":{"percent":)" +
+                              std::to_string(percent) + "}}");
+    ASSERT_EQ(r.status, 200) << r.body;
+  }
+  const std::string progressed = R"({"type":"progressed","data":{"percent":70}})";
+  HttpResult stale = a.Post("/v1/jobs/" + id + "/events", progressed, {"If-Match: \"3\""});
+  EXPECT_EQ(stale.status, 409) << stale.body;
+  EXPECT_EQ(stale.ErrorCode(), "VERSION_CONFLICT");
+  HttpResult fresh = a.Post("/v1/jobs/" + id + "/events", progressed, {"If-Match: \"5\""});
+  ASSERT_EQ(fresh.status, 200) << fresh.body;
+  EXPECT_EQ(fresh.Json()["version"].GetUint64(), 6u);
+
+  // B cancels it; B's worker asking through A is told to stop.
+  HttpResult cancelled = b.Post("/v1/jobs/" + id + "/cancel", "{}");
+  ASSERT_EQ(cancelled.status, 200) << cancelled.body;
+  HttpResult told = a.Post("/v1/jobs/" + id + "/heartbeat",
+                           R"({"worker_id":"wb","lease_ms":60000})");
+  ASSERT_EQ(told.status, 200) << told.body;
+  EXPECT_FALSE(told.Json()["keep_working"].GetBool());
+  EXPECT_STREQ(told.Json()["status"].GetString(), "cancelled");
+
+  // A job A holds as pending that B claimed is not handed out again by A,
+  // whatever A's claim rows say at that moment.
+  const auto [other, other_position] = enqueue("behind2");
+  ASSERT_EQ(b.Get("/v1/stats?min_position=" + other_position).status, 200);
+  ASSERT_EQ(claim_on(b, "behind2", "wb").Json()["jobs"].Size(), 1u);
+  EXPECT_EQ(claim_on(a, "behind2", "wa").Json()["jobs"].Size(), 0u);
+  HttpResult history = a.Get("/v1/jobs/" + other + "/events");
+  ASSERT_EQ(history.status, 200);
+  EXPECT_EQ(history.body.find("\"started\""), history.body.rfind("\"started\""))
+      << "started twice: " << history.body;
+}
+
 TEST_F(ClusterTest, AScheduleDefinedOnEveryNodeFiresOncePerDueTime) {
   ManualClock clock(1705314600000);  // 2024-01-15T10:30:00Z
   StartNodes(3, &clock);
