@@ -19,6 +19,7 @@
 #include <memory>
 #include <string>
 
+#include "config/config_store.h"
 #include "domain/clock.h"
 #include "domain/error.h"
 #include "domain/retry_policy.h"
@@ -56,6 +57,9 @@ struct JobStoreOptions {
   // for a log shared by several nodes (`--log postgresql://...`): the data
   // directory then holds this node's read models (views/) and no log/.
   std::function<eventstore::StoreResult<ExternalLog>()> open_log;
+  // Where schedule definitions live (config/config_store.h); null: files in
+  // data_dir. Nodes on a shared log share one (config/postgres/).
+  std::shared_ptr<config::ConfigStore> config;
   const Clock* clock = nullptr;  // null: the system clock
   // A running job whose lease ended this long ago counts as stuck.
   Millis stuck_grace_ms = 0;

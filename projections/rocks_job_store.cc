@@ -10,6 +10,7 @@
 
 #include <filesystem>
 
+#include "config/file_config_store.h"
 #include "domain/job_id.h"
 #include "eventstore/rocks_logger.h"
 #include "projections/list_reader.h"
@@ -78,6 +79,11 @@ uint64_t JobReads::AwaitProjected(uint64_t after, std::chrono::milliseconds time
     std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
         std::chrono::milliseconds(20), deadline - std::chrono::steady_clock::now()));
   }
+}
+
+std::shared_ptr<config::ConfigStore> RocksJobStore::ConfigOf(const JobStoreOptions& options) {
+  if (options.config) return options.config;
+  return std::make_shared<config::FileConfigStore>(options.data_dir);
 }
 
 Result<std::unique_ptr<RocksJobStore>> RocksJobStore::OpenStore(const JobStoreOptions& options) {
@@ -151,12 +157,12 @@ Result<std::unique_ptr<RocksJobStore>> RocksJobStore::OpenStore(const JobStoreOp
     // Read models of another format: they are derived data, refold them.
     spdlog::warn("{}; rebuilding them from the log", opened.error().message);
     BOOST_OUTCOME_TRYV(store->Rebuild(nullptr));
-    BOOST_OUTCOME_TRY(book, ScheduleBook::Open((dir / "schedules.json").string(),
+    BOOST_OUTCOME_TRY(book, ScheduleBook::Open(ConfigOf(options),
                                                store->clock_->Now()));
     store->schedules_ = std::move(book);
     return store;
   }
-  BOOST_OUTCOME_TRY(book, ScheduleBook::Open((dir / "schedules.json").string(),
+  BOOST_OUTCOME_TRY(book, ScheduleBook::Open(ConfigOf(options),
                                              store->clock_->Now()));
   store->schedules_ = std::move(book);
   if (store->projector_->checkpoint() > store->log_->LastPosition()) {

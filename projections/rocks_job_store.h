@@ -89,6 +89,8 @@ class RocksJobStore final : public JobStore {
                                  const std::function<void(uint64_t, uint64_t)>& progress);
   // The log's options for options_ (archive directory and renderer).
   static eventstore::RocksEventLogOptions LogOptions(const JobStoreOptions& options);
+  // options.config, or the files in the data directory.
+  static std::shared_ptr<config::ConfigStore> ConfigOf(const JobStoreOptions& options);
   // The projection thread (projection_thread.cc).
   void StartProjection();
   void StopProjection();

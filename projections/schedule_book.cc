@@ -1,21 +1,14 @@
 #include "projections/schedule_book.h"
 
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <rapidjson/document.h>
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
-#include <fstream>
-#include <sstream>
+#include <chrono>
 
 #include "domain/names.h"
-#include "projections/projector.h"  // StorageUnavailable
 
 namespace jobtrail {
 namespace {
@@ -41,26 +34,20 @@ std::optional<Millis> Ms(const rapidjson::Value& v, const char* key) {
   return v[key].GetInt64();
 }
 
-}  // namespace
-
-std::string_view CatchUpName(CatchUp c) { return c == CatchUp::kOnce ? "once" : "skip"; }
-std::optional<CatchUp> ParseCatchUp(std::string_view name) {
-  if (name == "once") return CatchUp::kOnce;
-  if (name == "skip") return CatchUp::kSkip;
-  return std::nullopt;
+void SortByName(std::vector<Schedule>& schedules) {
+  std::sort(schedules.begin(), schedules.end(),
+            [](const Schedule& a, const Schedule& b) { return a.spec.name < b.spec.name; });
 }
 
-Result<std::unique_ptr<ScheduleBook>> ScheduleBook::Open(const std::string& path, Millis now) {
-  std::unique_ptr<ScheduleBook> book(new ScheduleBook(path));
-  std::ifstream in(path);
-  if (!in) return book;  // no schedules yet
-  std::stringstream text;
-  text << in.rdbuf();
+// The stored document as it is (a missing next run computed from
+// `opened_at`); no catch-up applied.
+Result<std::vector<Schedule>> ParseBook(const config::Snapshot& snap, const std::string& where,
+                                        Millis opened_at) {
+  std::vector<Schedule> out;
+  if (!snap.exists) return out;  // no schedules yet
   rapidjson::Document d;
-  d.Parse(text.str().c_str());
-  auto bad = [&](const std::string& why) {
-    return DataLoss(fmt::format("{}: {}", path, why));
-  };
+  d.Parse(snap.text.data(), snap.text.size());
+  auto bad = [&](const std::string& why) { return DataLoss(fmt::format("{}: {}", where, why)); };
   if (d.HasParseError() || !d.IsObject() || !d.HasMember("schedules") ||
       !d["schedules"].IsArray()) {
     return bad("not a schedule file");
@@ -91,105 +78,33 @@ Result<std::unique_ptr<ScheduleBook>> ScheduleBook::Open(const std::string& path
     s.next_run_at = Ms(v, "next_run_at");
     s.last_fired_at = Ms(v, "last_fired_at");
     s.last_job_id = Str(v, "last_job_id").value_or("");
-    if (!s.next_run_at) s.next_run_at = cron_expr.value().NextAfter(now);
-    // Missed while down: "skip" moves on to the next future run; "once"
-    // keeps the oldest missed run due, so it fires once now.
-    if (s.spec.catch_up == CatchUp::kSkip && s.next_run_at && *s.next_run_at <= now) {
-      s.next_run_at = cron_expr.value().NextAfter(now);
+    if (!s.next_run_at) s.next_run_at = cron_expr.value().NextAfter(opened_at);
+    out.push_back(std::move(s));
+  }
+  SortByName(out);
+  return out;
+}
+
+// This node's view: runs of "skip" schedules missed before it opened move
+// on to the next run after that; "once" keeps the oldest missed run due,
+// so it fires once now.
+void ApplyCatchUp(std::vector<Schedule>& schedules, Millis opened_at) {
+  for (Schedule& s : schedules) {
+    if (s.spec.catch_up != CatchUp::kSkip || !s.next_run_at || *s.next_run_at > opened_at) {
+      continue;
     }
-    book->schedules_.push_back(std::move(s));
+    auto cron = CronExpression::Parse(s.spec.cron, s.spec.time_zone);
+    if (cron) s.next_run_at = cron.value().NextAfter(opened_at);
   }
-  std::sort(book->schedules_.begin(), book->schedules_.end(),
-            [](const Schedule& a, const Schedule& b) { return a.spec.name < b.spec.name; });
-  return book;
 }
 
-std::vector<Schedule> ScheduleBook::List() const {
-  std::lock_guard lock(mu_);
-  return schedules_;
-}
-
-Result<Schedule> ScheduleBook::Get(std::string_view name) const {
-  std::lock_guard lock(mu_);
-  for (const auto& s : schedules_) {
-    if (s.spec.name == name) return s;
-  }
-  return ScheduleNotFound(name);
-}
-
-Result<Schedule> ScheduleBook::Put(ScheduleSpec spec, Millis now) {
-  if (!ValidName(spec.name)) {
-    return InvalidArgument("schedule name must be 1 to 128 of [A-Za-z0-9_.-]");
-  }
-  if (spec.display_name.empty()) spec.display_name = spec.name;
-  if (spec.job_type.empty()) spec.job_type = spec.name;
-  if (spec.queue.empty()) spec.queue = "default";
-  // The runs it enqueues carry these names (names.h).
-  BOOST_OUTCOME_TRYV(CheckName("type", spec.job_type));
-  BOOST_OUTCOME_TRYV(CheckName("queue", spec.queue));
-  if (spec.max_attempts < 1 || spec.max_attempts > 1000) {
-    return InvalidArgument("max_attempts must be between 1 and 1000");
-  }
-  BOOST_OUTCOME_TRY(cron, CronExpression::Parse(spec.cron, spec.time_zone));
-  std::lock_guard lock(mu_);
-  Schedule s;
-  s.spec = std::move(spec);
-  s.next_run_at = cron.NextAfter(now);
-  auto it = std::find_if(schedules_.begin(), schedules_.end(),
-                         [&](const Schedule& x) { return x.spec.name == s.spec.name; });
-  if (it != schedules_.end()) {
-    s.last_fired_at = it->last_fired_at;
-    s.last_job_id = it->last_job_id;
-    *it = s;
-  } else {
-    schedules_.push_back(s);
-    std::sort(schedules_.begin(), schedules_.end(),
-              [](const Schedule& a, const Schedule& b) { return a.spec.name < b.spec.name; });
-  }
-  BOOST_OUTCOME_TRYV(SaveLocked());
-  return s;
-}
-
-Result<void> ScheduleBook::Remove(std::string_view name) {
-  std::lock_guard lock(mu_);
-  auto it = std::find_if(schedules_.begin(), schedules_.end(),
-                         [&](const Schedule& x) { return x.spec.name == name; });
-  if (it == schedules_.end()) return ScheduleNotFound(name);
-  schedules_.erase(it);
-  return SaveLocked();
-}
-
-std::vector<std::pair<Schedule, Millis>> ScheduleBook::Due(Millis now) const {
-  std::lock_guard lock(mu_);
-  std::vector<std::pair<Schedule, Millis>> due;
-  for (const auto& s : schedules_) {
-    if (s.next_run_at && *s.next_run_at <= now) due.emplace_back(s, *s.next_run_at);
-  }
-  return due;
-}
-
-Result<void> ScheduleBook::MarkFired(std::string_view name, Millis fired_for, Millis now,
-                                     const std::string& job_id) {
-  std::lock_guard lock(mu_);
-  for (auto& s : schedules_) {
-    if (s.spec.name != name) continue;
-    BOOST_OUTCOME_TRY(cron, CronExpression::Parse(s.spec.cron, s.spec.time_zone));
-    s.last_fired_at = fired_for;
-    s.last_job_id = job_id;
-    // One run per tick: a schedule that fell behind does not fire a burst.
-    s.next_run_at = cron.NextAfter(std::max(fired_for, now));
-    return SaveLocked();
-  }
-  return ScheduleNotFound(name);
-}
-
-Result<void> ScheduleBook::SaveLocked() const {
+std::string SerializeBook(const std::vector<Schedule>& schedules) {
   rapidjson::StringBuffer buf;
   rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buf);
   w.StartObject();
   w.Key("schedules");
   w.StartArray();
-  for (const auto& s : schedules_) {
+  for (const auto& s : schedules) {
     w.StartObject();
     auto str = [&](const char* k, const std::string& v) {
       w.Key(k);
@@ -218,38 +133,130 @@ Result<void> ScheduleBook::SaveLocked() const {
   }
   w.EndArray();
   w.EndObject();
-  const std::string tmp = path_ + ".tmp";
-  // A full or failing disk is temporary (503 STORAGE_UNAVAILABLE, like the
-  // log's); anything else is a 500 naming the file in the server log.
-  auto failed = [&](const char* what) -> Error {
-    const int err = errno;
-    ::unlink(tmp.c_str());  // give the room back
-    if (err == ENOSPC || err == EDQUOT || err == EIO) return StorageUnavailable();
-    return Internal(fmt::format("cannot {} {}: {}", what, tmp, std::strerror(err)));
-  };
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) return failed("create");
-  const char* data = buf.GetString();
-  size_t left = buf.GetSize();
-  while (left > 0) {
-    const ssize_t n = ::write(fd, data, left);
-    if (n <= 0) {
-      if (n == 0) errno = EIO;
-      Error e = failed("write");
-      ::close(fd);
-      return e;
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+}  // namespace
+
+std::string_view CatchUpName(CatchUp c) { return c == CatchUp::kOnce ? "once" : "skip"; }
+std::optional<CatchUp> ParseCatchUp(std::string_view name) {
+  if (name == "once") return CatchUp::kOnce;
+  if (name == "skip") return CatchUp::kSkip;
+  return std::nullopt;
+}
+
+ScheduleBook::ScheduleBook(std::shared_ptr<config::ConfigStore> store, Millis opened_at)
+    : opened_at_(opened_at),
+      doc_(store, config::Doc::kSchedules,
+           [where = store->Describe(config::Doc::kSchedules),
+            opened_at](const config::Snapshot& snap) -> Result<std::vector<Schedule>> {
+             BOOST_OUTCOME_TRY(book, ParseBook(snap, where, opened_at));
+             ApplyCatchUp(book, opened_at);
+             return book;
+           },
+           std::chrono::milliseconds(0)) {}
+
+Result<std::unique_ptr<ScheduleBook>> ScheduleBook::Open(
+    std::shared_ptr<config::ConfigStore> store, Millis now) {
+  std::unique_ptr<ScheduleBook> book(new ScheduleBook(std::move(store), now));
+  BOOST_OUTCOME_TRYV(book->doc_.Load());
+  return book;
+}
+
+std::shared_ptr<const ScheduleBook::Schedules> ScheduleBook::Current() const {
+  return doc_.Get();
+}
+
+Result<void> ScheduleBook::Edit(const std::function<Result<bool>(Schedules&)>& edit) {
+  const std::string where = doc_.store().Describe(config::Doc::kSchedules);
+  BOOST_OUTCOME_TRY(
+      stored, doc_.store().Update(
+                  config::Doc::kSchedules,
+                  [&](const config::Snapshot& current) -> Result<std::optional<std::string>> {
+                    BOOST_OUTCOME_TRY(book, ParseBook(current, where, opened_at_));
+                    BOOST_OUTCOME_TRY(changed, edit(book));
+                    if (!changed) return std::optional<std::string>();
+                    SortByName(book);
+                    return std::optional<std::string>(SerializeBook(book));
+                  }));
+  return doc_.Install(stored);
+}
+
+std::vector<Schedule> ScheduleBook::List() const { return *Current(); }
+
+Result<Schedule> ScheduleBook::Get(std::string_view name) const {
+  for (const auto& s : *Current()) {
+    if (s.spec.name == name) return s;
+  }
+  return ScheduleNotFound(name);
+}
+
+Result<Schedule> ScheduleBook::Put(ScheduleSpec spec, Millis now) {
+  if (!ValidName(spec.name)) {
+    return InvalidArgument("schedule name must be 1 to 128 of [A-Za-z0-9_.-]");
+  }
+  if (spec.display_name.empty()) spec.display_name = spec.name;
+  if (spec.job_type.empty()) spec.job_type = spec.name;
+  if (spec.queue.empty()) spec.queue = "default";
+  // The runs it enqueues carry these names (names.h).
+  BOOST_OUTCOME_TRYV(CheckName("type", spec.job_type));
+  BOOST_OUTCOME_TRYV(CheckName("queue", spec.queue));
+  if (spec.max_attempts < 1 || spec.max_attempts > 1000) {
+    return InvalidArgument("max_attempts must be between 1 and 1000");
+  }
+  BOOST_OUTCOME_TRY(cron, CronExpression::Parse(spec.cron, spec.time_zone));
+  Schedule s;
+  s.spec = std::move(spec);
+  s.next_run_at = cron.NextAfter(now);
+  BOOST_OUTCOME_TRYV(Edit([&](Schedules& book) -> Result<bool> {
+    auto it = std::find_if(book.begin(), book.end(),
+                           [&](const Schedule& x) { return x.spec.name == s.spec.name; });
+    if (it != book.end()) {
+      s.last_fired_at = it->last_fired_at;
+      s.last_job_id = it->last_job_id;
+      *it = s;
+    } else {
+      book.push_back(s);
     }
-    data += n;
-    left -= size_t(n);
+    return true;
+  }));
+  return s;
+}
+
+Result<void> ScheduleBook::Remove(std::string_view name) {
+  return Edit([&](Schedules& book) -> Result<bool> {
+    auto it = std::find_if(book.begin(), book.end(),
+                           [&](const Schedule& x) { return x.spec.name == name; });
+    if (it == book.end()) return ScheduleNotFound(name);
+    book.erase(it);
+    return true;
+  });
+}
+
+std::vector<std::pair<Schedule, Millis>> ScheduleBook::Due(Millis now) const {
+  std::vector<std::pair<Schedule, Millis>> due;
+  for (const auto& s : *Current()) {
+    if (s.next_run_at && *s.next_run_at <= now) due.emplace_back(s, *s.next_run_at);
   }
-  if (::fsync(fd) != 0) {
-    Error e = failed("sync");
-    ::close(fd);
-    return e;
-  }
-  ::close(fd);
-  if (std::rename(tmp.c_str(), path_.c_str()) != 0) return failed("rename");
-  return Ok();
+  return due;
+}
+
+Result<void> ScheduleBook::MarkFired(std::string_view name, Millis fired_for, Millis now,
+                                     const std::string& job_id) {
+  return Edit([&](Schedules& book) -> Result<bool> {
+    for (auto& s : book) {
+      if (s.spec.name != name) continue;
+      // Another node fired this run (or a later one) and moved it on.
+      if (s.next_run_at && *s.next_run_at > fired_for) return false;
+      BOOST_OUTCOME_TRY(cron, CronExpression::Parse(s.spec.cron, s.spec.time_zone));
+      s.last_fired_at = fired_for;
+      s.last_job_id = job_id;
+      // One run per tick: a schedule that fell behind does not fire a burst.
+      s.next_run_at = cron.NextAfter(std::max(fired_for, now));
+      return true;
+    }
+    return ScheduleNotFound(name);
+  });
 }
 
 }  // namespace jobtrail

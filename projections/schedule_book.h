@@ -1,17 +1,31 @@
 #pragma once
-// Named periodic job types (cron + time zone), kept in
-// <data-dir>/schedules.json. A schedule's definition is configuration, not
-// history: it lives beside the log, written atomically (temp file, fsync,
-// rename). What a schedule does is history: every run it fires is an
-// enqueued event (actor "system") whose idempotency key names the schedule
-// and the fire time, so a crash between firing and saving never fires twice.
+// Named periodic job types (cron + time zone). A schedule's definition is
+// configuration, not history: it lives in the node's configuration store
+// (config/config_store.h) — schedules.json in the data directory, or, for
+// nodes on a shared PostgreSQL log, one document every node reads — and is
+// changed by atomic read-modify-writes of that document, so two nodes'
+// changes never overwrite each other. What a schedule does is history:
+// every run it fires is an enqueued event (actor "system") whose
+// idempotency key names the schedule and the fire time, so a crash between
+// firing and marking, or two nodes firing the same run, never enqueues twice.
 //
-// Thread-safe: every method takes the book's mutex.
-#include <mutex>
+// Every read re-checks the document's version (a stat, or a one-row read in
+// PostgreSQL) and re-reads it when it moved: a schedule put or deleted
+// through any node is what the next read on every node sees.
+//
+// Catch-up after downtime is applied to this node's copy only, relative to
+// when the book was opened: a kSkip schedule whose next run was due before
+// then moves to its next future run. It is not written back, so a node
+// starting beside running ones never makes them skip a run.
+//
+// Thread-safe.
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "config/cached_doc.h"
+#include "config/config_store.h"
 #include "domain/cron_expression.h"
 #include "domain/error.h"
 #include "domain/job_event.h"
@@ -44,9 +58,10 @@ struct Schedule {
 
 class ScheduleBook {
  public:
-  // Loads the book from `path` (missing file: empty). Errors: kDataLoss for
-  // a file that does not parse.
-  static Result<std::unique_ptr<ScheduleBook>> Open(const std::string& path, Millis now);
+  // Loads the book from `store` (no document yet: empty). Errors: kDataLoss
+  // for a document that does not parse, the store's errors.
+  static Result<std::unique_ptr<ScheduleBook>> Open(std::shared_ptr<config::ConfigStore> store,
+                                                    Millis now);
 
   std::vector<Schedule> List() const;
   Result<Schedule> Get(std::string_view name) const;
@@ -56,20 +71,23 @@ class ScheduleBook {
   Result<void> Remove(std::string_view name);  // kNotFound/SCHEDULE_NOT_FOUND
 
   // Schedules whose next run is due at `now`, with the fire time each is
-  // due for. MarkFired then moves each past `now`.
+  // due for. MarkFired then moves each past `now` (unless another node
+  // already did).
   std::vector<std::pair<Schedule, Millis>> Due(Millis now) const;
   Result<void> MarkFired(std::string_view name, Millis fired_for, Millis now,
                          const std::string& job_id);
 
  private:
-  explicit ScheduleBook(std::string path) : path_(std::move(path)) {}
-  Result<void> SaveLocked() const;
+  using Schedules = std::vector<Schedule>;  // sorted by name
+  explicit ScheduleBook(std::shared_ptr<config::ConfigStore> store, Millis opened_at);
+  // Changes the stored document: `edit` gets it as stored (no catch-up
+  // applied) and edits it in place, or returns an error (nothing written).
+  Result<void> Edit(const std::function<Result<bool>(Schedules&)>& edit);
+  std::shared_ptr<const Schedules> Current() const;
 
-  std::string path_;
-  mutable std::mutex mu_;
-  std::vector<Schedule> schedules_;  // GUARDED_BY(mu_), sorted by name
+  Millis opened_at_;
+  mutable config::CachedDoc<Schedules> doc_;
 };
-
 std::string_view CatchUpName(CatchUp c);
 std::optional<CatchUp> ParseCatchUp(std::string_view name);
 

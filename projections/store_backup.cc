@@ -110,7 +110,7 @@ Result<std::unique_ptr<RocksJobStore>> RocksJobStore::OpenReadOnly(
   if (auto caught_up = store->rocks_log_->CatchUp(); !caught_up) {
     return FromStoreError(caught_up.error());
   }
-  BOOST_OUTCOME_TRY(book, ScheduleBook::Open((dir / "schedules.json").string(),
+  BOOST_OUTCOME_TRY(book, ScheduleBook::Open(ConfigOf(options),
                                              store->clock_->Now()));
   store->schedules_ = std::move(book);
   return store;

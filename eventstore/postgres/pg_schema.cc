@@ -44,6 +44,18 @@ CREATE TABLE jobtrail_log_head (
 );
 INSERT INTO jobtrail_log_head (position, hash) VALUES (0, decode(repeat('00', 32), 'hex'));
 )sql"},
+    {2, "shared configuration",
+     R"sql(
+-- API keys, schedule definitions and the share-link key, one document a
+-- row, the same for every node (config/postgres/pg_config_store.h). No
+-- CHECK on body: a failing check would quote the row (a secret) in its error.
+CREATE TABLE jobtrail_config (
+  name       text        NOT NULL PRIMARY KEY,
+  body       bytea       NOT NULL,
+  version    bigint      NOT NULL,  -- bumped by every update; 0: not written yet
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+)sql"},
 };
 
 // An arbitrary constant: the advisory lock that serialises migrations.

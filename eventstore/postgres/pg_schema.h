@@ -14,7 +14,7 @@
 namespace jobtrail::eventstore::pg {
 
 // The schema version this build reads and writes.
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;  // 2: jobtrail_config (config/postgres/)
 // LISTEN/NOTIFY channel: every commit notifies it with its last position.
 inline constexpr const char* kNotifyChannel = "jobtrail_log";
 

@@ -191,7 +191,8 @@ int Run(int argc, char** argv) {
   KeysFlags keys;
   keys.data_dir = kDefaultDataDir;
   std::string key_id;
-  auto* keys_cmd = app.add_subcommand("keys", "Manage API keys (<data-dir>/keys.json)");
+  auto* keys_cmd = app.add_subcommand(
+      "keys", "Manage API keys (<data-dir>/keys.json, or a shared log's with --log)");
   keys_cmd->require_subcommand(1);
   auto* keys_create = keys_cmd->add_subcommand(
       "create", "Create an API key and print it (once) on stdout");
@@ -207,6 +208,10 @@ int Run(int argc, char** argv) {
   for (auto* cmd : {keys_create, keys_list, keys_revoke}) {
     cmd->add_option("--data-dir", keys.data_dir, "Data directory (holds keys.json)")
         ->capture_default_str();
+    cmd->add_option("--log", keys.log,
+                    "A postgresql:// URL: the keys every node on that shared log uses "
+                    "(run `jobtrail migrate` first)")
+        ->check(CLI::Validator(CheckLogUrl, "postgresql://URL", "LOG_URL"));
   }
 
   try {

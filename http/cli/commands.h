@@ -38,6 +38,7 @@ struct ServeFlags {
 
 struct KeysFlags {
   std::string data_dir;
+  std::string log;  // a postgresql:// URL: the keys every node on that log shares
   std::string role;
   std::string owner;
   std::string label;
@@ -58,8 +59,16 @@ int KeysRevoke(const KeysFlags& flags, const std::string& id);
 int Migrate(const std::string& log_url);
 // "" if `url` names a log jobtrail can use, else why not (for --log).
 std::string CheckLogUrl(const std::string& url);
-// Sets options.open_log for flags.log (a shared PostgreSQL log).
+// Sets options.open_log and options.config for flags.log (a shared
+// PostgreSQL log; its nodes share their configuration there too).
 void UseSharedLog(const StoreFlags& flags, JobStoreOptions& options);
+// Connects and checks that the shared log's schema is this build's; prints
+// why not (e.g. "run jobtrail migrate") and returns false otherwise.
+bool CheckSharedSchema(const std::string& log_url);
+// Where a node's configuration (API keys, schedules, the share-link key)
+// lives: the shared configuration in PostgreSQL for a `log` URL, else the
+// files in `data_dir` (config/config_store.h).
+std::shared_ptr<config::ConfigStore> ConfigFor(const std::string& log, const std::string& data_dir);
 
 // Opens an existing data directory (never creates one, except for serve
 // and import). Prints the error and returns null on failure.

@@ -1,11 +1,14 @@
 // The shared event log on the command line: `--log postgresql://...` for
 // the store commands, and `jobtrail migrate`, which creates or upgrades the
-// log's schema (eventstore/postgres/pg_schema.h). The URL may hold a
+// log's schema (eventstore/postgres/pg_schema.h), the shared configuration's
+// table included. The URL may hold a
 // password: it is never printed (prefer ~/.pgpass or PGPASSWORD).
 #include <fmt/format.h>
 
 #include <iostream>
 
+#include "config/file_config_store.h"
+#include "config/postgres/pg_config_store.h"
 #include "eventstore/postgres/pg_connection.h"
 #include "eventstore/postgres/pg_schema.h"
 #include "eventstore/postgres/postgres_event_log.h"
@@ -21,8 +24,15 @@ std::string CheckLogUrl(const std::string& url) {
   return parsed ? "" : parsed.error().message;
 }
 
+std::shared_ptr<config::ConfigStore> ConfigFor(const std::string& log,
+                                               const std::string& data_dir) {
+  if (log.empty()) return std::make_shared<config::FileConfigStore>(data_dir);
+  return std::make_shared<config::PgConfigStore>(log);
+}
+
 void UseSharedLog(const StoreFlags& flags, JobStoreOptions& options) {
   if (flags.log.empty()) return;
+  options.config = ConfigFor(flags.log, flags.data_dir);
   options.open_log = [url = flags.log,
                       sync = !flags.no_sync]() -> eventstore::StoreResult<ExternalLog> {
     eventstore::PostgresEventLogOptions log_options;
@@ -40,6 +50,21 @@ void UseSharedLog(const StoreFlags& flags, JobStoreOptions& options) {
     };
     return ExternalLog{std::move(log), std::move(identity), std::move(health)};
   };
+}
+
+bool CheckSharedSchema(const std::string& log_url) {
+  auto conn = eventstore::pg::Connect(log_url, "jobtrail");
+  if (!conn) {
+    std::cerr << "jobtrail: " << conn.error().message << "\n";
+    return false;
+  }
+  auto checked =
+      eventstore::pg::CheckSchema(conn.value().get(), eventstore::pg::DescribeTarget(log_url));
+  if (!checked) {
+    std::cerr << "jobtrail: " << checked.error().message << "\n";
+    return false;
+  }
+  return true;
 }
 
 int Migrate(const std::string& log_url) {

@@ -127,7 +127,7 @@ void AddSecurityFlags(CLI::App* serve, SecurityFlags& f) {
       ->group(group);
 }
 
-bool ResolveSecurity(const SecurityFlags& f, const std::string& data_dir,
+bool ResolveSecurity(const SecurityFlags& f, std::shared_ptr<config::ConfigStore> config,
                      http::SecurityOptions& out) {
   out = f.options;
   for (const std::string& spec : f.rate_limits) {
@@ -149,7 +149,7 @@ bool ResolveSecurity(const SecurityFlags& f, const std::string& data_dir,
         "an admin. Never expose this server beyond localhost");
     return true;
   }
-  out.auth.keys_path = http::KeyStore::PathIn(data_dir);
+  out.auth.config = config;
   http::JwtOptions jwt;
   jwt.issuer = f.jwt_issuer;
   jwt.audience = f.jwt_audience;
@@ -179,14 +179,17 @@ bool ResolveSecurity(const SecurityFlags& f, const std::string& data_dir,
     return false;
   }
   if (out.auth.share_secret.empty()) {
-    auto secret = http::ShareTokens::LoadOrCreateSecret(data_dir);
+    auto secret = http::ShareTokens::LoadOrCreateSecret(*config);
     if (!secret) {
       std::cerr << "jobtrail: cannot set up share links: " << secret.error().message << "\n";
       return false;
     }
     out.auth.share_secret = std::move(secret).value();
   }
-  auto keys = http::KeyStore::Load(out.auth.keys_path);
+  auto read = config->Read(config::Doc::kApiKeys);
+  auto keys = read ? http::KeyStore::FromSnapshot(config->Describe(config::Doc::kApiKeys),
+                                                  read.value())
+                   : Result<http::KeyStore>(read.error());
   if (!keys) {
     std::cerr << "jobtrail: " << keys.error().message << "\n";
     return false;
@@ -194,15 +197,15 @@ bool ResolveSecurity(const SecurityFlags& f, const std::string& data_dir,
   size_t active = 0;
   for (const auto& k : keys.value().keys()) active += k.active() ? 1 : 0;
   Log().info("authentication on: {} active API key(s) in {}{}{}; rate limits: {}", active,
-               out.auth.keys_path, out.auth.jwt ? "; JWT " : "",
+               config->Describe(config::Doc::kApiKeys), out.auth.jwt ? "; JWT " : "",
                out.auth.jwt ? std::string(out.auth.jwt->hs256_secret.empty() ? "" : "HS256 ") +
                                   (out.auth.jwt->rs256_public_pem.empty() ? "" : "RS256")
                             : std::string(),
                http::DescribeRateLimits(out.rates));
   if (active == 0 && !out.auth.jwt) {
     Log().warn("no active API key and no JWT key: every request needing credentials will "
-                 "be refused. Create a key with `jobtrail keys create --role admin --data-dir {}`",
-                 data_dir);
+                 "be refused. Create a key with `jobtrail keys create --role admin {}`",
+                 config->shared() ? "--log postgresql://..." : "--data-dir DIR");
   }
   return true;
 }

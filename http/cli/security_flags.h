@@ -5,9 +5,11 @@
 // never logged or printed.
 #include <CLI/CLI.hpp>
 
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "config/config_store.h"
 #include "http/security/security_options.h"
 
 namespace jobtrail::cli {
@@ -32,8 +34,10 @@ struct SecurityFlags {
 void AddSecurityFlags(CLI::App* serve, SecurityFlags& flags);
 
 // Reads the secrets, checks the rules, and fills `out` (auth, rates,
-// limits, webhook secret). Prints the problem and returns false on error.
-bool ResolveSecurity(const SecurityFlags& flags, const std::string& data_dir,
+// limits, webhook secret). API keys and the share-link key come from
+// `config` (files in the data directory, or the shared configuration of
+// nodes on one PostgreSQL log). Prints the problem and returns false on error.
+bool ResolveSecurity(const SecurityFlags& flags, std::shared_ptr<config::ConfigStore> config,
                      http::SecurityOptions& out);
 
 }  // namespace jobtrail::cli

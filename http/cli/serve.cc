@@ -159,7 +159,8 @@ int Serve(const ServeFlags& flags) {
   auto store = OpenStore(flags.store, /*create=*/true,
                          flags.webhooks.disabled ? nullptr : &tap);
   if (!store) return 1;
-  if (!ResolveSecurity(flags.security, flags.store.data_dir, server.security)) {
+  if (!ResolveSecurity(flags.security, ConfigFor(flags.store.log, flags.store.data_dir),
+                       server.security)) {
     return 2;
   }
   // Long-polls and event streams (http/live/).

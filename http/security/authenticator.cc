@@ -1,29 +1,20 @@
 #include "http/security/authenticator.h"
 
 #include <spdlog/spdlog.h>
-#include <sys/stat.h>
 
 #include <chrono>
+#include <filesystem>
 
 #include <fmt/format.h>
+
+#include "config/file_config_store.h"
 
 namespace jobtrail::http {
 namespace {
 
-constexpr int64_t kKeysRecheckNs = 1'000'000'000;
-
-int64_t SteadyNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-std::string FileStamp(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return "absent";
-  return fmt::format("{}:{}:{}.{}", st.st_ino, st.st_size, st.st_mtim.tv_sec,
-                     st.st_mtim.tv_nsec);
-}
+// How stale a node's copy of the API keys may be: a revoked key stops
+// working everywhere within this.
+constexpr std::chrono::milliseconds kKeysMaxAge{1000};
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -64,37 +55,25 @@ Result<std::unique_ptr<Authenticator>> Authenticator::Create(AuthOptions options
     }
     a->share_ = std::make_unique<ShareTokens>(a->options_.share_secret);
   }
-  if (!a->options_.keys_path.empty()) {
-    // Fail at start on a damaged file rather than rejecting every key later.
-    BOOST_OUTCOME_TRY(keys, KeyStore::Load(a->options_.keys_path));
-    a->keys_ = std::make_shared<const KeyStore>(std::move(keys));
-    a->keys_stamp_ = FileStamp(a->options_.keys_path);
-    a->keys_checked_ns_ = SteadyNs();
+  std::shared_ptr<config::ConfigStore> store = a->options_.config;
+  if (!store && !a->options_.keys_path.empty()) {
+    const std::filesystem::path path(a->options_.keys_path);
+    if (path.filename() != "keys.json") {
+      return InvalidArgument("the keys file must be <data-dir>/keys.json");
+    }
+    store = std::make_shared<config::FileConfigStore>(path.parent_path().string());
+  }
+  if (store) {
+    a->keys_ = std::make_unique<config::CachedDoc<KeyStore>>(
+        store, config::Doc::kApiKeys,
+        [where = store->Describe(config::Doc::kApiKeys)](const config::Snapshot& snap) {
+          return KeyStore::FromSnapshot(where, snap);
+        },
+        kKeysMaxAge);
+    // Fail at start on a damaged document rather than rejecting every key later.
+    BOOST_OUTCOME_TRYV(a->keys_->Load());
   }
   return a;
-}
-
-std::shared_ptr<const KeyStore> Authenticator::CurrentKeys() const {
-  std::lock_guard lock(mu_);
-  const int64_t now = SteadyNs();
-  if (now - keys_checked_ns_ >= kKeysRecheckNs) {
-    keys_checked_ns_ = now;
-    std::string stamp = FileStamp(options_.keys_path);
-    if (stamp != keys_stamp_) {
-      auto fresh = KeyStore::Load(options_.keys_path);
-      if (fresh) {
-        keys_ = std::make_shared<const KeyStore>(std::move(fresh).value());
-        keys_stamp_ = std::move(stamp);
-        spdlog::info("reloaded {} ({} keys)", options_.keys_path, keys_->keys().size());
-      } else {
-        // Keep serving with the keys we have; say why once per change.
-        keys_stamp_ = std::move(stamp);
-        spdlog::error("cannot reload {}: {}; keeping the previous keys", options_.keys_path,
-                      fresh.error().message);
-      }
-    }
-  }
-  return keys_;
 }
 
 ApiResult<Principal> Authenticator::AuthenticateBearer(std::string_view token) const {
@@ -102,7 +81,7 @@ ApiResult<Principal> Authenticator::AuthenticateBearer(std::string_view token) c
   if (token.empty()) return MissingCredentials();
   std::string_view id, secret;
   if (SplitApiKey(token, id, secret)) {
-    auto keys = options_.keys_path.empty() ? nullptr : CurrentKeys();
+    auto keys = keys_ ? keys_->Get() : nullptr;
     const ApiKeyRecord* key = keys ? keys->Verify(token) : nullptr;
     if (key == nullptr) {
       SPDLOG_DEBUG("API key {} rejected", id);

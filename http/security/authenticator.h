@@ -14,9 +14,11 @@
 // With insecure_no_auth every request is an admin (subject "") and no
 // credential is looked at.
 //
-// API keys are re-read from keys.json when the file changes (checked at
-// most once a second), so `jobtrail keys create/revoke` take effect on a
-// running server.
+// API keys are re-read from their store (keys.json, or the shared
+// configuration of nodes on a PostgreSQL log) when it changes, checked at
+// most once a second (config/cached_doc.h): `jobtrail keys create/revoke`
+// take effect on a running server, and on every node of a cluster, within
+// a second.
 //
 // Thread-safe.
 #include <memory>
@@ -25,6 +27,7 @@
 #include <string>
 #include <string_view>
 
+#include "config/cached_doc.h"
 #include "domain/clock.h"
 #include "domain/error.h"
 #include "http/security/jwt_verifier.h"
@@ -38,7 +41,9 @@ namespace jobtrail::http {
 
 struct AuthOptions {
   bool insecure_no_auth = false;
-  std::string keys_path;            // keys.json; empty: API keys not accepted
+  std::string keys_path;            // <dir>/keys.json; empty: API keys not accepted
+  // Where API keys live (config/config_store.h); wins over keys_path.
+  std::shared_ptr<config::ConfigStore> config;
   std::optional<JwtOptions> jwt;    // nullopt: JWTs not accepted
   std::string share_secret;         // empty: share links disabled
 };
@@ -63,17 +68,12 @@ class Authenticator {
 
  private:
   Authenticator(AuthOptions options, const Clock& clock) : options_(std::move(options)), clock_(clock) {}
-  std::shared_ptr<const KeyStore> CurrentKeys() const;
 
   AuthOptions options_;
   const Clock& clock_;
   std::unique_ptr<JwtVerifier> jwt_;
   std::unique_ptr<ShareTokens> share_;
-
-  mutable std::mutex mu_;
-  mutable std::shared_ptr<const KeyStore> keys_;  // GUARDED_BY(mu_)
-  mutable std::string keys_stamp_;                // GUARDED_BY(mu_): inode/size/mtime
-  mutable int64_t keys_checked_ns_ = 0;           // GUARDED_BY(mu_): steady clock
+  std::unique_ptr<config::CachedDoc<KeyStore>> keys_;  // null: API keys not accepted
 };
 
 // The errors Authenticate answers (for dialects that map them to their own

@@ -97,6 +97,25 @@ Result<KeyStore> KeyStore::Parse(const std::string& path, std::string_view text)
   return store;
 }
 
+Result<KeyStore> KeyStore::FromSnapshot(const std::string& where, const config::Snapshot& snap) {
+  if (!snap.exists) return KeyStore(where);
+  return Parse(where, snap.text);
+}
+
+Result<KeyStore> KeyStore::Edit(config::ConfigStore& store,
+                                const std::function<Result<void>(KeyStore&)>& edit) {
+  const std::string where = store.Describe(config::Doc::kApiKeys);
+  BOOST_OUTCOME_TRY(
+      stored, store.Update(config::Doc::kApiKeys,
+                           [&](const config::Snapshot& current)
+                               -> Result<std::optional<std::string>> {
+                             BOOST_OUTCOME_TRY(keys, FromSnapshot(where, current));
+                             BOOST_OUTCOME_TRYV(edit(keys));
+                             return std::optional<std::string>(keys.Serialize());
+                           }));
+  return FromSnapshot(where, stored);
+}
+
 Result<KeyStore::Created> KeyStore::Create(Role role, std::string owner, std::string label,
                                            Millis now) {
   if (owner.size() > kMaxOwnerBytes) return InvalidArgument("owner is longer than 256 bytes");

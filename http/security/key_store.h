@@ -1,5 +1,7 @@
 #pragma once
-// KeyStore: jobtrail's API keys, in <data-dir>/keys.json.
+// KeyStore: jobtrail's API keys, in <data-dir>/keys.json — or, for nodes on
+// a shared PostgreSQL log, the same document in the shared configuration
+// (config/config_store.h: Doc::kApiKeys), which every node reads.
 //
 // A key is shown once, at creation: "jt_<id>_<secret>" (id: 16 hex digits,
 // secret: 32 random bytes in base64url). The file keeps only the id, the
@@ -14,11 +16,13 @@
 //
 // Thread-compatible: a loaded KeyStore is a value; the server reloads a
 // fresh one when the file changes (authenticator.h).
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "config/config_store.h"
 #include "domain/error.h"
 #include "domain/job_event.h"
 #include "http/server/principal.h"
@@ -47,6 +51,13 @@ class KeyStore {
   static Result<KeyStore> Load(const std::string& path);
   // Parses the file's text (exposed for tests and fuzzing).
   static Result<KeyStore> Parse(const std::string& path, std::string_view text);
+  // From a configuration store's document (absent: an empty store; Save()
+  // is not for these: change them with Edit). `where` names it in errors.
+  static Result<KeyStore> FromSnapshot(const std::string& where, const config::Snapshot& snap);
+  // Changes the keys document of `store` atomically: `edit` gets the keys as
+  // stored and changes them (or fails, and nothing is written).
+  static Result<KeyStore> Edit(config::ConfigStore& store,
+                               const std::function<Result<void>(KeyStore&)>& edit);
 
   struct Created {
     ApiKeyRecord record;

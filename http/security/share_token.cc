@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "config/file_config_store.h"
 #include "http/security/crypto.h"
 #include "http/security/secret_file.h"
 
@@ -56,14 +57,26 @@ Result<std::string> ShareTokens::Verify(std::string_view token, Millis now) cons
 }
 
 Result<std::string> ShareTokens::LoadOrCreateSecret(const std::string& data_dir) {
-  const std::string path = (std::filesystem::path(data_dir) / "share.key").string();
-  auto existing = ReadSecretFile(path);
-  if (existing) return std::move(existing).value();
-  if (existing.error().code != Code::kNotFound) return existing.error();
-  auto bytes = RandomBytes(32);
-  if (!bytes) return Internal("the random generator failed");
-  const std::string secret = HexEncode(*bytes);
-  BOOST_OUTCOME_TRYV(WriteFileAtomically(path, secret + "\n", 0600));
+  config::FileConfigStore files(data_dir);
+  return LoadOrCreateSecret(files);
+}
+
+Result<std::string> ShareTokens::LoadOrCreateSecret(config::ConfigStore& store) {
+  BOOST_OUTCOME_TRY(
+      stored, store.Update(config::Doc::kShareKey,
+                           [](const config::Snapshot& current)
+                               -> Result<std::optional<std::string>> {
+                             if (current.exists) return std::optional<std::string>();
+                             auto bytes = RandomBytes(32);
+                             if (!bytes) return Internal("the random generator failed");
+                             return std::optional<std::string>(HexEncode(*bytes) + "\n");
+                           }));
+  std::string secret = std::move(stored.text);
+  if (!secret.empty() && secret.back() == '\n') secret.pop_back();
+  if (!secret.empty() && secret.back() == '\r') secret.pop_back();
+  if (secret.empty()) {
+    return InvalidArgument(fmt::format("{} is empty", store.Describe(config::Doc::kShareKey)));
+  }
   return secret;
 }
 

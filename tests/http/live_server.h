@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "config/file_config_store.h"
 #include "domain/clock.h"
 #include "http/app/http_server.h"
 #include "http/security/key_store.h"
@@ -159,25 +160,30 @@ class SecureServerTest : public LiveServerTest {
     manual_clock_ = true;
     {
       // keys.json goes into a data directory, as `jobtrail keys create` does.
+      // On another event log (TestLog) the directory is that log's node.
       JobStoreOptions init;
       init.data_dir = dir_;
-      ASSERT_TRUE(JobStore::Open(init));
+      if (TestLog()) TestLog()(init, log_resource_);
+      auto opened = JobStore::Open(init);
+      ASSERT_TRUE(opened) << opened.error().ToString();
+      // Where `serve` keeps the keys: keys.json, or the shared configuration.
+      config_ = init.config;
     }
-    auto keys = http::KeyStore::Load(http::KeyStore::PathIn(dir_));
-    ASSERT_TRUE(keys);
-    auto make = [&](http::Role role, const std::string& owner) {
-      auto created = keys.value().Create(role, owner, "", clock_.Now());
-      EXPECT_TRUE(created);
-      return created.value().key;
-    };
-    admin_key_ = make(http::Role::kAdmin, "ops");
-    worker_key_ = make(http::Role::kWorker, "svc");
-    alice_key_ = make(http::Role::kReader, "alice");
-    bob_key_ = make(http::Role::kReader, "bob");
-    revoked_key_ = make(http::Role::kAdmin, "gone");
-    http::ApiKeyRecord last = keys.value().keys().back();
-    ASSERT_TRUE(keys.value().Revoke(last.id, clock_.Now()));
-    ASSERT_TRUE(keys.value().Save());
+    if (!config_) config_ = std::make_shared<config::FileConfigStore>(dir_);
+    auto keys = http::KeyStore::Edit(*config_, [&](http::KeyStore& keys) -> Result<void> {
+      auto make = [&](http::Role role, const std::string& owner) {
+        auto created = keys.Create(role, owner, "", clock_.Now());
+        EXPECT_TRUE(created);
+        return created ? created.value().key : std::string();
+      };
+      admin_key_ = make(http::Role::kAdmin, "ops");
+      worker_key_ = make(http::Role::kWorker, "svc");
+      alice_key_ = make(http::Role::kReader, "alice");
+      bob_key_ = make(http::Role::kReader, "bob");
+      revoked_key_ = make(http::Role::kAdmin, "gone");
+      return keys.Revoke(keys.keys().back().id, clock_.Now());
+    });
+    ASSERT_TRUE(keys) << keys.error().ToString();
 
     options_.host = "127.0.0.1";
     options_.port = 0;
@@ -185,6 +191,7 @@ class SecureServerTest : public LiveServerTest {
     options_.access_log = false;
     auto& auth = options_.security.auth;
     auth.keys_path = http::KeyStore::PathIn(dir_);
+    auth.config = config_;
     http::JwtOptions jwt;
     jwt.hs256_secret = kJwtSecret;
     jwt.issuer = kIssuer;
@@ -227,6 +234,7 @@ class SecureServerTest : public LiveServerTest {
   }
 
   std::string admin_key_, worker_key_, alice_key_, bob_key_, revoked_key_;
+  std::shared_ptr<config::ConfigStore> config_;  // where the keys are
 };
 
 }  // namespace jobtrail::testing

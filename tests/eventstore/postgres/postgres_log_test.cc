@@ -63,7 +63,10 @@ TEST(PostgresSchemaTest, MigrateCreatesTheSchemaOnceAndOpenNeedsIt) {
   for (auto& t : threads) t.join();
   ASSERT_TRUE(reports[0]) << reports[0].error().message;
   ASSERT_TRUE(reports[1]) << reports[1].error().message;
-  EXPECT_EQ(reports[0].value().applied.size() + reports[1].value().applied.size(), 1u);
+  // One of them applied every migration, the other found nothing to do.
+  EXPECT_EQ(reports[0].value().applied.size() + reports[1].value().applied.size(),
+            size_t(pg::kSchemaVersion));
+  EXPECT_TRUE(reports[0].value().applied.empty() || reports[1].value().applied.empty());
   for (const auto& r : reports) EXPECT_EQ(r.value().to_version, pg::kSchemaVersion);
 
   pg::Conn conn = Connect(db.url());

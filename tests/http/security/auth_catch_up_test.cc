@@ -22,6 +22,7 @@ class AuthCatchUpTest : public SecureServerTest {
     JobStoreOptions store_options;
     store_options.data_dir = dir_;
     store_options.clock = &clock_;
+    if (TestLog()) TestLog()(store_options, log_resource_);  // the same log as Start()'s
     auto real = JobStore::Open(store_options);
     ASSERT_TRUE(real) << real.error().ToString();
     auto lagging = std::make_unique<LaggingStore>(std::move(real).value());

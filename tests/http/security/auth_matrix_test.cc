@@ -270,16 +270,19 @@ TEST_F(AuthMatrixTest, RevokedKeysAndJwtRolesAndKeysAddedWhileRunning) {
   EXPECT_EQ(client_->Get("/v1/stats", Bearer(Jwt("carol"))).status, 403);
   EXPECT_EQ(client_->Get("/v1/jobs", {"X-API-Key: " + alice_key_}).status, 200);
   // A key created by `jobtrail keys create` while the server runs works
-  // within about a second (the file is re-read when it changes).
-  auto keys = http::KeyStore::Load(http::KeyStore::PathIn(dir_));
-  ASSERT_TRUE(keys);
-  auto fresh = keys.value().Create(http::Role::kReader, "dave", "", clock_.Now());
-  ASSERT_TRUE(fresh);
-  ASSERT_TRUE(keys.value().Save());
+  // within about a second (the keys are re-read when they change: the
+  // file, or the shared configuration on PostgreSQL).
+  std::string fresh;
+  auto keys = http::KeyStore::Edit(*config_, [&](http::KeyStore& keys) -> Result<void> {
+    BOOST_OUTCOME_TRY(made, keys.Create(http::Role::kReader, "dave", "", clock_.Now()));
+    fresh = made.key;
+    return Ok();
+  });
+  ASSERT_TRUE(keys) << keys.error().ToString();
   bool accepted = false;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (!accepted && std::chrono::steady_clock::now() < deadline) {
-    accepted = client_->Get("/v1/jobs", Bearer(fresh.value().key)).status == 200;
+    accepted = client_->Get("/v1/jobs", Bearer(fresh)).status == 200;
   }
   EXPECT_TRUE(accepted);
 }

@@ -152,6 +152,8 @@ TEST_F(ProxiedRateLimitTest, EveryForwardedForLineOfTheRequestCounts) {
 TEST(ProxiedServerOptions, ABadProxySpecStopsTheServerFromStarting) {
   JobStoreOptions store_options;
   store_options.data_dir = MakeHttpTempDir("jobtrail-proxy");
+  std::shared_ptr<void> log_resource;  // on another event log (TestLog): its database
+  if (TestLog()) TestLog()(store_options, log_resource);
   auto store = JobStore::Open(store_options);
   ASSERT_TRUE(store);
   http::ServerOptions options;
