@@ -19,7 +19,7 @@
 #include <memory>
 #include <string>
 
-#include "config/config_store.h"
+#include "eventstore/config/config_store.h"
 #include "domain/clock.h"
 #include "domain/error.h"
 #include "domain/retry_policy.h"

@@ -10,7 +10,7 @@
 
 #include <filesystem>
 
-#include "config/file_config_store.h"
+#include "eventstore/config/file_config_store.h"
 #include "domain/job_id.h"
 #include "eventstore/rocks_logger.h"
 #include "projections/list_reader.h"

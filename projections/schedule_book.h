@@ -24,8 +24,8 @@
 #include <string>
 #include <vector>
 
-#include "config/cached_doc.h"
-#include "config/config_store.h"
+#include "eventstore/config/cached_doc.h"
+#include "eventstore/config/config_store.h"
 #include "domain/cron_expression.h"
 #include "domain/error.h"
 #include "domain/job_event.h"

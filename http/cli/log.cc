@@ -7,8 +7,8 @@
 
 #include <iostream>
 
-#include "config/file_config_store.h"
-#include "config/postgres/pg_config_store.h"
+#include "eventstore/config/file_config_store.h"
+#include "eventstore/config/postgres/pg_config_store.h"
 #include "eventstore/postgres/pg_connection.h"
 #include "eventstore/postgres/pg_schema.h"
 #include "eventstore/postgres/postgres_event_log.h"

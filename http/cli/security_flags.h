@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "config/config_store.h"
+#include "eventstore/config/config_store.h"
 #include "http/security/security_options.h"
 
 namespace jobtrail::cli {

@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "config/file_config_store.h"
+#include "eventstore/config/file_config_store.h"
 
 namespace jobtrail::http {
 namespace {

@@ -27,7 +27,7 @@
 #include <string>
 #include <string_view>
 
-#include "config/cached_doc.h"
+#include "eventstore/config/cached_doc.h"
 #include "domain/clock.h"
 #include "domain/error.h"
 #include "http/security/jwt_verifier.h"

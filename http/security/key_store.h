@@ -22,7 +22,7 @@
 #include <string_view>
 #include <vector>
 
-#include "config/config_store.h"
+#include "eventstore/config/config_store.h"
 #include "domain/error.h"
 #include "domain/job_event.h"
 #include "http/server/principal.h"

@@ -4,7 +4,7 @@
 
 #include <fmt/format.h>
 
-#include "config/file_config_store.h"
+#include "eventstore/config/file_config_store.h"
 #include "http/security/crypto.h"
 #include "http/security/secret_file.h"
 

@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-#include "config/config_store.h"
+#include "eventstore/config/config_store.h"
 #include "domain/error.h"
 #include "domain/job_event.h"
 

@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-#include "config/file_config_store.h"
+#include "eventstore/config/file_config_store.h"
 #include "domain/clock.h"
 #include "http/app/http_server.h"
 #include "http/security/key_store.h"

@@ -2,7 +2,7 @@
 // dialects, security): the same test sources as their RocksDB binaries, with
 // every server's store on the PostgreSQL event log, each test on a database
 // of its own (the ctest fixture's server, tests/eventstore/postgres/).
-#include "config/postgres/pg_config_store.h"
+#include "eventstore/config/postgres/pg_config_store.h"
 #include "eventstore/postgres/postgres_event_log.h"
 #include "tests/eventstore/postgres/pg_test_db.h"
 #include "tests/http/live_server.h"

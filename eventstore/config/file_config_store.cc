@@ -1,4 +1,4 @@
-#include "config/file_config_store.h"
+#include "eventstore/config/file_config_store.h"
 
 #include <fcntl.h>
 #include <fmt/format.h>

@@ -10,7 +10,7 @@
 // directory. A crash leaves the old or the new file.
 #include <string>
 
-#include "config/config_store.h"
+#include "eventstore/config/config_store.h"
 
 namespace jobtrail::config {
 

@@ -22,7 +22,7 @@
 #include <mutex>
 #include <string>
 
-#include "config/config_store.h"
+#include "eventstore/config/config_store.h"
 
 namespace jobtrail::config {
 

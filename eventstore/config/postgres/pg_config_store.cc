@@ -1,4 +1,4 @@
-#include "config/postgres/pg_config_store.h"
+#include "eventstore/config/postgres/pg_config_store.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>

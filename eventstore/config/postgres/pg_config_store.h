@@ -25,7 +25,7 @@
 #include <mutex>
 #include <string>
 
-#include "config/config_store.h"
+#include "eventstore/config/config_store.h"
 #include "eventstore/postgres/pg_connection.h"
 
 namespace jobtrail::config {

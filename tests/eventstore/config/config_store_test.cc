@@ -10,9 +10,9 @@
 #include <thread>
 #include <vector>
 
-#include "config/cached_doc.h"
-#include "config/file_config_store.h"
-#include "config/postgres/pg_config_store.h"
+#include "eventstore/config/cached_doc.h"
+#include "eventstore/config/file_config_store.h"
+#include "eventstore/config/postgres/pg_config_store.h"
 #include "tests/eventstore/postgres/pg_test_db.h"
 
 namespace jobtrail::config {
