@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <utility>
 
 #include "projections/job_store.h"
 
@@ -31,6 +32,16 @@ struct Store {
   std::string dir;
   std::unique_ptr<JobStore> store;
   size_t jobs = 0;
+  Store() = default;
+  Store(Store&& o) noexcept
+      : dir(std::exchange(o.dir, {})), store(std::move(o.store)), jobs(o.jobs) {}
+  ~Store() {  // a 1,000,000-job store is gigabytes: not left in /tmp
+    store.reset();
+    if (!dir.empty()) {
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+    }
+  }
 };
 
 Store& Shared() {
@@ -64,6 +75,11 @@ Store& Shared() {
           if (!w) std::abort();
         }
         batch.clear();
+      }
+      if ((i + 1) % 100000 == 0) {
+        std::fprintf(stderr, "  %zu jobs after %.1f s\n", i + 1,
+                     std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+                         .count());
       }
     }
     const double secs =
