@@ -207,6 +207,50 @@ Result<std::vector<std::string>> ShortTermsUnder(rocksdb::DB* views, const rocks
   return terms;
 }
 
+// The candidates' tokens rows ("v" + enqueue position), read through one
+// iterator: candidates come in creation order, which is mostly enqueue
+// order, so the next one's row is usually a few steps away (a step costs
+// far less than a point read: a rare 10-letter word whose first 6 letters
+// have 10,000 candidates reads them in a few ms instead of tens).
+class TokensRows {
+ public:
+  TokensRows(rocksdb::DB* views, const rocksdb::ReadOptions& ro, bool descending)
+      : it_(views->NewIterator(ro)), descending_(descending) {}
+
+  // The row of `position`; nullopt when there is none.
+  Result<std::optional<std::string_view>> Find(uint64_t position) {
+    const std::string key = sk::TokensKey(position);
+    // The row is ahead in this direction: step towards it, a few times (a
+    // row passed over is not there). Behind or far ahead: seek.
+    for (int steps = 0; steps <= kMaxSteps && InRows(); ++steps) {
+      const int c = it_->key().compare(key);
+      if (c == 0) return Value();
+      const bool ahead = descending_ ? c > 0 : c < 0;
+      if (!ahead) {
+        if (steps > 0) return std::optional<std::string_view>();  // stepped over it
+        break;
+      }
+      if (steps == kMaxSteps) break;
+      descending_ ? it_->Prev() : it_->Next();
+    }
+    descending_ ? it_->SeekForPrev(key) : it_->Seek(key);
+    if (!it_->Valid()) {
+      if (!it_->status().ok()) return Internal(fmt::format("views: {}", it_->status().ToString()));
+      return std::optional<std::string_view>();
+    }
+    if (it_->key() != key) return std::optional<std::string_view>();
+    return Value();
+  }
+
+ private:
+  bool InRows() const { return it_->Valid() && it_->key().starts_with(sk::kTokensPrefix); }
+  std::optional<std::string_view> Value() const { return it_->value().ToStringView(); }
+
+  static constexpr int kMaxSteps = 16;
+  std::unique_ptr<rocksdb::Iterator> it_;
+  bool descending_;
+};
+
 }  // namespace
 
 Result<ListPage> ReadSearchPage(rocksdb::DB* views, const rocksdb::Snapshot* snapshot,
@@ -289,16 +333,14 @@ Result<ListPage> ReadSearchPage(rocksdb::DB* views, const rocksdb::Snapshot* sna
   // sources cannot make. Reads the job's tokens row (which names it) only
   // when a word must be checked or the job is on the page, and its status
   // record only when it is on the page or several statuses are asked for.
-  std::string tokens_value;
+  TokensRows tokens_rows(views, ro, q.descending);
   auto accept = [&](std::string_view order, std::string* job_id,
                     std::optional<StatusDocument>* doc_out) -> Result<bool> {
     if (!check_tokens && !check_status && doc_out == nullptr) return true;
-    rocksdb::Status s =
-        views->Get(ro, sk::TokensKey(vk::DecodeU64(order.substr(8))), &tokens_value);
-    if (s.IsNotFound()) return false;
-    if (!s.ok()) return Internal(fmt::format("views: {}", s.ToString()));
+    BOOST_OUTCOME_TRY(tokens_value, tokens_rows.Find(vk::DecodeU64(order.substr(8))));
+    if (!tokens_value) return false;
     std::string_view id, list;
-    if (!sk::SplitTokensValue(tokens_value, id, list)) {
+    if (!sk::SplitTokensValue(*tokens_value, id, list)) {
       return DataLoss("views: a malformed search tokens row");
     }
     for (const search::QueryWord& w : words) {
@@ -307,7 +349,7 @@ Result<ListPage> ReadSearchPage(rocksdb::DB* views, const rocksdb::Snapshot* sna
     job_id->assign(id);
     if (!check_status && doc_out == nullptr) return true;
     std::string value;
-    s = views->Get(ro, vk::JobKey(*job_id), &value);
+    rocksdb::Status s = views->Get(ro, vk::JobKey(*job_id), &value);
     if (s.IsNotFound()) return false;  // expired in the same batch as its postings
     if (!s.ok()) return Internal(fmt::format("views: {}", s.ToString()));
     BOOST_OUTCOME_TRY(doc, DecodeStatusRecord(value));
