@@ -207,32 +207,56 @@ Result<std::vector<std::string>> ShortTermsUnder(rocksdb::DB* views, const rocks
   return terms;
 }
 
-// The candidates' tokens rows ("v" + enqueue position), read through one
-// iterator: candidates come in creation order, which is mostly enqueue
-// order, so the next one's row is usually a few steps away (a step costs
-// far less than a point read: a rare 10-letter word whose first 6 letters
-// have 10,000 candidates reads them in a few ms instead of tens).
+// The candidates' tokens rows ("v" + enqueue position). Candidates come in
+// creation order, which is mostly enqueue order: when they are dense (a
+// rare 10-letter word whose first 6 letters have 10,000 candidates, jobs
+// enqueued one after the other) one iterator steps from row to row, which
+// costs far less than a point read each; sparse ones are point reads.
 class TokensRows {
  public:
   TokensRows(rocksdb::DB* views, const rocksdb::ReadOptions& ro, bool descending)
-      : it_(views->NewIterator(ro)), descending_(descending) {}
+      : views_(views), ro_(ro), it_(views->NewIterator(ro)), descending_(descending) {}
 
   // The row of `position`; nullopt when there is none.
   Result<std::optional<std::string_view>> Find(uint64_t position) {
     const std::string key = sk::TokensKey(position);
-    // The row is ahead in this direction: step towards it, a few times (a
-    // row passed over is not there). Behind or far ahead: seek.
-    for (int steps = 0; steps <= kMaxSteps && InRows(); ++steps) {
-      const int c = it_->key().compare(key);
-      if (c == 0) return Value();
-      const bool ahead = descending_ ? c > 0 : c < 0;
-      if (!ahead) {
-        if (steps > 0) return std::optional<std::string_view>();  // stepped over it
-        break;
+    if (InRows()) {
+      const uint64_t at = vk::DecodeU64(it_->key().ToStringView().substr(sk::kTokensPrefix.size()));
+      if (at == position) return Value();
+      if (Near(at, position)) {
+        // A few rows ahead at most: step (a row passed over is not there).
+        for (uint64_t steps = 0; steps < kMaxSteps; ++steps) {
+          descending_ ? it_->Prev() : it_->Next();
+          if (!InRows()) break;
+          const int c = it_->key().compare(key);
+          if (c == 0) return Value();
+          if (descending_ ? c < 0 : c > 0) return std::optional<std::string_view>();
+        }
+        return Seek(key);
       }
-      if (steps == kMaxSteps) break;
-      descending_ ? it_->Prev() : it_->Next();
     }
+    // Near the last point read: the candidates are dense, the iterator
+    // takes over from here.
+    if (last_read_ && Near(*last_read_, position)) {
+      last_read_.reset();
+      return Seek(key);
+    }
+    last_read_ = position;
+    rocksdb::Status s = views_->Get(ro_, key, &value_);
+    if (s.IsNotFound()) return std::optional<std::string_view>();
+    if (!s.ok()) return Internal(fmt::format("views: {}", s.ToString()));
+    return std::optional<std::string_view>(value_);
+  }
+
+ private:
+  static constexpr uint64_t kMaxSteps = 4;
+  // Is `to` at most kMaxSteps positions after `from` in this direction?
+  bool Near(uint64_t from, uint64_t to) const {
+    return descending_ ? from > to && from - to <= kMaxSteps : to > from && to - from <= kMaxSteps;
+  }
+  bool InRows() const { return it_->Valid() && it_->key().starts_with(sk::kTokensPrefix); }
+  std::optional<std::string_view> Value() const { return it_->value().ToStringView(); }
+  Result<std::optional<std::string_view>> Seek(const std::string& key) {
     descending_ ? it_->SeekForPrev(key) : it_->Seek(key);
     if (!it_->Valid()) {
       if (!it_->status().ok()) return Internal(fmt::format("views: {}", it_->status().ToString()));
@@ -242,13 +266,12 @@ class TokensRows {
     return Value();
   }
 
- private:
-  bool InRows() const { return it_->Valid() && it_->key().starts_with(sk::kTokensPrefix); }
-  std::optional<std::string_view> Value() const { return it_->value().ToStringView(); }
-
-  static constexpr int kMaxSteps = 16;
+  rocksdb::DB* views_;
+  const rocksdb::ReadOptions& ro_;
   std::unique_ptr<rocksdb::Iterator> it_;
   bool descending_;
+  std::optional<uint64_t> last_read_;
+  std::string value_;
 };
 
 }  // namespace
