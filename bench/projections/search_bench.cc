@@ -53,14 +53,16 @@ struct Store {
   std::atomic<size_t> next{0};   // jobs enqueued by BM_EnqueueIntoLargeStore
   Store() = default;
   Store(const Store&) = delete;
-  ~Store() {  // a 1,000,000-job store is gigabytes: not left in /tmp
-    store.reset();
-    if (!dir.empty()) {
-      std::error_code ec;
-      std::filesystem::remove_all(dir, ec);
-    }
-  }
 };
+
+// A 1,000,000-job store is gigabytes: not left in /tmp.
+void CloseAndRemove(Store& s) {
+  s.store.reset();
+  if (s.dir.empty()) return;
+  std::error_code ec;
+  std::filesystem::remove_all(s.dir, ec);
+  if (ec) std::fprintf(stderr, "could not remove %s: %s\n", s.dir.c_str(), ec.message().c_str());
+}
 
 void Check(const std::vector<Result<WriteOutcome>>& outcomes, std::vector<std::string>* ids) {
   for (const auto& w : outcomes) {
@@ -112,11 +114,12 @@ void Build(Store& s) {
                elapsed(), double(s.jobs) / elapsed());
 }
 
+Store shared_store;  // removed at the end of main (a static's destructor ran too late to)
+std::once_flag built;
+
 Store& Shared() {
-  static Store s;
-  static std::once_flag built;
-  std::call_once(built, [] { Build(s); });
-  return s;
+  std::call_once(built, [] { Build(shared_store); });
+  return shared_store;
 }
 
 void Run(benchmark::State& state, ListQuery q) {
@@ -238,4 +241,11 @@ BENCHMARK(BM_StatusReadLargeStore)->Unit(benchmark::kMicrosecond)->MinTime(2);
 }  // namespace
 }  // namespace jobtrail
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  jobtrail::CloseAndRemove(jobtrail::shared_store);
+  return 0;
+}
