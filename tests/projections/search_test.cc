@@ -2,6 +2,7 @@
 // a job's tokens (id, external ref, type, payload values, errors, logs),
 // case-insensitive, all of them required, newest first, combined with the
 // list's filters and cursor paging.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -131,6 +132,65 @@ TEST_F(SearchTest, LongWordsAreCheckedBeyondTheIndexedPrefix) {
   EXPECT_EQ(Search("internationaliz"), (std::vector<std::string>{a}));
   EXPECT_EQ(Search("internationalis"), (std::vector<std::string>{b}));
   EXPECT_EQ(Search("internationali"), (std::vector<std::string>{b, a}));
+}
+
+// Candidates of a long word are checked against their tokens rows through
+// one iterator that steps from one to the next: dense and sparse
+// candidates, both orders, and a job imported with an older time (its
+// creation order is not its enqueue order, so the iterator must seek back).
+TEST_F(SearchTest, LongWordsAreCheckedInEitherOrderWhateverTheGaps) {
+  std::vector<std::string> jobs;  // jobs[i] has the token "ticket{i:03}"
+  for (int i = 0; i < 60; ++i) {
+    jobs.push_back(EnqueueWith("t", "alice", fmt::format(R"({{"k":"ticket{:03}"}})", i)));
+    if (i % 2 == 0) EnqueueWith("t", "alice", R"({"k":"tickets"})");  // a candidate, no match
+  }
+  EnqueueRequest old;
+  old.spec.type = "t";
+  old.spec.payload_json = R"({"k":"ticket0x5"})";
+  old.actor = "import";
+  old.timestamp = clock_.Now() - 1'000'000;  // created before every other job
+  auto imported = store_->Enqueue(std::move(old));
+  ASSERT_TRUE(imported) << imported.error().ToString();
+  const std::string first = imported.value().job_id;
+
+  auto newest_first = [&](int from, int to) {  // jobs[from, to), newest first
+    std::vector<std::string> out(jobs.begin() + from, jobs.begin() + to);
+    std::reverse(out.begin(), out.end());
+    return out;
+  };
+  std::vector<std::string> tens = newest_first(10, 20);
+  EXPECT_EQ(Search("ticket01"), tens);
+  std::vector<std::string> all = newest_first(0, 60);
+  all.push_back(first);
+  EXPECT_EQ(Search(ListQuery{.limit = 1000, .text = "ticket0"}), all);
+  std::reverse(all.begin(), all.end());
+  EXPECT_EQ(Search(ListQuery{.descending = false, .limit = 1000, .text = "ticket0"}), all);
+  EXPECT_EQ(Search("ticket0x"), (std::vector<std::string>{first}));
+  EXPECT_EQ(Search(ListQuery{.descending = false, .text = "ticket0x"}),
+            (std::vector<std::string>{first}));
+  // Sparse: every tenth, and one far from the others.
+  EXPECT_EQ(Search("ticket05 ticket059"), (std::vector<std::string>{jobs[59]}));
+  std::vector<std::string> sparse;
+  for (int i = 59; i >= 0; --i) {
+    if (i % 10 == 3) sparse.push_back(jobs[i]);
+  }
+  for (const std::string& word : {"ticket003", "ticket013", "ticket023", "ticket033",
+                                  "ticket043", "ticket053"}) {
+    const std::vector<std::string> one = Search(word);
+    ASSERT_EQ(one.size(), 1u) << word;
+    EXPECT_EQ(one[0], sparse[5 - (word[7] - '0')]) << word;
+  }
+  // Paging through the candidates by cursor, oldest first.
+  std::vector<std::string> seen;
+  ListQuery q{.descending = false, .limit = 7, .text = "ticket0"};
+  for (;;) {
+    auto page = store_->List(q);
+    ASSERT_TRUE(page) << page.error().ToString();
+    seen.insert(seen.end(), page.value().ids.begin(), page.value().ids.end());
+    if (!page.value().has_more) break;
+    q.cursor = page.value().next_cursor;
+  }
+  EXPECT_EQ(seen, all);
 }
 
 // The index holds few terms per token (two-byte tokens whole, then the

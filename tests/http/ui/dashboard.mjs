@@ -1,11 +1,12 @@
 // The dashboard (http/ui/) in a real browser: Debian's Chromium driven by
 // playwright-core, against a real `jobtrail serve` on an ephemeral loopback
 // port with a temporary data directory. Jobs are made over HTTP; then, in
-// the page: log in with a key, see the overview, search, open a failed
-// job's detail (its screenshot loads, the history slider shows an older
-// state), retry it, bulk-cancel a filtered set after a dry-run count, and
-// check that job data holding HTML renders as text. Screenshots of each
-// view go to the artifacts directory.
+// the page: log in with a key, see the overview, trigger a schedule,
+// search and filter the table with its controls, open a failed job's
+// detail (its screenshot loads, the history slider shows an older state),
+// retry it, bulk-cancel a filtered set after a dry-run count (its badges
+// change), and check that job data holding HTML renders as text.
+// Screenshots of each view go to the artifacts directory.
 //
 //   node dashboard.mjs <jobtrail binary> <artifacts dir>
 import assert from 'node:assert/strict';
@@ -201,16 +202,44 @@ async function main() {
     assert.equal(job.status, 'retrying');
   });
 
+  // The filter controls, as a person uses them (not the URL).
+  const filterBy = async (fields) => {
+    await page.goto(`${base}/ui/#/jobs`);
+    await page.waitForSelector('#jobs-table tbody tr');
+    for (const name of ['q', 'type', 'queue', 'owner', 'external_ref']) {
+      await page.fill(`#f-${name}`, fields[name] || '');
+    }
+    await page.selectOption('#f-status', fields.status || '');
+    await page.click('#apply');
+  };
+  const badges = () => page.$$eval('#jobs-table tbody .badge', (els) => els.map((e) => e.textContent));
+
+  await step('filters the jobs table with its controls', async () => {
+    await filterBy({owner: 'bob', status: 'completed'});
+    await page.waitForFunction(() => location.hash.includes('owner=bob') &&
+      document.querySelectorAll('#jobs-table tbody tr').length === 1);
+    assert.deepEqual(await badges(), ['completed']);
+    await filterBy({type: 'sync'});
+    await page.waitForFunction(() => !location.hash.includes('owner=') &&
+      document.querySelectorAll('#jobs-table tbody tr').length === 5);
+    assert.deepEqual((await badges()).sort(), ['completed', 'pending', 'pending', 'pending', 'pending']);
+  });
+
   await step('bulk-cancels a filtered set after a dry-run count', async () => {
-    await page.goto(`${base}/ui/#/jobs?q=north&status=pending`);
-    await page.waitForFunction(() => document.querySelectorAll('#jobs-table tbody tr').length === 4);
+    await filterBy({q: 'north', status: 'pending'});
+    await page.waitForFunction(() => location.hash.includes('status=pending') &&
+      document.querySelectorAll('#jobs-table tbody tr').length === 4);
+    assert.deepEqual(await badges(), ['pending', 'pending', 'pending', 'pending']);
     await page.click('#bulk-cancel-all');
     await page.waitForSelector('#confirm[open]');
     assert.match(await page.textContent('#confirm-text'), /cancel 4 of 4 matching/);
     await page.click('#confirm-yes');
     await page.waitForSelector('.toast:has-text("cancel: 4 changed, 0 skipped")');
-    await page.goto(`${base}/ui/#/jobs?q=north&type=sync`);
-    await page.waitForFunction(() => document.querySelectorAll('#jobs-table tbody .badge-cancelled').length === 4);
+    // The same search without the status filter: the badges have changed.
+    await filterBy({q: 'north'});
+    await page.waitForFunction(() => !location.hash.includes('status=') &&
+      document.querySelectorAll('#jobs-table tbody .badge-cancelled').length === 4);
+    assert.deepEqual((await badges()).sort(), ['cancelled', 'cancelled', 'cancelled', 'cancelled', 'completed']);
     await page.screenshot({path: path.join(artifacts, 'jobs-bulk-cancelled.png'), fullPage: true});
     for (const id of north) assert.equal((await call('GET', `/v1/jobs/${id}`)).status, 'cancelled');
     assert.equal((await call('GET', `/v1/jobs/${done}`)).status, 'completed');
