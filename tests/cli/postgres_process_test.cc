@@ -13,6 +13,7 @@
 
 #include "eventstore/postgres/pg_connection.h"
 #include "tests/cli/subprocess.h"
+#include "tests/cli/two_node_dirs.h"
 #include "tests/eventstore/postgres/pg_test_db.h"
 #include "tests/http/http_client.h"
 #include "tests/cli/server_process.h"
@@ -20,25 +21,9 @@
 namespace jobtrail::testing {
 namespace {
 
-class PostgresProcessTest : public ::testing::Test {
+class PostgresProcessTest : public TwoNodeDirsTest {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(db_.ok());
-    for (std::string* dir : {&dir_a_, &dir_b_}) {
-      *dir = (std::filesystem::temp_directory_path() / "jobtrail-pgproc-XXXXXX").string();
-      ASSERT_NE(mkdtemp(dir->data()), nullptr);
-      std::filesystem::remove(*dir);  // serve creates it (0700)
-    }
-  }
-  void TearDown() override {
-    std::error_code ec;
-    std::filesystem::remove_all(dir_a_, ec);
-    std::filesystem::remove_all(dir_b_, ec);
-  }
-  ProcessResult Cli(std::vector<std::string> args) {
-    args.insert(args.begin(), JOBTRAIL_BINARY);
-    return RunProcess(args);
-  }
+  PostgresProcessTest() : TwoNodeDirsTest(/*migrate=*/false, "jobtrail-pgproc") {}
   // Polls /readyz (bounded): true once the read models caught up.
   static bool WaitReady(HttpClient& client) {
     for (int i = 0; i < 5000; ++i) {
@@ -57,8 +42,6 @@ class PostgresProcessTest : public ::testing::Test {
     return r ? eventstore::pg::GetU64(r.value().get(), 0, 0) : 0;
   }
 
-  testing_pg::TestDatabase db_{/*migrate=*/false};
-  std::string dir_a_, dir_b_;
 };
 
 std::string Field(const HttpResult& r, const char* name) {

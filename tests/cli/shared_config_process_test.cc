@@ -16,31 +16,16 @@
 
 #include "tests/cli/server_process.h"
 #include "tests/cli/subprocess.h"
+#include "tests/cli/two_node_dirs.h"
 #include "tests/eventstore/postgres/pg_test_db.h"
 #include "tests/http/http_client.h"
 
 namespace jobtrail::testing {
 namespace {
 
-class SharedConfigProcessTest : public ::testing::Test {
+class SharedConfigProcessTest : public TwoNodeDirsTest {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(db_.ok());
-    for (std::string* dir : {&dir_a_, &dir_b_}) {
-      *dir = (std::filesystem::temp_directory_path() / "jobtrail-pgconf-XXXXXX").string();
-      ASSERT_NE(mkdtemp(dir->data()), nullptr);
-      std::filesystem::remove(*dir);  // serve creates it (0700)
-    }
-  }
-  void TearDown() override {
-    std::error_code ec;
-    std::filesystem::remove_all(dir_a_, ec);
-    std::filesystem::remove_all(dir_b_, ec);
-  }
-  ProcessResult Cli(std::vector<std::string> args) {
-    args.insert(args.begin(), JOBTRAIL_BINARY);
-    return RunProcess(args);
-  }
+  SharedConfigProcessTest() : TwoNodeDirsTest(/*migrate=*/true, "jobtrail-pgconf") {}
   // `jobtrail keys create --log URL`: the key, printed alone on stdout.
   std::string CreateKey(const std::string& role, const std::string& owner) {
     ProcessResult r = Cli({"keys", "create", "--role", role, "--owner", owner, "--log", db_.url()});
@@ -67,8 +52,6 @@ class SharedConfigProcessTest : public ::testing::Test {
     return check();
   }
 
-  testing_pg::TestDatabase db_;  // migrated
-  std::string dir_a_, dir_b_;
 };
 
 std::string Field(const HttpResult& r, const char* name) {
