@@ -22,6 +22,24 @@ void ClaimIndex::Upsert(std::string_view queue, Entry entry) {
   q.by_id.emplace(std::move(id), std::move(entry));
 }
 
+void ClaimIndex::AddAll(std::string_view queue, std::vector<Entry> entries) {
+  std::lock_guard lock(mu_);
+  auto it = queues_.find(queue);
+  if (it == queues_.end()) it = queues_.emplace(std::string(queue), Queue{}).first;
+  Queue& q = it->second;
+  q.by_id.reserve(q.by_id.size() + entries.size());
+  for (Entry& entry : entries) {
+    if (auto old = q.by_id.find(entry.job_id); old != q.by_id.end()) {
+      Unlink(q, old->second);
+      q.by_id.erase(old);
+    }
+    q.waiting.emplace_hint(q.waiting.end(), entry.ready_at, -int64_t{entry.priority}, entry.seq,
+                           entry.job_id);
+    std::string id = entry.job_id;
+    q.by_id.emplace(std::move(id), std::move(entry));
+  }
+}
+
 void ClaimIndex::Remove(std::string_view queue, std::string_view job_id) {
   std::lock_guard lock(mu_);
   auto it = queues_.find(queue);

@@ -365,21 +365,32 @@ Result<JobView> RocksJobStore::LatestJob(std::string_view job_id, JobSource sour
 Result<void> RocksJobStore::LoadClaimIndex() {
   claims_.Clear();
   std::unique_ptr<rocksdb::Iterator> it(views_->NewIterator(rocksdb::ReadOptions()));
+  // The rows come queue by queue: each queue's entries go in at once.
+  std::string queue;
+  std::vector<ClaimIndex::Entry> entries;
+  auto flush = [&] {
+    if (!entries.empty()) claims_.AddAll(queue, std::move(entries));
+    entries.clear();
+  };
   for (it->Seek("q"); it->Valid() && it->key().starts_with("q"); it->Next()) {
     const std::string_view key = it->key().ToStringView();
     const size_t zero = key.find('\0');
     if (zero == std::string_view::npos || key.size() < zero + 1 + 16) {
       return DataLoss("views: a malformed claim row");
     }
-    ClaimIndex::Entry entry;
+    if (key.substr(1, zero - 1) != queue) {
+      flush();
+      queue.assign(key.substr(1, zero - 1));
+    }
+    ClaimIndex::Entry& entry = entries.emplace_back();
     entry.priority = int32_t((int64_t{1} << 31) - int64_t(vk::DecodeU64(key.substr(zero + 1))));
     entry.ready_at = vk::TimeFromSortable(vk::DecodeU64(key.substr(zero + 1 + 8)));
     entry.job_id.assign(key.substr(zero + 1 + 16));
     const std::string_view value = it->value().ToStringView();
     entry.seq = value.size() == 8 ? vk::DecodeU64(value) : 0;
-    claims_.Upsert(key.substr(1, zero - 1), std::move(entry));
   }
   if (!it->status().ok()) return ViewsIo(it->status());
+  flush();
   return Ok();
 }
 

@@ -327,6 +327,26 @@ TEST_F(WorkerTest, ClaimIndexIsRebuiltOnReopen) {
   EXPECT_TRUE(ClaimIds("q", 5).empty());
 }
 
+// A start fills the index queue by queue, from rows in (queue, priority,
+// ready time) order: every queue keeps its own jobs in claim order.
+TEST_F(WorkerTest, ClaimIndexIsRebuiltQueueByQueueInClaimOrder) {
+  const std::string low = EnqueueIn("q1", 0);
+  clock_.Advance(1);
+  const std::string high = EnqueueIn("q1", 5);
+  clock_.Advance(1);
+  const std::string later_low = EnqueueIn("q1", 0);
+  const std::string other = EnqueueIn("q2", 0);
+  const std::string third = EnqueueIn("q3", -1);
+  store_.reset();
+  JobStoreOptions options;
+  options.data_dir = dir_;
+  options.clock = &clock_;
+  store_ = JobStore::Open(options).value();
+  EXPECT_EQ(ClaimIds("q1", 5), (std::vector<std::string>{high, low, later_low}));
+  EXPECT_EQ(ClaimIds("q2", 5), std::vector<std::string>{other});
+  EXPECT_EQ(ClaimIds("q3", 5), std::vector<std::string>{third});
+}
+
 // POST /v1/batch's store call: every write in one commit, each answered
 // as its own Enqueue/Append would be, later writes seeing earlier ones.
 TEST_F(WorkerTest, WriteManyAnswersEachCommandInOrder) {
