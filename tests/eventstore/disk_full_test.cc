@@ -126,11 +126,32 @@ TEST_P(DiskFullTest, ConcurrentAppendersAcrossAFullDiskLoseNothingAcknowledged) 
   constexpr int kPerThread = 120;
   std::atomic<int> answered{0};
   std::atomic<int> refusals{0};
+  // Every appender stops a quarter of the way in until the disk is full:
+  // without it, appenders on a busy machine (unsynced appends take
+  // microseconds) could all finish before the test filled the disk, and no
+  // append would meet the full disk at all.
+  std::atomic<int> at_quarter{0};
+  std::atomic<bool> disk_full{false};
   std::vector<std::map<std::string, uint64_t>> acked(kThreads);  // stream -> last version
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
+      // An appender that fails an assertion early still counts as arrived,
+      // so that the test fails instead of waiting for it.
+      bool arrived = false;
+      struct Arrival {
+        bool& arrived;
+        std::atomic<int>& count;
+        ~Arrival() {
+          if (!arrived) count.fetch_add(1);
+        }
+      } arrival{arrived, at_quarter};
       for (int i = 0; i < kPerThread; ++i) {
+        if (i == kPerThread / 4) {
+          arrived = true;
+          at_quarter.fetch_add(1);
+          while (!disk_full.load()) std::this_thread::yield();
+        }
         const std::string stream = "t" + std::to_string(t) + "-" + std::to_string(i);
         for (;;) {
           auto r = log->Append(stream, kAnyVersion, Events(stream, 1 + i % 3));
@@ -146,9 +167,11 @@ TEST_P(DiskFullTest, ConcurrentAppendersAcrossAFullDiskLoseNothingAcknowledged) 
       }
     });
   }
-  // Fill the disk once some appends are in, heal once some were refused.
-  while (answered.load() < kThreads * kPerThread / 4) std::this_thread::yield();
+  // Fill the disk once every appender has some appends in (and waits),
+  // heal once some were refused.
+  while (at_quarter.load() < kThreads) std::this_thread::yield();
   fs->Fail(rocksdb::IOStatus::NoSpace("injected: disk full"));
+  disk_full.store(true);
   while (refusals.load() == 0 && answered.load() < kThreads * kPerThread) {
     std::this_thread::yield();
   }
