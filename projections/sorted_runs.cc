@@ -4,6 +4,7 @@
 #include <rocksdb/sst_file_writer.h>
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <thread>
 
@@ -11,6 +12,11 @@ namespace jobtrail {
 namespace {
 
 uint64_t BigEndian8(std::string_view s, size_t from) {
+  if (from + 8 <= s.size()) {
+    uint64_t v;
+    std::memcpy(&v, s.data() + from, 8);
+    return __builtin_bswap64(v);  // x86 and ARM Linux: little-endian
+  }
   uint64_t v = 0;
   for (size_t i = from; i < from + 8; ++i) v = (v << 8) | (i < s.size() ? uint8_t(s[i]) : 0);
   return v;
@@ -58,6 +64,48 @@ char* SortedRun::Allocate(size_t n) {
   return at;
 }
 
+void SortedRun::SortBucket(std::vector<Entry>& entries) {
+  auto key_of = [](const Entry& e) { return std::string_view(e.data, e.key_size); };
+  auto less = [&](const Entry& a, const Entry& b) {
+    if (a.head1 != b.head1) return a.head1 < b.head1;
+    if (a.head2 != b.head2) return a.head2 < b.head2;
+    const int c = key_of(a).compare(key_of(b));
+    return c != 0 ? c < 0 : a.seq < b.seq;
+  };
+  if (std::is_sorted(entries.begin(), entries.end(), less)) return;
+  constexpr size_t kRadixFrom = 1024;
+  uint64_t lo = ~uint64_t{0}, hi = 0;
+  for (const Entry& e : entries) {
+    lo = std::min(lo, e.head1);
+    hi = std::max(hi, e.head1);
+  }
+  if (entries.size() < kRadixFrom || lo == hi) {
+    std::sort(entries.begin(), entries.end(), less);
+    return;
+  }
+  // One pass of radix sort on the 16 bits of head1 below those that every
+  // entry shares, then each (small) range of equal digits sorted in full:
+  // a bucket holds millions of rows (search postings), and comparison
+  // sorting them cost more than writing them.
+  constexpr int kDigitBits = 16;
+  const int top = 63 - std::countl_zero(lo ^ hi);  // highest bit that differs
+  const int shift = std::max(0, top + 1 - kDigitBits);
+  auto digit = [&](const Entry& e) { return size_t((e.head1 >> shift) & 0xFFFF); };
+  std::vector<uint32_t> starts(size_t{1} << kDigitBits, 0);
+  for (const Entry& e : entries) ++starts[digit(e)];
+  uint32_t sum = 0;
+  for (uint32_t& s : starts) sum += std::exchange(s, sum);
+  std::vector<uint32_t> ends = starts;
+  scratch_.resize(entries.size());
+  for (const Entry& e : entries) scratch_[ends[digit(e)]++] = e;
+  for (size_t d = 0; d < starts.size(); ++d) {
+    if (ends[d] - starts[d] > 1) {
+      std::sort(scratch_.begin() + starts[d], scratch_.begin() + ends[d], less);
+    }
+  }
+  entries.swap(scratch_);
+}
+
 void SortedRun::Clear() {
   // A bucket per value of a dimension with many values (external refs)
   // would pile up over runs: past a few thousand, start over.
@@ -65,6 +113,7 @@ void SortedRun::Clear() {
   if (buckets_.size() > kKeepBuckets) {
     buckets_.clear();
     bucket_of_.clear();
+    bucket_of_byte_.fill(kNoBucket);
   }
   for (Bucket& b : buckets_) b.entries.clear();
   large_.clear();
@@ -77,12 +126,18 @@ void SortedRun::Clear() {
 void SortedRun::Add(std::string_view key, std::string_view value, bool deleted) {
   const std::string_view prefix = key.substr(0, SortPrefixLength(key));
   size_t b;
-  if (auto it = bucket_of_.find(prefix); it != bucket_of_.end()) {
+  // Most rows' prefix is their first byte: those buckets are found
+  // without hashing.
+  size_t& by_byte = prefix.size() == 1 ? bucket_of_byte_[uint8_t(prefix[0])] : no_byte_;
+  if (by_byte != kNoBucket) {
+    b = by_byte;
+  } else if (auto it = bucket_of_.find(prefix); it != bucket_of_.end()) {
     b = it->second;
   } else {
     b = buckets_.size();
     buckets_.push_back(Bucket{std::string(prefix), {}});
     bucket_of_.emplace(std::string(prefix), b);
+    if (prefix.size() == 1) by_byte = b;
   }
   char* data = Allocate(key.size() + value.size());
   std::memcpy(data, key.data(), key.size());
@@ -117,15 +172,7 @@ void SortedRun::Sort() {
     while (j < order.size() && buckets_[order[j]].prefix.starts_with(prefix)) ++j;
     if (j == i + 1) {
       std::vector<Entry>& entries = buckets_[order[i]].entries;
-      auto less = [&](const Entry& a, const Entry& b) {
-        if (a.head1 != b.head1) return a.head1 < b.head1;
-        if (a.head2 != b.head2) return a.head2 < b.head2;
-        const int c = key_of(a).compare(key_of(b));
-        return c != 0 ? c < 0 : a.seq < b.seq;
-      };
-      if (!std::is_sorted(entries.begin(), entries.end(), less)) {
-        std::sort(entries.begin(), entries.end(), less);
-      }
+      SortBucket(entries);
       segments_.emplace_back(entries);
     } else {
       std::vector<Entry>& merged = merged_.emplace_back();

@@ -12,6 +12,7 @@
 // runs over earlier ones (they are ingested later). Not thread-safe.
 #include <rocksdb/options.h>
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -64,6 +65,8 @@ class SortedRun {
   char* Allocate(size_t n);
   // Sorts each bucket; segments_ are then the rows in key order.
   void Sort();
+  // Sorts one bucket's entries by (head1, head2, key, seq).
+  void SortBucket(std::vector<Entry>& entries);
 
   // Rows are copied into blocks of kBlockBytes (a row larger than that gets
   // a block of its own, in large_).
@@ -75,9 +78,18 @@ class SortedRun {
   size_t bytes_ = 0;
   std::vector<Bucket> buckets_;
   std::unordered_map<std::string, size_t, PrefixHash, std::equal_to<>> bucket_of_;
+  static constexpr size_t kNoBucket = ~size_t{0};
+  std::array<size_t, 256> bucket_of_byte_ = MakeNoBuckets();  // one-byte prefixes
+  size_t no_byte_ = kNoBucket;  // a slot that stays kNoBucket
+  static std::array<size_t, 256> MakeNoBuckets() {
+    std::array<size_t, 256> a;
+    a.fill(kNoBucket);
+    return a;
+  }
   size_t rows_ = 0;
   std::vector<std::span<Entry>> segments_;
   std::vector<std::vector<Entry>> merged_;  // buckets sorted together
+  std::vector<Entry> scratch_;              // SortBucket's
 };
 
 // The length of the prefix of `key` that SortedRun buckets by.
