@@ -12,7 +12,9 @@ namespace jobtrail::rebuild {
 namespace vk = view_keys;
 namespace {
 
-constexpr size_t kBatchQueueDepth = 8;  // batches queued per partition
+constexpr size_t kBatchQueueDepth = 16;  // batches queued per partition
+constexpr int kWriteThreads = 2;
+constexpr size_t kLastRunParts = 2;
 
 }  // namespace
 
@@ -30,26 +32,34 @@ Partition::Partition(eventstore::EventLog& log, rocksdb::DB& views, PartitionOpt
   // Batches in use at most: the queued ones, one being folded, one being filled.
   for (size_t i = 0; i < kBatchQueueDepth + 2; ++i) (void)free_batches_.Push(EventBatch{});
   (void)free_runs_.Push(std::make_unique<SortedRun>());
-  write_thread_ = std::thread([this] {
-    WriteRuns(runs_, free_runs_, views_, options_.path_prefix, failure_);
-    if (failure_.failed()) {
-      runs_.Close(/*abort=*/true);
-      free_runs_.Close(/*abort=*/true);
-      batches_.Close(/*abort=*/true);
-      free_batches_.Close(/*abort=*/true);
-    }
-  });
+  for (int i = 0; i < kWriteThreads; ++i) {
+    write_threads_.emplace_back([this] {
+      WriteRuns(runs_, free_runs_, views_, options_.path_prefix, ingest_order_, failure_);
+      if (failure_.failed()) {
+        ingest_order_.Abort();
+        runs_.Close(/*abort=*/true);
+        free_runs_.Close(/*abort=*/true);
+        batches_.Close(/*abort=*/true);
+        free_batches_.Close(/*abort=*/true);
+      }
+    });
+  }
   fold_thread_ = std::thread([this] { FoldLoop(); });
 }
 
 Partition::~Partition() {
-  if (fold_thread_.joinable() || write_thread_.joinable()) Abort();
+  if (fold_thread_.joinable() || !write_threads_.empty()) Abort();
+}
+
+void Partition::Join() {
+  if (fold_thread_.joinable()) fold_thread_.join();
+  for (std::thread& t : write_threads_) t.join();
+  write_threads_.clear();
 }
 
 void Partition::Finish() {
   batches_.Close();
-  if (fold_thread_.joinable()) fold_thread_.join();
-  if (write_thread_.joinable()) write_thread_.join();
+  Join();
 }
 
 void Partition::Abort() {
@@ -57,8 +67,8 @@ void Partition::Abort() {
   free_batches_.Close(/*abort=*/true);
   runs_.Close(/*abort=*/true);
   free_runs_.Close(/*abort=*/true);
-  if (fold_thread_.joinable()) fold_thread_.join();
-  if (write_thread_.joinable()) write_thread_.join();
+  ingest_order_.Abort();
+  Join();
 }
 
 void Partition::FoldLoop() {
@@ -77,8 +87,9 @@ void Partition::FoldLoop() {
   }
   if (failure_.failed()) return fail(*failure_.error());
   if (auto handed = HandOnActive(); !handed) return fail(handed.error());
-  // The last run: nothing else is left for this partition.
-  (void)runs_.Push(RunToWrite{rows_.TakeRun(nullptr), 1});
+  // The last run: nothing else is left for this partition, and the other
+  // partitions may be done already: written by two threads.
+  (void)runs_.Push(RunToWrite{rows_.TakeRun(nullptr), ++runs_filled_, kLastRunParts});
   runs_.Close();
 }
 
@@ -135,7 +146,7 @@ Result<void> Partition::HandOn(Active& active) {
   rows_.WriteJob(active.first.get(), *active.job, active.words.tokens(), active.stored_words);
   if (!rows_.full()) return Ok();
   auto next = free_runs_.Pop();
-  if (!next || !runs_.Push(RunToWrite{rows_.TakeRun(std::move(*next)), 1})) {
+  if (!next || !runs_.Push(RunToWrite{rows_.TakeRun(std::move(*next)), ++runs_filled_, 1})) {
     return Internal("views rebuild: stopped");  // another thread failed first
   }
   return Ok();

@@ -1,9 +1,10 @@
 #pragma once
 // One partition of a rebuild (rebuild.h): the jobs whose id hashes to it.
-// Two threads: one decodes its events (EventBatch, from the reader) and
+// Three threads: one decodes its events (EventBatch, from the reader) and
 // folds them into their jobs, their search words, the stats and the
-// per-minute series, and turns each job into rows once it is final; the
-// other sorts each full run into an SST file and ingests it. Jobs are
+// per-minute series, and turns each job into rows once it is final; two
+// sort full runs into SST files and ingest them in turn (two: the last
+// run need not wait while the one before it is written). Jobs are
 // independent, so partitions never wait for each other. Internal to
 // rebuild*.cc.
 #include <rocksdb/db.h>
@@ -12,6 +13,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <vector>
 
 #include "eventstore/event_log.h"
 #include "projections/rebuild_pipeline.h"
@@ -41,9 +43,9 @@ class Partition {
   std::optional<EventBatch> TakeBatch() { return free_batches_.Pop(); }
   bool Fold(EventBatch batch) { return batches_.Push(std::move(batch)); }
   // No more batches: folds what is queued, hands on every unfinished job,
-  // writes and ingests the last run, and returns when both threads are done.
+  // writes and ingests the last run, and returns when its threads are done.
   void Finish();
-  // Stops both threads at once (another thread failed).
+  // Stops its threads at once (another thread failed).
   void Abort();
 
   // After Finish: what the last run of the rebuild sums up.
@@ -61,6 +63,7 @@ class Partition {
   };
 
   void FoldLoop();
+  void Join();
   Result<void> Apply(const EventBatch& batch, const EventBatch::Ref& ref);
   Result<void> HandOn(Active& active);
   Result<void> HandOnActive();
@@ -76,12 +79,14 @@ class Partition {
   // Two runs take turns: one is filled while the other is written.
   Channel<RunToWrite> runs_;
   Channel<RunPtr> free_runs_;
+  IngestOrder ingest_order_;
+  size_t runs_filled_ = 0;
   RowWriter rows_;
   std::unordered_map<std::string, Active> active_;
   StatsState stats_;
   SeriesIndex series_;
   std::thread fold_thread_;
-  std::thread write_thread_;
+  std::vector<std::thread> write_threads_;
 };
 
 }  // namespace jobtrail::rebuild

@@ -66,29 +66,55 @@ void RowWriter::WriteJob(const JobView* first_or_null, const JobView& job,
   Put(vk::JobKey(job.job_id), EncodeStatusRecord(job, RenderJobJson(job)));
 }
 
-Result<void> WriteAndIngest(SortedRun& run, rocksdb::DB& views, const std::string& path_prefix,
-                            size_t parts) {
-  BOOST_OUTCOME_TRY(paths, run.WriteTo(views.GetOptions(), path_prefix, parts));
+Result<void> Ingest(rocksdb::DB& views, const std::vector<std::string>& paths) {
   if (paths.empty()) return Ok();
   rocksdb::IngestExternalFileOptions ingest;
   ingest.move_files = true;
   // Files of one run have disjoint ranges: one ingestion takes them all.
   rocksdb::Status s = views.IngestExternalFile(paths, ingest);
   if (!s.ok()) {
-    return Internal(fmt::format("views rebuild: ingesting {}: {}", path_prefix, s.ToString()));
+    return Internal(fmt::format("views rebuild: ingesting {}: {}", paths.front(), s.ToString()));
   }
   return Ok();
 }
 
+Result<void> WriteAndIngest(SortedRun& run, rocksdb::DB& views, const std::string& path_prefix,
+                            size_t parts) {
+  BOOST_OUTCOME_TRY(paths, run.WriteTo(views.GetOptions(), path_prefix, parts));
+  return Ingest(views, paths);
+}
+
+bool IngestOrder::WaitTurn(size_t number) {
+  std::unique_lock lock(mu_);
+  turn_.wait(lock, [&] { return next_ == number || aborted_; });
+  return !aborted_;
+}
+
+void IngestOrder::Done(size_t number) {
+  std::lock_guard lock(mu_);
+  next_ = number + 1;
+  turn_.notify_all();
+}
+
+void IngestOrder::Abort() {
+  std::lock_guard lock(mu_);
+  aborted_ = true;
+  turn_.notify_all();
+}
+
 void WriteRuns(Channel<RunToWrite>& runs, Channel<RunPtr>& free_runs, rocksdb::DB& views,
-               const std::string& path_prefix, Failure& failure) {
-  for (size_t n = 1; auto job = runs.Pop(); ++n) {
-    auto written = WriteAndIngest(*job->run, views, fmt::format("{}-{:06}", path_prefix, n),
-                                  job->parts);
-    if (!written) {
-      failure.Set(written.error());
+               const std::string& path_prefix, IngestOrder& order, Failure& failure) {
+  while (auto job = runs.Pop()) {
+    auto written = job->run->WriteTo(views.GetOptions(),
+                                     fmt::format("{}-{:06}", path_prefix, job->number), job->parts);
+    if (!order.WaitTurn(job->number)) return;  // another writer failed
+    Result<void> ingested = written ? Ingest(views, written.value()) : Result<void>(written.error());
+    if (!ingested) {
+      failure.Set(ingested.error());
+      order.Abort();
       return;
     }
+    order.Done(job->number);
     job->run->Clear();
     (void)free_runs.Push(std::move(job->run));  // closed: the rebuild is over
   }

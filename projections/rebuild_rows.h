@@ -14,7 +14,9 @@
 // partition adds its own, and the last run writes the totals.
 #include <rocksdb/db.h>
 
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -75,20 +77,42 @@ class RowWriter final : public RowSink {
   uint64_t created_position_ = 0;  // of the job being written
 };
 
-// A full run and the files to write it to at once (more than one when
-// nothing else is left to do).
+// A full run, its number (1, 2, ... in the order it was filled) and the
+// files to write it to at once (more than one when nothing else is left to
+// do).
 struct RunToWrite {
   RunPtr run;
+  size_t number = 0;
   size_t parts = 1;
 };
 
-// Each run sorted into files named path_prefix-N-K.sst and ingested, in
-// order, then emptied and handed back to `free_runs` to be filled again.
-void WriteRuns(Channel<RunToWrite>& runs, Channel<RunPtr>& free_runs, rocksdb::DB& views,
-               const std::string& path_prefix, Failure& failure);
+// Runs of one partition are written side by side but ingested in the order
+// they were filled (a later run overwrites what an earlier one wrote for a
+// job that was refolded).
+class IngestOrder {
+ public:
+  // Waits until every run before `number` is ingested. False: aborted.
+  bool WaitTurn(size_t number);
+  void Done(size_t number);
+  void Abort();
 
-// Writes `run` to files of `parts` disjoint ranges and ingests them.
+ private:
+  std::mutex mu_;
+  std::condition_variable turn_;
+  size_t next_ = 1;       // GUARDED_BY(mu_)
+  bool aborted_ = false;  // GUARDED_BY(mu_)
+};
+
+// Each run sorted into files named path_prefix-N-K.sst and ingested in
+// turn, then emptied and handed back to `free_runs` to be filled again.
+// Several threads may run it over the same channels.
+void WriteRuns(Channel<RunToWrite>& runs, Channel<RunPtr>& free_runs, rocksdb::DB& views,
+               const std::string& path_prefix, IngestOrder& order, Failure& failure);
+
+// Writes `run` to files of `parts` disjoint ranges and ingests them
+// (Ingest alone: files written already).
 Result<void> WriteAndIngest(SortedRun& run, rocksdb::DB& views, const std::string& path_prefix,
                             size_t parts);
+Result<void> Ingest(rocksdb::DB& views, const std::vector<std::string>& paths);
 
 }  // namespace jobtrail::rebuild

@@ -37,7 +37,7 @@ class SortedRun {
   void Clear();
 
   // Sorts the rows and writes them with the views' options to `parts` SST
-  // files of disjoint key ranges at once (one thread each), named
+  // files of disjoint key ranges at once (`parts` threads), named
   // path_prefix-K.sst. Returns their paths (none for a run without rows).
   Result<std::vector<std::string>> WriteTo(const rocksdb::Options& options,
                                            const std::string& path_prefix, size_t parts);
@@ -63,10 +63,11 @@ class SortedRun {
 
   void Add(std::string_view key, std::string_view value, bool deleted);
   char* Allocate(size_t n);
-  // Sorts each bucket; segments_ are then the rows in key order.
-  void Sort();
+  // Sorts each bucket (`threads` at once); segments_ are then the rows in
+  // key order.
+  void Sort(size_t threads);
   // Sorts one bucket's entries by (head1, head2, key, seq).
-  void SortBucket(std::vector<Entry>& entries);
+  static void SortBucket(std::vector<Entry>& entries, std::vector<Entry>& scratch);
 
   // Rows are copied into blocks of kBlockBytes (a row larger than that gets
   // a block of its own, in large_).
@@ -89,7 +90,7 @@ class SortedRun {
   size_t rows_ = 0;
   std::vector<std::span<Entry>> segments_;
   std::vector<std::vector<Entry>> merged_;  // buckets sorted together
-  std::vector<Entry> scratch_;              // SortBucket's
+  std::vector<Entry> scratch_;              // SortBucket's (kept for the next run)
 };
 
 // The length of the prefix of `key` that SortedRun buckets by.
