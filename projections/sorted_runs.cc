@@ -75,37 +75,60 @@ void SortedRun::SortBucket(std::vector<Entry>& entries, std::vector<Entry>& scra
     return c != 0 ? c < 0 : a.seq < b.seq;
   };
   if (std::is_sorted(entries.begin(), entries.end(), less)) return;
-  constexpr size_t kRadixFrom = 1024;
-  uint64_t lo = ~uint64_t{0}, hi = 0;
-  for (const Entry& e : entries) {
-    lo = std::min(lo, e.head1);
-    hi = std::max(hi, e.head1);
-  }
-  if (entries.size() < kRadixFrom || lo == hi) {
-    std::sort(entries.begin(), entries.end(), less);
+  scratch.resize(entries.size());
+  RadixSort(entries.data(), entries.data() + entries.size(), scratch.data(), 0, less);
+}
+
+// Radix sort on the bits of head1 (word 0), then head2 (word 1), that the
+// entries do not all share, a digit at a time from the top; ranges small
+// enough, or equal in both heads, are sorted in full. A bucket holds
+// millions of rows (search postings, most of them under a few terms), and
+// comparison sorting them cost more than writing them.
+template <typename Less>
+void SortedRun::RadixSort(Entry* first, Entry* last, Entry* scratch, int word, const Less& less) {
+  constexpr size_t kRadixFrom = 512;
+  const size_t n = size_t(last - first);
+  if (n < kRadixFrom) {
+    std::sort(first, last, less);
     return;
   }
-  // One pass of radix sort on the 16 bits of head1 below those that every
-  // entry shares, then each (small) range of equal digits sorted in full:
-  // a bucket holds millions of rows (search postings), and comparison
-  // sorting them cost more than writing them.
-  constexpr int kDigitBits = 16;
+  auto head = [word](const Entry& e) { return word == 0 ? e.head1 : e.head2; };
+  uint64_t lo = ~uint64_t{0}, hi = 0;
+  for (const Entry* e = first; e != last; ++e) {
+    lo = std::min(lo, head(*e));
+    hi = std::max(hi, head(*e));
+  }
+  if (lo == hi) {
+    if (word == 0) return RadixSort(first, last, scratch, 1, less);
+    std::sort(first, last, less);
+    return;
+  }
+  // Digits of up to 16 bits, fewer for a small range (its counters are
+  // cleared for every range).
+  const int bits = std::clamp(int(std::bit_width(n)) - 2, 8, 16);
   const int top = 63 - std::countl_zero(lo ^ hi);  // highest bit that differs
-  const int shift = std::max(0, top + 1 - kDigitBits);
-  auto digit = [&](const Entry& e) { return size_t((e.head1 >> shift) & 0xFFFF); };
-  std::vector<uint32_t> starts(size_t{1} << kDigitBits, 0);
-  for (const Entry& e : entries) ++starts[digit(e)];
+  const int shift = std::max(0, top + 1 - bits);
+  const uint64_t mask = (uint64_t{1} << bits) - 1;
+  auto digit = [&](const Entry& e) { return size_t((head(e) >> shift) & mask); };
+  std::vector<uint32_t> starts(size_t{1} << bits, 0);
+  for (const Entry* e = first; e != last; ++e) ++starts[digit(*e)];
   uint32_t sum = 0;
-  for (uint32_t& s : starts) sum += std::exchange(s, sum);
+  for (uint32_t& c : starts) sum += std::exchange(c, sum);
   std::vector<uint32_t> ends = starts;
-  scratch.resize(entries.size());
-  for (const Entry& e : entries) scratch[ends[digit(e)]++] = e;
+  for (const Entry* e = first; e != last; ++e) scratch[ends[digit(*e)]++] = *e;
+  std::memcpy(static_cast<void*>(first), scratch, n * sizeof(Entry));
+  // Entries of one digit still differ in the bits below it (or, when the
+  // digit reached bit 0, in the next word).
+  const int next_word = shift == 0 ? word + 1 : word;
   for (size_t d = 0; d < starts.size(); ++d) {
-    if (ends[d] - starts[d] > 1) {
-      std::sort(scratch.begin() + starts[d], scratch.begin() + ends[d], less);
+    const size_t count = ends[d] - starts[d];
+    if (count < 2) continue;
+    if (next_word > 1) {
+      std::sort(first + starts[d], first + ends[d], less);
+    } else {
+      RadixSort(first + starts[d], first + ends[d], scratch + starts[d], next_word, less);
     }
   }
-  entries.swap(scratch);
 }
 
 void SortedRun::Clear() {

@@ -68,6 +68,8 @@ class SortedRun {
   void Sort(size_t threads);
   // Sorts one bucket's entries by (head1, head2, key, seq).
   static void SortBucket(std::vector<Entry>& entries, std::vector<Entry>& scratch);
+  template <typename Less>
+  static void RadixSort(Entry* first, Entry* last, Entry* scratch, int word, const Less& less);
 
   // Rows are copied into blocks of kBlockBytes (a row larger than that gets
   // a block of its own, in large_).
