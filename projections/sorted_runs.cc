@@ -3,9 +3,12 @@
 #include <fmt/format.h>
 #include <rocksdb/sst_file_writer.h>
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <atomic>
 #include <functional>
+#include <new>
 #include <bit>
 #include <cstring>
 #include <thread>
@@ -51,6 +54,8 @@ size_t SortPrefixLength(std::string_view key) {
   return 1;
 }
 
+void SortedRun::Unmap::operator()(char* p) const { (void)munmap(p, kBlockBytes); }
+
 char* SortedRun::Allocate(size_t n) {
   if (n > kBlockBytes) {
     large_.emplace_back(new char[n]);
@@ -58,7 +63,14 @@ char* SortedRun::Allocate(size_t n) {
   }
   if (blocks_.empty() || used_ + n > kBlockBytes) {
     if (!blocks_.empty()) ++block_;
-    if (block_ == blocks_.size()) blocks_.emplace_back(new char[kBlockBytes]);
+    if (block_ == blocks_.size()) {
+      // Mapped with its pages at once: a page fault per 4 KiB as rows are
+      // copied in cost more (~5% of a rebuild's CPU) than one call.
+      void* block = mmap(nullptr, kBlockBytes, PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+      if (block == MAP_FAILED) throw std::bad_alloc();
+      blocks_.emplace_back(static_cast<char*>(block));
+    }
     used_ = 0;
   }
   char* at = blocks_[block_].get() + used_;

@@ -72,9 +72,12 @@ class SortedRun {
   static void RadixSort(Entry* first, Entry* last, Entry* scratch, int word, const Less& less);
 
   // Rows are copied into blocks of kBlockBytes (a row larger than that gets
-  // a block of its own, in large_).
+  // a block of its own, in large_). Blocks are mapped, populated.
   static constexpr size_t kBlockBytes = size_t{8} << 20;
-  std::vector<std::unique_ptr<char[]>> blocks_;
+  struct Unmap {
+    void operator()(char* p) const;
+  };
+  std::vector<std::unique_ptr<char, Unmap>> blocks_;
   size_t block_ = 0;  // the block being filled
   size_t used_ = 0;   // bytes of it used
   std::vector<std::unique_ptr<char[]>> large_;
