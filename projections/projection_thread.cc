@@ -44,16 +44,23 @@ void RocksJobStore::StartProjection() {
   ready_at_ = log_->LastPosition();
   ready_ = projector_->checkpoint() >= ready_at_;
   SetProjectionState(ProjectionState::kRunning);
-  subscription_ = log_->Subscribe(projector_->checkpoint());
+  {
+    std::lock_guard step(step_mu_);
+    unapplied_.clear();
+    subscription_ = log_->Subscribe(projector_->checkpoint());
+  }
   projection_thread_ = std::thread([this] { ProjectionLoop(); });
 }
 
 void RocksJobStore::StopProjection() {
   stop_ = true;
-  if (subscription_) subscription_->Cancel();
+  if (subscription_) subscription_->Cancel();  // (Cancel is thread-safe)
+  if (rocks_log_ != nullptr) rocks_log_->WakeWaiters();
   if (views_recovery_) views_recovery_->Wake();
   if (projection_thread_.joinable()) projection_thread_.join();
+  std::lock_guard step(step_mu_);  // no writer is applying past here
   subscription_.reset();
+  unapplied_.clear();
 }
 
 void RocksJobStore::SetProjectionState(ProjectionState state) {
@@ -64,71 +71,124 @@ ProjectionState RocksJobStore::projection_state() const {
   return ProjectionState(projection_state_.load(std::memory_order_acquire));
 }
 
-void RocksJobStore::ProjectionLoop() {
-  std::vector<eventstore::StoredEvent> pending;  // read, not applied yet
-  while (!stop_) {
-    if (pending.empty()) {
-      auto batch = subscription_->Next(kProjectionBatch, kProjectionPoll);
-      if (!batch) {
-        StopProjectionForGood(fmt::format("reading the log failed: {}", batch.error().message));
-        return;
+RocksJobStore::StepOutcome RocksJobStore::ProjectStep(std::chrono::milliseconds wait) {
+  if (unapplied_.empty()) {
+    auto batch = subscription_->Next(kProjectionBatch, wait);
+    if (!batch) {
+      StopProjectionForGood(fmt::format("reading the log failed: {}", batch.error().message));
+      return StepOutcome::kFailed;
+    }
+    if (batch.value().empty()) {
+      if (subscription_->position() > projected_position()) SkipArchivedRange();
+      return StepOutcome::kIdle;
+    }
+    unapplied_ = std::move(batch).value();
+  }
+  Result<void> applied = Ok();
+  uint64_t checkpoint = 0;
+  {
+    std::lock_guard lock(projector_mu_);
+    applied = projector_->ApplyBatch(unapplied_);
+    if (!applied) {
+      // ApplyBatch moved its checkpoint and stats ahead of what was
+      // stored: take them back from the views before any retry.
+      if (auto reloaded = projector_->Load(); !reloaded) {
+        applied = reloaded.error();
       }
-      if (batch.value().empty()) {
-        if (subscription_->position() > projected_position()) SkipArchivedRange();
+    }
+    checkpoint = projector_->checkpoint();
+  }
+  if (applied) {
+    unapplied_.clear();
+    const bool was_blocked = projection_state() == ProjectionState::kBlocked;
+    {
+      std::lock_guard lock(progress_mu_);
+      projected_ = checkpoint;
+      if (projected_ >= ready_at_) ready_ = true;
+      SetProjectionState(ProjectionState::kRunning);
+    }
+    progress_cv_.notify_all();
+    if (was_blocked) {
+      spdlog::warn("projection: the read models are written again, at position {}", checkpoint);
+    }
+    return StepOutcome::kApplied;
+  }
+  projection_errors_.fetch_add(1, std::memory_order_relaxed);
+  if (applied.error().reason != "STORAGE_UNAVAILABLE") {
+    StopProjectionForGood(applied.error().ToString());
+    return StepOutcome::kFailed;
+  }
+  if (projection_state() != ProjectionState::kBlocked) {
+    spdlog::error("projection blocked: the read models cannot be written (storage "
+                  "unavailable) at position {}; writes are refused until they can",
+                  checkpoint + 1);
+    {
+      std::lock_guard lock(progress_mu_);
+      SetProjectionState(ProjectionState::kBlocked);
+    }
+    progress_cv_.notify_all();
+  }
+  // RocksDB has stopped the views (the recovery knows); if not, make it
+  // try a resume anyway.
+  if (views_recovery_->writable()) {
+    views_recovery_->ReportFailure(rocksdb::Status::IOError("a read-model write failed"));
+  }
+  return StepOutcome::kBlocked;
+}
+
+// On the embedded log the thread waits for a commit without holding
+// step_mu_, so that a writer waiting for its own write may apply it first
+// (HelpProject); on a shared log it waits inside Next, as only it applies.
+void RocksJobStore::ProjectionLoop() {
+  while (!stop_) {
+    bool have_unapplied = false;
+    uint64_t after = 0;
+    {
+      std::lock_guard step(step_mu_);
+      have_unapplied = !unapplied_.empty();
+      after = subscription_->position();
+    }
+    if (rocks_log_ != nullptr && !have_unapplied) {
+      rocks_log_->WaitForCommitAfter(after, std::chrono::steady_clock::now() + kProjectionPoll,
+                                     &stop_);
+    }
+    StepOutcome outcome = StepOutcome::kIdle;
+    {
+      std::unique_lock step(step_mu_, std::defer_lock);
+      if (rocks_log_ == nullptr) {
+        step.lock();
+      } else if (!step.try_lock()) {
+        // A writer is applying: wait for its step to end, not on the lock.
+        (void)AwaitProjected(projected_position(), kProjectionPoll);
         continue;
       }
-      pending = std::move(batch).value();
+      if (stop_) break;
+      outcome = ProjectStep(rocks_log_ != nullptr ? std::chrono::milliseconds(0)
+                                                  : kProjectionPoll);
     }
-    Result<void> applied = Ok();
-    uint64_t checkpoint = 0;
-    {
-      std::lock_guard lock(projector_mu_);
-      applied = projector_->ApplyBatch(pending);
-      if (!applied) {
-        // ApplyBatch moved its checkpoint and stats ahead of what was
-        // stored: take them back from the views before any retry.
-        if (auto reloaded = projector_->Load(); !reloaded) {
-          applied = reloaded.error();
-        }
-      }
-      checkpoint = projector_->checkpoint();
+    if (outcome == StepOutcome::kFailed) return;
+    if (outcome == StepOutcome::kBlocked ||
+        (have_unapplied && projection_state() == ProjectionState::kBlocked)) {
+      views_recovery_->WaitWritable(std::chrono::steady_clock::now() + kBlockedRetry, &stop_);
     }
-    if (applied) {
-      pending.clear();
-      const bool was_blocked = projection_state() == ProjectionState::kBlocked;
-      {
-        std::lock_guard lock(progress_mu_);
-        projected_ = checkpoint;
-        if (projected_ >= ready_at_) ready_ = true;
-        SetProjectionState(ProjectionState::kRunning);
-      }
-      progress_cv_.notify_all();
-      if (was_blocked) {
-        spdlog::warn("projection: the read models are written again, at position {}", checkpoint);
-      }
-      continue;
-    }
-    projection_errors_.fetch_add(1, std::memory_order_relaxed);
-    if (applied.error().reason != "STORAGE_UNAVAILABLE") {
-      StopProjectionForGood(applied.error().ToString());
-      return;
-    }
-    if (projection_state() != ProjectionState::kBlocked) {
-      spdlog::error("projection blocked: the read models cannot be written (storage "
-                    "unavailable) at position {}; writes are refused until they can",
-                    checkpoint + 1);
-      {
-        std::lock_guard lock(progress_mu_);
-        SetProjectionState(ProjectionState::kBlocked);
-      }
-      progress_cv_.notify_all();
-    }
-    // RocksDB has stopped the views (the recovery knows); if not, make it
-    // try a resume anyway.
-    if (views_recovery_->writable()) {
-      views_recovery_->ReportFailure(rocksdb::Status::IOError("a read-model write failed"));
-    }
-    views_recovery_->WaitWritable(std::chrono::steady_clock::now() + kBlockedRetry, &stop_);
+  }
+}
+
+// Read-your-writes without a hand-off: the writer whose write is committed
+// applies everything committed so far (its group's writes and any others)
+// unless the projection thread or another writer is at it, in which case
+// it waits for them as before. One thread wake-up less per write, and no
+// wait for the projection thread to be scheduled.
+void RocksJobStore::HelpProject(uint64_t position) {
+  if (rocks_log_ == nullptr) return;
+  {
+    std::lock_guard lock(progress_mu_);
+    if (projected_ >= position || projection_state() != ProjectionState::kRunning) return;
+  }
+  std::unique_lock step(step_mu_, std::try_to_lock);
+  if (!step.owns_lock() || stop_ || !subscription_) return;
+  while (projected_position() < position) {
+    if (ProjectStep(std::chrono::milliseconds(0)) != StepOutcome::kApplied) return;
   }
 }
 
@@ -181,6 +241,7 @@ uint64_t RocksJobStore::projector_checkpoint() {
 }
 
 Result<void> RocksJobStore::WaitProjected(uint64_t position) {
+  HelpProject(position);
   std::unique_lock lock(progress_mu_);
   progress_cv_.wait_for(lock, kReadYourWritesTimeout, [&] {
     return projected_ >= position || projection_state() != ProjectionState::kRunning;

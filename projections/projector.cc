@@ -15,7 +15,9 @@ namespace jobtrail {
 namespace vk = view_keys;
 namespace {
 
-constexpr size_t kCacheLimit = 50000;
+// Jobs folded as the views have them, so that the next event of a job
+// (its claim, progress, end) needs no read of its stream.
+constexpr size_t kCacheLimit = 100000;
 
 using eventstore::key_format::GetU32;
 using eventstore::key_format::PutU32;
@@ -342,7 +344,15 @@ Result<void> Projector::ApplyBatch(const std::vector<eventstore::StoredEvent>& e
   if (observer_ != nullptr) {
     for (const RecordedEvent& e : observed) observer_->Observe(e, touched.at(e.job_id).last);
   }
-  if (cache_.size() + touched.size() > kCacheLimit) cache_.clear();
+  if (cache_.size() + touched.size() > kCacheLimit) {
+    // Final jobs go first: they get at most their expiry again, while the
+    // pending and running ones are about to be claimed, progress and end.
+    // Emptying the whole cache made every job of a backlog larger than it
+    // be read back from the log at its claim (7% of the server's CPU in a
+    // 60,000-job batched lifecycle).
+    std::erase_if(cache_, [](const auto& entry) { return IsFinal(entry.second.status); });
+    if (cache_.size() + touched.size() > kCacheLimit * 3 / 4) cache_.clear();
+  }
   for (auto& [id, t] : touched) cache_[id] = std::move(t.last);
   return Ok();
 }

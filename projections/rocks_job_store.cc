@@ -204,6 +204,13 @@ Result<void> RocksJobStore::OpenViews(bool create) {
   // memtable held. Smaller memtables bound that catch-up (a restart after
   // kill -9 is ready sooner) at the price of more, smaller flushes.
   opts.write_buffer_size = size_t{16} << 20;
+  // Every flushed file spans the whole key range (status records are keyed
+  // by random job ids), so each L0 -> L1 compaction rewrites all of L1.
+  // Compacting after 8 files instead of 4 halves those rewrites: a 60,000-
+  // job batched lifecycle wrote 85 MB in compactions instead of 184-187 MB,
+  // with 9% less server CPU. Point reads that miss stay cheap (bloom
+  // filters), and polls mostly hit the status cache.
+  opts.level0_file_num_compaction_trigger = 8;
   // Polls are point reads of status documents: keep them cached, and let
   // bloom filters skip files that cannot hold the key.
   rocksdb::BlockBasedTableOptions table;

@@ -95,6 +95,15 @@ class RocksJobStore final : public JobStore {
   void StartProjection();
   void StopProjection();
   void ProjectionLoop();
+  // One step of the projection: read what the log committed past the
+  // subscription (waiting up to `wait` for it) and apply it. Requires
+  // step_mu_. kFailed: stopped for good; kBlocked: the views cannot store it
+  // (kept in unapplied_ for the next step).
+  enum class StepOutcome { kApplied, kIdle, kBlocked, kFailed };
+  StepOutcome ProjectStep(std::chrono::milliseconds wait);
+  // A writer waiting for its position applies what is committed itself if
+  // nobody else is applying (RocksDB log only): see WaitProjected.
+  void HelpProject(uint64_t position);
   void StopProjectionForGood(const std::string& why);
   void SkipArchivedRange();
   uint64_t projected_position();
@@ -189,7 +198,11 @@ class RocksJobStore final : public JobStore {
   std::mutex unique_mu_;     // enqueues with a unique key, one at a time
   std::mutex projector_mu_;  // guards projector_
   std::unique_ptr<Projector> projector_;
-  std::unique_ptr<eventstore::Subscription> subscription_;
+  // Held while reading subscription_ and applying what it gave: by the
+  // projection thread, or by a writer waiting for its own write (HelpProject).
+  std::mutex step_mu_;
+  std::unique_ptr<eventstore::Subscription> subscription_;  // GUARDED_BY(step_mu_) once started
+  std::vector<eventstore::StoredEvent> unapplied_;          // GUARDED_BY(step_mu_)
   std::thread projection_thread_;
   std::atomic<bool> stop_{false};
 

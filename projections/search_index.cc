@@ -124,8 +124,26 @@ Result<void> SearchIndex::Load(rocksdb::DB* views, const std::string& job_id, Pe
   return Ok();
 }
 
+namespace {
+
+// Whether AddEventWords can add a word for this event, or the event
+// removes the job from the index: the other events (started, progress,
+// completed, ...) leave a job's rows as they are, so the projector need not
+// read its stored words back for them (it did, for every event: 3-4% of
+// the server's CPU in the worker-protocol lifecycle).
+bool TouchesSearchRows(const RecordedEvent& event) {
+  return std::holds_alternative<Enqueued>(event.body) ||
+         std::holds_alternative<Errored>(event.body) ||
+         std::holds_alternative<Failed>(event.body) ||
+         std::holds_alternative<Logged>(event.body) ||
+         std::holds_alternative<Expired>(event.body);
+}
+
+}  // namespace
+
 Result<void> SearchIndex::Observe(rocksdb::DB* views, const JobView& after,
                                   const RecordedEvent& event) {
+  if (!TouchesSearchRows(event)) return Ok();
   auto [it, fresh] = pending_.try_emplace(event.job_id);
   Pending& p = it->second;
   if (fresh) {

@@ -1,8 +1,11 @@
 #include "projections/uuid.h"
 
 #include <openssl/evp.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <uuid/uuid.h>
 
+#include <cstring>
 #include <string>
 
 namespace jobtrail {
@@ -14,11 +17,39 @@ std::string Unparse(const uuid_t u) {
   return std::string(text, 36);
 }
 
+// 16 random bytes from a per-thread block of OpenSSL output: a RAND_bytes
+// call per id set up the DRBG each time (1.4% of the server's CPU). The
+// bytes are no less random for being drawn 4 KiB at a time. (The server
+// never forks without exec, so no block is ever shared with a child.)
+bool NextRandom16(unsigned char* out) {
+  constexpr size_t kBlock = 4096;
+  thread_local unsigned char block[kBlock];
+  thread_local size_t used = kBlock;
+  if (used == kBlock) {
+    if (RAND_bytes(block, int(kBlock)) != 1) return false;
+    used = 0;
+  }
+  std::memcpy(out, block + used, 16);
+  OPENSSL_cleanse(block + used, 16);  // handed out once
+  used += 16;
+  return true;
+}
+
 }  // namespace
 
+// Random (version 4) ids from OpenSSL's per-thread generator, seeded from
+// the kernel: libuuid's uuid_generate_random makes one getrandom(2) call
+// per id, and a worker's round trip draws two ids (request and event),
+// 3.4% of the server's CPU in the lifecycle benchmark. libuuid still
+// formats them, and stands in if OpenSSL cannot produce bytes.
 std::string RandomUuid() {
   uuid_t u;
-  uuid_generate_random(u);  // libuuid: getrandom(2), version 4
+  if (NextRandom16(u)) {
+    u[6] = static_cast<unsigned char>((u[6] & 0x0f) | (4 << 4));
+    u[8] = static_cast<unsigned char>((u[8] & 0x3f) | 0x80);
+  } else {
+    uuid_generate_random(u);  // libuuid: getrandom(2), version 4
+  }
   return Unparse(u);
 }
 

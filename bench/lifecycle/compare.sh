@@ -13,7 +13,7 @@
 # Prints a table (jobs/s, ratio to BullMQ) and writes every report to OUT.
 #
 #   bench/lifecycle/compare.sh [BUILD_DIR=build]
-#   env: JOBS=30000 WORKERS=50 MODES="per-transition batch protocol protocol-batch"
+#   env: JOBS=30000 WORKERS=50 MODES="per-transition batch protocol protocol-batch protocol-batch:50"
 #        NOSYNC_MODES="per-transition batch" STEP_TIMEOUT=300 OUT=(a temp dir, kept)
 #        JOBTRAIL_BIN=BUILD_DIR/jobtrail
 # Run it alone: `flock /tmp/jobtrail-cpu.lock bench/lifecycle/compare.sh`.
@@ -24,7 +24,9 @@ root=$(cd "$here/../.." && pwd)
 build=$(cd "${1:-$root/build}" && pwd)
 jobs=${JOBS:-30000}
 workers=${WORKERS:-50}
-modes=${MODES:-per-transition batch protocol protocol-batch}
+# A mode may name its claim size: protocol-batch:50 claims 50 jobs at a time
+# (jobtrail_load --claim-batch; 10 otherwise).
+modes=${MODES:-per-transition batch protocol protocol-batch protocol-batch:50}
 nosync_modes=${NOSYNC_MODES:-per-transition batch}
 step_timeout=${STEP_TIMEOUT:-300}
 out=${OUT:-$(mktemp -d /tmp/jobtrail-lifecycle-XXXXXX)}
@@ -95,7 +97,9 @@ redis_pid=""
 # --- 2. jobtrail --------------------------------------------------------------
 # One fresh server and data dir per run: every mode starts from an empty store.
 run_jobtrail() {
-  local mode=$1 sync=$2 name=$3
+  local mode=${1%%:*} sync=$2 name=${3/:/-}
+  local claim=10
+  [ "$mode" != "$1" ] && claim=${1#*:}
   local data="$work/data-$name"
   local flags=(--insecure-no-auth --no-dialects --no-access-log)
   [ "$sync" = nosync ] && flags+=(--no-sync)
@@ -109,7 +113,7 @@ run_jobtrail() {
   echo "== jobtrail $mode ($sync) at $url"
   # jobtrail_load bounds itself with --timeout; `timeout` is the backstop.
   timeout $((step_timeout + 60)) "$load" --url "$url" --mode "$mode" --jobs "$jobs" \
-    --workers "$workers" --progress 1 --timeout "$step_timeout" --json "$out/jobtrail-$name.json" \
+    --workers "$workers" --progress 1 --claim-batch "$claim" --timeout "$step_timeout" --json "$out/jobtrail-$name.json" \
     > "$out/jobtrail-$name.txt" 2> "$out/jobtrail-$name.err" || echo "jobtrail $name: not clean (see $out/jobtrail-$name.err)" >&2
   cat "$out/jobtrail-$name.txt"
   grep -E "^(stopped|error):" "$out/jobtrail-$name.err" | head -3 || true

@@ -20,7 +20,7 @@ if (bullmqReport) {
              bullmqReport.failed === 0 ? 'all completed' : `${bullmqReport.failed} failed`]);
 }
 
-const order = ['per-transition', 'batch', 'protocol', 'protocol-batch'];
+const order = ['per-transition', 'batch', 'protocol', 'protocol-batch', 'protocol-batch-50'];
 const names = [...order, ...order.map((m) => `${m}-nosync`)];
 for (const name of names) {
   const text = read(`jobtrail-${name}.json`);
@@ -50,7 +50,8 @@ for (const name of names) {
   const tenths = [...Array(10).keys()].map(tenth);
   const slowest = Math.min(...tenths);
   const trend = clean && ps.length >= 10 ? `${fmt(tenths[0])} / ${fmt(slowest)}` : '—';
-  rows.push([`jobtrail ${r.mode}${name.endsWith('-nosync') ? ', --no-sync' : ', synced'}`, fmt(jobsPerS), ratio(jobsPerS), trend,
+  const claims = r.claim_batch && r.claim_batch !== 1 && r.claim_batch !== 10 ? ` (claims of ${r.claim_batch})` : '';
+  rows.push([`jobtrail ${r.mode}${claims}${name.endsWith('-nosync') ? ', --no-sync' : ', synced'}`, fmt(jobsPerS), ratio(jobsPerS), trend,
              r.enqueue.jobs ? fmt(r.enqueue.jobs_per_s) : 'failed', clean ? fmt(l.events_per_s) : 'n/a', l.completed ? fmt(l.requests / l.completed, 2) : 'n/a',
              clean && latency ? latency : '—',
              clean ? 'all completed' : `${l.completed}/${r.jobs} completed, ${l.errors} errors${why ? `: ${why}` : ''}`]);

@@ -74,6 +74,11 @@ int main(int argc, char** argv) {
   app.add_option("--idle-ms", opt.idle_ms, "Pause after a claim that found nothing")->capture_default_str();
   app.add_option("--enqueue-batch", opt.enqueue_batch, "Jobs per enqueue batch")->capture_default_str()
       ->check(CLI::Range(1, 1000));
+  // The server takes at most 100 appends a claim: protocol-batch carries
+  // (progress + 1) events a job.
+  app.add_option("--claim-batch", opt.claim_batch,
+                 "Jobs a claim asks for in batch and protocol-batch modes")
+      ->capture_default_str()->check(CLI::Range(1, 100));
   app.add_option("--enqueue-threads", opt.enqueue_threads, "Connections enqueueing")->capture_default_str()
       ->check(CLI::PositiveNumber);
   app.add_option("--timeout", opt.timeout_s, "Give up on the lifecycle after this many seconds")
@@ -81,6 +86,11 @@ int main(int argc, char** argv) {
   app.add_option("--json", opt.json, "Also write the report as JSON to this file");
   CLI11_PARSE(app, argc, argv);
   opt.mode = modes.at(opt.mode_name);
+  if (opt.mode == Mode::kProtocolBatch && opt.claim_batch * (opt.progress + 1) > 100) {
+    std::fprintf(stderr, "--claim-batch x (--progress + 1) must be at most 100 in protocol-batch "
+                         "mode (the server takes at most 100 appends a claim)\n");
+    return 2;
+  }
   while (!opt.url.empty() && opt.url.back() == '/') opt.url.pop_back();
 
   curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -101,6 +111,7 @@ int main(int argc, char** argv) {
   report.workers = opt.workers;
   report.pollers = opt.pollers;
   report.progress = opt.progress;
+  report.claim_batch = opt.mode == Mode::kBatch || opt.mode == Mode::kProtocolBatch ? opt.claim_batch : 1;
   report.error_every = opt.error_every;
 
   std::fprintf(stderr, "enqueueing %lld jobs on queue %s at %s ...\n", static_cast<long long>(opt.jobs),

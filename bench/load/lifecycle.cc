@@ -113,9 +113,10 @@ class Worker {
   void Run() {
     switch (opt_.mode) {
       case Mode::kPerTransition: return Loop(1, [this](std::vector<Held>& jobs) { PerTransition(jobs); });
-      case Mode::kBatch: return Loop(10, [this](std::vector<Held>& jobs) { Batch(jobs); });
+      case Mode::kBatch:
+        return Loop(opt_.claim_batch, [this](std::vector<Held>& jobs) { Batch(jobs); });
       case Mode::kProtocol:
-      case Mode::kProtocolBatch: return Protocol(opt_.mode == Mode::kProtocol ? 1 : 10);
+      case Mode::kProtocolBatch: return Protocol(opt_.mode == Mode::kProtocol ? 1 : opt_.claim_batch);
     }
   }
 

@@ -33,6 +33,7 @@ struct Options {
   int retry_delay_ms = 0;
   int idle_ms = 20;
   int enqueue_batch = 500;
+  int claim_batch = 10;  // jobs a claim asks for in batch and protocol-batch modes
   int enqueue_threads = 4;
   double timeout_s = 600;
   std::string json;

@@ -75,8 +75,8 @@ std::vector<KindSummary> Summarize(Recorder& merged) {
 }
 
 void PrintTable(const Report& r, std::FILE* out) {
-  std::fprintf(out, "jobtrail_load: mode %s, %lld jobs, %d workers, %d pollers, progress x%d, error every %d\n",
-               r.mode.c_str(), static_cast<long long>(r.jobs), r.workers, r.pollers, r.progress,
+  std::fprintf(out, "jobtrail_load: mode %s (claims of %d), %lld jobs, %d workers, %d pollers, progress x%d, error every %d\n",
+               r.mode.c_str(), r.claim_batch, static_cast<long long>(r.jobs), r.workers, r.pollers, r.progress,
                r.error_every);
   std::fprintf(out, "enqueue:   %lld jobs in %.2f s = %.0f jobs/s\n", static_cast<long long>(r.enqueued),
                r.enqueue_seconds, PerSecond(r.enqueued, r.enqueue_seconds));
@@ -127,6 +127,7 @@ bool WriteJson(const Report& r, const std::string& path) {
   w.Key("workers"); w.Int(r.workers);
   w.Key("pollers"); w.Int(r.pollers);
   w.Key("progress"); w.Int(r.progress);
+  w.Key("claim_batch"); w.Int(r.claim_batch);
   w.Key("error_every"); w.Int(r.error_every);
   w.Key("enqueue");
   w.StartObject();

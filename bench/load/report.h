@@ -49,6 +49,7 @@ struct Report {
   std::string mode, url, queue;
   int64_t jobs = 0;
   int workers = 0, pollers = 0, progress = 0, error_every = 0;
+  int claim_batch = 0;  // jobs a claim asks for (batch and protocol-batch modes)
   // Enqueue phase (untimed for the lifecycle figures, reported on its own).
   int64_t enqueued = 0;
   double enqueue_seconds = 0;

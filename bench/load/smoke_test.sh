@@ -41,4 +41,16 @@ for want in '"completed": 200,' '"all_completed": true,' '"server_completed": 20
             '"errored_jobs": 8,' '"errors": 0,' '"timed_out": false,'; do
   grep -qF "$want" <<< "$lifecycle" || { echo "report lacks $want"; exit 1; }
 done
+
+# The batched worker protocol with claims of 50 (--claim-batch), on a queue
+# of its own: every job completed, one claim per 50 jobs at most.
+status=0
+"$load" --url "$url" --mode protocol-batch --claim-batch 50 --queue smoke-batch --jobs 200 \
+  --workers 2 --progress 1 --timeout 90 --json "$work/batch.json" || status=$?
+[ "$status" -eq 0 ] || { cat "$work/batch.json" 2>/dev/null; echo "protocol-batch exited $status"; exit 1; }
+grep -qF '"claim_batch": 50,' "$work/batch.json" || { echo "report lacks claim_batch 50"; exit 1; }
+lifecycle=$(sed -n '/"lifecycle": {/,/}/p' "$work/batch.json")
+for want in '"completed": 200,' '"all_completed": true,' '"errors": 0,'; do
+  grep -qF "$want" <<< "$lifecycle" || { echo "protocol-batch report lacks $want"; exit 1; }
+done
 echo "ok"

@@ -182,6 +182,10 @@ void LiveHub::Follow() {
   }
   while (!stop_.load()) {
     const uint64_t projected = store_.AwaitProjected(head, kFollowPoll);
+    if (head < projected && PassUnheard(projected)) {
+      head = projected;
+      continue;
+    }
     while (head < projected && !stop_.load()) {
       auto events = store_.Feed(head, std::min<uint64_t>(kBatch, projected - head));
       if (!events || events.value().empty()) {
@@ -198,6 +202,17 @@ void LiveHub::Follow() {
       Dispatch(batch);
     }
   }
+}
+
+// Reading, decoding and rendering every event for nobody cost 4-8% of the
+// server's CPU in a worker lifecycle. Skipping is safe: whoever parks or
+// subscribes after this reads the store, whose projection is at least at
+// `projected` by now, and the hub hands out only what comes after.
+bool LiveHub::PassUnheard(uint64_t projected) {
+  std::lock_guard lock(mu_);
+  if (!waiters_.empty() || !job_streams_.empty() || !feed_streams_.empty()) return false;
+  head_ = projected;
+  return true;
 }
 
 void LiveHub::Dispatch(const std::vector<std::shared_ptr<const LiveEvent>>& batch) {

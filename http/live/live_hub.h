@@ -94,6 +94,9 @@ class LiveHub : public std::enable_shared_from_this<LiveHub> {
 
  private:
   void Follow();
+  // With nobody parked or streaming, moves the hub's head to `projected`
+  // without reading those events (true); else false.
+  bool PassUnheard(uint64_t projected);
   void Dispatch(const std::vector<std::shared_ptr<const LiveEvent>>& batch);
 
   JobReads& store_;

@@ -1,8 +1,11 @@
-// Job and event ids: random v4 UUIDs from libuuid, name-based ids that map
+// Job and event ids: random v4 UUIDs (OpenSSL's generator, drawn a block a
+// thread at a time), name-based ids that map
 // a repeat of the same (space, name) to the same id, and the format check.
 #include <gtest/gtest.h>
 
 #include <set>
+#include <thread>
+#include <vector>
 
 #include "projections/uuid.h"
 
@@ -19,6 +22,23 @@ TEST(UuidTest, RandomUuidsAreVersion4AndDistinct) {
     seen.insert(id);
   }
   EXPECT_EQ(seen.size(), 1000u);
+}
+
+// Each thread draws from its own block of random bytes: threads drawing at
+// once, past several refills each, never hand out the same id.
+TEST(UuidTest, ThreadsDrawingAtOnceGetDistinctIds) {
+  constexpr int kThreads = 8, kEach = 2000;
+  std::vector<std::vector<std::string>> ids(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&ids, t] {
+      for (int i = 0; i < kEach; ++i) ids[t].push_back(RandomUuid());
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  std::set<std::string> seen;
+  for (const auto& list : ids) seen.insert(list.begin(), list.end());
+  EXPECT_EQ(seen.size(), size_t{kThreads} * kEach);
 }
 
 TEST(UuidTest, NameUuidsAreStableAcrossReleases) {
