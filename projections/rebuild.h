@@ -32,7 +32,8 @@ struct RebuildOptions {
   // on, and refolded from its stream if it has more events.
   size_t max_active_jobs = 1 << 18;
   // Partitions the jobs are folded in side by side (0: one per core).
-  // Both limits above are shared among them.
+  // Each has up to two runs in memory (its first is run_bytes / partitions);
+  // max_active_jobs is shared among them.
   size_t partitions = 0;
   // Where run files are written before they are ingested (same file system
   // as the views: they are moved, not copied). Created and removed.

@@ -28,7 +28,7 @@ Partition::Partition(eventstore::EventLog& log, rocksdb::DB& views, PartitionOpt
       free_batches_(kBatchQueueDepth + 2),
       runs_(1),
       free_runs_(2),
-      rows_(options_.run_bytes, std::make_unique<SortedRun>()) {
+      rows_(options_.first_run_bytes, std::make_unique<SortedRun>()) {
   // Batches in use at most: the queued ones, one being folded, one being filled.
   for (size_t i = 0; i < kBatchQueueDepth + 2; ++i) (void)free_batches_.Push(EventBatch{});
   (void)free_runs_.Push(std::make_unique<SortedRun>());
@@ -149,6 +149,7 @@ Result<void> Partition::HandOn(Active& active) {
   if (!next || !runs_.Push(RunToWrite{rows_.TakeRun(std::move(*next)), ++runs_filled_, 1})) {
     return Internal("views rebuild: stopped");  // another thread failed first
   }
+  rows_.set_run_bytes(options_.run_bytes);
   return Ok();
 }
 

@@ -25,6 +25,7 @@
 namespace jobtrail::rebuild {
 
 struct PartitionOptions {
+  size_t first_run_bytes = 0;  // the first run's size; later ones: run_bytes
   size_t run_bytes = 0;
   size_t max_active_jobs = 0;
   std::string path_prefix;  // of its run files

@@ -63,6 +63,7 @@ class RowWriter final : public RowSink {
   void WriteEventRow(std::string_view key, std::string_view value) { run_->Put(key, value); }
 
   bool full() const { return run_->bytes() >= run_bytes_; }
+  void set_run_bytes(size_t bytes) { run_bytes_ = bytes; }
   // Hands over the full run and goes on with `next` (an empty one).
   RunPtr TakeRun(RunPtr next) { return std::exchange(run_, std::move(next)); }
 
@@ -70,7 +71,7 @@ class RowWriter final : public RowSink {
   std::vector<OrderedRow>& ordered() { return ordered_; }
 
  private:
-  const size_t run_bytes_;
+  size_t run_bytes_;
   RunPtr run_;
   Counts counts_;
   std::vector<OrderedRow> ordered_;
