@@ -72,6 +72,8 @@ ProjectionState RocksJobStore::projection_state() const {
 }
 
 RocksJobStore::StepOutcome RocksJobStore::ProjectStep(std::chrono::milliseconds wait) {
+  // Stopped for good (by whichever thread met the failure) stays stopped.
+  if (projection_state() == ProjectionState::kFailed) return StepOutcome::kFailed;
   if (unapplied_.empty()) {
     auto batch = subscription_->Next(kProjectionBatch, wait);
     if (!batch) {
@@ -140,7 +142,7 @@ RocksJobStore::StepOutcome RocksJobStore::ProjectStep(std::chrono::milliseconds 
 // step_mu_, so that a writer waiting for its own write may apply it first
 // (HelpProject); on a shared log it waits inside Next, as only it applies.
 void RocksJobStore::ProjectionLoop() {
-  while (!stop_) {
+  while (!stop_ && projection_state() != ProjectionState::kFailed) {
     bool have_unapplied = false;
     uint64_t after = 0;
     {
@@ -179,7 +181,8 @@ void RocksJobStore::ProjectionLoop() {
 // unless the projection thread or another writer is at it, in which case
 // it waits for them as before. One thread wake-up less per write, and no
 // wait for the projection thread to be scheduled.
-void RocksJobStore::HelpProject(uint64_t position) {
+void RocksJobStore::HelpProject(uint64_t position,
+                                std::chrono::steady_clock::time_point deadline) {
   if (rocks_log_ == nullptr) return;
   {
     std::lock_guard lock(progress_mu_);
@@ -187,7 +190,9 @@ void RocksJobStore::HelpProject(uint64_t position) {
   }
   std::unique_lock step(step_mu_, std::try_to_lock);
   if (!step.owns_lock() || stop_ || !subscription_) return;
-  while (projected_position() < position) {
+  // A long catch-up (the views were blocked a while) is the thread's: a
+  // writer helps no longer than it would have waited.
+  while (projected_position() < position && std::chrono::steady_clock::now() < deadline) {
     if (ProjectStep(std::chrono::milliseconds(0)) != StepOutcome::kApplied) return;
   }
 }
@@ -241,9 +246,10 @@ uint64_t RocksJobStore::projector_checkpoint() {
 }
 
 Result<void> RocksJobStore::WaitProjected(uint64_t position) {
-  HelpProject(position);
+  const auto deadline = std::chrono::steady_clock::now() + kReadYourWritesTimeout;
+  HelpProject(position, deadline);
   std::unique_lock lock(progress_mu_);
-  progress_cv_.wait_for(lock, kReadYourWritesTimeout, [&] {
+  progress_cv_.wait_until(lock, deadline, [&] {
     return projected_ >= position || projection_state() != ProjectionState::kRunning;
   });
   if (projected_ >= position) return Ok();

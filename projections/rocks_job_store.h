@@ -103,7 +103,7 @@ class RocksJobStore final : public JobStore {
   StepOutcome ProjectStep(std::chrono::milliseconds wait);
   // A writer waiting for its position applies what is committed itself if
   // nobody else is applying (RocksDB log only): see WaitProjected.
-  void HelpProject(uint64_t position);
+  void HelpProject(uint64_t position, std::chrono::steady_clock::time_point deadline);
   void StopProjectionForGood(const std::string& why);
   void SkipArchivedRange();
   uint64_t projected_position();
