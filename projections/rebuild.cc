@@ -4,348 +4,82 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include <condition_variable>
-#include <deque>
+#include <algorithm>
 #include <filesystem>
-#include <mutex>
-#include <optional>
 #include <thread>
-#include <unordered_map>
-#include <variant>
 
-#include "projections/job_json.h"
 #include "projections/projector.h"
+#include "projections/rebuild_partition.h"
 #include "projections/rocks_job_store.h"
-#include "projections/search_index.h"
-#include "projections/series_index.h"
-#include "projections/sorted_runs.h"
 #include "projections/view_keys.h"
-#include "projections/view_rows.h"
-#include "schemas/event_codec.h"
 
 namespace jobtrail {
 namespace vk = view_keys;
 namespace fs = std::filesystem;
 namespace {
 
-constexpr size_t kHandOffItems = 512;  // items per hand-off between threads
-constexpr size_t kItemQueueDepth = 16;
+using rebuild::EventBatch;
+using rebuild::Partition;
+
+constexpr size_t kBatchEvents = 1024;  // events per hand-off to a partition
 constexpr uint64_t kProgressEvery = 1 << 16;
 constexpr size_t kLastRunParts = 2;
 
-// A bounded queue between two threads. Close(): no more pushes, pops drain
-// what is there. Abort(): everything is dropped and nobody waits any more.
-template <typename T>
-class Channel {
+// The last run's rows: everything that sums up the whole log.
+class LastRun final : public RowSink {
  public:
-  explicit Channel(size_t depth) : depth_(depth) {}
-  bool Push(T item) {
-    std::unique_lock lock(mu_);
-    not_full_.wait(lock, [&] { return items_.size() < depth_ || closed_; });
-    if (closed_) return false;
-    items_.push_back(std::move(item));
-    not_empty_.notify_one();
-    return true;
-  }
-  std::optional<T> Pop() {
-    std::unique_lock lock(mu_);
-    not_empty_.wait(lock, [&] { return !items_.empty() || closed_; });
-    if (items_.empty() || aborted_) return std::nullopt;
-    T item = std::move(items_.front());
-    items_.pop_front();
-    not_full_.notify_one();
-    return item;
-  }
-  void Close(bool abort = false) {
-    std::lock_guard lock(mu_);
-    closed_ = true;
-    aborted_ = aborted_ || abort;
-    not_full_.notify_all();
-    not_empty_.notify_all();
-  }
+  explicit LastRun(SortedRun& run) : run_(run) {}
+  void Put(std::string_view key, std::string_view value) override { run_.Put(key, value); }
+  void Delete(std::string_view key) override { run_.Delete(key); }
+  void Count(std::string_view, int64_t) override {}  // summed by the caller
 
  private:
-  const size_t depth_;
-  std::mutex mu_;
-  std::condition_variable not_full_;
-  std::condition_variable not_empty_;
-  std::deque<T> items_;  // GUARDED_BY(mu_)
-  bool closed_ = false;  // GUARDED_BY(mu_)
-  bool aborted_ = false;  // GUARDED_BY(mu_)
+  SortedRun& run_;
 };
 
-// A job done folding: its rows go from those of `first` (what earlier runs
-// wrote for it; null for a job new to the views) to those of `last`.
-struct FoldedJob {
-  std::unique_ptr<JobView> first;
-  std::unique_ptr<JobView> last;
-  // Its search words (search_index.h): [0, stored_words) are those of
-  // `first`, already in the views.
-  std::vector<std::string> words;
-  size_t stored_words = 0;
-};
-struct LogRow {
-  std::string job_id;
-  LogLine line;
-};
-// A row of its own per event (a webhook subscription's attempt).
-struct EventRow {
-  std::string key;
-  std::string value;
-};
-using Item = std::variant<FoldedJob, LogRow, EventRow>;
-using Items = std::vector<Item>;
-using RunPtr = std::unique_ptr<SortedRun>;
-
-// The first error of any thread; it stops the others.
-class Failure {
- public:
-  void Set(Error error) {
-    std::lock_guard lock(mu_);
-    if (!error_) error_ = std::move(error);
-    failed_.store(true);
+// Counts, unique keys, stats, the series, the checkpoint and the format
+// that ends the rebuild, from every partition's share.
+void WriteLastRun(std::vector<std::unique_ptr<Partition>>& partitions, uint64_t checkpoint,
+                  SortedRun& run) {
+  LastRun sink(run);
+  Partition& first = *partitions.front();
+  std::vector<rebuild::OrderedRow> ordered = std::move(first.ordered());
+  for (size_t i = 1; i < partitions.size(); ++i) {
+    Partition& p = *partitions[i];
+    first.stats().MergeFrom(p.stats());
+    first.series().MergeFrom(p.series());
+    for (auto& [key, delta] : p.counts()) first.counts()[key] += delta;
+    for (auto& row : p.ordered()) ordered.push_back(std::move(row));
   }
-  bool failed() const { return failed_.load(); }
-  std::optional<Error> error() {
-    std::lock_guard lock(mu_);
-    return error_;
-  }
-
- private:
-  std::atomic<bool> failed_{false};
-  std::mutex mu_;
-  std::optional<Error> error_;
-};
-
-// The second thread: rows of folded jobs into runs.
-class RowWriter final : public RowSink {
- public:
-  RowWriter(size_t run_bytes, RunPtr run) : run_bytes_(run_bytes), run_(std::move(run)) {}
-
-  void Put(std::string_view key, std::string_view value) override { run_->Put(key, value); }
-  void Delete(std::string_view key) override { run_->Delete(key); }
-  void Count(std::string_view key, int64_t delta) override {
-    auto it = counts_.find(key);
-    if (it == counts_.end()) it = counts_.emplace(std::string(key), 0).first;
-    it->second += delta;
-  }
-
-  void Write(const Item& item) {
-    if (const auto* log = std::get_if<LogRow>(&item)) {
-      run_->Put(vk::LogKey(log->job_id, log->line.seq), RenderLogLineJson(log->line));
-      return;
-    }
-    if (const auto* row = std::get_if<EventRow>(&item)) {
-      run_->Put(row->key, row->value);
-      return;
-    }
-    // As Projector::ApplyBatch does with a batch's first and last state.
-    const auto& folded = std::get<FoldedJob>(item);
-    static const JobView kNone;
-    const JobView& first = folded.first ? *folded.first : kNone;
-    const JobView& job = *folded.last;
-    if (job.expired_at) {
-      if (first.status != JobStatus::kNone) {
-        JobView rows = first;
-        rows.log_count = job.log_count;
-        RemoveJobRows(rows, *this);
-        RemoveSearchRows(SearchJob::Of(first), folded.words, folded.stored_words, *this);
-      } else {
-        for (uint64_t seq = 1; seq <= job.log_count; ++seq) Delete(vk::LogKey(job.job_id, seq));
-      }
-      return;
-    }
-    UpdateIndexRows(first, job, *this);
-    WriteSearchRows(SearchJob::Of(job), folded.words, folded.stored_words,
-                    first.status != JobStatus::kNone, *this);
-    Put(vk::JobKey(job.job_id), EncodeStatusRecord(job, RenderJobJson(job)));
-  }
-
-  bool full() const { return run_->bytes() >= run_bytes_; }
-  // Hands over the full run and goes on with `next` (an empty one).
-  RunPtr TakeRun(RunPtr next) { return std::exchange(run_, std::move(next)); }
-
-  // The rows that describe the whole log, last: counts, stats, the
-  // checkpoint and the format that ends the rebuild.
-  void Finish(uint64_t checkpoint, StatsState& stats, SeriesIndex& series) {
-    series.WriteFresh(*this);
-    for (const auto& [key, count] : counts_) {
-      // The views started empty: a count is the sum of its deltas.
-      if (count > 0) Put(key, vk::EncodeU64(uint64_t(count)));
-    }
-    Put(vk::kStatsKey, stats.Serialize());
-    for (const std::string& type : stats.TakeChangedTypes()) {
-      Put(std::string(vk::kTypeStatsPrefix) + type, stats.SerializeType(type));
-    }
-    Put(vk::kCheckpointKey, vk::EncodeU64(checkpoint));
-    Put(vk::kFormatKey, vk::kViewsFormat);
-  }
-
- private:
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-  const size_t run_bytes_;
-  RunPtr run_;
-  std::unordered_map<std::string, int64_t, Hash, std::equal_to<>> counts_;
-};
-
-// A full run and the files to write it to at once (more than one for the
-// last run, when the other threads are done).
-struct RunToWrite {
-  RunPtr run;
-  size_t parts = 1;
-};
-
-// The third thread: each run sorted into files and ingested, in order,
-// then emptied and handed back to be filled again.
-void WriteRuns(Channel<RunToWrite>& runs, Channel<RunPtr>& free_runs, rocksdb::DB& views,
-               const std::string& scratch_dir, Failure& failure) {
-  const rocksdb::Options options = views.GetOptions();
-  rocksdb::IngestExternalFileOptions ingest;
-  ingest.move_files = true;
-  for (size_t n = 1; auto job = runs.Pop(); ++n) {
-    auto written = job->run->WriteTo(options, fmt::format("{}/run-{:06}", scratch_dir, n),
-                                     job->parts);
-    if (!written) {
-      failure.Set(written.error());
-      return;
-    }
-    job->run->Clear();
-    (void)free_runs.Push(std::move(job->run));  // closed: the rebuild is over
-    if (written.value().empty()) continue;
-    // Files of one run have disjoint ranges: one ingestion takes them all.
-    rocksdb::Status s = views.IngestExternalFile(written.value(), ingest);
-    if (!s.ok()) {
-      failure.Set(Internal(fmt::format("views rebuild: ingesting run {}: {}", n, s.ToString())));
-      return;
+  // Unique keys in the order their holders were enqueued (rebuild_rows.h).
+  std::stable_sort(ordered.begin(), ordered.end(), [](const auto& a, const auto& b) {
+    return a.created_position < b.created_position;
+  });
+  for (const auto& row : ordered) {
+    if (row.deleted) {
+      run.Delete(row.key);
+    } else {
+      run.Put(row.key, row.value);
     }
   }
+  first.series().WriteFresh(sink);
+  for (const auto& [key, count] : first.counts()) {
+    // The views started empty: a count is the sum of its deltas.
+    if (count > 0) run.Put(key, vk::EncodeU64(uint64_t(count)));
+  }
+  StatsState& stats = first.stats();
+  run.Put(vk::kStatsKey, stats.Serialize());
+  for (const std::string& type : stats.TakeChangedTypes()) {
+    run.Put(std::string(vk::kTypeStatsPrefix) + type, stats.SerializeType(type));
+  }
+  run.Put(vk::kCheckpointKey, vk::EncodeU64(checkpoint));
+  run.Put(vk::kFormatKey, vk::kViewsFormat);
 }
 
-// The first thread: every event decoded and folded into its job, its search
-// words, the stats and the per-minute series; a job is handed on when it is
-// final (only an expiry or, rarely, a manual retry can follow: those refold
-// it from its stream).
-class Folder {
- public:
-  Folder(eventstore::EventLog& log, Channel<Items>& out, size_t max_active)
-      : log_(log), out_(out), max_active_(max_active) {}
-
-  Result<void> Apply(const eventstore::EventRef& ref) {
-    if (ref.position != position_ + 1) {
-      return DataLoss(fmt::format("rebuild at {} was given position {}", position_, ref.position));
-    }
-    BOOST_OUTCOME_TRY(decoded, DecodeEvent(ref.data));
-    RecordedEvent event = std::move(decoded);
-    event.position = ref.position;
-    if (event.job_id != ref.stream || event.version != ref.version) {
-      return DataLoss(fmt::format("position {}: event says job {} v{}, log says {} v{}",
-                                  ref.position, event.job_id, event.version, ref.stream,
-                                  ref.version));
-    }
-    auto it = active_.find(event.job_id);
-    if (it == active_.end()) {
-      Active fresh;
-      if (event.version > 1) {
-        // Handed on already (an expiry after its end, or more than
-        // max_active jobs at once): its rows are in the views as of then.
-        BOOST_OUTCOME_TRY(job, FoldStream(event.job_id, event.version - 1, fresh.words));
-        fresh.first = std::make_unique<JobView>(job);
-        fresh.job = std::make_unique<JobView>(std::move(job));
-        fresh.stored_words = fresh.words.tokens().size();
-      } else {
-        fresh.job = std::make_unique<JobView>();
-      }
-      it = active_.emplace(event.job_id, std::move(fresh)).first;
-    }
-    JobView& job = *it->second.job;
-    const JobStatus before_status = job.status;
-    const int32_t before_attempts = job.attempts;
-    BOOST_OUTCOME_TRYV(ApplyEvent(job, event));
-    stats_.Apply(before_status, before_attempts, job, event);
-    AddEventWords(event, it->second.words);
-    series_.Observe(job, event);
-    if (std::holds_alternative<Logged>(event.body)) {
-      Emit(LogRow{job.job_id, *job.last_log});
-    }
-    // As Projector::ApplyBatch: a subscription's attempts have rows of their own.
-    if (const auto* attempt = std::get_if<WebhookAttempted>(&event.body);
-        attempt != nullptr && !attempt->webhook_id.empty()) {
-      Emit(EventRow{vk::WebhookAttemptKey(attempt->webhook_id, event.position),
-                    RenderWebhookAttemptJson(event, *attempt)});
-    }
-    if (IsFinal(job.status) || job.expired_at) {
-      Emit(HandOn(it->second));
-      active_.erase(it);
-    } else if (active_.size() > max_active_) {
-      HandOnActive();
-    }
-    position_ = ref.position;
-    return Ok();
-  }
-
-  // The jobs still unfinished at the end of the log.
-  bool Finish() {
-    HandOnActive();
-    return Flush();
-  }
-  bool Flush() {
-    if (pending_.empty()) return true;
-    return out_.Push(std::exchange(pending_, Items()));
-  }
-  uint64_t position() const { return position_; }
-  StatsState& stats() { return stats_; }
-  SeriesIndex& series() { return series_; }
-
- private:
-  struct Active {
-    std::unique_ptr<JobView> job;
-    std::unique_ptr<JobView> first;  // as in FoldedJob
-    search::TokenSet words;
-    size_t stored_words = 0;
-  };
-
-  static FoldedJob HandOn(Active& active) {
-    return FoldedJob{std::move(active.first), std::move(active.job),
-                     std::move(active.words).Take(), active.stored_words};
-  }
-
-  void Emit(Item item) {
-    pending_.push_back(std::move(item));
-    if (pending_.size() >= kHandOffItems) (void)Flush();  // a closed channel: failed already
-  }
-  void HandOnActive() {
-    for (auto& [id, active] : active_) Emit(HandOn(active));
-    active_.clear();
-  }
-  Result<JobView> FoldStream(const std::string& job_id, uint64_t through_version,
-                             search::TokenSet& words) {
-    auto stored = log_.ReadStream(job_id, 1, through_version);
-    if (!stored) return FromStoreError(stored.error());
-    JobView job;
-    for (const auto& s : stored.value()) {
-      BOOST_OUTCOME_TRY(e, DecodeStored(s));
-      BOOST_OUTCOME_TRYV(ApplyEvent(job, e));
-      AddEventWords(e, words);
-    }
-    if (job.version != through_version) {
-      return DataLoss(fmt::format("job {}: stream ends at v{} before v{}", job_id, job.version,
-                                  through_version + 1));
-    }
-    return job;
-  }
-
-  eventstore::EventLog& log_;
-  Channel<Items>& out_;
-  const size_t max_active_;
-  std::unordered_map<std::string, Active> active_;
-  Items pending_;
-  StatsState stats_;
-  SeriesIndex series_;
-  uint64_t position_ = 0;
-};
+size_t PartitionCount(const RebuildOptions& options) {
+  if (options.partitions > 0) return options.partitions;
+  return std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 8);
+}
 
 }  // namespace
 
@@ -359,57 +93,71 @@ Result<void> RebuildViews(eventstore::EventLog& log, uint64_t last, rocksdb::DB&
     return Internal(fmt::format("views rebuild: cannot create {}: {}", options.scratch_dir,
                                 ec.message()));
   }
-  Failure failure;
-  Channel<Items> items(kItemQueueDepth);
-  // Two runs take turns: one is filled while the other is written.
-  Channel<RunToWrite> runs(1);
-  Channel<RunPtr> free_runs(2);
-  (void)free_runs.Push(std::make_unique<SortedRun>());
-  RowWriter rows(options.run_bytes, std::make_unique<SortedRun>());
-  std::thread run_thread([&] {
-    WriteRuns(runs, free_runs, views, options.scratch_dir, failure);
-    if (failure.failed()) {
-      runs.Close(/*abort=*/true);
-      free_runs.Close(/*abort=*/true);
-      items.Close(/*abort=*/true);
-    }
-  });
-  std::thread row_thread([&] {
-    while (auto batch = items.Pop()) {
-      for (const Item& item : *batch) {
-        rows.Write(item);
-        if (!rows.full()) continue;
-        auto next = free_runs.Pop();
-        if (!next || !runs.Push(RunToWrite{rows.TakeRun(std::move(*next)), 1})) return;
-      }
-    }
-  });
-
-  Folder folder(log, items, options.max_active_jobs);
+  rebuild::Failure failure;
+  const size_t n = PartitionCount(options);
+  std::vector<std::unique_ptr<Partition>> partitions;
+  std::vector<EventBatch> filling(n);
+  for (size_t i = 0; i < n; ++i) {
+    rebuild::PartitionOptions p;
+    // A partition's first run is its share of a run, so that writing starts
+    // early; later ones are whole runs: ingested runs overlap (each holds
+    // every kind of row) and pile up in level 0, and twice as many runs,
+    // half as big, stalled a 10,000,000-event rebuild on level-0 files and
+    // a compaction of gigabytes (36 s, then 20 s more to close; 25 s so).
+    p.first_run_bytes = std::max<size_t>(options.run_bytes / n, 1);
+    p.run_bytes = options.run_bytes;
+    p.max_active_jobs = std::max<size_t>(options.max_active_jobs / n, 1);
+    p.path_prefix = fmt::format("{}/p{}-run", options.scratch_dir, i);
+    partitions.push_back(std::make_unique<Partition>(log, views, std::move(p), failure));
+    if (auto batch = partitions.back()->TakeBatch()) filling[i] = std::move(*batch);
+  }
+  // This thread reads the log and deals each event to its job's partition.
+  uint64_t position = 0;
+  auto hand_off = [&](size_t i) {
+    if (filling[i].refs.empty()) return true;
+    if (!partitions[i]->Fold(std::move(filling[i]))) return false;
+    auto next = partitions[i]->TakeBatch();
+    if (!next) return false;
+    filling[i] = std::move(*next);
+    return true;
+  };
   auto scanned = log.Scan(1, last, [&](const eventstore::EventRef& ref) {
-    if (auto applied = folder.Apply(ref); !applied) {
-      failure.Set(applied.error());
+    if (ref.position != position + 1) {
+      failure.Set(DataLoss(
+          fmt::format("rebuild at {} was given position {}", position, ref.position)));
       return false;
     }
+    position = ref.position;
+    const size_t i = n == 1 ? 0 : std::hash<std::string_view>{}(ref.stream) % n;
+    filling[i].Add(ref.position, ref.stream, ref.version, ref.data);
+    if (filling[i].refs.size() >= kBatchEvents && !hand_off(i)) return false;
     if (ref.position % kProgressEvery == 0 && progress) progress(ref.position, last);
     return !failure.failed();
   });
   if (!scanned) failure.Set(FromStoreError(scanned.error()));
-  if (!failure.failed() && folder.position() != last) {
+  if (!failure.failed() && position != last) {
     failure.Set(DataLoss(
-        fmt::format("the log ends at position {}, before its head {}", folder.position(), last)));
+        fmt::format("the log ends at position {}, before its head {}", position, last)));
   }
-  if (!failure.failed()) (void)folder.Finish();
-  items.Close(/*abort=*/failure.failed());
-  row_thread.join();
+  for (size_t i = 0; i < n && !failure.failed(); ++i) (void)hand_off(i);
+  for (auto& p : partitions) {
+    if (failure.failed()) {
+      p->Abort();
+    } else {
+      p->Finish();
+    }
+  }
   if (!failure.failed()) {
-    rows.Finish(last, folder.stats(), folder.series());
-    // The last run: nothing else is left to do, so both cores write it.
-    (void)runs.Push(RunToWrite{rows.TakeRun(nullptr), kLastRunParts});
+    // The last run, once every partition's runs are in: it sets the format.
+    SortedRun run;
+    WriteLastRun(partitions, last, run);
+    if (auto written = rebuild::WriteAndIngest(run, views, options.scratch_dir + "/last",
+                                               kLastRunParts);
+        !written) {
+      failure.Set(written.error());
+    }
   }
-  runs.Close(/*abort=*/failure.failed());
-  run_thread.join();
-  free_runs.Close(/*abort=*/true);
+  partitions.clear();
   fs::remove_all(options.scratch_dir, ec);
   if (auto error = failure.error()) return *error;
   if (progress) progress(last, last);

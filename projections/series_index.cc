@@ -191,6 +191,13 @@ Result<void> SeriesIndex::Flush(rocksdb::DB* views, rocksdb::WriteBatch& batch) 
   return Ok();
 }
 
+void SeriesIndex::MergeFrom(const SeriesIndex& other) {
+  latest_ = std::max(latest_, other.latest_);
+  for (const auto& [key, row] : other.pending_) Merge(pending_[key], row);
+  // What falls out of the kept history now (WriteFresh skips it anyway).
+  last_row_ = last_all_ = nullptr;
+}
+
 void SeriesIndex::WriteFresh(RowSink& sink) {
   if (latest_ == 0 && pending_.empty()) return;
   const Millis cutoff = Cutoff();

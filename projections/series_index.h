@@ -41,6 +41,9 @@ class SeriesIndex {
   // The rebuild's: writes every row observed into views that hold none yet
   // (the rebuild observes the whole log, then writes once).
   void WriteFresh(RowSink& sink);
+  // The rebuild's: adds what `other` observed (the events of other jobs:
+  // a rebuild folds jobs in partitions), as if this one had observed them.
+  void MergeFrom(const SeriesIndex& other);
 
   struct Row {
     SeriesCounts counts;

@@ -12,6 +12,7 @@
 // runs over earlier ones (they are ingested later). Not thread-safe.
 #include <rocksdb/options.h>
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -36,7 +37,7 @@ class SortedRun {
   void Clear();
 
   // Sorts the rows and writes them with the views' options to `parts` SST
-  // files of disjoint key ranges at once (one thread each), named
+  // files of disjoint key ranges at once (`parts` threads), named
   // path_prefix-K.sst. Returns their paths (none for a run without rows).
   Result<std::vector<std::string>> WriteTo(const rocksdb::Options& options,
                                            const std::string& path_prefix, size_t parts);
@@ -62,22 +63,39 @@ class SortedRun {
 
   void Add(std::string_view key, std::string_view value, bool deleted);
   char* Allocate(size_t n);
-  // Sorts each bucket; segments_ are then the rows in key order.
-  void Sort();
+  // Sorts each bucket (`threads` at once); segments_ are then the rows in
+  // key order.
+  void Sort(size_t threads);
+  // Sorts one bucket's entries by (head1, head2, key, seq).
+  static void SortBucket(std::vector<Entry>& entries, std::vector<Entry>& scratch);
+  template <typename Less>
+  static void RadixSort(Entry* first, Entry* last, Entry* scratch, int word, const Less& less);
 
   // Rows are copied into blocks of kBlockBytes (a row larger than that gets
-  // a block of its own, in large_).
+  // a block of its own, in large_). Blocks are mapped, populated.
   static constexpr size_t kBlockBytes = size_t{8} << 20;
-  std::vector<std::unique_ptr<char[]>> blocks_;
+  struct Unmap {
+    void operator()(char* p) const;
+  };
+  std::vector<std::unique_ptr<char, Unmap>> blocks_;
   size_t block_ = 0;  // the block being filled
   size_t used_ = 0;   // bytes of it used
   std::vector<std::unique_ptr<char[]>> large_;
   size_t bytes_ = 0;
   std::vector<Bucket> buckets_;
   std::unordered_map<std::string, size_t, PrefixHash, std::equal_to<>> bucket_of_;
+  static constexpr size_t kNoBucket = ~size_t{0};
+  std::array<size_t, 256> bucket_of_byte_ = MakeNoBuckets();  // one-byte prefixes
+  size_t no_byte_ = kNoBucket;  // a slot that stays kNoBucket
+  static std::array<size_t, 256> MakeNoBuckets() {
+    std::array<size_t, 256> a;
+    a.fill(kNoBucket);
+    return a;
+  }
   size_t rows_ = 0;
   std::vector<std::span<Entry>> segments_;
   std::vector<std::vector<Entry>> merged_;  // buckets sorted together
+  std::vector<Entry> scratch_;              // SortBucket's (kept for the next run)
 };
 
 // The length of the prefix of `key` that SortedRun buckets by.

@@ -62,6 +62,40 @@ void DurationHistogram::Restore(std::map<int, uint64_t> buckets, double sum_ms, 
   count_ = count;
 }
 
+void DurationHistogram::Merge(const DurationHistogram& other) {
+  for (const auto& [bucket, n] : other.buckets_) buckets_[bucket] += n;
+  sum_ms_ += other.sum_ms_;
+  count_ += other.count_;
+}
+
+void StatsState::MergeFrom(const StatsState& other) {
+  auto add = [](auto& into, const auto& from) {
+    for (size_t i = 0; i < into.size(); ++i) into[i] += from[i];
+  };
+  auto add_map = [](std::map<Millis, uint64_t>& into, const std::map<Millis, uint64_t>& from) {
+    for (const auto& [t, n] : from) into[t] += n;
+  };
+  total_ += other.total_;
+  add(by_status_, other.by_status_);
+  add(attempts_by_status_, other.attempts_by_status_);
+  for (const auto& [name, t] : other.by_type_) {
+    TypeTotals& into = by_type_[name];
+    into.total += t.total;
+    add(into.by_status, t.by_status);
+    into.processing.Merge(t.processing);
+  }
+  changed_types_.insert(other.changed_types_.begin(), other.changed_types_.end());
+  processing_.Merge(other.processing_);
+  add_map(finished_per_hour_, other.finished_per_hour_);
+  add_map(finished_per_day_, other.finished_per_day_);
+  add_map(started_per_hour_, other.started_per_hour_);
+  add_map(errored_per_hour_, other.errored_per_hour_);
+  events_total_ += other.events_total_;
+  errors_total_ += other.errors_total_;
+  latest_event_ = std::max(latest_event_, other.latest_event_);
+  Prune();
+}
+
 void StatsState::Apply(JobStatus before_status, int32_t before_attempts, const JobView& after,
                        const RecordedEvent& event) {
   ++events_total_;

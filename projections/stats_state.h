@@ -30,6 +30,8 @@ class DurationHistogram {
   double sum_ms() const { return sum_ms_; }
   uint64_t count() const { return count_; }
   void Restore(std::map<int, uint64_t> buckets, double sum_ms, uint64_t count);
+  // Adds `other`'s durations (sums of whole milliseconds: exact).
+  void Merge(const DurationHistogram& other);
 
  private:
   std::map<int, uint64_t> buckets_;
@@ -48,6 +50,9 @@ class StatsState {
   void Apply(JobStatus before_status, int32_t before_attempts, const JobView& after,
              const RecordedEvent& event);
   StatsSnapshot Snapshot() const;
+  // Adds what `other` accounted for (the events of other jobs: a rebuild
+  // folds jobs in partitions), as if this state had applied them too.
+  void MergeFrom(const StatsState& other);
 
   // The global totals (every type's are separate: SerializeType).
   std::string Serialize() const;

@@ -1,7 +1,9 @@
 // The fast rebuild (projections/rebuild.h) in its corners: rows split over
 // many runs (later runs overwrite and delete what earlier ones wrote), jobs
-// handed on before they are final and refolded when more events come, and
-// a rebuild cut short, which the next open must redo.
+// handed on before they are final and refolded when more events come, jobs
+// folded in partitions side by side (their events interleaved in the log,
+// a unique key passed from a job in one partition to a job in another),
+// and a rebuild cut short, which the next open must redo.
 #include <rocksdb/db.h>
 
 #include <map>
@@ -85,6 +87,69 @@ class RebuildRunsTest : public StoreTest {
     // Jobs after the cleanup, so that the log does not end with expiries.
     Enqueue("email", "carol", "ref-late");
   }
+  // Jobs that take one unique key in turn, each after the last let it go
+  // (completed, failed, cancelled, retried by hand), their events
+  // interleaved with those of jobs that hold their own keys.
+  void PassUniqueKeys() {
+    for (int i = 0; i < 12; ++i) {
+      clock_.Advance(7);
+      EnqueueRequest r;
+      r.spec.type = "sync";
+      r.spec.owner = "dora";
+      r.spec.unique_key = i < 6 ? "nightly" : "hourly";
+      r.actor = "api";
+      auto out = store_->Enqueue(std::move(r));
+      ASSERT_TRUE(out) << out.error().ToString();
+      const std::string id = out.value().job_id;
+      const std::string other = Enqueue("pdf", "erin");
+      MustAppend(id, Started{});
+      MustAppend(other, Started{});
+      MustAppend(other, Logged{LogLevel::kInfo, "between", "", {}});
+      if (i == 5 || i == 11) {
+        // The last of each key: "nightly"'s still holds it (running),
+        // "hourly"'s lets it go at the very end of the log.
+        if (i == 11) MustAppend(id, Failed{"gave up", "Fatal", ""});
+        break;
+      }
+      if (i % 3 == 0) {
+        MustAppend(id, Cancelled{"operator", "ops"});
+      } else if (i % 3 == 1) {
+        MustAppend(id, Failed{"gave up", "Fatal", ""});
+      } else {
+        MustAppend(id, Completed{R"({"ok":true})", {}});
+      }
+      MustAppend(other, Completed{R"({"ok":true})", {}});
+    }
+  }
+  // Rebuilds into a scratch database with these options and compares it
+  // with `live`.
+  void ExpectRebuildGives(const Rows& live, size_t partitions, size_t max_active,
+                          size_t run_bytes) {
+    eventstore::RocksEventLogOptions log_options;
+    log_options.create_if_missing = false;
+    auto log = eventstore::RocksEventLog::Open(dir_ + "/log", log_options);
+    ASSERT_TRUE(log) << log.error().message;
+    const std::string views_dir = dir_ + "/scratch-views";
+    auto views = OpenDb(views_dir);
+    ASSERT_TRUE(views->Put(rocksdb::WriteOptions(), view_keys::kFormatKey,
+                           view_keys::kRebuildingFormat).ok());
+    RebuildOptions options;
+    options.run_bytes = run_bytes;
+    options.max_active_jobs = max_active;
+    options.partitions = partitions;
+    options.scratch_dir = dir_ + "/scratch-runs";
+    uint64_t reported = 0;
+    auto rebuilt = RebuildViews(*log.value(), log.value()->LastPosition(), *views, options,
+                                [&](uint64_t done, uint64_t) { reported = done; });
+    ASSERT_TRUE(rebuilt) << rebuilt.error().ToString();
+    EXPECT_EQ(reported, log.value()->LastPosition());
+    EXPECT_TRUE(Dump(views.get()) == live) << "partitions " << partitions << ", run_bytes "
+                                           << run_bytes << ", max_active_jobs " << max_active;
+    EXPECT_FALSE(std::filesystem::exists(options.scratch_dir));
+    (void)views->Close();
+    views.reset();
+    ASSERT_TRUE(rocksdb::DestroyDB(views_dir, rocksdb::Options()).ok());
+  }
   Rows LiveViews() {
     store_.reset();  // flushes the views; reopened read-only below
     auto db = OpenDb(dir_ + "/views");
@@ -98,32 +163,26 @@ TEST_F(RebuildRunsTest, ManySmallRunsAndRefoldedJobsGiveTheLiveViews) {
   WriteHistory();
   const Rows live = LiveViews();
   ASSERT_GT(live.size(), 100u);
+  for (size_t partitions : {size_t{1}, size_t{2}, size_t{3}}) {
+    for (size_t max_active : {size_t{1}, size_t{3}, size_t{1000}}) {
+      for (size_t run_bytes : {size_t{1}, size_t{2000}, size_t{1} << 20}) {
+        ExpectRebuildGives(live, partitions, max_active, run_bytes);
+      }
+    }
+  }
+}
 
-  eventstore::RocksEventLogOptions log_options;
-  log_options.create_if_missing = false;
-  auto log = eventstore::RocksEventLog::Open(dir_ + "/log", log_options);
-  ASSERT_TRUE(log) << log.error().message;
-  for (size_t max_active : {size_t{1}, size_t{3}, size_t{1000}}) {
-    for (size_t run_bytes : {size_t{1}, size_t{2000}, size_t{1} << 20}) {
-      const std::string views_dir = dir_ + "/scratch-views";
-      auto views = OpenDb(views_dir);
-      ASSERT_TRUE(views->Put(rocksdb::WriteOptions(), view_keys::kFormatKey,
-                             view_keys::kRebuildingFormat).ok());
-      RebuildOptions options;
-      options.run_bytes = run_bytes;
-      options.max_active_jobs = max_active;
-      options.scratch_dir = dir_ + "/scratch-runs";
-      uint64_t reported = 0;
-      auto rebuilt = RebuildViews(*log.value(), log.value()->LastPosition(), *views, options,
-                                  [&](uint64_t done, uint64_t) { reported = done; });
-      ASSERT_TRUE(rebuilt) << rebuilt.error().ToString();
-      EXPECT_EQ(reported, log.value()->LastPosition());
-      EXPECT_TRUE(Dump(views.get()) == live)
-          << "run_bytes " << run_bytes << ", max_active_jobs " << max_active;
-      EXPECT_FALSE(std::filesystem::exists(options.scratch_dir));
-      (void)views->Close();
-      views.reset();
-      ASSERT_TRUE(rocksdb::DestroyDB(views_dir, rocksdb::Options()).ok());
+TEST_F(RebuildRunsTest, AUniqueKeyPassedBetweenPartitionsEndsWithItsLastHolder) {
+  PassUniqueKeys();
+  const Rows live = LiveViews();
+  // "nightly" is held by its last job; "hourly" by nobody.
+  size_t unique_rows = 0;
+  for (const auto& [key, value] : live) unique_rows += key.starts_with("kdora") ? 1 : 0;
+  ASSERT_EQ(unique_rows, 1u);
+  for (size_t partitions : {size_t{1}, size_t{2}, size_t{3}, size_t{5}}) {
+    for (size_t max_active : {size_t{1}, size_t{2}, size_t{1000}}) {
+      ExpectRebuildGives(live, partitions, max_active, size_t{1} << 20);
+      ExpectRebuildGives(live, partitions, max_active, 1);
     }
   }
 }
