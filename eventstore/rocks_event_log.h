@@ -192,6 +192,15 @@ class RocksEventLog final : public EventLog {
                               const std::atomic<bool>* cancelled);
   void WakeWaiters();
 
+  // Called by the thread that committed a group (ran its WAL sync; in
+  // kNoSync mode, wrote it), with the committed position, after the commit
+  // is visible to readers and before the group's appenders are woken. The
+  // read models use it to apply the group at once, so that an appender
+  // waiting for its write to show (read-your-writes) sleeps once, not twice.
+  // Set once, before the first append; never called for a failed group.
+  using CommitHook = std::function<void(uint64_t committed)>;
+  void SetCommitHook(CommitHook hook) { commit_hook_ = std::move(hook); }
+
  private:
   struct Writer;
   // A written group whose appends wait for a WAL sync (kSync mode).
@@ -328,6 +337,7 @@ class RocksEventLog final : public EventLog {
   AtomicHistogram<14> sync_seconds_{{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
                                      0.025, 0.05, 0.1, 0.25, 0.5, 1, 5}};
   CommitClock commit_clock_;  // GUARDED_BY(commit_mu_)
+  CommitHook commit_hook_;     // set before the first append, then read only
 };
 
 }  // namespace jobtrail::eventstore

@@ -166,7 +166,10 @@ void RocksEventLog::AwaitCommit(SyncWaiter waiter) {
   if (waiter.must_commit <= committed_.load() || failed_.load() ||
       options_.durability == Durability::kNoSync) {
     Settle(waiter);
+    const bool published = options_.durability == Durability::kNoSync && !failed_.load() &&
+                           waiter.must_commit > 0;
     lock.unlock();
+    if (published && commit_hook_) commit_hook_(waiter.must_commit);
     WakeSettled(waiter, me);
     return;
   }
@@ -211,9 +214,14 @@ void RocksEventLog::AwaitCommit(SyncWaiter waiter) {
   }
   Writer* next_syncer = awaiting_sync_.empty() ? nullptr : awaiting_sync_.front().leader;
   sync_running_ = next_syncer != nullptr;
+  const uint64_t committed = committed_.load();
+  const bool hook = s.ok() && !failed_.load() && !settled.empty();
   lock.unlock();
   commit_cv_.notify_all();  // subscriptions
   if (next_syncer != nullptr) next_syncer->sync_wake.Signal(kWokenSync);
+  // The next sync runs meanwhile; the settled appenders wake to their
+  // writes applied (read models), not to wait for them.
+  if (hook && commit_hook_) commit_hook_(committed);
   for (const SyncWaiter& w : settled) WakeSettled(w, me);
 }
 

@@ -197,6 +197,14 @@ void RocksJobStore::HelpProject(uint64_t position,
   }
 }
 
+// Called by the log's committing thread before it wakes the group's
+// appenders: each of them would call WaitProjected on waking, one would
+// apply the group and the others sleep again until it had; applied first,
+// they sleep once. Bounded as a writer's help is.
+void RocksJobStore::ProjectCommitted(uint64_t committed) {
+  HelpProject(committed, std::chrono::steady_clock::now() + kReadYourWritesTimeout);
+}
+
 // The subscription moved past a range the log archived (compaction) with
 // nothing to hand over: so do the read models, or they would never reach
 // the log's head.

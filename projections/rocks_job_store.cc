@@ -151,6 +151,10 @@ Result<std::unique_ptr<RocksJobStore>> RocksJobStore::OpenStore(const JobStoreOp
     if (!log) return FromStoreError(log.error());
     store->rocks_log_ = log.value().get();
     store->log_ = std::move(log).value();
+    // The thread that commits a group applies it to the read models before
+    // waking its appenders (see ProjectCommitted). The store owns the log.
+    store->rocks_log_->SetCommitHook(
+        [s = store.get()](uint64_t committed) { s->ProjectCommitted(committed); });
   }
   if (auto opened = store->OpenViews(true); !opened) {
     if (opened.error().reason != "VIEWS_FORMAT") return opened.error();

@@ -104,6 +104,8 @@ class RocksJobStore final : public JobStore {
   // A writer waiting for its position applies what is committed itself if
   // nobody else is applying (RocksDB log only): see WaitProjected.
   void HelpProject(uint64_t position, std::chrono::steady_clock::time_point deadline);
+  // The log's commit hook: HelpProject by the committing thread.
+  void ProjectCommitted(uint64_t committed);
   void StopProjectionForGood(const std::string& why);
   void SkipArchivedRange();
   uint64_t projected_position();
