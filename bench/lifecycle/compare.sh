@@ -10,6 +10,9 @@
 #  3. db_bench fillseq, synced, batches of 100, 200-byte values: the synced
 #     append ceiling of this machine's RocksDB, divided by 3 events per job
 #     (started, progressed, completed).
+#  4. wrk on the same server's GET /healthz with WORKERS connections: the
+#     HTTP stack's requests/s with no store behind it, divided by the two
+#     requests a job takes in the worker protocol.
 # Prints a table (jobs/s, ratio to BullMQ) and writes every report to OUT.
 #
 #   bench/lifecycle/compare.sh [BUILD_DIR=build]
@@ -17,7 +20,7 @@
 #        NOSYNC_MODES="per-transition batch" STEP_TIMEOUT=300 OUT=(a temp dir, kept)
 #        JOBTRAIL_BIN=BUILD_DIR/jobtrail
 # Run it alone: `flock /tmp/jobtrail-cpu.lock bench/lifecycle/compare.sh`.
-# Needs bench/install-bench-deps (redis-server, rocksdb-tools) and node + npm.
+# Needs bench/install-bench-deps (redis-server, rocksdb-tools, wrk) and node + npm.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -138,6 +141,28 @@ timeout "$step_timeout" db_bench --benchmarks=fillseq --sync=1 --batch_size=100 
   --num=$((jobs * 3)) --db="$work/db_bench" 2>&1 | tee "$out/db_bench.txt" \
   | grep -E "^fillseq" || echo "db_bench failed" >&2
 rm -rf "$work/db_bench"
+
+# --- 4. The HTTP ceiling ----------------------------------------------------
+# The same server, answering GET /healthz (the whole HTTP stack: Pistache,
+# router, request id, metrics; no store) to wrk over as many keep-alive
+# connections as there are workers: the requests/s of a store that cost
+# nothing. Halved, the jobs/s ceiling of the two-request worker protocol.
+if command -v wrk > /dev/null; then
+  "$jobtrail" serve --data-dir "$work/data-http" --listen 127.0.0.1:0 --insecure-no-auth \
+    --no-dialects --no-access-log > "$out/server-http.out" 2> "$out/server-http.err" &
+  server_pid=$!
+  for _ in $(seq 1 200); do grep -q "listening on" "$out/server-http.out" 2>/dev/null && break; sleep 0.05; done
+  url=$(grep -m1 "listening on" "$out/server-http.out" | sed 's/.*listening on //')
+  case $url in http://*) ;; *) url="http://$url" ;; esac
+  echo "== wrk -t1 -c$workers -d10s $url/healthz"
+  timeout "$step_timeout" wrk -t1 -c"$workers" -d10s --latency "$url/healthz" 2>&1 \
+    | tee "$out/wrk-healthz.txt" | grep -E "Requests/sec|Non-2xx" || echo "wrk failed" >&2
+  stop_pid "$server_pid"
+  server_pid=""
+  rm -rf "$work/data-http"
+else
+  echo "wrk missing (bench/install-bench-deps): no HTTP ceiling" >&2
+fi
 
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$out/machine.txt"
 node "$here/table.mjs" "$out" | tee "$out/table.md"

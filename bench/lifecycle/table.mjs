@@ -13,7 +13,7 @@ const bullmq = bullmqReport && bullmqReport.failed === 0 ? bullmqReport.jobs_per
 const ratio = (x) => (bullmq && x != null ? `${fmt(x / bullmq, 2)}×` : 'n/a');
 
 const rows = [];
-const summary = { bullmq: bullmqReport, jobtrail: {}, db_bench: null };
+const summary = { bullmq: bullmqReport, jobtrail: {}, db_bench: null, http_ceiling: null };
 if (bullmqReport) {
   rows.push([`BullMQ ${bullmqReport.version || ''} + Redis (AOF everysec)`, fmt(bullmq), ratio(bullmq), '—',
              fmt(bullmqReport.enqueue_jobs_per_s), 'n/a', '—', '—',
@@ -70,6 +70,17 @@ if (opsMatch) {
   rows.push(['ceiling: db_bench fillseq synced, batch 100, ÷ 3 events/job', fmt(ceiling), ratio(ceiling), '—', '—',
              `${fmt(ops)} appends/s`, '—', '—', '']);
   summary.db_bench = { ops_per_s: ops, jobs_per_s_ceiling: ceiling };
+}
+
+// The HTTP stack alone (GET /healthz, no store): a two-request protocol
+// cannot go faster than half of it on this machine.
+const wrk = read('wrk-healthz.txt');
+const rpsMatch = wrk && wrk.match(/^Requests\/sec:\s*([\d.]+)/m);
+if (rpsMatch) {
+  const rps = Number(rpsMatch[1]);
+  rows.push(['ceiling: GET /healthz (no store), wrk, ÷ 2 requests/job', fmt(rps / 2), ratio(rps / 2), '—', '—',
+             '—', '2', '—', `${fmt(rps)} requests/s`]);
+  summary.http_ceiling = { requests_per_s: rps, jobs_per_s_ceiling: rps / 2 };
 }
 
 const header = ['run', 'jobs/s', '÷ BullMQ', 'jobs/s first / slowest tenth', 'enqueue jobs/s', 'events/s', 'requests/job', 'p50 / p99 ms per request', 'outcome'];
