@@ -1,0 +1,64 @@
+// The read models' memtable insert hints (projections/view_hints.h): which
+// rows share an insert position, and that no key, however short or odd,
+// is read past its end.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "projections/view_hints.h"
+#include "projections/view_keys.h"
+
+namespace jobtrail {
+namespace {
+
+namespace vk = view_keys;
+using std::string_literals::operator""s;
+
+std::string PrefixOf(const rocksdb::SliceTransform& t, const std::string& key) {
+  if (!t.InDomain(key)) return "<none>";
+  return t.Transform(key).ToString();
+}
+
+TEST(ViewHintsTest, OrderedRowsShareTheirIndexOrQueuePrefix) {
+  auto t = vk::NewInsertHintPrefix();
+  const std::string a = vk::IndexKey(vk::kDimStatus, "running", 'u', 1000, 7, "job-a");
+  const std::string b = vk::IndexKey(vk::kDimStatus, "running", 'u', 2000, 9, "job-b");
+  EXPECT_EQ(PrefixOf(*t, a), "xstatus\0running\0u"s);
+  EXPECT_EQ(PrefixOf(*t, a), PrefixOf(*t, b));
+  // Another sort, value or dim is another prefix.
+  EXPECT_NE(PrefixOf(*t, a), PrefixOf(*t, vk::IndexKey(vk::kDimStatus, "running", 'c', 1000, 7, "job-a")));
+  EXPECT_NE(PrefixOf(*t, a), PrefixOf(*t, vk::IndexKey(vk::kDimStatus, "pending", 'u', 1000, 7, "job-a")));
+  EXPECT_EQ(PrefixOf(*t, vk::IndexKey(vk::kDimAll, "", 'c', 5, 1, "job-a")), "xall\0\0c"s);
+
+  EXPECT_EQ(PrefixOf(*t, vk::ClaimKey("emails", 0, 1000, "job-a")), "qemails\0"s);
+  EXPECT_EQ(PrefixOf(*t, vk::ClaimKey("emails", 5, 3000, "job-b")), "qemails\0"s);
+  EXPECT_EQ(PrefixOf(*t, vk::LeaseKey(1000, "job-a")), "r");
+}
+
+TEST(ViewHintsTest, RowsKeyedPerJobOrRandomlyTakeNoHint) {
+  auto t = vk::NewInsertHintPrefix();
+  EXPECT_EQ(PrefixOf(*t, vk::JobKey("0f3c2a8e-1111-4222-8333-944455556666")), "<none>");
+  EXPECT_EQ(PrefixOf(*t, vk::CountKey(vk::kDimStatus, "running")), "<none>");
+  EXPECT_EQ(PrefixOf(*t, vk::LogKey("job-a", 3)), "<none>");
+  EXPECT_EQ(PrefixOf(*t, vk::UniqueKey("owner", "key")), "<none>");
+  // External references are (mostly) one per job: a hint each would only
+  // cost memory.
+  EXPECT_EQ(PrefixOf(*t, vk::IndexKey(vk::kDimExternalRef, "order-1", 'c', 1, 1, "job-a")),
+            "<none>");
+  EXPECT_EQ(PrefixOf(*t, std::string(vk::kCheckpointKey)), "<none>");
+  EXPECT_EQ(PrefixOf(*t, std::string(vk::kStatsKey)), "<none>");
+  EXPECT_EQ(PrefixOf(*t, ""), "<none>");
+}
+
+TEST(ViewHintsTest, TruncatedKeysAreOutsideTheDomain) {
+  auto t = vk::NewInsertHintPrefix();
+  for (const std::string& key : {"x"s, "xstatus"s, "xstatus\0running"s, "xstatus\0running\0"s,
+                                 "q"s, "qemails"s, "r"s, "m"s, "mpdf"s}) {
+    EXPECT_FALSE(t->InDomain(key)) << key;
+  }
+  EXPECT_EQ(PrefixOf(*t, "xstatus\0running\0u"s), "xstatus\0running\0u"s);
+  EXPECT_EQ(PrefixOf(*t, "mpdf\0"s), "mpdf\0"s);
+}
+
+}  // namespace
+}  // namespace jobtrail
