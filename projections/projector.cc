@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
 #include <map>
 
 #include "projections/job_json.h"
@@ -134,17 +135,35 @@ Result<std::vector<RecordedEvent>> DecodeAll(const std::vector<eventstore::Store
   return out;
 }
 
+// The rows a batch puts and deletes go into the WriteBatch in key order
+// (Seal): the memtable then inserts each next to the previous one of its
+// family (view_hints.h) instead of searching its skiplist from the top,
+// which was a third of an enqueue-heavy server's samples. Rows of the same
+// key keep their order.
 struct Projector::Batch final : RowSink {
   rocksdb::WriteBatch writes;
   std::vector<ClaimChange> claim_changes;  // for the ClaimIndex, in order
   std::map<std::string, int64_t, std::less<>> count_deltas;
   rocksdb::Status status;
 
-  void Put(std::string_view k, std::string_view v) override {
-    if (status.ok()) status = writes.Put(rocksdb::Slice(k.data(), k.size()), rocksdb::Slice(v.data(), v.size()));
-  }
-  void Delete(std::string_view k) override {
-    if (status.ok()) status = writes.Delete(rocksdb::Slice(k.data(), k.size()));
+  void Put(std::string_view k, std::string_view v) override { Add(k, v, false); }
+  void Delete(std::string_view k) override { Add(k, {}, true); }
+  // Writes the rows to `writes`, sorted; status says whether that worked.
+  void Seal() {
+    std::stable_sort(rows.begin(), rows.end(), [this](const Row& a, const Row& b) {
+      return Key(a) < Key(b);
+    });
+    for (const Row& r : rows) {
+      if (!status.ok()) break;
+      const std::string_view k = Key(r);
+      if (r.deleted) {
+        status = writes.Delete(rocksdb::Slice(k.data(), k.size()));
+      } else {
+        const std::string_view v(bytes.data() + r.at + r.key_size, r.value_size);
+        status = writes.Put(rocksdb::Slice(k.data(), k.size()), rocksdb::Slice(v.data(), v.size()));
+      }
+    }
+    rows.clear();
   }
   void Count(std::string_view key, int64_t delta) override {
     auto it = count_deltas.find(key);
@@ -154,6 +173,22 @@ struct Projector::Batch final : RowSink {
   void ClaimChanged(std::string_view queue, ClaimIndex::Entry entry, bool removed) override {
     claim_changes.push_back({std::string(queue), std::move(entry), removed});
   }
+
+ private:
+  struct Row {
+    size_t at = 0;  // of the key in bytes, the value after it
+    uint32_t key_size = 0;
+    uint32_t value_size = 0;
+    bool deleted = false;
+  };
+  std::string_view Key(const Row& r) const { return {bytes.data() + r.at, r.key_size}; }
+  void Add(std::string_view k, std::string_view v, bool deleted) {
+    rows.push_back(Row{bytes.size(), uint32_t(k.size()), uint32_t(v.size()), deleted});
+    bytes.append(k);
+    bytes.append(v);
+  }
+  std::string bytes;
+  std::vector<Row> rows;
 };
 
 Result<void> Projector::Load() {
@@ -320,6 +355,7 @@ Result<void> Projector::ApplyBatch(const std::vector<eventstore::StoredEvent>& e
   for (const std::string& type : stats_.TakeChangedTypes()) {
     b.Put(std::string(vk::kTypeStatsPrefix) + type, stats_.SerializeType(type));
   }
+  b.Seal();
   if (!b.status.ok()) return StoreIo(b.status);
   // No WAL: the views and their checkpoint share a memtable, so a crash
   // loses both together and the projector replays that tail from the log.

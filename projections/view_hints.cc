@@ -25,19 +25,33 @@ size_t PrefixAfterFields(std::string_view key, int fields, size_t extra) {
 constexpr std::string_view kExternalRefDim("ext\0", 4);
 static_assert(kExternalRefDim.substr(0, 3) == kDimExternalRef);
 
-// RocksDB keeps a hint (~250 bytes) per prefix in each memtable, so only
-// families with few prefixes take part: not a job's log lines, the search
-// postings (a term per job id) or the external-reference index (a value
-// per job, mostly).
+// RocksDB keeps a hint (~250 bytes) per prefix in each memtable, so a
+// prefix must not be per job. Ordered families get a hint per ordered
+// range (an index, a queue, a type's minutes); the others one per family
+// (the first byte): a batch writes its rows in key order (projector.cc),
+// so its rows of one family go in one after another.
 size_t HintPrefixLength(std::string_view key) {
-  if (key.empty()) return 0;
+  if (key.size() < 2) return 0;
   switch (key[0]) {
     case 'x':  // "x" dim 0 value 0 sort
-      if (key.substr(1).starts_with(kExternalRefDim)) return 0;
+      // External references are (mostly) one per job: one hint for them all.
+      if (key.substr(1).starts_with(kExternalRefDim)) return 1 + kExternalRefDim.size();
       return PrefixAfterFields(key, 2, 1);
-    case 'q':                                       // "q" queue 0
-    case 'm': return PrefixAfterFields(key, 1, 0);  // "m" type 0
-    case 'r': return key.size() > 1 ? 1 : 0;        // "r" deadline job
+    case 'q': return PrefixAfterFields(key, 1, 0);  // "q" queue 0
+    // Never 'm' (the per-minute history): its old minutes go by DeleteRange,
+    // and RocksDB 7.8 shares the hints of a prefix between the memtable's
+    // point and range-deletion tables, which corrupts the memtable (an
+    // assertion in debug builds, keys missing from scans otherwise;
+    // facebook/rocksdb#5118, fixed by #12558 in 9.x). No family written by
+    // DeleteRange may have a prefix here.
+    case 'r':                                       // "r" deadline job
+    case 'j':                                       // "j" job
+    case 'p':                                       // "p" term 0 order
+    case 'v':                                       // "v" created position
+    case 'n':                                       // "n" dim 0 value
+    case 'l':                                       // "l" job 0 seq
+    case 'k':                                       // "k" owner 0 unique key
+    case 'w': return 1;                             // "w" webhook 0 pos
     default: return 0;
   }
 }

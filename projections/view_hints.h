@@ -1,13 +1,14 @@
 #pragma once
-// Memtable insert hints for the read-model database (view_keys.h): the
-// families of rows whose new keys land next to the previous key of the same
-// family-and-prefix (list indexes ordered by time, claim ranks, lease
-// deadlines, the per-minute history, the search's token rows by creation),
-// each named by the prefix before its ordered part. RocksDB keeps one
-// insert position per prefix and starts the next insert there instead of
-// searching the skiplist from the top (memtable_insert_with_hint_prefix_
-// extractor). Keys of other families (status records keyed by random job
-// ids, counts, stats) are outside the domain and inserted as before.
+// Memtable insert hints for the read-model database (view_keys.h). Most
+// rows land next to the previous one of their kind: list indexes ordered
+// by time, claim ranks and lease deadlines within
+// their prefix; and within a projector batch, written in key order, every
+// family's rows one after another. RocksDB keeps one insert position per
+// prefix (memtable_insert_with_hint_prefix_extractor) and starts the next
+// insert of that prefix there instead of searching the skiplist from the
+// top. Single keys (checkpoint, stats, the format) take no hint, nor any
+// family that is ever cut by DeleteRange (the per-minute history): see
+// view_hints.cc, RocksDB 7.8 mixes those hints up.
 #include <rocksdb/slice_transform.h>
 
 #include <memory>
