@@ -3,6 +3,7 @@
 // backend-independent concurrency tests are in concurrency_contract_test.cc.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <thread>
 
 #include "eventstore/log_verifier.h"
@@ -45,6 +46,48 @@ TEST(GroupBoundsTest, TinyGroupsStillCommitInOrder) {
     for (auto& t : threads) t.join();
     EXPECT_EQ(log.LastPosition(), 400u);
     ExpectSound(log, 400);
+  }
+}
+
+// The commit hook (the read models apply a group there) is told of every
+// commit, on the committing thread, only once the events are readable. In
+// kNoSync mode the thread that wrote a group calls it before it wakes the
+// group's appenders, so no append returns before the hook heard of it. (In
+// kSync mode a group that an earlier sync happened to cover may return
+// while that sync's thread is still in the hook: the read models' own
+// wait, WaitProjected, covers that case.) Appenders racing.
+TEST(CommitHookTest, IsToldOfEveryCommitOnceReadable) {
+  for (Durability durability : {Durability::kSync, Durability::kNoSync}) {
+    TempDir dir;
+    auto log = OpenLog(dir.path(), durability);
+    ASSERT_NE(log, nullptr);
+    std::atomic<uint64_t> told{0};
+    std::atomic<int> unreadable{0};
+    log->SetCommitHook([&](uint64_t committed) {
+      if (log->LastPosition() < committed) unreadable.fetch_add(1);
+      uint64_t seen = told.load();
+      while (seen < committed && !told.compare_exchange_weak(seen, committed)) {
+      }
+    });
+    std::atomic<int> early{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 8; ++t) {
+      threads.emplace_back([&, t] {
+        const std::string stream = "s" + std::to_string(t);
+        for (int i = 0; i < 40; ++i) {
+          auto r = log->Append(stream, uint64_t(i), Events(stream + "-" + std::to_string(i), 1));
+          ASSERT_TRUE(r);
+          if (told.load() < r.value().last_position) early.fetch_add(1);
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    if (durability == Durability::kNoSync) {
+      EXPECT_EQ(early.load(), 0) << "appends returned before the hook heard of their commit";
+    }
+    EXPECT_EQ(unreadable.load(), 0) << "the hook was told of events readers cannot see";
+    EXPECT_EQ(told.load(), 320u);
+    ExpectSound(*log, 320);
   }
 }
 
