@@ -20,11 +20,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <random>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -44,20 +46,31 @@ constexpr int kProducersPerNode = 2;
 constexpr int kAcksBeforeKill = 40;     // acknowledged enqueues before the primary dies
 constexpr int kAcksAfterFailover = 40;  // acknowledged through the new primary
 
-// Ports nobody listens on now, all distinct (the kernel's picks for port
-// 0, held open together so it cannot hand out one twice).
+// Ports nobody listens on now, all distinct, and outside the kernel's
+// ephemeral range (ip_local_port_range, 32768-60999 on Debian): the
+// cluster's processes bind them seconds later, and a port the kernel
+// handed out for port 0 could meanwhile go to another test's server
+// (every jobtrail test server binds port 0); ports below that range are
+// only ever taken by name. Each is held open until all are found.
 std::vector<int> FreePorts(size_t n) {
+  std::mt19937 random{std::random_device{}()};
+  std::uniform_int_distribution<int> below_ephemeral(20000, 32000);
   std::vector<int> fds, ports;
-  for (size_t i = 0; i < n; ++i) {
+  for (int tries = 0; ports.size() < n && tries < 1000; ++tries) {
+    const int port = below_ephemeral(random);
+    if (std::find(ports.begin(), ports.end(), port) != ports.end()) continue;
     const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) continue;
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(addr);
-    (void)bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-    (void)getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    addr.sin_port = htons(uint16_t(port));
+    if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+      close(fd);
+      continue;
+    }
     fds.push_back(fd);
-    ports.push_back(ntohs(addr.sin_port));
+    ports.push_back(port);
   }
   for (int fd : fds) close(fd);
   return ports;
@@ -86,6 +99,7 @@ class PatroniFailoverTest : public ::testing::Test {
     ASSERT_NE(mkdtemp(pattern), nullptr);
     cluster_dir_ = pattern;
     const std::vector<int> p = FreePorts(6);
+    ASSERT_EQ(p.size(), 6u) << "no six free ports between 20000 and 32000";
     pg_ports_ = {p[2], p[3]};
     rest_ports_ = {p[4], p[5]};
     setenv("ETCD_PORT", std::to_string(p[0]).c_str(), 1);
