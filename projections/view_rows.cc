@@ -87,11 +87,16 @@ void UpdateIndexRows(const JobView& before, const JobView& after, RowSink& sink)
     if (is_new && HoldsUniqueKey(after)) sink.Put(key, id);
     if (!is_new && HoldsUniqueKey(before) && !HoldsUniqueKey(after)) sink.Delete(key);
   }
-  if (before.status == JobStatus::kRunning && before.lease_deadline) {
-    sink.Delete(vk::LeaseKey(*before.lease_deadline, id));
-  }
-  if (after.status == JobStatus::kRunning && after.lease_deadline) {
-    sink.Put(vk::LeaseKey(*after.lease_deadline, id), "");
+  // A lease row, too, only when it moves: a running job's progress or log
+  // line without a new lease leaves it as it is (the same key deleted and
+  // put again was two memtable inserts, a tombstone and a flush row for
+  // nothing).
+  auto lease = [](const JobView& j) {
+    return j.status == JobStatus::kRunning ? j.lease_deadline : std::nullopt;
+  };
+  if (const auto old_lease = lease(before), new_lease = lease(after); old_lease != new_lease) {
+    if (old_lease) sink.Delete(vk::LeaseKey(*old_lease, id));
+    if (new_lease) sink.Put(vk::LeaseKey(*new_lease, id), "");
   }
 }
 

@@ -149,6 +149,33 @@ TEST_F(WorkerTest, ExpiredLeaseIsRetriedBySystemAndTheHistorySaysWhy) {
   EXPECT_EQ(store_->LoadJob(id, std::nullopt).value().attempts, 2);
 }
 
+// Progress and log lines leave a running job's lease where it was (the
+// lease row is not rewritten for them); a heartbeat moves it. Both the
+// live views and a rebuild's agree.
+TEST_F(WorkerTest, ProgressKeepsTheLeaseAndAHeartbeatMovesIt) {
+  const std::string a = EnqueueIn("q");
+  const std::string b = EnqueueIn("q");
+  ASSERT_EQ(ClaimIds("q", 2, "w1", 30000).size(), 2u);
+  clock_.Advance(10000);
+  MustAppend(a, Progressed{50.0, "half", "", {}, std::nullopt});
+  MustAppend(a, Logged{LogLevel::kInfo, "page 3 of 6", "", {}});
+  ASSERT_TRUE(store_->Heartbeat(HeartbeatRequest{b, "w1", 30000, std::nullopt, ""}));
+  clock_.Advance(19999);  // a's lease ends at 30000, b's at 40000
+  EXPECT_EQ(store_->RunMaintenance({}).value().leases_expired, 0u);
+  clock_.Advance(2);
+  EXPECT_EQ(store_->RunMaintenance({}).value().leases_expired, 1u);
+  EXPECT_EQ(store_->Status(a).value().status, JobStatus::kRetrying);
+  EXPECT_EQ(store_->Status(b).value().status, JobStatus::kRunning);
+  clock_.Advance(10000);
+  EXPECT_EQ(store_->RunMaintenance({}).value().leases_expired, 1u);
+  EXPECT_EQ(store_->Status(b).value().status, JobStatus::kRetrying);
+  auto verified = store_->Verify(nullptr);  // the views equal a fresh fold
+  ASSERT_TRUE(verified) << verified.error().ToString();
+  EXPECT_TRUE(verified.value().ok()) << (verified.value().problems.empty()
+                                             ? std::string()
+                                             : verified.value().problems.front());
+}
+
 TEST_F(WorkerTest, OutOfAttemptsAfterLeaseExpiryFails) {
   const std::string id = EnqueueIn("q", 0, std::nullopt, 1);
   ASSERT_EQ(ClaimIds("q", 1, "w1", 1000), std::vector<std::string>{id});
