@@ -80,6 +80,11 @@ free_port() {
   echo "redis: $(redis-server --version | cut -d' ' -f3), node: $(node --version), db_bench: $(dpkg-query -W -f='${Version}' rocksdb-tools 2>/dev/null || echo '?')"
 } | tee "$out/machine.txt"
 
+# utime + stime of a live process, in clock ticks (0 once it is gone).
+cpu_ticks() {
+  awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+
 # --- 1. BullMQ --------------------------------------------------------------
 if [ ! -d "$here/bullmq/node_modules/bullmq" ]; then
   (cd "$here/bullmq" && npm ci --no-audit --no-fund --loglevel=error)
@@ -92,8 +97,12 @@ redis-server --bind 127.0.0.1 --port "$redis_port" --protected-mode yes --dir "$
 redis_pid=$!
 for _ in $(seq 1 100); do redis-cli -p "$redis_port" ping > /dev/null 2>&1 && break; sleep 0.05; done
 echo "== bullmq: redis on 127.0.0.1:$redis_port (AOF everysec)"
+redis_cpu_before=$(cpu_ticks "$redis_pid")
 timeout "$step_timeout" node "$here/bullmq/lifecycle.mjs" --port "$redis_port" --jobs "$jobs" \
   --concurrency "$workers" --json "$out/bullmq.json" || echo "bullmq run failed" >&2
+# Redis is BullMQ's server: its CPU over the run (adds included), as for jobtrail's.
+echo "server_cpu_seconds $(( $(cpu_ticks "$redis_pid") - redis_cpu_before )) $(getconf CLK_TCK)" \
+  | awk '{printf "%s %.2f\n", $1, $2 / $3}' > "$out/bullmq.cpu"
 stop_pid "$redis_pid"
 redis_pid=""
 
@@ -114,10 +123,17 @@ run_jobtrail() {
   url=$(grep -m1 "listening on" "$out/server-$name.out" | sed 's/.*listening on //')
   case $url in http://*) ;; *) url="http://$url" ;; esac
   echo "== jobtrail $mode ($sync) at $url"
+  # The server's CPU over the run (user + system, enqueue included): less
+  # noisy than jobs/s on a shared machine, and what a change to the server
+  # moves first.
+  local cpu_before
+  cpu_before=$(cpu_ticks "$server_pid")
   # jobtrail_load bounds itself with --timeout; `timeout` is the backstop.
   timeout $((step_timeout + 60)) "$load" --url "$url" --mode "$mode" --jobs "$jobs" \
     --workers "$workers" --progress 1 --claim-batch "$claim" --timeout "$step_timeout" --json "$out/jobtrail-$name.json" \
     > "$out/jobtrail-$name.txt" 2> "$out/jobtrail-$name.err" || echo "jobtrail $name: not clean (see $out/jobtrail-$name.err)" >&2
+  echo "server_cpu_seconds $(( $(cpu_ticks "$server_pid") - cpu_before )) $(getconf CLK_TCK)" \
+    | awk '{printf "%s %.2f\n", $1, $2 / $3}' > "$out/jobtrail-$name.cpu"
   cat "$out/jobtrail-$name.txt"
   grep -E "^(stopped|error):" "$out/jobtrail-$name.err" | head -3 || true
   # A server that died during the run is reported, with how it ended.

@@ -14,9 +14,17 @@ const ratio = (x) => (bullmq && x != null ? `${fmt(x / bullmq, 2)}×` : 'n/a');
 
 const rows = [];
 const summary = { bullmq: bullmqReport, jobtrail: {}, db_bench: null, http_ceiling: null };
+// Server CPU per job (µs; enqueue and lifecycle) from compare.sh's .cpu files.
+const cpuPerJob = (file, jobs) => {
+  const text = read(file);
+  const seconds = text ? Number((text.match(/server_cpu_seconds ([\d.]+)/) || [])[1]) : NaN;
+  return seconds > 0 && jobs > 0 ? (seconds * 1e6) / jobs : null;
+};
 if (bullmqReport) {
+  const redisCpu = bullmqReport.failed === 0 ? cpuPerJob('bullmq.cpu', bullmqReport.jobs) : null;
+  summary.bullmq_server_cpu_us_per_job = redisCpu;
   rows.push([`BullMQ ${bullmqReport.version || ''} + Redis (AOF everysec)`, fmt(bullmq), ratio(bullmq), '—',
-             fmt(bullmqReport.enqueue_jobs_per_s), 'n/a', '—', '—',
+             fmt(bullmqReport.enqueue_jobs_per_s), 'n/a', '—', '—', redisCpu == null ? '—' : `${fmt(redisCpu)} (redis-server)`,
              bullmqReport.failed === 0 ? 'all completed' : `${bullmqReport.failed} failed`]);
 }
 
@@ -51,14 +59,16 @@ for (const name of names) {
   const slowest = Math.min(...tenths);
   const trend = clean && ps.length >= 10 ? `${fmt(tenths[0])} / ${fmt(slowest)}` : '—';
   const claims = r.claim_batch && r.claim_batch !== 1 && r.claim_batch !== 10 ? ` (claims of ${r.claim_batch})` : '';
+  const serverCpu = clean ? cpuPerJob(`jobtrail-${name}.cpu`, r.jobs) : null;
   rows.push([`jobtrail ${r.mode}${claims}${name.endsWith('-nosync') ? ', --no-sync' : ', synced'}`, fmt(jobsPerS), ratio(jobsPerS), trend,
              r.enqueue.jobs ? fmt(r.enqueue.jobs_per_s) : 'failed', clean ? fmt(l.events_per_s) : 'n/a', l.completed ? fmt(l.requests / l.completed, 2) : 'n/a',
-             clean && latency ? latency : '—',
+             clean && latency ? latency : '—', serverCpu == null ? '—' : fmt(serverCpu),
              clean ? 'all completed' : `${l.completed}/${r.jobs} completed, ${l.errors} errors${why ? `: ${why}` : ''}`]);
   summary.jobtrail[name] = { jobs_per_s: jobsPerS, ratio_to_bullmq: bullmq && jobsPerS ? jobsPerS / bullmq : null,
                              events_per_s: l.events_per_s, requests_per_job: l.completed ? l.requests / l.completed : null,
                              first_tenth_jobs_per_s: trend === '—' ? null : tenth(0),
                              slowest_tenth_jobs_per_s: trend === '—' ? null : slowest,
+                             server_cpu_us_per_job: serverCpu,
                              clean, enqueue_jobs_per_s: r.enqueue.jobs_per_s };
 }
 
@@ -68,7 +78,7 @@ if (opsMatch) {
   const ops = Number(opsMatch[1]);
   const ceiling = ops / 3;  // started, progressed, completed
   rows.push(['ceiling: db_bench fillseq synced, batch 100, ÷ 3 events/job', fmt(ceiling), ratio(ceiling), '—', '—',
-             `${fmt(ops)} appends/s`, '—', '—', '']);
+             `${fmt(ops)} appends/s`, '—', '—', '—', '']);
   summary.db_bench = { ops_per_s: ops, jobs_per_s_ceiling: ceiling };
 }
 
@@ -79,11 +89,11 @@ const rpsMatch = wrk && wrk.match(/^Requests\/sec:\s*([\d.]+)/m);
 if (rpsMatch) {
   const rps = Number(rpsMatch[1]);
   rows.push(['ceiling: GET /healthz (no store), wrk, ÷ 2 requests/job', fmt(rps / 2), ratio(rps / 2), '—', '—',
-             '—', '2', '—', `${fmt(rps)} requests/s`]);
+             '—', '2', '—', '—', `${fmt(rps)} requests/s`]);
   summary.http_ceiling = { requests_per_s: rps, jobs_per_s_ceiling: rps / 2 };
 }
 
-const header = ['run', 'jobs/s', '÷ BullMQ', 'jobs/s first / slowest tenth', 'enqueue jobs/s', 'events/s', 'requests/job', 'p50 / p99 ms per request', 'outcome'];
+const header = ['run', 'jobs/s', '÷ BullMQ', 'jobs/s first / slowest tenth', 'enqueue jobs/s', 'events/s', 'requests/job', 'p50 / p99 ms per request', 'server CPU µs/job', 'outcome'];
 console.log(`| ${header.join(' | ')} |`);
 console.log(`| ${header.map((h, i) => (i === 0 || i === header.length - 1 ? '---' : '---:')).join(' | ')} |`);
 for (const row of rows) console.log(`| ${row.join(' | ')} |`);
