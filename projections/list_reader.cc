@@ -15,26 +15,118 @@ namespace {
 
 constexpr size_t kMaxLimit = 1000;
 
+// The index (or indexes) a list reads. Each job is in at most one of them.
 struct IndexChoice {
-  std::string_view dim;
-  std::string value;
-  bool covers_status = false;  // the index alone satisfies the status filter
+  std::vector<std::pair<std::string_view, std::string>> indexes;  // dim, value
 };
 
 IndexChoice ChooseIndex(const ListQuery& q) {
   const bool one_status = q.statuses.size() == 1;
+  auto one = [](std::string_view dim, std::string_view value) {
+    return IndexChoice{{{dim, std::string(value)}}};
+  };
   if (q.sort == SortField::kUpdated) {
-    // Only "all" and "status" keep an updated-time order.
-    if (one_status) return {vk::kDimStatus, std::string(StatusName(q.statuses[0])), true};
-    return {vk::kDimAll, "", q.statuses.empty()};
+    // Only the status indexes keep an updated-time order (an "all" one
+    // would cost every event two more rows: issue 10). Several statuses,
+    // or any, are read as one index: their indexes merged.
+    IndexChoice merged;
+    if (q.statuses.empty()) {
+      for (JobStatus st : kAllStatuses) merged.indexes.emplace_back(vk::kDimStatus, StatusName(st));
+    } else {
+      for (JobStatus st : q.statuses) merged.indexes.emplace_back(vk::kDimStatus, StatusName(st));
+    }
+    return merged;
   }
-  if (!q.external_ref.empty()) return {vk::kDimExternalRef, q.external_ref, q.statuses.empty()};
-  if (!q.owner.empty()) return {vk::kDimOwner, q.owner, q.statuses.empty()};
-  if (!q.type.empty()) return {vk::kDimType, q.type, q.statuses.empty()};
-  if (!q.queue.empty()) return {vk::kDimQueue, q.queue, q.statuses.empty()};
-  if (one_status) return {vk::kDimStatus, std::string(StatusName(q.statuses[0])), true};
-  return {vk::kDimAll, "", q.statuses.empty()};
+  if (!q.external_ref.empty()) return one(vk::kDimExternalRef, q.external_ref);
+  if (!q.owner.empty()) return one(vk::kDimOwner, q.owner);
+  if (!q.type.empty()) return one(vk::kDimType, q.type);
+  if (!q.queue.empty()) return one(vk::kDimQueue, q.queue);
+  if (one_status) return one(vk::kDimStatus, StatusName(q.statuses[0]));
+  return one(vk::kDimAll, "");
 }
+
+// Walks the indexes of an IndexChoice, of one sort, as one index: in the
+// order of their keys' suffixes (time, log position, job id), within
+// [lower, upper) of suffixes, after the suffix `after` when it is given.
+class IndexWalk {
+ public:
+  IndexWalk(rocksdb::DB* views, const rocksdb::ReadOptions& ro, const IndexChoice& choice,
+            char sort, bool descending)
+      : descending_(descending) {
+    for (const auto& [dim, value] : choice.indexes) {
+      parts_.push_back(Part{vk::IndexPrefix(dim, value, sort),
+                            std::unique_ptr<rocksdb::Iterator>(views->NewIterator(ro))});
+    }
+  }
+
+  void Start(std::string_view lower, std::string_view upper, std::string_view after) {
+    lower_ = lower;
+    upper_ = upper;
+    for (Part& p : parts_) {
+      rocksdb::Iterator& it = *p.it;
+      if (descending_) {
+        const std::string from = p.prefix + std::string(after.empty() ? upper : after);
+        it.SeekForPrev(from);
+        if (it.Valid() && it.key().ToStringView() == from) it.Prev();
+      } else if (!after.empty()) {
+        const std::string from = p.prefix + std::string(after);
+        it.Seek(from);
+        if (it.Valid() && it.key().ToStringView() == from) it.Next();
+      } else {
+        it.Seek(p.prefix + std::string(lower));
+      }
+    }
+    Pick();
+  }
+  bool Valid() const { return current_ != nullptr; }
+  // Order bytes then the job id.
+  std::string_view suffix() const {
+    return current_->it->key().ToStringView().substr(current_->prefix.size());
+  }
+  std::string_view job_id() const { return suffix().substr(vk::kIndexOrderBytes); }
+  void Next() {
+    descending_ ? current_->it->Prev() : current_->it->Next();
+    Pick();
+  }
+  rocksdb::Status status() const {
+    for (const Part& p : parts_) {
+      if (!p.it->status().ok()) return p.it->status();
+    }
+    return rocksdb::Status::OK();
+  }
+
+ private:
+  struct Part {
+    std::string prefix;  // "x" dim 0x00 value 0x00 sort
+    std::unique_ptr<rocksdb::Iterator> it;
+  };
+  bool InRange(const Part& p) const {
+    if (!p.it->Valid()) return false;
+    const std::string_view key = p.it->key().ToStringView();
+    if (!key.starts_with(p.prefix)) return false;
+    const std::string_view s = key.substr(p.prefix.size());
+    return s >= std::string_view(lower_) && s < std::string_view(upper_);
+  }
+  // The next part in the walk's order: the smallest suffix ascending, the
+  // largest descending (suffixes end in the job id: never equal).
+  void Pick() {
+    current_ = nullptr;
+    for (Part& p : parts_) {
+      if (!InRange(p)) continue;
+      if (current_ == nullptr) {
+        current_ = &p;
+        continue;
+      }
+      const std::string_view s = p.it->key().ToStringView().substr(p.prefix.size());
+      if (descending_ ? s > suffix() : s < suffix()) current_ = &p;
+    }
+  }
+
+  bool descending_;
+  std::string lower_, upper_;
+  std::vector<Part> parts_;
+  Part* current_ = nullptr;
+};
 
 bool Matches(const ListQuery& q, const StatusDocument& d) {
   if (!q.statuses.empty() &&
@@ -99,56 +191,36 @@ Result<ListPage> ReadListPage(rocksdb::DB* views, const rocksdb::Snapshot* snaps
   }
   const IndexChoice index = ChooseIndex(q);
   const char sort = q.sort == SortField::kCreated ? 'c' : 'u';
-  const std::string prefix = vk::IndexPrefix(index.dim, index.value, sort);
 
-  std::string lower = prefix, upper = prefix;
-  if (sort == 'c' && q.created_after) lower += vk::EncodeU64(vk::SortableTime(*q.created_after));
+  // Bounds on the order bytes (time first): created-time bounds narrow a
+  // created-time index; an updated-time index is filtered on each job.
+  std::string lower, upper;
+  if (sort == 'c' && q.created_after) lower = vk::EncodeU64(vk::SortableTime(*q.created_after));
   if (sort == 'c' && q.created_before) {
-    upper += vk::EncodeU64(vk::SortableTime(*q.created_before));
+    upper = vk::EncodeU64(vk::SortableTime(*q.created_before));
   } else {
-    upper.append(9, '\xff');
+    upper.assign(9, '\xff');
   }
-  std::string start;  // exclusive bound from the cursor
+  std::string after;  // exclusive bound from the cursor
   if (!q.cursor.empty()) {
     auto raw = FromHex(q.cursor);
-    if (!raw || raw->size() < 2 + vk::kIndexOrderBytes || (*raw)[0] != sort || (*raw)[1] != (q.descending ? 'd' : 'a')) {
+    if (!raw || raw->size() < 2 + vk::kIndexOrderBytes || (*raw)[0] != sort ||
+        (*raw)[1] != (q.descending ? 'd' : 'a')) {
       return BadCursor();
     }
-    start = prefix + raw->substr(2);
+    after = raw->substr(2);
   }
 
   rocksdb::ReadOptions ro;
   ro.snapshot = snapshot;
-  std::unique_ptr<rocksdb::Iterator> it(views->NewIterator(ro));
-  auto in_range = [&] {
-    if (!it->Valid()) return false;
-    const auto key = it->key().ToStringView();
-    return key.starts_with(prefix) && key >= std::string_view(lower) && key < std::string_view(upper);
-  };
-  if (q.descending) {
-    if (!start.empty()) {
-      it->SeekForPrev(start);
-      if (it->Valid() && it->key().ToStringView() == start) it->Prev();
-    } else {
-      it->SeekForPrev(upper);
-      if (it->Valid() && it->key().ToStringView() == upper) it->Prev();
-    }
-  } else {
-    if (!start.empty()) {
-      it->Seek(start);
-      if (it->Valid() && it->key().ToStringView() == start) it->Next();
-    } else {
-      it->Seek(lower);
-    }
-  }
-  auto advance = [&] { q.descending ? it->Prev() : it->Next(); };
+  IndexWalk walk(views, ro, index, sort, q.descending);
+  walk.Start(lower, upper, after);
 
   ListPage page;
   size_t to_skip = q.cursor.empty() ? q.skip : 0;
   std::string last_suffix;
-  for (; in_range(); advance()) {
-    const std::string_view key = it->key().ToStringView();
-    const std::string_view job_id = key.substr(prefix.size() + vk::kIndexOrderBytes);
+  for (; walk.Valid(); walk.Next()) {
+    const std::string_view job_id = walk.job_id();
     std::string value;
     rocksdb::Status s = views->Get(ro, vk::JobKey(job_id), &value);
     if (!s.ok()) return Internal(fmt::format("views: {}", s.ToString()));
@@ -165,9 +237,11 @@ Result<ListPage> ReadListPage(rocksdb::DB* views, const rocksdb::Snapshot* snaps
     page.items_json.push_back(std::move(doc.json));
     page.ids.emplace_back(job_id);
     page.statuses.push_back(doc.status);
-    last_suffix.assign(key.substr(prefix.size()));
+    last_suffix.assign(walk.suffix());
   }
-  if (!it->status().ok()) return Internal(fmt::format("views: {}", it->status().ToString()));
+  if (const rocksdb::Status s = walk.status(); !s.ok()) {
+    return Internal(fmt::format("views: {}", s.ToString()));
+  }
   if (page.has_more) page.next_cursor = MakeCursor(q, last_suffix);
 
   // Totals: a counter when one index answers the whole filter.
@@ -197,21 +271,22 @@ Result<ListPage> ReadListPage(rocksdb::DB* views, const rocksdb::Snapshot* snaps
                                                         .queue = q.queue,
                                                         .owner = q.owner,
                                                         .external_ref = q.external_ref});
-    BOOST_OUTCOME_TRY(n, counter(by_filter.dim, by_filter.value));
+    const auto& [dim, value] = by_filter.indexes.front();
+    BOOST_OUTCOME_TRY(n, counter(dim, value));
     page.total = n;
   } else {
-    // Combined filters: count by walking the chosen index.
+    // Combined filters: count by walking the chosen index (any order).
     uint64_t total = 0;
-    std::unique_ptr<rocksdb::Iterator> walk(views->NewIterator(ro));
-    for (walk->Seek(lower); walk->Valid() && walk->key().starts_with(prefix) &&
-                            walk->key().ToStringView() < std::string_view(upper);
-         walk->Next()) {
-      const std::string_view job_id = walk->key().ToStringView().substr(prefix.size() + vk::kIndexOrderBytes);
+    IndexWalk count_walk(views, ro, index, sort, false);
+    for (count_walk.Start(lower, upper, ""); count_walk.Valid(); count_walk.Next()) {
       std::string value;
-      rocksdb::Status s = views->Get(ro, vk::JobKey(job_id), &value);
+      rocksdb::Status s = views->Get(ro, vk::JobKey(count_walk.job_id()), &value);
       if (!s.ok()) return Internal(fmt::format("views: {}", s.ToString()));
       BOOST_OUTCOME_TRY(doc, DecodeStatusRecord(value));
       if (Matches(q, doc)) ++total;
+    }
+    if (const rocksdb::Status s = count_walk.status(); !s.ok()) {
+      return Internal(fmt::format("views: {}", s.ToString()));
     }
     page.total = total;
   }

@@ -25,7 +25,8 @@
 //   "m" type 0x00 minute, "M"         -> the per-minute history (series_index.h)
 //
 // dims: "all" (value ""), "status", "type", "queue", "owner", "ext".
-// sort: 'c' created (every dim), 'u' updated ("all" and "status" only).
+// sort: 'c' created (every dim), 'u' updated ("status" only: a list of
+// several statuses, or all, by updated time merges them; v5).
 // Timestamps are offset by 2^63 so negative times sort correctly.
 #include <cstdint>
 #include <string>
@@ -33,7 +34,7 @@
 
 namespace jobtrail::view_keys {
 
-inline constexpr std::string_view kViewsFormat = "jobtrail-views-v4";
+inline constexpr std::string_view kViewsFormat = "jobtrail-views-v5";
 inline constexpr std::string_view kFormatKey = "format";
 // The format key while a rebuild writes the views: a rebuild cut short
 // leaves it, so the next open sees views of another format and rebuilds.

@@ -1,6 +1,7 @@
 // List indexes: filters, totals from counters, keyset pagination.
 #include <rapidjson/document.h>
 
+#include <algorithm>
 #include <set>
 
 #include "tests/projections/store_fixture.h"
@@ -133,6 +134,66 @@ TEST_F(ListTest, SortByUpdatedFollowsTheLatestEvent) {
   ListQuery q;
   q.sort = SortField::kUpdated;
   EXPECT_EQ(Ids(store_->List(q).value()), (std::vector<std::string>{a, b}));
+}
+
+// No index keeps every job by updated time: the status indexes are merged.
+// Jobs of four statuses, each touched at its own time, come out in one
+// order, page by page, whichever way, with totals.
+TEST_F(ListTest, SortByUpdatedMergesTheStatusesPageByPage) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 8; ++i) {
+    clock_.Advance(10);
+    ids.push_back(Enqueue(i % 2 ? "pdf" : "email"));
+  }
+  // Touched in this order (oldest update first): 5 pending (never touched
+  // since their enqueue, in enqueue order) ... then these.
+  clock_.Advance(10);
+  MustAppend(ids[6], Started{1, "w1", std::nullopt});  // running
+  clock_.Advance(10);
+  MustAppend(ids[1], Started{1, "w1", std::nullopt});
+  clock_.Advance(10);
+  MustAppend(ids[1], Completed{R"({"ok":true})", {}});  // completed
+  clock_.Advance(10);
+  MustAppend(ids[3], Cancelled{"no longer needed", "alice"});  // cancelled
+  const std::vector<std::string> oldest_first = {ids[0], ids[2], ids[4], ids[5], ids[7],
+                                                 ids[6], ids[1], ids[3]};
+
+  for (const bool descending : {true, false}) {
+    SCOPED_TRACE(descending ? "descending" : "ascending");
+    ListQuery q;
+    q.sort = SortField::kUpdated;
+    q.descending = descending;
+    q.limit = 3;
+    std::vector<std::string> seen;
+    for (int pages = 0; pages < 5; ++pages) {
+      auto page = store_->List(q);
+      ASSERT_TRUE(page) << page.error().message;
+      EXPECT_EQ(page.value().total, 8u);
+      for (auto& id : Ids(page.value())) seen.push_back(id);
+      if (!page.value().has_more) break;
+      q.cursor = page.value().next_cursor;
+    }
+    std::vector<std::string> expected = oldest_first;
+    if (descending) std::reverse(expected.begin(), expected.end());
+    EXPECT_EQ(seen, expected);
+  }
+
+  // Two statuses, newest update first; with a type filter the total is
+  // counted by walking them.
+  ListQuery q;
+  q.sort = SortField::kUpdated;
+  q.statuses = {JobStatus::kPending, JobStatus::kCompleted};
+  auto page = store_->List(q).value();
+  EXPECT_EQ(Ids(page), (std::vector<std::string>{ids[1], ids[7], ids[5], ids[4], ids[2], ids[0]}));
+  EXPECT_EQ(page.total, 6u);
+  q.type = "pdf";
+  page = store_->List(q).value();
+  EXPECT_EQ(Ids(page), (std::vector<std::string>{ids[1], ids[7], ids[5]}));
+  EXPECT_EQ(page.total, 3u);
+  q.statuses.clear();
+  page = store_->List(q).value();
+  EXPECT_EQ(Ids(page), (std::vector<std::string>{ids[3], ids[1], ids[7], ids[5]}));
+  EXPECT_EQ(page.total, 4u);
 }
 
 TEST_F(ListTest, BadCursorAndLimitAreRejected) {
