@@ -52,16 +52,10 @@ HealthReport RocksJobStore::Health() {
         vk::TimeFromSortable(vk::DecodeU64(it->key().ToStringView().substr(pending.size())));
     h.oldest_pending_age = std::max<Millis>(0, h.now - created);
   }
-  const std::string overdue = vk::LeaseKey(h.now - options_.stuck_grace_ms, "");
-  for (it->Seek(vk::kLeasePrefix);
-       it->Valid() && it->key().starts_with(vk::kLeasePrefix) &&
-       it->key().ToStringView() < std::string_view(overdue) && h.stuck < kStuckCountLimit;
-       it->Next()) {
-    ++h.stuck;
-    if (h.stuck_job_ids.size() < kStuckListed) {
-      h.stuck_job_ids.emplace_back(it->key().ToStringView().substr(1 + 8));
-    }
-  }
+  LeaseIndex::Overdue stuck =
+      leases_.Before(h.now - options_.stuck_grace_ms, kStuckCountLimit, kStuckListed);
+  h.stuck = stuck.count;
+  h.stuck_job_ids = std::move(stuck.ids);
 
   if (h.stuck > 0) {
     Raise(h, h.stuck >= 10 ? HealthLevel::kCritical : HealthLevel::kWarning);

@@ -143,6 +143,7 @@ Result<std::vector<RecordedEvent>> DecodeAll(const std::vector<eventstore::Store
 struct Projector::Batch final : RowSink {
   rocksdb::WriteBatch writes;
   std::vector<ClaimChange> claim_changes;  // for the ClaimIndex, in order
+  std::vector<std::pair<std::string, std::optional<Millis>>> lease_changes;  // LeaseIndex
   std::map<std::string, int64_t, std::less<>> count_deltas;
   rocksdb::Status status;
 
@@ -172,6 +173,9 @@ struct Projector::Batch final : RowSink {
   }
   void ClaimChanged(std::string_view queue, ClaimIndex::Entry entry, bool removed) override {
     claim_changes.push_back({std::string(queue), std::move(entry), removed});
+  }
+  void LeaseChanged(std::string_view job_id, std::optional<Millis> deadline) override {
+    lease_changes.emplace_back(std::string(job_id), deadline);
   }
 
  private:
@@ -371,6 +375,9 @@ Result<void> Projector::ApplyBatch(const std::vector<eventstore::StoredEvent>& e
         claims_->Upsert(change.queue, std::move(change.entry));
       }
     }
+  }
+  if (leases_ != nullptr) {
+    for (const auto& [id, deadline] : b.lease_changes) leases_->Set(id, deadline);
   }
   if (status_cache_ != nullptr) {
     for (auto& [id, doc] : documents) status_cache_->Put(id, std::move(doc));

@@ -17,6 +17,7 @@
 #include "domain/job_view.h"
 #include "eventstore/event_log.h"
 #include "projections/claim_index.h"
+#include "projections/lease_index.h"
 #include "projections/job_store.h"
 #include "projections/search_index.h"
 #include "projections/series_index.h"
@@ -38,12 +39,19 @@ Error StorageUnavailable();
 
 class Projector {
  public:
-  // `cache` (may be null) receives every status document written, and
-  // `claims` (may be null) every change of a claim row, once it is written.
+  // `cache` (may be null) receives every status document written,
+  // `claims` (may be null) every change of a claim row, and `leases` (may
+  // be null) every lease that moved, once the batch is written.
   // `observer` (may be null) is told of each event once its batch is committed.
   Projector(rocksdb::DB* views, eventstore::EventLog* log, StatusCache* cache = nullptr,
-            ClaimIndex* claims = nullptr, ProjectionObserver* observer = nullptr)
-      : views_(views), log_(log), status_cache_(cache), claims_(claims), observer_(observer) {}
+            ClaimIndex* claims = nullptr, LeaseIndex* leases = nullptr,
+            ProjectionObserver* observer = nullptr)
+      : views_(views),
+        log_(log),
+        status_cache_(cache),
+        claims_(claims),
+        leases_(leases),
+        observer_(observer) {}
 
   // Reads the checkpoint and the stats state from the views.
   Result<void> Load();
@@ -75,6 +83,7 @@ class Projector {
   eventstore::EventLog* log_;
   StatusCache* status_cache_;
   ClaimIndex* claims_;
+  LeaseIndex* leases_;
   ProjectionObserver* observer_;
   uint64_t checkpoint_ = 0;
   StatsState stats_;

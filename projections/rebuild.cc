@@ -234,6 +234,7 @@ Result<void> RocksJobStore::Rebuild(const std::function<void(uint64_t, uint64_t)
     status_cache_.Clear();
     BOOST_OUTCOME_TRYV(projector_->Load());
     BOOST_OUTCOME_TRYV(LoadClaimIndex());
+    BOOST_OUTCOME_TRYV(LoadLeaseIndex());
   }
   {
     std::lock_guard lock(progress_mu_);

@@ -269,9 +269,10 @@ Result<void> RocksJobStore::OpenViews(bool create) {
   }
   status_cache_.Clear();
   projector_ = std::make_unique<Projector>(views_.get(), log_.get(), &status_cache_, &claims_,
-                                          options_.observer);
+                                          &leases_, options_.observer);
   BOOST_OUTCOME_TRYV(projector_->Load());
   BOOST_OUTCOME_TRYV(LoadClaimIndex());
+  BOOST_OUTCOME_TRYV(LoadLeaseIndex());
   {
     std::lock_guard lock(progress_mu_);
     projected_ = projector_->checkpoint();
@@ -405,6 +406,29 @@ Result<void> RocksJobStore::LoadClaimIndex() {
   }
   if (!it->status().ok()) return ViewsIo(it->status());
   flush();
+  return Ok();
+}
+
+Result<void> RocksJobStore::LoadLeaseIndex() {
+  leases_.Clear();
+  const std::string prefix =
+      vk::IndexPrefix(vk::kDimStatus, StatusName(JobStatus::kRunning), 'c');
+  std::vector<std::string> running;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(views_->NewIterator(rocksdb::ReadOptions()));
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      const std::string_view key = it->key().ToStringView();
+      if (key.size() <= prefix.size() + vk::kIndexOrderBytes) {
+        return DataLoss("views: a malformed list index row");
+      }
+      running.emplace_back(key.substr(prefix.size() + vk::kIndexOrderBytes));
+    }
+    if (!it->status().ok()) return ViewsIo(it->status());
+  }
+  for (const std::string& job_id : running) {
+    BOOST_OUTCOME_TRY(job, CurrentJob(job_id));
+    if (job.status == JobStatus::kRunning && !job.expired_at) leases_.Set(job_id, job.lease_deadline);
+  }
   return Ok();
 }
 

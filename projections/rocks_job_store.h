@@ -15,6 +15,7 @@
 #include "projections/aggregate_cache.h"
 #include "projections/claim_index.h"
 #include "projections/job_store.h"
+#include "projections/lease_index.h"
 #include "projections/projector.h"
 
 namespace jobtrail {
@@ -152,6 +153,9 @@ class RocksJobStore final : public JobStore {
   Result<WriteOutcome> TryAppendTo(const AppendRequest& request, const JobView& current);
   // Fills the ClaimIndex from the claim rows of the views.
   Result<void> LoadClaimIndex();
+  // Fills the LeaseIndex from the running jobs of the views (each as the
+  // log has it now: the projection then catches up to the same state).
+  Result<void> LoadLeaseIndex();
   // Waits (bounded) until the job's stream reads at least `version`.
   void WaitReadable(const std::string& job_id, uint64_t version);
   RetryPolicy PolicyFor(const JobView& job) const;
@@ -196,6 +200,7 @@ class RocksJobStore final : public JobStore {
   StatusCache status_cache_{256 << 20};
   AggregateCache aggregates_{200000};
   ClaimIndex claims_;
+  LeaseIndex leases_;
 
   std::mutex unique_mu_;     // enqueues with a unique key, one at a time
   std::mutex projector_mu_;  // guards projector_

@@ -44,7 +44,6 @@ size_t HintPrefixLength(std::string_view key) {
     // assertion in debug builds, keys missing from scans otherwise;
     // facebook/rocksdb#5118, fixed by #12558 in 9.x). No family written by
     // DeleteRange may have a prefix here.
-    case 'r':                                       // "r" deadline job
     case 'j':                                       // "j" job
     case 'p':                                       // "p" term 0 order
     case 'v':                                       // "v" created position

@@ -1,8 +1,7 @@
 #pragma once
 // Memtable insert hints for the read-model database (view_keys.h). Most
 // rows land next to the previous one of their kind: list indexes ordered
-// by time, claim ranks and lease deadlines within
-// their prefix; and within a projector batch, written in key order, every
+// by time and claim ranks within their prefix; and within a projector batch, written in key order, every
 // family's rows one after another. RocksDB keeps one insert position per
 // prefix (memtable_insert_with_hint_prefix_extractor) and starts the next
 // insert of that prefix there instead of searching the skiplist from the

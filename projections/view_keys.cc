@@ -57,12 +57,6 @@ std::string CountKey(std::string_view dim, std::string_view value) {
   k.append(value);
   return k;
 }
-std::string LeaseKey(int64_t deadline, std::string_view job_id) {
-  std::string k(kLeasePrefix);
-  k += EncodeU64(SortableTime(deadline));
-  k.append(job_id);
-  return k;
-}
 
 std::string ClaimPrefix(std::string_view queue) {
   std::string k = "q";

@@ -12,7 +12,6 @@
 //        indexes; pos (log position: of the enqueue for 'c', of the last
 //        event for 'u') orders jobs of the same millisecond as they happened
 //   "n" dim 0x00 value                -> u64 BE: jobs in that index
-//   "r" deadline(u64 BE) job          -> ""   running jobs by lease deadline
 //   "q" queue 0x00 rank(u64 BE) ready(u64 BE) job -> u64 BE: the log position
 //        of the job's enqueue (ties by age); claimable jobs: pending or retrying;
 //        rank = 2^31 - priority (higher first). Loaded into the ClaimIndex.
@@ -34,7 +33,7 @@
 
 namespace jobtrail::view_keys {
 
-inline constexpr std::string_view kViewsFormat = "jobtrail-views-v5";
+inline constexpr std::string_view kViewsFormat = "jobtrail-views-v6";
 inline constexpr std::string_view kFormatKey = "format";
 // The format key while a rebuild writes the views: a rebuild cut short
 // leaves it, so the next open sees views of another format and rebuilds.
@@ -66,8 +65,6 @@ std::string IndexKey(std::string_view dim, std::string_view value, char sort, in
                      uint64_t pos,
                      std::string_view job_id);
 std::string CountKey(std::string_view dim, std::string_view value);
-std::string LeaseKey(int64_t deadline, std::string_view job_id);
-inline constexpr std::string_view kLeasePrefix = "r";
 std::string ClaimPrefix(std::string_view queue);
 std::string ClaimKey(std::string_view queue, int32_t priority, int64_t ready_at,
                      std::string_view job_id);

@@ -86,16 +86,13 @@ void UpdateIndexRows(const JobView& before, const JobView& after, RowSink& sink)
     if (is_new && HoldsUniqueKey(after)) sink.Put(key, id);
     if (!is_new && HoldsUniqueKey(before) && !HoldsUniqueKey(after)) sink.Delete(key);
   }
-  // A lease row, too, only when it moves: a running job's progress or log
-  // line without a new lease leaves it as it is (the same key deleted and
-  // put again was two memtable inserts, a tombstone and a flush row for
-  // nothing).
+  // A lease only when it moves: a running job's progress or log line
+  // without a new lease leaves it as it is.
   auto lease = [](const JobView& j) {
     return j.status == JobStatus::kRunning ? j.lease_deadline : std::nullopt;
   };
   if (const auto old_lease = lease(before), new_lease = lease(after); old_lease != new_lease) {
-    if (old_lease) sink.Delete(vk::LeaseKey(*old_lease, id));
-    if (new_lease) sink.Put(vk::LeaseKey(*new_lease, id), "");
+    sink.LeaseChanged(id, new_lease);
   }
 }
 
@@ -131,9 +128,7 @@ void RemoveJobRows(const JobView& job, RowSink& sink) {
   if (HoldsUniqueKey(job)) {
     sink.Delete(vk::UniqueKey(job.spec.owner, job.spec.unique_key));
   }
-  if (job.status == JobStatus::kRunning && job.lease_deadline) {
-    sink.Delete(vk::LeaseKey(*job.lease_deadline, id));
-  }
+  if (job.status == JobStatus::kRunning && job.lease_deadline) sink.LeaseChanged(id, std::nullopt);
   for (uint64_t seq = 1; seq <= job.log_count; ++seq) sink.Delete(vk::LogKey(id, seq));
   sink.Delete(vk::JobKey(id));
 }

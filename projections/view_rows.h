@@ -5,6 +5,7 @@
 // projector writes: they differ only in where the rows go (a WriteBatch, or
 // sorted files ingested whole; see RowSink).
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include "domain/job_view.h"
@@ -27,10 +28,16 @@ class RowSink {
     (void)entry;
     (void)removed;
   }
+  // The job's lease moved (nullopt: it holds none now), for the in-memory
+  // LeaseIndex: leases have no rows.
+  virtual void LeaseChanged(std::string_view job_id, std::optional<Millis> deadline) {
+    (void)job_id;
+    (void)deadline;
+  }
 };
 
-// The index rows and counts (list indexes, claim, lease and unique-key
-// rows) that turn a job's rows for `before` into those for `after`. A job
+// The index rows and counts (list indexes, claim and unique-key rows; the
+// lease, to the sink only) that turn a job's rows for `before` into those for `after`. A job
 // that did not exist has before.status == kNone. Not the status record.
 void UpdateIndexRows(const JobView& before, const JobView& after, RowSink& sink);
 

@@ -5,6 +5,7 @@
 // replay explains it.
 #include <fmt/format.h>
 
+#include <cstdint>
 #include <random>
 
 #include "domain/names.h"
@@ -263,13 +264,8 @@ Result<MaintenanceReport> RocksJobStore::RunMaintenance(const MaintenanceOptions
   const Millis now = clock_->Now();
   std::vector<std::string> expired;
   {
+    expired = leases_.Before(now, SIZE_MAX, SIZE_MAX).ids;
     std::unique_ptr<rocksdb::Iterator> it(views_->NewIterator(rocksdb::ReadOptions()));
-    const std::string overdue = vk::LeaseKey(now, "");
-    for (it->Seek(vk::kLeasePrefix); it->Valid() && it->key().starts_with(vk::kLeasePrefix) &&
-                                     it->key().ToStringView() < std::string_view(overdue);
-         it->Next()) {
-      expired.emplace_back(it->key().ToStringView().substr(1 + 8));
-    }
     // What is due now: retries whose time came and delayed jobs whose run-at
     // came (they are claimable; this pass only counts them).
     size_t scanned = 0;

@@ -32,7 +32,6 @@ TEST(ViewHintsTest, OrderedRowsShareTheirIndexOrQueuePrefix) {
 
   EXPECT_EQ(PrefixOf(*t, vk::ClaimKey("emails", 0, 1000, "job-a")), "qemails\0"s);
   EXPECT_EQ(PrefixOf(*t, vk::ClaimKey("emails", 5, 3000, "job-b")), "qemails\0"s);
-  EXPECT_EQ(PrefixOf(*t, vk::LeaseKey(1000, "job-a")), "r");
 }
 
 // Rows keyed per job share one hint per family: a batch writes them in key

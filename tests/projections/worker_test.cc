@@ -354,6 +354,38 @@ TEST_F(WorkerTest, ClaimIndexIsRebuiltOnReopen) {
   EXPECT_TRUE(ClaimIds("q", 5).empty());
 }
 
+// Leases live in memory too: reopening the store finds every running job's
+// lease again (a heartbeat's, not the claim's), and none of a job that
+// ended; maintenance and health then see them as before.
+TEST_F(WorkerTest, LeasesAreRefilledOnReopen) {
+  const std::string a = EnqueueIn("q");
+  const std::string b = EnqueueIn("q");
+  const std::string c = EnqueueIn("q");
+  ASSERT_EQ(ClaimIds("q", 3, "w1", 30000).size(), 3u);  // all end at 30000
+  clock_.Advance(10000);
+  ASSERT_TRUE(store_->Heartbeat(HeartbeatRequest{b, "w1", 30000, std::nullopt, ""}));  // 40000
+  MustAppend(c, Completed{"", {}});
+  store_.reset();
+  JobStoreOptions options;
+  options.data_dir = dir_;
+  options.clock = &clock_;
+  store_ = JobStore::Open(options).value();
+  clock_.Advance(20000);  // 30000: nothing ran out yet
+  EXPECT_EQ(store_->Health().stuck, 0u);
+  EXPECT_EQ(store_->RunMaintenance({}).value().leases_expired, 0u);
+  clock_.Advance(1);
+  HealthReport h = store_->Health();
+  EXPECT_EQ(h.stuck, 1u);
+  EXPECT_EQ(h.stuck_job_ids, std::vector<std::string>{a});
+  EXPECT_EQ(store_->RunMaintenance({}).value().leases_expired, 1u);
+  EXPECT_EQ(store_->Status(a).value().status, JobStatus::kRetrying);
+  clock_.Advance(10000);
+  EXPECT_EQ(store_->RunMaintenance({}).value().leases_expired, 1u);
+  EXPECT_EQ(store_->Status(b).value().status, JobStatus::kRetrying);
+  EXPECT_EQ(store_->Status(c).value().status, JobStatus::kCompleted);
+  EXPECT_EQ(store_->Health().stuck, 0u);
+}
+
 // A start fills the index queue by queue, from rows in (queue, priority,
 // ready time) order: every queue keeps its own jobs in claim order.
 TEST_F(WorkerTest, ClaimIndexIsRebuiltQueueByQueueInClaimOrder) {
