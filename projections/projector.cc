@@ -151,7 +151,11 @@ struct Projector::Batch final : RowSink {
   void Delete(std::string_view k) override { Add(k, {}, true); }
   // Writes the rows to `writes`, sorted; status says whether that worked.
   void Seal() {
+    // The key's first 8 bytes, big-endian, decide most comparisons without
+    // reading the keys (most rows of a batch differ there: family, dim,
+    // job id). Equal heads fall back to the whole keys.
     std::stable_sort(rows.begin(), rows.end(), [this](const Row& a, const Row& b) {
+      if (a.head != b.head) return a.head < b.head;
       return Key(a) < Key(b);
     });
     for (const Row& r : rows) {
@@ -180,14 +184,22 @@ struct Projector::Batch final : RowSink {
 
  private:
   struct Row {
-    size_t at = 0;  // of the key in bytes, the value after it
+    uint64_t head = 0;  // the key's first 8 bytes, big-endian, zero-padded
+    size_t at = 0;      // of the key in bytes, the value after it
     uint32_t key_size = 0;
     uint32_t value_size = 0;
     bool deleted = false;
   };
+  static uint64_t Head(std::string_view k) {
+    uint64_t h = 0;
+    for (size_t i = 0; i < 8; ++i) {
+      h = (h << 8) | (i < k.size() ? uint8_t(k[i]) : 0);
+    }
+    return h;
+  }
   std::string_view Key(const Row& r) const { return {bytes.data() + r.at, r.key_size}; }
   void Add(std::string_view k, std::string_view v, bool deleted) {
-    rows.push_back(Row{bytes.size(), uint32_t(k.size()), uint32_t(v.size()), deleted});
+    rows.push_back(Row{Head(k), bytes.size(), uint32_t(k.size()), uint32_t(v.size()), deleted});
     bytes.append(k);
     bytes.append(v);
   }
@@ -288,7 +300,8 @@ Result<void> Projector::ApplyBatch(const std::vector<eventstore::StoredEvent>& e
     auto it = touched.find(event.job_id);
     if (it == touched.end()) {
       BOOST_OUTCOME_TRY(loaded, JobBefore(event));
-      it = touched.emplace(event.job_id, Touched{loaded, loaded}).first;
+      JobView first = loaded;
+      it = touched.emplace(event.job_id, Touched{std::move(first), std::move(loaded)}).first;
     }
     JobView& job = it->second.last;
     const JobStatus before_status = job.status;
