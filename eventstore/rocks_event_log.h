@@ -172,6 +172,9 @@ class RocksEventLog final : public EventLog {
   // Appends queued or being committed right now (a gauge for metrics; tests
   // use it to know that appenders are lined up behind a leader).
   size_t PendingAppends();
+  // In kSync mode, a group of fewer events waits for a running sync to end
+  // (or for the queue to reach this many) before it is written.
+  static constexpr size_t kSmallGroupEvents = 16;
   LogVitals Vitals();
   bool writable() const { return recovery_ == nullptr || recovery_->writable(); }
   // Blocks until the log takes appends again (true) or `deadline` passes.
@@ -224,6 +227,9 @@ class RocksEventLog final : public EventLog {
   StoreResult<void> RecoverHead();
   // Leader only: runs one group, then passes leadership on.
   void LeadGroup(Writer& leader);
+  // An append queued `events` on top of `before` waiting ones (counted
+  // under mu_): wakes a parked leader if that makes its group big enough.
+  void WakeParkedLeader(size_t before, size_t events);
   // Leader only: stages the group and writes it (never synced: see
   // AwaitCommit); sets each writer's result.
   void WriteGroup(const std::vector<Writer*>& group);
@@ -326,6 +332,10 @@ class RocksEventLog final : public EventLog {
   std::mutex commit_mu_;
   std::condition_variable commit_cv_;  // committed_ moved, or failed_ set
   bool sync_running_ = false;          // GUARDED_BY(commit_mu_)
+  // Events of the appends in writers_ (queued, not yet taken into a group),
+  // and whether a leader waits for the running sync to end (LeadGroup).
+  std::atomic<size_t> waiting_events_{0};
+  std::atomic<bool> leader_parked_{false};
   std::deque<SyncWaiter> awaiting_sync_;  // GUARDED_BY(commit_mu_)
   StoreError failure_;                 // GUARDED_BY(commit_mu_)
   // Set when a group whose WAL record was dropped stays in the memtable

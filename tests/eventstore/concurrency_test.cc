@@ -199,5 +199,68 @@ TEST(GroupCommitTest, RejectedAppendsInAGroupDoNotAffectTheOthers) {
   ExpectSound(*log, 5);
 }
 
+// While a sync runs, a small group waits for it to end: appends lining up
+// meanwhile are written as one group after it, not a group each.
+TEST(GroupCommitTest, SmallGroupsWaitForTheRunningSyncAndGoAsOne) {
+  TempDir dir;
+  auto [fs, env] = TestFs::Make();
+  auto log = OpenLog(dir.path(), Durability::kSync, env.get());
+  ASSERT_NE(log, nullptr);
+  ASSERT_TRUE(log->Append("seed", kNoStream, Ids({"s1"})));
+  fs->CloseSyncGate();
+  std::thread syncing([&] { EXPECT_TRUE(log->Append("first", kNoStream, Ids({"f1"}))); });
+  fs->WaitUntilSyncBlocked();  // "first" is written; its sync is held
+  const uint64_t groups = log->Vitals().group_events.count;
+
+  std::vector<std::thread> followers;
+  for (int i = 0; i < 5; ++i) {
+    followers.emplace_back([&log, i] {
+      const std::string n = std::to_string(i);
+      EXPECT_TRUE(log->Append("f" + n, kNoStream, {{"e" + n, "data"}}));
+    });
+  }
+  // Until all five wait, or (wrongly) a group is written during the sync.
+  while (log->PendingAppends() != 5 && log->Vitals().group_events.count == groups) {
+    std::this_thread::yield();
+  }
+  EXPECT_EQ(log->Vitals().group_events.count, groups);  // none written during the sync
+  EXPECT_EQ(log->PendingAppends(), 5u);
+  fs->OpenSyncGate();
+  syncing.join();
+  for (auto& t : followers) t.join();
+  EXPECT_EQ(log->Vitals().group_events.count, groups + 1);  // the five as one group
+  EXPECT_EQ(log->LastPosition(), 7u);
+  ExpectSound(*log, 7);
+}
+
+// A group of kSmallGroupEvents or more does not wait: it is written while
+// the sync runs (so appenders who keep the disk busy keep it busy), and
+// committed by the next sync.
+TEST(GroupCommitTest, ABigGroupIsWrittenWhileASyncRuns) {
+  TempDir dir;
+  auto [fs, env] = TestFs::Make();
+  auto log = OpenLog(dir.path(), Durability::kSync, env.get());
+  ASSERT_NE(log, nullptr);
+  ASSERT_TRUE(log->Append("seed", kNoStream, Ids({"s1"})));
+  fs->CloseSyncGate();
+  std::thread syncing([&] { EXPECT_TRUE(log->Append("first", kNoStream, Ids({"f1"}))); });
+  fs->WaitUntilSyncBlocked();
+  const uint64_t groups = log->Vitals().group_events.count;
+
+  std::vector<EventToAppend> big;
+  for (size_t i = 0; i < RocksEventLog::kSmallGroupEvents; ++i) {
+    big.push_back({"b" + std::to_string(i), "data"});
+  }
+  std::thread writer([&] { EXPECT_TRUE(log->Append("big", kNoStream, big)); });
+  // Written with the sync still held (it then waits for the next sync).
+  while (log->Vitals().group_events.count != groups + 1) std::this_thread::yield();
+  EXPECT_EQ(log->LastPosition(), 1u);  // not committed: "first"'s sync is still held
+  fs->OpenSyncGate();
+  syncing.join();
+  writer.join();
+  EXPECT_EQ(log->LastPosition(), 2 + RocksEventLog::kSmallGroupEvents);
+  ExpectSound(*log, 2 + RocksEventLog::kSmallGroupEvents);
+}
+
 }  // namespace
 }  // namespace jobtrail::eventstore

@@ -4,6 +4,8 @@
 // fault_injection_test:
 //   - a gate that holds WAL appends, so a test can line appenders up behind
 //     a leader that is stuck writing (no sleeps);
+//   - a gate that holds WAL syncs, so a test can queue appends while a
+//     sync runs;
 //   - a count of WAL syncs, and WAL syncs that fail on demand;
 //   - Crash(): from then on writes and syncs are dropped, and
 //     DropUnsyncedData() cuts every file back to what was synced, as a power
@@ -70,6 +72,20 @@ class TestFs : public rocksdb::FileSystemWrapper {
     std::unique_lock lock(mu_);
     cv_.wait(lock, [&] { return blocked_ > 0; });
   }
+  void CloseSyncGate() {
+    std::lock_guard lock(mu_);
+    sync_gate_closed_ = true;
+  }
+  void OpenSyncGate() {
+    std::lock_guard lock(mu_);
+    sync_gate_closed_ = false;
+    cv_.notify_all();
+  }
+  // Blocks until a WAL sync is held at the closed sync gate.
+  void WaitUntilSyncBlocked() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return syncs_blocked_ > 0; });
+  }
   int wal_syncs() {
     std::lock_guard lock(mu_);
     return wal_syncs_;
@@ -125,6 +141,7 @@ class TestFs : public rocksdb::FileSystemWrapper {
     }
     rocksdb::IOStatus Sync(const rocksdb::IOOptions& options,
                            rocksdb::IODebugContext* dbg) override {
+      if (is_wal_) fs_->BeforeSync();
       if (fs_->crashed()) return rocksdb::IOStatus::OK();
       if (is_wal_ && fs_->failing_wal_syncs()) return rocksdb::IOStatus::IOError("injected");
       rocksdb::IOStatus s = target()->Sync(options, dbg);
@@ -133,6 +150,7 @@ class TestFs : public rocksdb::FileSystemWrapper {
     }
     rocksdb::IOStatus Fsync(const rocksdb::IOOptions& options,
                             rocksdb::IODebugContext* dbg) override {
+      if (is_wal_) fs_->BeforeSync();
       if (fs_->crashed()) return rocksdb::IOStatus::OK();
       if (is_wal_ && fs_->failing_wal_syncs()) return rocksdb::IOStatus::IOError("injected");
       rocksdb::IOStatus s = target()->Fsync(options, dbg);
@@ -159,6 +177,14 @@ class TestFs : public rocksdb::FileSystemWrapper {
     files_[name].size += bytes;
     return true;
   }
+  void BeforeSync() {
+    std::unique_lock lock(mu_);
+    if (!sync_gate_closed_) return;
+    ++syncs_blocked_;
+    cv_.notify_all();
+    cv_.wait(lock, [&] { return !sync_gate_closed_; });
+    --syncs_blocked_;
+  }
   void Synced(const std::string& name, bool is_wal) {
     std::lock_guard lock(mu_);
     FileState& state = files_[name];
@@ -179,6 +205,8 @@ class TestFs : public rocksdb::FileSystemWrapper {
   std::map<std::string, FileState> files_;
   bool gate_closed_ = false;
   int blocked_ = 0;
+  bool sync_gate_closed_ = false;
+  int syncs_blocked_ = 0;
   int wal_syncs_ = 0;
   bool crashed_ = false;
   bool fail_wal_syncs_ = false;
