@@ -199,67 +199,74 @@ TEST(GroupCommitTest, RejectedAppendsInAGroupDoNotAffectTheOthers) {
   ExpectSound(*log, 5);
 }
 
+// A log whose WAL sync is held: "first" is written (position 2, after
+// "seed") and its sync waits at the TestFs sync gate until Release().
+class HeldSyncTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    log_ = OpenLog(dir_.path(), Durability::kSync, env_.get());
+    ASSERT_NE(log_, nullptr);
+    ASSERT_TRUE(log_->Append("seed", kNoStream, Ids({"s1"})));
+    fs_->CloseSyncGate();
+    syncing_ = std::thread([this] { EXPECT_TRUE(log_->Append("first", kNoStream, Ids({"f1"}))); });
+    fs_->WaitUntilSyncBlocked();
+    groups_ = log_->Vitals().group_events.count;
+  }
+  void Release() {
+    fs_->OpenSyncGate();
+    syncing_.join();
+  }
+  void TearDown() override {
+    if (syncing_.joinable()) Release();
+  }
+  uint64_t GroupsWritten() { return log_->Vitals().group_events.count - groups_; }
+
+  TempDir dir_;
+  std::pair<std::shared_ptr<TestFs>, std::unique_ptr<rocksdb::Env>> fs_env_ = TestFs::Make();
+  std::shared_ptr<TestFs>& fs_ = fs_env_.first;
+  std::unique_ptr<rocksdb::Env>& env_ = fs_env_.second;
+  std::unique_ptr<RocksEventLog> log_;
+  std::thread syncing_;
+  uint64_t groups_ = 0;
+};
+
 // While a sync runs, a small group waits for it to end: appends lining up
 // meanwhile are written as one group after it, not a group each.
-TEST(GroupCommitTest, SmallGroupsWaitForTheRunningSyncAndGoAsOne) {
-  TempDir dir;
-  auto [fs, env] = TestFs::Make();
-  auto log = OpenLog(dir.path(), Durability::kSync, env.get());
-  ASSERT_NE(log, nullptr);
-  ASSERT_TRUE(log->Append("seed", kNoStream, Ids({"s1"})));
-  fs->CloseSyncGate();
-  std::thread syncing([&] { EXPECT_TRUE(log->Append("first", kNoStream, Ids({"f1"}))); });
-  fs->WaitUntilSyncBlocked();  // "first" is written; its sync is held
-  const uint64_t groups = log->Vitals().group_events.count;
-
+TEST_F(HeldSyncTest, SmallGroupsWaitForTheRunningSyncAndGoAsOne) {
   std::vector<std::thread> followers;
   for (int i = 0; i < 5; ++i) {
-    followers.emplace_back([&log, i] {
+    followers.emplace_back([this, i] {
       const std::string n = std::to_string(i);
-      EXPECT_TRUE(log->Append("f" + n, kNoStream, {{"e" + n, "data"}}));
+      EXPECT_TRUE(log_->Append("f" + n, kNoStream, {{"e" + n, "data"}}));
     });
   }
   // Until all five wait, or (wrongly) a group is written during the sync.
-  while (log->PendingAppends() != 5 && log->Vitals().group_events.count == groups) {
-    std::this_thread::yield();
-  }
-  EXPECT_EQ(log->Vitals().group_events.count, groups);  // none written during the sync
-  EXPECT_EQ(log->PendingAppends(), 5u);
-  fs->OpenSyncGate();
-  syncing.join();
+  while (log_->PendingAppends() != 5 && GroupsWritten() == 0) std::this_thread::yield();
+  EXPECT_EQ(GroupsWritten(), 0u);  // none written during the sync
+  EXPECT_EQ(log_->PendingAppends(), 5u);
+  Release();
   for (auto& t : followers) t.join();
-  EXPECT_EQ(log->Vitals().group_events.count, groups + 1);  // the five as one group
-  EXPECT_EQ(log->LastPosition(), 7u);
-  ExpectSound(*log, 7);
+  EXPECT_EQ(GroupsWritten(), 1u);  // the five as one group
+  EXPECT_EQ(log_->LastPosition(), 7u);
+  ExpectSound(*log_, 7);
 }
 
 // A group of kSmallGroupEvents or more does not wait: it is written while
 // the sync runs (so appenders who keep the disk busy keep it busy), and
 // committed by the next sync.
-TEST(GroupCommitTest, ABigGroupIsWrittenWhileASyncRuns) {
-  TempDir dir;
-  auto [fs, env] = TestFs::Make();
-  auto log = OpenLog(dir.path(), Durability::kSync, env.get());
-  ASSERT_NE(log, nullptr);
-  ASSERT_TRUE(log->Append("seed", kNoStream, Ids({"s1"})));
-  fs->CloseSyncGate();
-  std::thread syncing([&] { EXPECT_TRUE(log->Append("first", kNoStream, Ids({"f1"}))); });
-  fs->WaitUntilSyncBlocked();
-  const uint64_t groups = log->Vitals().group_events.count;
-
+TEST_F(HeldSyncTest, ABigGroupIsWrittenWhileASyncRuns) {
   std::vector<EventToAppend> big;
   for (size_t i = 0; i < RocksEventLog::kSmallGroupEvents; ++i) {
     big.push_back({"b" + std::to_string(i), "data"});
   }
-  std::thread writer([&] { EXPECT_TRUE(log->Append("big", kNoStream, big)); });
+  std::thread writer([&] { EXPECT_TRUE(log_->Append("big", kNoStream, big)); });
   // Written with the sync still held (it then waits for the next sync).
-  while (log->Vitals().group_events.count != groups + 1) std::this_thread::yield();
-  EXPECT_EQ(log->LastPosition(), 1u);  // not committed: "first"'s sync is still held
-  fs->OpenSyncGate();
-  syncing.join();
+  while (GroupsWritten() != 1) std::this_thread::yield();
+  EXPECT_EQ(log_->LastPosition(), 1u);  // not committed: "first"'s sync is still held
+  Release();
   writer.join();
-  EXPECT_EQ(log->LastPosition(), 2 + RocksEventLog::kSmallGroupEvents);
-  ExpectSound(*log, 2 + RocksEventLog::kSmallGroupEvents);
+  EXPECT_EQ(log_->LastPosition(), 2 + RocksEventLog::kSmallGroupEvents);
+  ExpectSound(*log_, 2 + RocksEventLog::kSmallGroupEvents);
 }
 
 }  // namespace

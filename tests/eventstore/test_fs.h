@@ -58,34 +58,15 @@ class TestFs : public rocksdb::FileSystemWrapper {
     return s;
   }
 
-  void CloseGate() {
-    std::lock_guard lock(mu_);
-    gate_closed_ = true;
-  }
-  void OpenGate() {
-    std::lock_guard lock(mu_);
-    gate_closed_ = false;
-    cv_.notify_all();
-  }
+  // The WAL append gate, and the WAL sync gate.
+  void CloseGate() { Close(append_gate_); }
+  void OpenGate() { Open(append_gate_); }
   // Blocks until a WAL append is held at the closed gate.
-  void WaitUntilBlocked() {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return blocked_ > 0; });
-  }
-  void CloseSyncGate() {
-    std::lock_guard lock(mu_);
-    sync_gate_closed_ = true;
-  }
-  void OpenSyncGate() {
-    std::lock_guard lock(mu_);
-    sync_gate_closed_ = false;
-    cv_.notify_all();
-  }
+  void WaitUntilBlocked() { WaitUntilHeld(append_gate_); }
+  void CloseSyncGate() { Close(sync_gate_); }
+  void OpenSyncGate() { Open(sync_gate_); }
   // Blocks until a WAL sync is held at the closed sync gate.
-  void WaitUntilSyncBlocked() {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return syncs_blocked_ > 0; });
-  }
+  void WaitUntilSyncBlocked() { WaitUntilHeld(sync_gate_); }
   int wal_syncs() {
     std::lock_guard lock(mu_);
     return wal_syncs_;
@@ -164,26 +145,43 @@ class TestFs : public rocksdb::FileSystemWrapper {
     bool is_wal_;
   };
 
+  struct Gate {
+    bool closed = false;
+    int held = 0;  // callers waiting at it
+  };
+  void Close(Gate& gate) {
+    std::lock_guard lock(mu_);
+    gate.closed = true;
+  }
+  void Open(Gate& gate) {
+    std::lock_guard lock(mu_);
+    gate.closed = false;
+    cv_.notify_all();
+  }
+  void WaitUntilHeld(Gate& gate) {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return gate.held > 0; });
+  }
+  // Under mu_: waits while the gate is closed.
+  void Pass(Gate& gate, std::unique_lock<std::mutex>& lock) {
+    if (!gate.closed) return;
+    ++gate.held;
+    cv_.notify_all();
+    cv_.wait(lock, [&] { return !gate.closed; });
+    --gate.held;
+  }
+
   // False if the append is to be dropped (after a crash).
   bool BeforeAppend(const std::string& name, bool is_wal, size_t bytes) {
     std::unique_lock lock(mu_);
-    if (is_wal && gate_closed_) {
-      ++blocked_;
-      cv_.notify_all();
-      cv_.wait(lock, [&] { return !gate_closed_; });
-      --blocked_;
-    }
+    if (is_wal) Pass(append_gate_, lock);
     if (crashed_) return false;
     files_[name].size += bytes;
     return true;
   }
   void BeforeSync() {
     std::unique_lock lock(mu_);
-    if (!sync_gate_closed_) return;
-    ++syncs_blocked_;
-    cv_.notify_all();
-    cv_.wait(lock, [&] { return !sync_gate_closed_; });
-    --syncs_blocked_;
+    Pass(sync_gate_, lock);
   }
   void Synced(const std::string& name, bool is_wal) {
     std::lock_guard lock(mu_);
@@ -203,10 +201,8 @@ class TestFs : public rocksdb::FileSystemWrapper {
   std::mutex mu_;
   std::condition_variable cv_;
   std::map<std::string, FileState> files_;
-  bool gate_closed_ = false;
-  int blocked_ = 0;
-  bool sync_gate_closed_ = false;
-  int syncs_blocked_ = 0;
+  Gate append_gate_;
+  Gate sync_gate_;
   int wal_syncs_ = 0;
   bool crashed_ = false;
   bool fail_wal_syncs_ = false;
