@@ -197,7 +197,8 @@ class RocksEventLog final : public EventLog {
 
   // Called by the thread that committed a group (ran its WAL sync; in
   // kNoSync mode, wrote it), with the committed position, after the commit
-  // is visible to readers and before the group's appenders are woken. The
+  // is visible to readers and before the group's appenders and the
+  // subscriptions waiting in WaitForCommitAfter are woken. The
   // read models use it to apply the group at once, so that an appender
   // waiting for its write to show (read-your-writes) sleeps once, not twice.
   // Set once, before the first append; never called for a failed group.
@@ -273,7 +274,8 @@ class RocksEventLog final : public EventLog {
                                                           std::string_view stream,
                                                           uint64_t from_version,
                                                           size_t max_count);
-  void Publish(uint64_t position);  // kNoSync: a written position is committed
+  // kNoSync: a written position is committed.
+  void Publish(uint64_t position, bool wake_subscriptions = true);
   // Refuses every append from now on until Recover() succeeds.
   void Fail(const rocksdb::Status& cause, const std::string& what);
   // The recovery thread's resume (rocks_event_log_recovery.cc).

@@ -209,7 +209,10 @@ void RocksEventLog::AwaitCommit(SyncWaiter waiter) {
     const bool published = options_.durability == Durability::kNoSync && !failed_.load() &&
                            waiter.must_commit > 0;
     lock.unlock();
-    if (published && commit_hook_) commit_hook_(waiter.must_commit);
+    if (published && commit_hook_) {
+      commit_hook_(waiter.must_commit);
+      commit_cv_.notify_all();  // Publish left the subscriptions to us (see below)
+    }
     WakeSettled(waiter, me);
     return;
   }
@@ -257,11 +260,15 @@ void RocksEventLog::AwaitCommit(SyncWaiter waiter) {
   const uint64_t committed = committed_.load();
   const bool hook = s.ok() && !failed_.load() && !settled.empty();
   lock.unlock();
-  commit_cv_.notify_all();  // subscriptions
   if (next_syncer != nullptr) next_syncer->sync_wake.Signal(kWokenSync);
   // The next sync runs meanwhile; the settled appenders wake to their
   // writes applied (read models), not to wait for them.
   if (hook && commit_hook_) commit_hook_(committed);
+  // Subscriptions after the hook: woken before it, the read models' own
+  // thread raced the hook for the commit, and when it won, every appender
+  // of the group woke to its write not yet applied and slept again (a
+  // protocol run: 2.9 context switches a request).
+  commit_cv_.notify_all();
   for (const SyncWaiter& w : settled) WakeSettled(w, me);
 }
 
@@ -343,7 +350,8 @@ void RocksEventLog::WriteGroup(const std::vector<Writer*>& group) {
   }
   group_events_.Record(double(staged_events));
   Advance(g);
-  if (options_.durability == Durability::kNoSync) Publish(g.position);
+  // With a commit hook the subscriptions are woken after it (AwaitCommit).
+  if (options_.durability == Durability::kNoSync) Publish(g.position, !commit_hook_);
 }
 
 void RocksEventLog::FailGroup(const std::vector<Writer*>& group, const GroupState& g,

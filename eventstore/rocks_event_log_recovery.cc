@@ -41,7 +41,7 @@ void RocksEventLog::Advance(const GroupState& g) {
   written_.store(g.position);
 }
 
-void RocksEventLog::Publish(uint64_t position) {
+void RocksEventLog::Publish(uint64_t position, bool wake_subscriptions) {
   {
     std::lock_guard lock(commit_mu_);
     if (position > committed_.load()) {
@@ -49,7 +49,7 @@ void RocksEventLog::Publish(uint64_t position) {
       commit_clock_.Note(position, std::chrono::steady_clock::now());
     }
   }
-  commit_cv_.notify_all();
+  if (wake_subscriptions) commit_cv_.notify_all();
 }
 
 void RocksEventLog::Fail(const rocksdb::Status& cause, const std::string& what) {

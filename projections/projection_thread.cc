@@ -54,6 +54,11 @@ void RocksJobStore::StartProjection() {
 
 void RocksJobStore::StopProjection() {
   stop_ = true;
+  {
+    std::lock_guard lock(progress_mu_);  // a WaitForWork between its check and its sleep
+    work_wanted_ = true;
+  }
+  work_cv_.notify_all();
   if (subscription_) subscription_->Cancel();  // (Cancel is thread-safe)
   if (rocks_log_ != nullptr) rocks_log_->WakeWaiters();
   if (views_recovery_) views_recovery_->Wake();
@@ -138,9 +143,10 @@ RocksJobStore::StepOutcome RocksJobStore::ProjectStep(std::chrono::milliseconds 
   return StepOutcome::kBlocked;
 }
 
-// On the embedded log the thread waits for a commit without holding
-// step_mu_, so that a writer waiting for its own write may apply it first
-// (HelpProject); on a shared log it waits inside Next, as only it applies.
+// On the embedded log the thread waits without holding step_mu_, so that a
+// writer waiting for its own write may apply it first (HelpProject), and
+// for what the committing threads leave it (WaitForWork), not for every
+// commit; on a shared log it waits inside Next, as only it applies.
 void RocksJobStore::ProjectionLoop() {
   while (!stop_ && projection_state() != ProjectionState::kFailed) {
     bool have_unapplied = false;
@@ -150,10 +156,7 @@ void RocksJobStore::ProjectionLoop() {
       have_unapplied = !unapplied_.empty();
       after = subscription_->position();
     }
-    if (rocks_log_ != nullptr && !have_unapplied) {
-      rocks_log_->WaitForCommitAfter(after, std::chrono::steady_clock::now() + kProjectionPoll,
-                                     &stop_);
-    }
+    if (rocks_log_ != nullptr && !have_unapplied) WaitForWork(after);
     StepOutcome outcome = StepOutcome::kIdle;
     {
       std::unique_lock step(step_mu_, std::defer_lock);
@@ -203,6 +206,27 @@ void RocksJobStore::HelpProject(uint64_t position,
 // they sleep once. Bounded as a writer's help is.
 void RocksJobStore::ProjectCommitted(uint64_t committed) {
   HelpProject(committed, std::chrono::steady_clock::now() + kReadYourWritesTimeout);
+  {
+    std::lock_guard lock(progress_mu_);
+    if (projected_ >= committed || projection_state() != ProjectionState::kRunning) return;
+    work_wanted_ = true;
+  }
+  work_cv_.notify_one();
+}
+
+// Every commit of the embedded log reaches the commit hook, whose thread
+// applies it (ProjectCommitted): woken at each commit as well, this thread
+// raced that one for it, and whenever it won, the group's appenders woke to
+// their writes not yet applied and slept a second time. It is woken when
+// the hook could not apply (another step held the views), at a stop, and
+// every kProjectionPoll, and goes on at once while the log is ahead of the
+// subscription (a catch-up, a blocked batch).
+void RocksJobStore::WaitForWork(uint64_t after) {
+  std::unique_lock lock(progress_mu_);
+  work_cv_.wait_until(lock, std::chrono::steady_clock::now() + kProjectionPoll, [&] {
+    return work_wanted_ || stop_ || rocks_log_->LastPosition() > std::max(after, projected_);
+  });
+  work_wanted_ = false;
 }
 
 // The subscription moved past a range the log archived (compaction) with

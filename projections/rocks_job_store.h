@@ -105,8 +105,11 @@ class RocksJobStore final : public JobStore {
   // A writer waiting for its position applies what is committed itself if
   // nobody else is applying (RocksDB log only): see WaitProjected.
   void HelpProject(uint64_t position, std::chrono::steady_clock::time_point deadline);
-  // The log's commit hook: HelpProject by the committing thread.
+  // The log's commit hook: HelpProject by the committing thread; wakes the
+  // projection thread only if that did not reach `committed`.
   void ProjectCommitted(uint64_t committed);
+  // The projection thread's wait on the embedded log (see ProjectionLoop).
+  void WaitForWork(uint64_t after);
   void StopProjectionForGood(const std::string& why);
   void SkipArchivedRange();
   uint64_t projected_position();
@@ -217,6 +220,10 @@ class RocksJobStore final : public JobStore {
   std::condition_variable progress_cv_;
   uint64_t projected_ = 0;        // GUARDED_BY(progress_mu_)
   std::string projection_error_;  // GUARDED_BY(progress_mu_)
+  // The projection thread's wake-up on the embedded log: a commit its
+  // committing thread did not apply, or a stop.
+  std::condition_variable work_cv_;
+  bool work_wanted_ = false;  // GUARDED_BY(progress_mu_)
   uint64_t ready_at_ = 0;         // log head when opened
   std::atomic<bool> ready_{false};
   std::atomic<int> projection_state_{int(ProjectionState::kRunning)};
