@@ -230,10 +230,9 @@ StoreResult<std::vector<StoredEvent>> RocksEventLog::ReadLiveStream(std::string_
   // The index gives the positions; the records are then fetched with one
   // MultiGet per chunk, cheaper than a Get each.
   constexpr size_t kChunk = 64;
+  constexpr size_t kPointReadVersions = 8;
   std::vector<StoredEvent> out;
   const uint64_t limit = committed_.load();
-  const std::string prefix = kf::StreamPrefix(stream);
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams_cf_));
   std::vector<std::string> keys;
   std::vector<uint64_t> positions;
   auto fetch = [&]() -> StoreResult<void> {
@@ -258,7 +257,57 @@ StoreResult<std::vector<StoredEvent>> RocksEventLog::ReadLiveStream(std::string_
     positions.clear();
     return boost::outcome_v2::success();
   };
-  for (it->Seek(kf::StreamKey(stream, std::max<uint64_t>(from_version, 1)));
+  from_version = std::max<uint64_t>(from_version, 1);
+  auto finish = [&]() -> StoreResult<std::vector<StoredEvent>> {
+    if (!keys.empty()) {
+      BOOST_OUTCOME_TRY(fetch());
+    }
+    if (out.empty() && from_version > 1) {
+      // Nothing from that version on: past a live stream's end, or an
+      // archived stream (its one entry is under version 1).
+      BOOST_OUTCOME_TRY(ref, TombstoneOf(stream));
+      if (ref) return ReadArchivedStream(*ref, stream, from_version, max_count);
+    }
+    return std::move(out);
+  };
+  if (max_count <= kPointReadVersions) {
+    // A few versions from a known start (the read models fold versions
+    // 1..n-1 of a job whose n-th event they apply, when it is not in their
+    // cache): point lookups in the stream index, bloom-filtered, instead of
+    // an iterator, whose construction and seek over every memtable and
+    // level-0 file cost more than the read (17.5% of the server's CPU,
+    // with the caches' misses, in a 200,000-job backlog).
+    std::vector<std::string> index_keys;
+    for (uint64_t v = from_version; v < from_version + max_count; ++v) {
+      index_keys.push_back(kf::StreamKey(stream, v));
+    }
+    std::vector<rocksdb::Slice> slices(index_keys.begin(), index_keys.end());
+    std::vector<rocksdb::PinnableSlice> values(index_keys.size());
+    std::vector<rocksdb::Status> statuses(index_keys.size());
+    db_->MultiGet(rocksdb::ReadOptions(), streams_cf_, slices.size(), slices.data(),
+                  values.data(), statuses.data(), /*sorted_input=*/true);
+    bool archived = false;
+    for (size_t i = 0; i < index_keys.size(); ++i) {
+      if (statuses[i].IsNotFound()) break;  // the stream ends before
+      if (!statuses[i].ok()) return IoError(statuses[i]);
+      const std::string_view value = values[i].ToStringView();
+      if (kf::IsTombstoneValue(value)) {
+        archived = true;  // read below, as any archived stream
+        break;
+      }
+      if (value.size() != kf::kPositionKeySize) return Corruption("malformed stream index entry");
+      const uint64_t position = kf::GetU64(value);
+      if (position > limit) break;  // not committed yet; later versions neither
+      keys.emplace_back(value);
+      positions.push_back(position);
+    }
+    if (!archived) return finish();
+    keys.clear();
+    positions.clear();
+  }
+  const std::string prefix = kf::StreamPrefix(stream);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams_cf_));
+  for (it->Seek(kf::StreamKey(stream, from_version));
        it->Valid() && it->key().starts_with(prefix) && out.size() + keys.size() < max_count;
        it->Next()) {
     if (kf::IsTombstoneValue(it->value().ToStringView())) {
@@ -279,16 +328,7 @@ StoreResult<std::vector<StoredEvent>> RocksEventLog::ReadLiveStream(std::string_
     }
   }
   if (!it->status().ok()) return IoError(it->status());
-  if (!keys.empty()) {
-    BOOST_OUTCOME_TRY(fetch());
-  }
-  if (out.empty() && from_version > 1) {
-    // Nothing from that version on: past a live stream's end, or an
-    // archived stream (its one entry is under version 1).
-    BOOST_OUTCOME_TRY(ref, TombstoneOf(stream));
-    if (ref) return ReadArchivedStream(*ref, stream, from_version, max_count);
-  }
-  return out;
+  return finish();
 }
 
 StoreResult<std::vector<StoredEvent>> RocksEventLog::ReadStream(std::string_view stream,

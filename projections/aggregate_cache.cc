@@ -2,6 +2,8 @@
 
 #include <functional>
 
+#include "projections/backlog_eviction.h"
+
 namespace jobtrail {
 
 AggregateCache::Shard& AggregateCache::ShardOf(std::string_view job_id) {
@@ -11,35 +13,30 @@ AggregateCache::Shard& AggregateCache::ShardOf(std::string_view job_id) {
 std::shared_ptr<const JobView> AggregateCache::Get(std::string_view job_id) {
   Shard& shard = ShardOf(job_id);
   std::lock_guard lock(shard.mu);
-  auto it = shard.slots.find(std::string(job_id));
-  if (it == shard.slots.end()) return nullptr;
-  shard.order.splice(shard.order.begin(), shard.order, it->second.in_order);
-  return it->second.job;
+  auto it = shard.jobs.find(job_id);
+  return it == shard.jobs.end() ? nullptr : it->second;
 }
 
 void AggregateCache::Put(std::shared_ptr<const JobView> job) {
   Shard& shard = ShardOf(job->job_id);
   std::lock_guard lock(shard.mu);
-  auto it = shard.slots.find(job->job_id);
-  if (it != shard.slots.end()) {
-    if (it->second.job->version < job->version) it->second.job = std::move(job);
-    shard.order.splice(shard.order.begin(), shard.order, it->second.in_order);
+  auto it = shard.jobs.find(std::string_view(job->job_id));
+  if (it != shard.jobs.end()) {
+    if (it->second->version < job->version) it->second = std::move(job);
     return;
   }
-  if (shard.slots.size() >= per_shard_) {
-    shard.slots.erase(shard.order.back());
-    shard.order.pop_back();
+  if (shard.jobs.size() >= per_shard_) {
+    EvictForBacklog(shard.jobs, per_shard_ * 3 / 4, per_shard_ / 2,
+                    [](const std::shared_ptr<const JobView>& j) -> const JobView& { return *j; });
   }
-  shard.order.push_front(job->job_id);
   std::string id = job->job_id;
-  shard.slots.emplace(std::move(id), Shard::Slot{std::move(job), shard.order.begin()});
+  shard.jobs.emplace(std::move(id), std::move(job));
 }
 
 void AggregateCache::Clear() {
   for (Shard& shard : shards_) {
     std::lock_guard lock(shard.mu);
-    shard.slots.clear();
-    shard.order.clear();
+    shard.jobs.clear();
   }
 }
 

@@ -6,10 +6,11 @@
 // behind the log, is completed from the log: the cache never decides
 // anything the log does not say, so it needs nothing after a crash.
 //
-// Bounded (least recently used out), sharded to keep writers of different
+// Bounded: past its size, a shard drops its final jobs, then the jobs
+// enqueued last (backlog_eviction.h). Sharded to keep writers of different
 // jobs off one lock. Thread-safe.
 #include <cstddef>
-#include <list>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -32,14 +33,15 @@ class AggregateCache {
 
  private:
   static constexpr size_t kShards = 16;
+  // Finds by string_view without building a std::string.
+  struct IdHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view id) const { return std::hash<std::string_view>{}(id); }
+  };
   struct Shard {
     std::mutex mu;
-    std::list<std::string> order;  // most recently used first
-    struct Slot {
-      std::shared_ptr<const JobView> job;
-      std::list<std::string>::iterator in_order;
-    };
-    std::unordered_map<std::string, Slot> slots;  // GUARDED_BY(mu)
+    std::unordered_map<std::string, std::shared_ptr<const JobView>, IdHash, std::equal_to<>>
+        jobs;  // GUARDED_BY(mu)
   };
   Shard& ShardOf(std::string_view job_id);
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <map>
 
+#include "projections/backlog_eviction.h"
 #include "projections/job_json.h"
 #include "eventstore/key_format.h"
 #include "projections/view_keys.h"
@@ -401,13 +402,9 @@ Result<void> Projector::ApplyBatch(const std::vector<eventstore::StoredEvent>& e
     for (const RecordedEvent& e : observed) observer_->Observe(e, touched.at(e.job_id).last);
   }
   if (cache_.size() + touched.size() > kCacheLimit) {
-    // Final jobs go first: they get at most their expiry again, while the
-    // pending and running ones are about to be claimed, progress and end.
-    // Emptying the whole cache made every job of a backlog larger than it
-    // be read back from the log at its claim (7% of the server's CPU in a
-    // 60,000-job batched lifecycle).
-    std::erase_if(cache_, [](const auto& entry) { return IsFinal(entry.second.status); });
-    if (cache_.size() + touched.size() > kCacheLimit * 3 / 4) cache_.clear();
+    // Final jobs go first, then the jobs enqueued last (backlog_eviction.h).
+    EvictForBacklog(cache_, kCacheLimit * 3 / 4, kCacheLimit / 2,
+                    [](const JobView& j) -> const JobView& { return j; });
   }
   for (auto& [id, t] : touched) cache_[id] = std::move(t.last);
   return Ok();

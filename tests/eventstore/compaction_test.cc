@@ -4,6 +4,7 @@
 // archive that was tampered with or lost.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -92,6 +93,14 @@ TEST_P(CompactionTest, ArchivedStreamsReadBackWholeAndVerify) {
   ASSERT_TRUE(tail.has_value());
   ASSERT_EQ(tail.value().size(), 1u);
   EXPECT_EQ(tail.value()[0].version, 3u);
+  // Short reads (point lookups on the live log) find the archive as well.
+  for (uint64_t from : {1u, 2u, 3u}) {
+    auto few = log_->ReadStream("a", from, 2);
+    ASSERT_TRUE(few.has_value()) << few.error().message;
+    ASSERT_EQ(few.value().size(), std::min<size_t>(2, 4 - from)) << from;
+    EXPECT_EQ(few.value()[0].version, from);
+    EXPECT_EQ(few.value()[0].hash, before_a_[from - 1].hash);
+  }
   EXPECT_EQ(log_->StreamVersion("a").value(), 3u);  // the stream keeps its version
   EXPECT_EQ(log_->LastPosition(), 7u);
   EXPECT_EQ(log_->CompactionCursor().value(), 7u);

@@ -3,6 +3,8 @@
 // argument validation, reopening.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "eventstore/log_verifier.h"
 #include "tests/eventstore/log_backend.h"
 #include "tests/eventstore/test_util.h"
@@ -42,6 +44,35 @@ TEST_P(EventLogTest, AppendsAndReadsAStream) {
   EXPECT_TRUE(Stream("no-such-job").empty());
   EXPECT_EQ(log_->StreamVersion("job-1").value(), 3u);
   EXPECT_EQ(log_->StreamVersion("no-such-job").value(), 0u);
+}
+
+// Reads of a few versions (the RocksDB log answers them by point lookups,
+// longer ones with an iterator) hand over the same records either way.
+TEST_P(EventLogTest, ShortAndLongReadsOfAStreamAgree) {
+  MustAppend("job-1", kNoStream, Events("a", 3));
+  MustAppend("job-2", kNoStream, Events("b", 2));
+  MustAppend("job-1", 3, Events("c", 9));  // job-1: 12 versions, positions 1-3 and 6-14
+  const std::vector<StoredEvent> whole = Stream("job-1");
+  ASSERT_EQ(whole.size(), 12u);
+  for (uint64_t from : {1u, 2u, 3u, 4u, 5u, 11u, 12u, 13u}) {
+    for (size_t count : {size_t{1}, size_t{2}, size_t{3}, size_t{7}, size_t{8}, size_t{9}, size_t{100}}) {
+      auto read = log_->ReadStream("job-1", from, count);
+      ASSERT_TRUE(read) << read.error().message;
+      const size_t expected = from > 12 ? 0 : std::min<size_t>(count, 13 - from);
+      ASSERT_EQ(read.value().size(), expected) << "from " << from << ", count " << count;
+      for (size_t i = 0; i < expected; ++i) {
+        const StoredEvent& want = whole[from - 1 + i];
+        EXPECT_EQ(read.value()[i].position, want.position);
+        EXPECT_EQ(read.value()[i].version, want.version);
+        EXPECT_EQ(read.value()[i].event_id, want.event_id);
+        EXPECT_EQ(read.value()[i].data, want.data);
+        EXPECT_EQ(read.value()[i].hash, want.hash);
+      }
+    }
+  }
+  auto none = log_->ReadStream("no-such-job", 1, 3);
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none.value().empty());
 }
 
 TEST_P(EventLogTest, GlobalOrderInterleavesStreams) {
