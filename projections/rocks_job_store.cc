@@ -207,8 +207,12 @@ Result<void> RocksJobStore::OpenViews(bool create) {
   opts.max_open_files = 512;
   // The views have no WAL: after a crash the projector refolds what their
   // memtable held. Smaller memtables bound that catch-up (a restart after
-  // kill -9 is ready sooner) at the price of more, smaller flushes.
-  opts.write_buffer_size = size_t{16} << 20;
+  // kill -9 is ready sooner) at the price of more, smaller flushes. 32 MiB
+  // instead of 16: a 100,000-job lifecycle in claims of 50 took 5.4% less
+  // server CPU (fewer flushes; a job's record rewritten within one memtable
+  // is flushed once), and a restart after kill -9 at 10M events was ready
+  // in 0.50-1.12 s (0.51-1.37 s with 16 MiB).
+  opts.write_buffer_size = size_t{32} << 20;
   // Every flushed file spans the whole key range (status records are keyed
   // by random job ids), so each L0 -> L1 compaction rewrites all of L1.
   // Compacting after 8 files instead of 4 halves those rewrites: a 60,000-
