@@ -35,7 +35,9 @@ for (const name of names) {
   if (!text) continue;
   const r = JSON.parse(text);
   const l = r.lifecycle;
-  const clean = l.all_completed && l.errors === 0;
+  // The server's own count must hold what it acknowledged (reports from
+  // before server_agrees have no such field: undefined passes).
+  const clean = l.all_completed && l.errors === 0 && l.server_agrees !== false;
   const err = read(`jobtrail-${name}.err`) || '';
   // Why a run stopped early, shortened to the server's error message.
   const stopped = (err.match(/^stopped: (.*)$/m) || [])[1];
@@ -63,7 +65,9 @@ for (const name of names) {
   rows.push([`jobtrail ${r.mode}${claims}${name.endsWith('-nosync') ? ', --no-sync' : ', synced'}`, fmt(jobsPerS), ratio(jobsPerS), trend,
              r.enqueue.jobs ? fmt(r.enqueue.jobs_per_s) : 'failed', clean ? fmt(l.events_per_s) : 'n/a', l.completed ? fmt(l.requests / l.completed, 2) : 'n/a',
              clean && latency ? latency : '—', serverCpu == null ? '—' : fmt(serverCpu),
-             clean ? 'all completed' : `${l.completed}/${r.jobs} completed, ${l.errors} errors${why ? `: ${why}` : ''}`]);
+             clean ? 'all completed'
+               : l.all_completed && l.errors === 0 ? `the server counts ${l.server_completed} of ${l.completed} acknowledged completions`
+               : `${l.completed}/${r.jobs} completed, ${l.errors} errors${why ? `: ${why}` : ''}`]);
   summary.jobtrail[name] = { jobs_per_s: jobsPerS, ratio_to_bullmq: bullmq && jobsPerS ? jobsPerS / bullmq : null,
                              events_per_s: l.events_per_s, requests_per_job: l.completed ? l.requests / l.completed : null,
                              first_tenth_jobs_per_s: trend === '—' ? null : tenth(0),

@@ -189,6 +189,5 @@ int main(int argc, char** argv) {
     return 1;
   }
   curl_global_cleanup();
-  const bool clean = report.completed == opt.jobs && report.errors == 0 && !report.timed_out;
-  return clean ? 0 : 1;
+  return Clean(report) ? 0 : 1;
 }

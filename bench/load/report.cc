@@ -74,6 +74,14 @@ std::vector<KindSummary> Summarize(Recorder& merged) {
   return out;
 }
 
+bool ServerAgrees(const Report& r) {
+  return r.server_completed < 0 || r.server_completed >= r.completed;
+}
+
+bool Clean(const Report& r) {
+  return r.completed == r.jobs && r.errors == 0 && !r.timed_out && ServerAgrees(r);
+}
+
 void PrintTable(const Report& r, std::FILE* out) {
   std::fprintf(out, "jobtrail_load: mode %s (claims of %d), %lld jobs, %d workers, %d pollers, progress x%d, error every %d\n",
                r.mode.c_str(), r.claim_batch, static_cast<long long>(r.jobs), r.workers, r.pollers, r.progress,
@@ -90,7 +98,8 @@ void PrintTable(const Report& r, std::FILE* out) {
                PerSecond(r.polls, r.seconds), static_cast<long long>(r.polls),
                static_cast<long long>(r.errored), static_cast<long long>(r.errors));
   if (r.server_completed >= 0) {
-    std::fprintf(out, "  %10lld completed by the server's count\n", static_cast<long long>(r.server_completed));
+    std::fprintf(out, "  %10lld completed by the server's count%s\n", static_cast<long long>(r.server_completed),
+                 ServerAgrees(r) ? "" : " (FEWER than it acknowledged: its read models lag or lost writes)");
   }
   if (r.per_second.size() >= 2) {
     // Tenths of the run (whole seconds only), so a decaying rate is visible.
@@ -140,6 +149,7 @@ bool WriteJson(const Report& r, const std::string& path) {
   w.Key("seconds"); w.Double(r.seconds);
   w.Key("completed"); w.Int64(r.completed);
   w.Key("all_completed"); w.Bool(r.completed == r.jobs && !r.timed_out);
+  w.Key("server_agrees"); w.Bool(ServerAgrees(r));
   w.Key("server_completed"); w.Int64(r.server_completed);
   w.Key("errored_jobs"); w.Int64(r.errored);
   w.Key("events"); w.Int64(r.events);

@@ -69,6 +69,14 @@ struct Report {
   std::vector<KindSummary> kinds;
 };
 
+// Whether the server's own count, read after the run, holds every job it
+// acknowledged as completed (or could not be read): a store that answers
+// writes before its read models have them would otherwise look faster than
+// it is (the count lags, and the jobs/s are not sustained).
+bool ServerAgrees(const Report& report);
+// The run finished every job, without errors, and the server agrees.
+bool Clean(const Report& report);
+
 void PrintTable(const Report& report, std::FILE* out);
 bool WriteJson(const Report& report, const std::string& path);
 

@@ -37,7 +37,7 @@ cat "$work/report.json" 2>/dev/null || true
 # The lifecycle object of the pretty-printed report: every job completed (by
 # our count and by the server's), 8 jobs errored and were retried, no errors.
 lifecycle=$(sed -n '/"lifecycle": {/,/}/p' "$work/report.json")
-for want in '"completed": 200,' '"all_completed": true,' '"server_completed": 200,' \
+for want in '"completed": 200,' '"all_completed": true,' '"server_agrees": true,' '"server_completed": 200,' \
             '"errored_jobs": 8,' '"errors": 0,' '"timed_out": false,'; do
   grep -qF "$want" <<< "$lifecycle" || { echo "report lacks $want"; exit 1; }
 done
