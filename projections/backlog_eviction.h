@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <vector>
 
 #include "domain/job_view.h"
@@ -18,8 +19,11 @@ namespace jobtrail {
 
 // When `cache` (a map whose values `view` turns into `const JobView&`)
 // holds more than `high` jobs once its final ones are gone, keeps the
-// `keep` (<= high) enqueued first. Jobs with the same enqueue position are
-// kept or dropped together.
+// `keep` (<= high) enqueued first. Jobs with the same enqueue position
+// (only views folded before their enqueue had one) are kept or dropped
+// together, and if that leaves more than `high`, any go until `keep` are
+// left: the bound holds whatever the views say, so a full cache makes room
+// once in (high - keep) insertions, never at every one.
 template <typename Map, typename View>
 void EvictForBacklog(Map& cache, size_t high, size_t keep, View view) {
   std::erase_if(cache, [&](const auto& entry) { return IsFinal(view(entry.second).status); });
@@ -37,6 +41,9 @@ void EvictForBacklog(Map& cache, size_t high, size_t keep, View view) {
   std::erase_if(cache, [&](const auto& entry) {
     return view(entry.second).created_position > last_kept;
   });
+  for (auto it = cache.begin(); cache.size() > keep && it != cache.end();) {
+    it = view(it->second).created_position == last_kept ? cache.erase(it) : std::next(it);
+  }
 }
 
 }  // namespace jobtrail

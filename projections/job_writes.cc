@@ -194,7 +194,13 @@ Result<WriteOutcome> RocksJobStore::Settle(PreparedWrite& p,
   const eventstore::AppendResult& a = r.value();
   WriteOutcome out{p.part.stream, a.last_version, a.last_position, p.after->status, a.duplicate};
   if (!a.duplicate) {
+    // The fold was made before the log placed the events: give it their
+    // positions. The enqueue's is what the cache keeps a backlog's oldest
+    // jobs by; left at 0 for every job, a full cache could drop none of
+    // them, grew past its bound and scanned itself at every enqueue (a
+    // backlog of 1,000,000 jobs: over 25 minutes to enqueue).
     p.after->last_position = a.last_position;
+    if (a.first_version == 1) p.after->created_position = a.first_position;
     aggregates_.Put(p.after);
   }
   return out;

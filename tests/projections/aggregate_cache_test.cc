@@ -51,6 +51,21 @@ TEST(BacklogEvictionTest, OverTheBoundTheJobsEnqueuedFirstStay) {
   EXPECT_FALSE(cache.contains("final"));
 }
 
+// Views without an enqueue position (all 0, as the writer's folds were
+// before their positions were set) cannot be ordered: the bound holds all
+// the same, and those ahead of the tie stay.
+TEST(BacklogEvictionTest, TiedEnqueuePositionsStillMakeRoom) {
+  std::unordered_map<std::string, JobView> cache;
+  for (int n = 1; n <= 100; ++n) {
+    JobView j = Job(n, JobStatus::kPending);
+    j.created_position = n <= 10 ? uint64_t(n) : 50;
+    cache[j.job_id] = j;
+  }
+  EvictForBacklog(cache, 60, 40, Self);
+  ASSERT_EQ(cache.size(), 40u);
+  for (int n = 1; n <= 10; ++n) EXPECT_TRUE(cache.contains("job-" + std::to_string(n))) << n;
+}
+
 TEST(BacklogEvictionTest, KeepingNothingEmptiesTheCache) {
   std::unordered_map<std::string, JobView> cache;
   for (int n = 1; n <= 3; ++n) cache[Job(n, JobStatus::kPending).job_id] = Job(n, JobStatus::kPending);
@@ -82,6 +97,20 @@ TEST(AggregateCacheTest, ABacklogLargerThanTheCacheKeepsItsOldestJobs) {
   ASSERT_NE(cache.Get("job-1"), nullptr);
   EXPECT_EQ(cache.Get("job-1")->version, 2u);
   EXPECT_EQ(cache.Get("job-1")->status, JobStatus::kRunning);
+}
+
+TEST(AggregateCacheTest, ABacklogWithoutEnqueuePositionsStaysWithinTheBound) {
+  constexpr int kCapacity = 1600;
+  AggregateCache cache(kCapacity);
+  for (int n = 1; n <= 10 * kCapacity; ++n) {
+    JobView j = Job(n, JobStatus::kPending);
+    j.created_position = 0;
+    cache.Put(std::make_shared<const JobView>(j));
+  }
+  int cached = 0;
+  for (int n = 1; n <= 10 * kCapacity; ++n) cached += cache.Get("job-" + std::to_string(n)) != nullptr;
+  EXPECT_LE(cached, kCapacity + 16);
+  EXPECT_GE(cached, kCapacity / 2);
 }
 
 TEST(AggregateCacheTest, FinalJobsMakeRoomFirst) {
