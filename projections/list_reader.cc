@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
+#include <vector>
 
 #include "projections/job_store.h"
 #include "projections/projector.h"
@@ -20,11 +22,64 @@ struct IndexChoice {
   std::vector<std::pair<std::string_view, std::string>> indexes;  // dim, value
 };
 
-IndexChoice ChooseIndex(const ListQuery& q) {
-  const bool one_status = q.statuses.size() == 1;
-  auto one = [](std::string_view dim, std::string_view value) {
-    return IndexChoice{{{dim, std::string(value)}}};
-  };
+// The counts a list reads (the "n" rows), in the list's snapshot.
+class Counts {
+ public:
+  Counts(rocksdb::DB* views, const rocksdb::ReadOptions& ro) : views_(views), ro_(ro) {}
+  Result<uint64_t> Get(const std::string& key) const {
+    std::string v;
+    rocksdb::Status s = views_->Get(ro_, key, &v);
+    if (s.IsNotFound()) return uint64_t{0};
+    if (!s.ok() || v.size() != 8) return Internal("views: count unreadable");
+    return vk::DecodeU64(v);
+  }
+  Result<uint64_t> Index(std::string_view dim, std::string_view value) const {
+    return Get(vk::CountKey(dim, value));
+  }
+  // The jobs in any of `statuses`.
+  Result<uint64_t> Statuses(const std::vector<JobStatus>& statuses) const {
+    uint64_t n = 0;
+    for (JobStatus st : statuses) {
+      BOOST_OUTCOME_TRY(k, Index(vk::kDimStatus, StatusName(st)));
+      n += k;
+    }
+    return n;
+  }
+  // The jobs of one type, queue or owner in any of `statuses`.
+  Result<uint64_t> InStatuses(std::string_view dim, std::string_view value,
+                              const std::vector<JobStatus>& statuses) const {
+    uint64_t n = 0;
+    for (JobStatus st : statuses) {
+      BOOST_OUTCOME_TRY(k, Get(vk::StatusCountKey(dim, value, StatusName(st))));
+      n += k;
+    }
+    return n;
+  }
+
+ private:
+  rocksdb::DB* views_;
+  const rocksdb::ReadOptions& ro_;
+};
+
+// The filters of `q` that have an index of their own, most selective by
+// nature first (a reference names one job, an owner's jobs are a part of
+// all, ...): the order ties are broken in.
+std::vector<std::pair<std::string_view, std::string_view>> FilterIndexes(const ListQuery& q) {
+  std::vector<std::pair<std::string_view, std::string_view>> out;
+  if (!q.external_ref.empty()) out.emplace_back(vk::kDimExternalRef, q.external_ref);
+  if (!q.owner.empty()) out.emplace_back(vk::kDimOwner, q.owner);
+  if (!q.type.empty()) out.emplace_back(vk::kDimType, q.type);
+  if (!q.queue.empty()) out.emplace_back(vk::kDimQueue, q.queue);
+  return out;
+}
+
+// The index a list walks: of those that hold every job the filters match,
+// the one with the fewest jobs (their counts), so that a page costs reads
+// in proportion to the smaller of, say, the owner's jobs and the failed
+// ones, not always the owner's (every caller's own list is an owner's).
+// The pages are the same whichever is walked: every created-time index
+// orders its jobs alike (time, enqueue position, id).
+Result<IndexChoice> ChooseIndex(const ListQuery& q, const Counts& counts) {
   if (q.sort == SortField::kUpdated) {
     // Only the status indexes keep an updated-time order (an "all" one
     // would cost every event two more rows: issue 10). Several statuses,
@@ -37,12 +92,26 @@ IndexChoice ChooseIndex(const ListQuery& q) {
     }
     return merged;
   }
-  if (!q.external_ref.empty()) return one(vk::kDimExternalRef, q.external_ref);
-  if (!q.owner.empty()) return one(vk::kDimOwner, q.owner);
-  if (!q.type.empty()) return one(vk::kDimType, q.type);
-  if (!q.queue.empty()) return one(vk::kDimQueue, q.queue);
-  if (one_status) return one(vk::kDimStatus, StatusName(q.statuses[0]));
-  return one(vk::kDimAll, "");
+  const auto filters = FilterIndexes(q);
+  if (filters.empty() && q.statuses.empty()) return IndexChoice{{{vk::kDimAll, ""}}};
+  std::optional<IndexChoice> best;
+  uint64_t fewest = 0;
+  for (const auto& [dim, value] : filters) {
+    BOOST_OUTCOME_TRY(n, counts.Index(dim, value));
+    if (!best || n < fewest) {
+      best = IndexChoice{{{dim, std::string(value)}}};
+      fewest = n;
+    }
+  }
+  if (!q.statuses.empty()) {
+    BOOST_OUTCOME_TRY(n, counts.Statuses(q.statuses));
+    if (!best || n < fewest) {
+      IndexChoice merged;
+      for (JobStatus st : q.statuses) merged.indexes.emplace_back(vk::kDimStatus, StatusName(st));
+      best = std::move(merged);
+    }
+  }
+  return std::move(*best);
 }
 
 // Walks the indexes of an IndexChoice, of one sort, as one index: in the
@@ -189,7 +258,6 @@ Result<ListPage> ReadListPage(rocksdb::DB* views, const rocksdb::Snapshot* snaps
   if (q.limit == 0 || q.limit > kMaxLimit) {
     return InvalidArgument(fmt::format("limit must be between 1 and {}", kMaxLimit));
   }
-  const IndexChoice index = ChooseIndex(q);
   const char sort = q.sort == SortField::kCreated ? 'c' : 'u';
 
   // Bounds on the order bytes (time first): created-time bounds narrow a
@@ -213,8 +281,30 @@ Result<ListPage> ReadListPage(rocksdb::DB* views, const rocksdb::Snapshot* snaps
 
   rocksdb::ReadOptions ro;
   ro.snapshot = snapshot;
+  const Counts counts(views, ro);
+  BOOST_OUTCOME_TRY(index, ChooseIndex(q, counts));
+  // Totals: counters when they answer the whole filter (the chosen,
+  // smallest, index is walked otherwise).
+  const auto filters = FilterIndexes(q);
+  std::optional<uint64_t> counted;
+  if (!q.created_after && !q.created_before) {
+    if (filters.empty()) {
+      BOOST_OUTCOME_TRY(n, q.statuses.empty() ? counts.Index(vk::kDimAll, "")
+                                              : counts.Statuses(q.statuses));
+      counted = n;
+    } else if (filters.size() == 1 && q.statuses.empty()) {
+      BOOST_OUTCOME_TRY(n, counts.Index(filters[0].first, filters[0].second));
+      counted = n;
+    } else if (filters.size() == 1 && filters[0].first != vk::kDimExternalRef) {
+      BOOST_OUTCOME_TRY(n, counts.InStatuses(filters[0].first, filters[0].second, q.statuses));
+      counted = n;
+    }
+  }
+
   IndexWalk walk(views, ro, index, sort, q.descending);
-  walk.Start(lower, upper, after);
+  // Nothing matches: no index need be walked to find that out (an owner
+  // with a million jobs and no failed one, among a million failed).
+  if (!counted || *counted > 0) walk.Start(lower, upper, after);
 
   ListPage page;
   size_t to_skip = q.cursor.empty() ? q.skip : 0;
@@ -244,36 +334,8 @@ Result<ListPage> ReadListPage(rocksdb::DB* views, const rocksdb::Snapshot* snaps
   }
   if (page.has_more) page.next_cursor = MakeCursor(q, last_suffix);
 
-  // Totals: a counter when one index answers the whole filter.
-  auto counter = [&](std::string_view dim, std::string_view value) -> Result<uint64_t> {
-    std::string v;
-    rocksdb::Status s = views->Get(ro, vk::CountKey(dim, value), &v);
-    if (s.IsNotFound()) return uint64_t{0};
-    if (!s.ok() || v.size() != 8) return Internal("views: count unreadable");
-    return vk::DecodeU64(v);
-  };
-  const int filters = int(!q.type.empty()) + int(!q.queue.empty()) + int(!q.owner.empty()) +
-                      int(!q.external_ref.empty());
-  if (!q.created_after && !q.created_before && filters == 0) {
-    uint64_t total = 0;
-    if (q.statuses.empty()) {
-      BOOST_OUTCOME_TRY(n, counter(vk::kDimAll, ""));
-      total = n;
-    } else {
-      for (JobStatus st : q.statuses) {
-        BOOST_OUTCOME_TRY(n, counter(vk::kDimStatus, StatusName(st)));
-        total += n;
-      }
-    }
-    page.total = total;
-  } else if (!q.created_after && !q.created_before && filters == 1 && q.statuses.empty()) {
-    const IndexChoice by_filter = ChooseIndex(ListQuery{.type = q.type,
-                                                        .queue = q.queue,
-                                                        .owner = q.owner,
-                                                        .external_ref = q.external_ref});
-    const auto& [dim, value] = by_filter.indexes.front();
-    BOOST_OUTCOME_TRY(n, counter(dim, value));
-    page.total = n;
+  if (counted) {
+    page.total = *counted;
   } else {
     // Combined filters: count by walking the chosen index (any order).
     uint64_t total = 0;

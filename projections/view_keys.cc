@@ -58,6 +58,13 @@ std::string CountKey(std::string_view dim, std::string_view value) {
   return k;
 }
 
+std::string StatusCountKey(std::string_view dim, std::string_view value, std::string_view status) {
+  std::string k = CountKey(dim, value);
+  k.push_back('\0');
+  k.append(status);
+  return k;
+}
+
 std::string ClaimPrefix(std::string_view queue) {
   std::string k = "q";
   k.append(queue);

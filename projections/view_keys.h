@@ -12,6 +12,9 @@
 //        indexes; pos (log position: of the enqueue for 'c', of the last
 //        event for 'u') orders jobs of the same millisecond as they happened
 //   "n" dim 0x00 value                -> u64 BE: jobs in that index
+//   "n" dim 0x00 value 0x00 status    -> u64 BE: jobs of that type, queue or
+//        owner in that status (v7: an owner's or a queue's list by status
+//        is totalled without reading every job of the owner or queue)
 //   "q" queue 0x00 rank(u64 BE) ready(u64 BE) job -> u64 BE: the log position
 //        of the job's enqueue (ties by age); claimable jobs: pending or retrying;
 //        rank = 2^31 - priority (higher first). Loaded into the ClaimIndex.
@@ -33,7 +36,7 @@
 
 namespace jobtrail::view_keys {
 
-inline constexpr std::string_view kViewsFormat = "jobtrail-views-v6";
+inline constexpr std::string_view kViewsFormat = "jobtrail-views-v7";
 inline constexpr std::string_view kFormatKey = "format";
 // The format key while a rebuild writes the views: a rebuild cut short
 // leaves it, so the next open sees views of another format and rebuilds.
@@ -65,6 +68,10 @@ std::string IndexKey(std::string_view dim, std::string_view value, char sort, in
                      uint64_t pos,
                      std::string_view job_id);
 std::string CountKey(std::string_view dim, std::string_view value);
+// The jobs of one type, queue or owner (`dim`) in one status. Names have no
+// control characters (domain/names.h), so no value's own key is another's
+// status count.
+std::string StatusCountKey(std::string_view dim, std::string_view value, std::string_view status);
 std::string ClaimPrefix(std::string_view queue);
 std::string ClaimKey(std::string_view queue, int32_t priority, int64_t ready_at,
                      std::string_view job_id);

@@ -21,6 +21,20 @@ Millis ReadyAt(const JobView& j) {
                                          : j.next_retry_at.value_or(j.updated_at);
 }
 
+// The job in its status, counted per type, queue and owner: what an
+// owner's (every caller's own list) or a queue's list by status totals
+// with a read each, where it walked every job of the owner or queue. Only
+// a status change moves them: a batch sums them first (RowSink::Count), so
+// a batch of one queue's jobs writes a few rows, not a few per job.
+void CountByStatus(const JobView& job, int64_t delta, RowSink& sink) {
+  const std::string_view status = StatusName(job.status);
+  const std::pair<std::string_view, std::string_view> dims[] = {
+      {vk::kDimType, job.spec.type}, {vk::kDimQueue, job.spec.queue}, {vk::kDimOwner, job.spec.owner}};
+  for (const auto& [dim, value] : dims) {
+    if (!value.empty()) sink.Count(vk::StatusCountKey(dim, value, status), delta);
+  }
+}
+
 }  // namespace
 
 void UpdateIndexRows(const JobView& before, const JobView& after, RowSink& sink) {
@@ -55,9 +69,11 @@ void UpdateIndexRows(const JobView& before, const JobView& after, RowSink& sink)
     if (!is_new) {
       remove(vk::kDimStatus, StatusName(before.status), 'c', before.created_at);
       count(vk::kDimStatus, StatusName(before.status), -1);
+      CountByStatus(before, -1, sink);
     }
     add(vk::kDimStatus, new_status, 'c', after.created_at);
     count(vk::kDimStatus, new_status, 1);
+    CountByStatus(after, 1, sink);
   }
   // Updated-time order: per status only. Listing any status by it merges
   // the status indexes (list_reader.cc); an "all" index would cost every
@@ -114,6 +130,7 @@ void RemoveJobRows(const JobView& job, RowSink& sink) {
     remove(dim, value, 'c', job.created_at);
     sink.Count(vk::CountKey(dim, value), -1);
   }
+  CountByStatus(job, -1, sink);
   remove(vk::kDimStatus, StatusName(job.status), 'u', job.updated_at);
   if (job.status == JobStatus::kPending) {
     sink.Delete(vk::ClaimKey(job.spec.queue, job.spec.priority,

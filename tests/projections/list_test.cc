@@ -196,6 +196,116 @@ TEST_F(ListTest, SortByUpdatedMergesTheStatusesPageByPage) {
   EXPECT_EQ(page.total, 4u);
 }
 
+// Every filter of one type, queue or owner with statuses, against what the
+// unfiltered list says of each job: totals (from the per-status counters)
+// and every page, whichever index the list walks (the owner's, the
+// status's: the smaller), live, after a restart and after a rebuild.
+TEST_F(ListTest, OwnerQueueAndTypeListsByStatusAgreeWithEveryJob) {
+  auto enqueue = [&](const std::string& type, const std::string& owner, const std::string& queue) {
+    EnqueueRequest r;
+    r.spec.type = type;
+    r.spec.owner = owner;
+    r.spec.queue = queue;
+    r.actor = "api";
+    auto out = store_->Enqueue(std::move(r));
+    EXPECT_TRUE(out) << out.error().ToString();
+    return out ? out.value().job_id : std::string();
+  };
+  // alice has most jobs, few of them failed; most failed jobs are bob's.
+  for (int i = 0; i < 40; ++i) {
+    clock_.Advance(10);
+    const std::string owner = i % 8 == 0 ? "bob" : (i % 8 == 1 ? "carol" : "alice");
+    const std::string id = enqueue(i % 3 ? "pdf" : "email", owner, i % 2 ? "fast" : "slow");
+    switch (i % 8) {
+      case 0:
+        MustAppend(id, Started{1, "w1", std::nullopt});
+        MustAppend(id, Failed{"gave up", "", ""});
+        break;
+      case 1: MustAppend(id, Started{1, "w1", std::nullopt}); break;
+      case 2:
+        MustAppend(id, Started{1, "w1", std::nullopt});
+        MustAppend(id, Completed{"{}", {}});
+        break;
+      case 3: MustAppend(id, Cancelled{"no", "api"}); break;
+      case 4:
+        if (i != 4) break;  // pending
+        MustAppend(id, Started{1, "w1", std::nullopt});
+        MustAppend(id, Failed{"alice's only failure", "", ""});
+        break;
+      case 5:
+        MustAppend(id, Started{1, "w1", std::nullopt});
+        MustAppend(id, Screenshot("Element not found", i));
+        MustAppend(id, Retried{2, clock_.Now() + 60000, 60000});
+        break;
+      default: break;  // pending
+    }
+  }
+
+  struct Job {
+    std::string id, type, owner, queue, status;
+  };
+  auto everything = [&] {
+    ListQuery all;
+    all.limit = 1000;
+    std::vector<Job> jobs;
+    rapidjson::Document d;
+    const auto page = store_->List(all);
+    EXPECT_TRUE(page);
+    if (!page) return jobs;
+    for (const std::string& json : page.value().items_json) {
+      d.Parse(json.c_str());
+      jobs.push_back({d["id"].GetString(), d["type"].GetString(), d["owner"].GetString(),
+                      d["queue"].GetString(), d["status"].GetString()});
+    }
+    return jobs;
+  };
+  auto check = [&](const char* when) {
+    const std::vector<Job> jobs = everything();
+    ASSERT_EQ(jobs.size(), 40u) << when;
+    const std::vector<std::vector<JobStatus>> status_sets = {
+        {JobStatus::kFailed},  {JobStatus::kPending},  {JobStatus::kRunning},
+        {JobStatus::kCompleted}, {JobStatus::kCancelled}, {JobStatus::kRetrying},
+        {JobStatus::kFailed, JobStatus::kPending}};
+    const std::vector<std::pair<std::string, std::string>> filters = {
+        {"owner", "alice"}, {"owner", "bob"},   {"owner", "carol"}, {"owner", "dave"},
+        {"type", "pdf"},    {"type", "email"},  {"queue", "fast"},  {"queue", "slow"}};
+    for (const auto& [dim, value] : filters) {
+      for (const auto& statuses : status_sets) {
+        ListQuery q;
+        (dim == "owner" ? q.owner : dim == "type" ? q.type : q.queue) = value;
+        q.statuses = statuses;
+        std::vector<std::string> expected;  // newest first, as the list is
+        for (const Job& j : jobs) {
+          const std::string& of = dim == "owner" ? j.owner : dim == "type" ? j.type : j.queue;
+          const bool in_status = std::any_of(statuses.begin(), statuses.end(),
+                                             [&](JobStatus st) { return StatusName(st) == j.status; });
+          if (of == value && in_status) expected.push_back(j.id);
+        }
+        const std::string what = std::string(when) + " " + dim + "=" + value + " " +
+                                 std::string(StatusName(statuses[0])) +
+                                 (statuses.size() > 1 ? "+" : "");
+        q.limit = 3;
+        std::vector<std::string> paged;
+        for (int pages = 0; pages < 20; ++pages) {
+          auto page = store_->List(q);
+          ASSERT_TRUE(page) << what << ": " << page.error().ToString();
+          EXPECT_EQ(page.value().total, expected.size()) << what;
+          for (const auto& id : Ids(page.value())) paged.push_back(id);
+          if (!page.value().has_more) break;
+          q.cursor = page.value().next_cursor;
+        }
+        EXPECT_EQ(paged, expected) << what;
+      }
+    }
+  };
+  check("live");
+  Reopen();
+  ASSERT_TRUE(store_->Progress().ready);
+  check("after a restart");
+  ASSERT_TRUE(store_->Rebuild(nullptr));
+  check("after a rebuild");
+}
+
 TEST_F(ListTest, BadCursorAndLimitAreRejected) {
   ListQuery q;
   q.cursor = "zz-not-hex";
