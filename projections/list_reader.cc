@@ -80,17 +80,24 @@ std::vector<std::pair<std::string_view, std::string_view>> FilterIndexes(const L
 // The pages are the same whichever is walked: every created-time index
 // orders its jobs alike (time, enqueue position, id).
 Result<IndexChoice> ChooseIndex(const ListQuery& q, const Counts& counts) {
+  // Several statuses are read as one index, their indexes merged; those
+  // with no job are left out. Not only to save a seek: a status jobs only
+  // pass through (pending, running) leaves its index full of deleted rows
+  // until compaction, and seeking backwards over them cost an updated-time
+  // page of every status 0.7-1.4 s at 300,000 jobs.
+  auto merged = [&](const auto& statuses) -> Result<IndexChoice> {
+    IndexChoice choice;
+    for (JobStatus st : statuses) {
+      BOOST_OUTCOME_TRY(n, counts.Index(vk::kDimStatus, StatusName(st)));
+      if (n > 0) choice.indexes.emplace_back(vk::kDimStatus, StatusName(st));
+    }
+    return choice;
+  };
   if (q.sort == SortField::kUpdated) {
     // Only the status indexes keep an updated-time order (an "all" one
-    // would cost every event two more rows: issue 10). Several statuses,
-    // or any, are read as one index: their indexes merged.
-    IndexChoice merged;
-    if (q.statuses.empty()) {
-      for (JobStatus st : kAllStatuses) merged.indexes.emplace_back(vk::kDimStatus, StatusName(st));
-    } else {
-      for (JobStatus st : q.statuses) merged.indexes.emplace_back(vk::kDimStatus, StatusName(st));
-    }
-    return merged;
+    // would cost every event two more rows: issue 10).
+    if (q.statuses.empty()) return merged(kAllStatuses);
+    return merged(q.statuses);
   }
   const auto filters = FilterIndexes(q);
   if (filters.empty() && q.statuses.empty()) return IndexChoice{{{vk::kDimAll, ""}}};
@@ -106,9 +113,8 @@ Result<IndexChoice> ChooseIndex(const ListQuery& q, const Counts& counts) {
   if (!q.statuses.empty()) {
     BOOST_OUTCOME_TRY(n, counts.Statuses(q.statuses));
     if (!best || n < fewest) {
-      IndexChoice merged;
-      for (JobStatus st : q.statuses) merged.indexes.emplace_back(vk::kDimStatus, StatusName(st));
-      best = std::move(merged);
+      BOOST_OUTCOME_TRY(by_status, merged(q.statuses));
+      best = std::move(by_status);
     }
   }
   return std::move(*best);
