@@ -201,21 +201,11 @@ TEST_F(ListTest, SortByUpdatedMergesTheStatusesPageByPage) {
 // and every page, whichever index the list walks (the owner's, the
 // status's: the smaller), live, after a restart and after a rebuild.
 TEST_F(ListTest, OwnerQueueAndTypeListsByStatusAgreeWithEveryJob) {
-  auto enqueue = [&](const std::string& type, const std::string& owner, const std::string& queue) {
-    EnqueueRequest r;
-    r.spec.type = type;
-    r.spec.owner = owner;
-    r.spec.queue = queue;
-    r.actor = "api";
-    auto out = store_->Enqueue(std::move(r));
-    EXPECT_TRUE(out) << out.error().ToString();
-    return out ? out.value().job_id : std::string();
-  };
   // alice has most jobs, few of them failed; most failed jobs are bob's.
   for (int i = 0; i < 40; ++i) {
     clock_.Advance(10);
     const std::string owner = i % 8 == 0 ? "bob" : (i % 8 == 1 ? "carol" : "alice");
-    const std::string id = enqueue(i % 3 ? "pdf" : "email", owner, i % 2 ? "fast" : "slow");
+    const std::string id = Enqueue(i % 3 ? "pdf" : "email", owner, "", 3, i % 2 ? "fast" : "slow");
     switch (i % 8) {
       case 0:
         MustAppend(id, Started{1, "w1", std::nullopt});

@@ -44,12 +44,14 @@ class StoreTest : public ::testing::Test {
   }
 
   std::string Enqueue(const std::string& type = "email", const std::string& owner = "alice",
-                      const std::string& external_ref = "", int max_attempts = 3) {
+                      const std::string& external_ref = "", int max_attempts = 3,
+                      const std::string& queue = "") {
     EnqueueRequest r;
     r.spec.type = type;
     r.spec.owner = owner;
     r.spec.external_ref = external_ref;
     r.spec.max_attempts = max_attempts;
+    if (!queue.empty()) r.spec.queue = queue;
     r.actor = "api";
     auto out = store_->Enqueue(std::move(r));
     EXPECT_TRUE(out) << out.error().ToString();
