@@ -262,15 +262,16 @@ Result<bool> RocksJobStore::ExpireJob(const std::string& job_id, std::string rea
 Result<MaintenanceReport> RocksJobStore::RunMaintenance(const MaintenanceOptions& options) {
   MaintenanceReport report;
   const Millis now = clock_->Now();
-  std::vector<std::string> expired;
-  {
-    expired = leases_.Before(now, SIZE_MAX, SIZE_MAX).ids;
-    std::unique_ptr<rocksdb::Iterator> it(views_->NewIterator(rocksdb::ReadOptions()));
+  const std::vector<std::string> expired = leases_.Before(now, SIZE_MAX, SIZE_MAX).ids;
+  if (options.count_due) {
     // What is due now: retries whose time came and delayed jobs whose run-at
-    // came (they are claimable; this pass only counts them).
+    // came (they are claimable; this pass only counts them). Only when
+    // asked: the server's tick does not, and its seek alone, over the claim
+    // rows every claimed job leaves deleted until compaction, cost an idle
+    // server with 300,000 finished jobs a fifth of its CPU.
+    std::unique_ptr<rocksdb::Iterator> it(views_->NewIterator(rocksdb::ReadOptions()));
     size_t scanned = 0;
-    for (it->Seek("q"); options.count_due && it->Valid() && it->key().starts_with("q") &&
-                        scanned < kMaintenanceScanLimit;
+    for (it->Seek("q"); it->Valid() && it->key().starts_with("q") && scanned < kMaintenanceScanLimit;
          it->Next(), ++scanned) {
       const std::string_view key = it->key().ToStringView();
       const size_t zero = key.find('\0');
