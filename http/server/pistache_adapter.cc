@@ -83,6 +83,7 @@ struct Connection {
   // header block as received (FillRequestShape). Null only for a peer that
   // went away before onRequest.
   std::shared_ptr<GuardedRequestParser> parser;
+  uint64_t answering = 0;  // parser->BeginAnswering()'s token for this request
 };
 
 // A request that outlives onRequest (Pistache resets its request as soon
@@ -186,7 +187,7 @@ class PistacheHandler final : public PHttp::Handler {
       conn.parser = GuardedParser(peer);
       // From here until Send, the header and body timeouts are over: the
       // request has arrived, and the handler may take as long as it needs.
-      if (conn.parser) conn.parser->SetAnswering(true);
+      if (conn.parser) conn.answering = conn.parser->BeginAnswering();
     }
     conn.http11 = req.version() == PHttp::Version::Http11;
     auto asked = req.headers().tryGet<PHttp::Header::Connection>();
@@ -261,6 +262,7 @@ class PistacheHandler final : public PHttp::Handler {
     setup.http11 = conn.http11;
     setup.keep_alive = conn.http11 && !conn.client_asked_close;
     setup.parser = conn.parser;
+    setup.answering = conn.answering;
     setup.headers = std::move(response.headers);
     setup.send = [weak, out, conn](const HttpResponse& r) {
       if (auto s = weak.lock()) return Send(*s, *out, conn, r);
@@ -338,7 +340,7 @@ class PistacheHandler final : public PHttp::Handler {
     // Only now: send() has marked the peer idle, so Pistache's timer judges
     // it by the keep-alive timeout. Cleared earlier, the timer could see a
     // busy peer reset long ago and answer 408 after all.
-    if (conn.parser) conn.parser->SetAnswering(false);
+    if (conn.parser) conn.parser->EndAnswering(conn.answering);
     return sent;
   }
 

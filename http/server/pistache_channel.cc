@@ -239,7 +239,7 @@ void PistacheChannel::Release() {
         // The answer is complete: the keep-alive timer may judge the peer
         // again, and the next request on it is read as usual.
         peer->setIdle(true);
-        if (setup_.parser) setup_.parser->SetAnswering(false);
+        if (setup_.parser) setup_.parser->EndAnswering(setup_.answering);
       }
       closed_ = true;
       on_close_ = nullptr;

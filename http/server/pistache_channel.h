@@ -40,6 +40,7 @@ struct ChannelSetup {
   bool keep_alive = false;  // the answer says Connection: keep-alive
   // Told when the answer is complete, so the idle timers see the peer again.
   std::shared_ptr<GuardedRequestParser> parser;
+  uint64_t answering = 0;  // the request's BeginAnswering token
   // Headers every answer on this channel carries (request id, CORS, rate
   // limits): those of the response that deferred.
   StringPairs headers;

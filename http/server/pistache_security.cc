@@ -42,7 +42,7 @@ class GuardedRequestParser::AnswerAwareStep final : public Private::Step {
                   GuardedRequestParser* parser)
       : Step(request), inner_(std::move(inner)), parser_(parser) {}
   Private::StepId id() const override {
-    return parser_->answering_.load() ? kAnsweringStepId : inner_->id();
+    return parser_->answering_.load() != 0 ? kAnsweringStepId : inner_->id();
   }
   Private::State apply(Pistache::StreamCursor& cursor) override {
     if (parser_->discarding_) {

@@ -91,7 +91,22 @@ class GuardedRequestParser final : public Pistache::Http::RequestParser {
 
   // From the request's hand-over to the handler until its answer is on its
   // way (ResponseWriter::send has marked the peer idle). Any thread.
-  void SetAnswering(bool answering) { answering_.store(answering); }
+  // BeginAnswering returns the request's token for EndAnswering, which
+  // clears the mark only if no later request on the connection set it
+  // meanwhile: the answer's bytes leave before EndAnswering runs on the
+  // WorkPool thread, and a client on a keep-alive connection may send its
+  // next request, and the reactor hand it over, in between. Cleared
+  // unconditionally, that next request lost its mark, and a write of it
+  // that waited seconds (a failover) got a bare 408 from Pistache's timer.
+  uint64_t BeginAnswering() {
+    const uint64_t token = next_answer_.fetch_add(1) + 1;
+    answering_.store(token);
+    return token;
+  }
+  void EndAnswering(uint64_t token) {
+    uint64_t expected = token;
+    answering_.compare_exchange_strong(expected, 0);
+  }
 
   void reset() override;
 
@@ -107,7 +122,8 @@ class GuardedRequestParser final : public Pistache::Http::RequestParser {
   std::string header_block_;
   size_t oversized_body_ = 0;  // reactor thread only
   bool discarding_ = false;    // the connection's input is thrown away
-  std::atomic<bool> answering_{false};
+  std::atomic<uint64_t> answering_{0};  // the token of the request being answered; 0: none
+  std::atomic<uint64_t> next_answer_{0};
 };
 
 // The peer's parser, or null when it is not ours (never, in this server).

@@ -16,6 +16,7 @@
 #include "http/security/route_access.h"
 #include "http/security/share_token.h"
 #include "http/security/webhook_secret.h"
+#include "http/server/pistache_security.h"
 #include "tests/http/jwt_test_util.h"
 
 namespace jobtrail::http {
@@ -313,6 +314,28 @@ TEST(Authenticator, InsecureModeIsAdminAndNoCredentialsIsMissing) {
   auto basic = secure.value()->Authenticate(r);
   ASSERT_FALSE(basic);
   EXPECT_EQ(basic.error().error.reason, "INVALID_CREDENTIALS");
+}
+
+// The mark that keeps Pistache's header timer off a request being answered
+// belongs to that request. The answer's bytes leave before its WorkPool
+// thread ends the mark, so the client's next request on the connection may
+// already be handed over and marked: ending the earlier answer must leave
+// that mark alone (cleared, a write of the next request that took seconds,
+// as in a failover, got a bare 408).
+TEST(AnsweringMarkTest, EndingAnEarlierAnswerLeavesTheNextRequestsMark) {
+  GuardedRequestParser parser(ParserLimits{.max_request_bytes = 4096, .max_body_bytes = 1024,
+                                           .max_header_lines = 100, .max_header_bytes = 4096});
+  constexpr auto kRequestLine = Pistache::Http::Private::RequestLineStep::Id;
+  ASSERT_EQ(parser.step()->id(), kRequestLine);  // Pistache's header timeout applies
+  const uint64_t first = parser.BeginAnswering();
+  EXPECT_NE(parser.step()->id(), kRequestLine);
+  const uint64_t next = parser.BeginAnswering();  // the next request, handed over
+  parser.EndAnswering(first);                     // the first answer's thread, late
+  EXPECT_NE(parser.step()->id(), kRequestLine);
+  parser.EndAnswering(next);
+  EXPECT_EQ(parser.step()->id(), kRequestLine);
+  parser.EndAnswering(next);  // a second end (a channel's) changes nothing
+  EXPECT_EQ(parser.step()->id(), kRequestLine);
 }
 
 }  // namespace
